@@ -1,0 +1,11 @@
+//! Events: the envelope every message travels in, the event contracts, and the publisher.
+//!
+//! Services talk to each other only through these events (SNS topic -> SQS queue per
+//! consumer); no service reads another's database.
+
+mod envelope;
+mod publisher;
+pub mod users;
+
+pub use envelope::{Envelope, Event};
+pub use publisher::{aws_config_from_env, EventPublisher, PublishError};

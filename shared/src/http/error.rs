@@ -1,0 +1,209 @@
+//! The one error type every handler returns, and its mapping to the contract's envelope.
+
+use std::error::Error as StdError;
+
+use http::StatusCode;
+use serde::Serialize;
+
+use crate::domain::Invalid;
+
+/// One rejected field, as listed in the envelope's `details`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    /// The field's name in the request (camelCase, dotted for nested fields).
+    pub field: String,
+    /// Why it was rejected.
+    pub message: String,
+}
+
+impl FieldError {
+    /// A rejected field.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// A field rejected by a domain type's `parse`.
+    pub fn from_invalid(field: &str, invalid: Invalid) -> Self {
+        Self::new(field, invalid.0)
+    }
+}
+
+/// A failed request: status, machine code, human message, and for server faults the cause,
+/// which is logged and never sent.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    details: Vec<FieldError>,
+    retry_after: Option<u64>,
+    source: Option<Box<dyn StdError + Send + Sync>>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            details: Vec::new(),
+            retry_after: None,
+            source: None,
+        }
+    }
+
+    /// 400 VALIDATION_ERROR with the fields at fault.
+    pub fn validation(message: impl Into<String>, details: Vec<FieldError>) -> Self {
+        let mut err = Self::new(StatusCode::BAD_REQUEST, "VALIDATION_ERROR", message);
+        err.details = details;
+        err
+    }
+
+    /// 400 with a specific code (e.g. INVALID_TOKEN).
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    /// 401 UNAUTHORIZED.
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", message)
+    }
+
+    /// 401 with a specific code (e.g. INVALID_CREDENTIALS).
+    pub fn unauthorized_with(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, code, message)
+    }
+
+    /// 403 FORBIDDEN.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "FORBIDDEN", message)
+    }
+
+    /// 404 with a code (NOT_FOUND, MOVIE_NOT_FOUND, ...).
+    pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, code, message)
+    }
+
+    /// 409 with a code (CONFLICT, EMAIL_TAKEN, ...).
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, message)
+    }
+
+    /// 413 PAYLOAD_TOO_LARGE.
+    pub fn payload_too_large(limit: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PAYLOAD_TOO_LARGE",
+            format!("request body exceeds {limit} bytes"),
+        )
+    }
+
+    /// 429 RATE_LIMITED, telling the client when to come back.
+    pub fn rate_limited(message: impl Into<String>, retry_after_secs: u64) -> Self {
+        let mut err = Self::new(StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED", message);
+        err.retry_after = Some(retry_after_secs.max(1));
+        err
+    }
+
+    /// 503 UNAVAILABLE: a dependency did not answer; the client may retry.
+    pub fn unavailable(source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        let mut err = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "UNAVAILABLE",
+            "a dependency is unavailable, try again shortly",
+        );
+        err.source = Some(source.into());
+        err
+    }
+
+    /// 500 INTERNAL: the cause is logged, the client learns nothing about it.
+    pub fn internal(source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        let mut err = Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL",
+            "an unexpected error occurred",
+        );
+        err.source = Some(source.into());
+        err
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The machine code.
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    /// Seconds to wait before retrying, for 429.
+    pub fn retry_after(&self) -> Option<u64> {
+        self.retry_after
+    }
+
+    /// The server-side cause, for logs only.
+    pub fn cause(&self) -> Option<&(dyn StdError + Send + Sync)> {
+        self.source.as_deref()
+    }
+
+    /// The envelope body: `{success: false, error, message, details?}`.
+    pub fn body(&self) -> serde_json::Value {
+        let mut body = serde_json::json!({
+            "success": false,
+            "error": self.code,
+            "message": self.message,
+        });
+        if !self.details.is_empty() {
+            body["details"] = serde_json::json!(self.details);
+        }
+        body
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.message)
+    }
+}
+
+/// A dependency that does not answer is a 503 the client can retry; anything else the driver
+/// reports is our fault, a 500.
+impl From<mongodb::error::Error> for ApiError {
+    fn from(err: mongodb::error::Error) -> Self {
+        use mongodb::error::ErrorKind;
+        match *err.kind {
+            ErrorKind::ServerSelection { .. }
+            | ErrorKind::Io(_)
+            | ErrorKind::ConnectionPoolCleared { .. }
+            | ErrorKind::DnsResolve { .. } => Self::unavailable(err),
+            _ => Self::internal(err),
+        }
+    }
+}
+
+/// Same split as for Mongo: connection trouble is 503, the rest 500.
+impl From<redis::RedisError> for ApiError {
+    fn from(err: redis::RedisError) -> Self {
+        if err.is_io_error() || err.is_connection_refusal() || err.is_timeout() || err.is_connection_dropped() {
+            Self::unavailable(err)
+        } else {
+            Self::internal(err)
+        }
+    }
+}
+
+impl From<bson::ser::Error> for ApiError {
+    fn from(err: bson::ser::Error) -> Self {
+        Self::internal(err)
+    }
+}
+
+impl From<bson::de::Error> for ApiError {
+    fn from(err: bson::de::Error) -> Self {
+        Self::internal(err)
+    }
+}

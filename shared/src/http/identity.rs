@@ -1,0 +1,112 @@
+//! Who is calling, as the API Gateway authorizer established it.
+//!
+//! Protected functions never look at the bearer token themselves: the authorizer verified it
+//! and put the identity into the request context, which API Gateway alone can write.
+
+use std::str::FromStr;
+
+use lambda_http::request::RequestContext;
+use lambda_http::{Request, RequestExt};
+use serde::{Deserialize, Serialize};
+
+use super::ApiError;
+
+/// A user's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// An ordinary account.
+    User,
+    /// May manage the catalog and moderate.
+    Admin,
+}
+
+impl Role {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+impl FromStr for Role {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s {
+            "user" => Ok(Role::User),
+            "admin" => Ok(Role::Admin),
+            _ => Err(()),
+        }
+    }
+}
+
+/// The caller of a protected route.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// The user's id (ObjectId hex).
+    pub user_id: String,
+    /// The user's email when the token was issued.
+    pub email: String,
+    /// The user's role when the token was issued.
+    pub role: Role,
+    /// The access token's id, so logout can revoke exactly this token.
+    pub token_id: String,
+    /// The session (refresh-token family) the token belongs to.
+    pub session_id: String,
+    /// When the access token expires (Unix seconds).
+    pub expires_at: i64,
+}
+
+impl Identity {
+    /// Names of the authorizer context keys; the authorizer writes them, functions read them.
+    pub const USER_ID: &'static str = "userId";
+    /// See [`Identity::USER_ID`].
+    pub const EMAIL: &'static str = "email";
+    /// See [`Identity::USER_ID`].
+    pub const ROLE: &'static str = "role";
+    /// See [`Identity::USER_ID`].
+    pub const TOKEN_ID: &'static str = "tokenId";
+    /// See [`Identity::USER_ID`].
+    pub const SESSION_ID: &'static str = "sessionId";
+    /// See [`Identity::USER_ID`].
+    pub const EXPIRES_AT: &'static str = "expiresAt";
+
+    /// Reads the identity from the request's authorizer context; 401 when there is none, which
+    /// only happens if a route was wired without the authorizer.
+    pub fn from_request(req: &Request) -> Result<Self, ApiError> {
+        let missing = || ApiError::unauthorized("authentication required");
+        let Some(RequestContext::ApiGatewayV1(ctx)) = req.request_context_ref() else {
+            return Err(missing());
+        };
+        let fields = &ctx.authorizer.fields;
+        let text = |key: &str| -> Option<String> {
+            match fields.get(key)? {
+                serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
+                serde_json::Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            }
+        };
+        Ok(Self {
+            user_id: text(Self::USER_ID).ok_or_else(missing)?,
+            email: text(Self::EMAIL).ok_or_else(missing)?,
+            role: text(Self::ROLE)
+                .and_then(|r| r.parse().ok())
+                .ok_or_else(missing)?,
+            token_id: text(Self::TOKEN_ID).ok_or_else(missing)?,
+            session_id: text(Self::SESSION_ID).ok_or_else(missing)?,
+            expires_at: text(Self::EXPIRES_AT)
+                .and_then(|e| e.parse().ok())
+                .ok_or_else(missing)?,
+        })
+    }
+
+    /// 403 unless the caller is an admin.
+    pub fn require_admin(&self) -> Result<(), ApiError> {
+        match self.role {
+            Role::Admin => Ok(()),
+            Role::User => Err(ApiError::forbidden("administrator role required")),
+        }
+    }
+}

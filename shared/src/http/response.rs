@@ -1,0 +1,59 @@
+//! Successful answers in the contract's envelope.
+
+use http::StatusCode;
+use serde::Serialize;
+
+/// A successful answer: `{success: true, data, message?}`, or an empty 204.
+#[derive(Debug)]
+pub struct ApiResponse {
+    pub(crate) status: StatusCode,
+    pub(crate) body: Option<serde_json::Value>,
+}
+
+impl ApiResponse {
+    fn with(status: StatusCode, data: impl Serialize) -> Self {
+        // Serializing our own response types cannot fail (no maps with non-string keys);
+        // should it ever, the client still gets a well-formed envelope.
+        let data = serde_json::to_value(data).unwrap_or(serde_json::Value::Null);
+        Self {
+            status,
+            body: Some(serde_json::json!({ "success": true, "data": data })),
+        }
+    }
+
+    /// 200 with data.
+    pub fn ok(data: impl Serialize) -> Self {
+        Self::with(StatusCode::OK, data)
+    }
+
+    /// 201 with the created resource.
+    pub fn created(data: impl Serialize) -> Self {
+        Self::with(StatusCode::CREATED, data)
+    }
+
+    /// 202: accepted, the work goes on asynchronously.
+    pub fn accepted(data: impl Serialize) -> Self {
+        Self::with(StatusCode::ACCEPTED, data)
+    }
+
+    /// 204 without a body.
+    pub fn no_content() -> Self {
+        Self {
+            status: StatusCode::NO_CONTENT,
+            body: None,
+        }
+    }
+
+    /// Adds the envelope's optional human `message`.
+    pub fn message(mut self, message: impl Into<String>) -> Self {
+        if let Some(body) = self.body.as_mut() {
+            body["message"] = serde_json::Value::String(message.into());
+        }
+        self
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+}

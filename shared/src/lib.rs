@@ -1,0 +1,19 @@
+//! The platform every Streamia function is built on.
+//!
+//! Nothing here knows about any one service: services bring their own domain, store and
+//! handlers, and lean on this crate for what must behave the same everywhere — configuration,
+//! the HTTP envelope and error mapping, tokens and passwords, the Mongo/Redis/SNS clients,
+//! the event envelope, and structured logs.
+
+pub mod auth;
+pub mod cache;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod events;
+pub mod http;
+pub mod telemetry;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use config::Config;

@@ -1,0 +1,266 @@
+//! Integration-test support: each test gets its own database, Redis key space, SNS topic and
+//! an SQS queue subscribed to it, on the real services the test command starts.
+//!
+//! Endpoints come from the same variables the functions read (`MONGODB_URI`, `REDIS_URL`,
+//! `AWS_ENDPOINT_URL`), defaulting to the local ports the scripts use.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_sns::config::Credentials;
+
+use crate::events::Envelope;
+use crate::Config;
+
+/// A JWT secret for tests only.
+pub const TEST_JWT_SECRET: &str = "streamia-test-secret-0123456789abcdef0123456789";
+
+/// One test's isolated slice of the real services.
+pub struct TestEnv {
+    /// Config pointing at this test's database prefix, Redis prefix and topic.
+    pub config: Config,
+    /// SDK config for LocalStack.
+    pub aws: SdkConfig,
+    /// The queue receiving everything published on this test's topic.
+    pub queue_url: String,
+    sqs: aws_sdk_sqs::Client,
+}
+
+fn env_or(key: &str, default: &str) -> String {
+    std::env::var(key)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| default.to_owned())
+}
+
+/// SDK config for the LocalStack the test command started.
+pub async fn localstack_config() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(env_or("AWS_DEFAULT_REGION", "us-east-1")))
+        .endpoint_url(env_or("AWS_ENDPOINT_URL", "http://127.0.0.1:4566"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "streamia-tests"))
+        .load()
+        .await
+}
+
+impl TestEnv {
+    /// Creates this test's topic and queue; `overrides` adjust settings (e.g. `ADMIN_EMAILS`).
+    pub async fn new(overrides: &[(&str, &str)]) -> Self {
+        let id = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
+        let aws = localstack_config().await;
+        let sns = aws_sdk_sns::Client::new(&aws);
+        let sqs = aws_sdk_sqs::Client::new(&aws);
+        let topic_arn = sns
+            .create_topic()
+            .name(format!("test-events-{id}"))
+            .send()
+            .await
+            .expect("LocalStack SNS: create topic (is LocalStack running?)")
+            .topic_arn
+            .expect("topic arn");
+        let queue_url = sqs
+            .create_queue()
+            .queue_name(format!("test-events-{id}"))
+            .send()
+            .await
+            .expect("create queue")
+            .queue_url
+            .expect("queue url");
+        let queue_arn = sqs
+            .get_queue_attributes()
+            .queue_url(&queue_url)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .expect("queue attributes")
+            .attributes
+            .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn).cloned())
+            .expect("queue arn");
+        sns.subscribe()
+            .topic_arn(&topic_arn)
+            .protocol("sqs")
+            .endpoint(queue_arn)
+            .attributes("RawMessageDelivery", "true")
+            .send()
+            .await
+            .expect("subscribe");
+
+        let mut vars: HashMap<String, String> = HashMap::from([
+            ("MONGODB_URI".into(), env_or("MONGODB_URI", "mongodb://127.0.0.1:27017/")),
+            ("MONGODB_DATABASE_PREFIX".into(), format!("test_{id}")),
+            ("REDIS_URL".into(), env_or("REDIS_URL", "redis://127.0.0.1:6379/")),
+            ("REDIS_KEY_PREFIX".into(), format!("test:{id}:")),
+            ("JWT_SECRET".into(), TEST_JWT_SECRET.into()),
+            ("FRONTEND_URL".into(), "https://app.streamia.test".into()),
+            ("ADMIN_EMAILS".into(), "admin@streamia.test".into()),
+            ("EVENTS_TOPIC_ARN".into(), topic_arn),
+        ]);
+        for (k, v) in overrides {
+            vars.insert((*k).to_owned(), (*v).to_owned());
+        }
+        let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test config");
+        Self {
+            config,
+            aws,
+            queue_url,
+            sqs,
+        }
+    }
+
+    /// Drains the queue until `expected` events have arrived or `wait` has passed, returning
+    /// each envelope with its message attributes.
+    pub async fn events(&self, expected: usize, wait: Duration) -> Vec<ReceivedEvent> {
+        let deadline = Instant::now() + wait;
+        let mut out = Vec::new();
+        while out.len() < expected && Instant::now() < deadline {
+            let received = self
+                .sqs
+                .receive_message()
+                .queue_url(&self.queue_url)
+                .max_number_of_messages(10)
+                .wait_time_seconds(1)
+                .message_attribute_names("All")
+                .send()
+                .await
+                .expect("receive");
+            for message in received.messages.unwrap_or_default() {
+                let body = message.body.clone().unwrap_or_default();
+                let envelope: Envelope = serde_json::from_str(&body).expect("envelope JSON");
+                let attributes = message
+                    .message_attributes
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|(k, v)| Some((k, v.string_value?)))
+                    .collect();
+                if let Some(handle) = message.receipt_handle {
+                    let _ = self
+                        .sqs
+                        .delete_message()
+                        .queue_url(&self.queue_url)
+                        .receipt_handle(handle)
+                        .send()
+                        .await;
+                }
+                out.push(ReceivedEvent {
+                    envelope,
+                    attributes,
+                    raw: body,
+                });
+            }
+        }
+        out
+    }
+
+    /// Events named `name` among those that arrive within a few seconds.
+    pub async fn events_named(&self, name: &str, expected: usize) -> Vec<ReceivedEvent> {
+        let mut found = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(8);
+        while found.len() < expected && Instant::now() < deadline {
+            for event in self.events(1, Duration::from_secs(1)).await {
+                if event.envelope.event_name == name {
+                    found.push(event);
+                }
+            }
+        }
+        found
+    }
+}
+
+/// One message read back from the test queue.
+#[derive(Debug)]
+pub struct ReceivedEvent {
+    /// The parsed envelope.
+    pub envelope: Envelope,
+    /// SNS message attributes (`eventName`, `correlationId`).
+    pub attributes: HashMap<String, String>,
+    /// The raw body, to check nothing secret leaked into it.
+    pub raw: String,
+}
+
+/// API Gateway REST (v1) proxy events for handler tests, as API Gateway would send them.
+pub mod apigw {
+    use lambda_http::Request;
+    use serde_json::{json, Value};
+
+    /// Builds the proxy event for `method path` with an optional JSON body and authorizer
+    /// context, then turns it into the `Request` the function sees.
+    pub struct EventBuilder {
+        event: Value,
+    }
+
+    impl EventBuilder {
+        /// A request to `resource` (the template's route, e.g. `/api/v1/users/me`) at `path`.
+        pub fn new(method: &str, resource: &str, path: &str) -> Self {
+            Self {
+                event: json!({
+                    "resource": resource,
+                    "path": path,
+                    "httpMethod": method,
+                    "headers": {"content-type": "application/json"},
+                    "multiValueHeaders": {"content-type": ["application/json"]},
+                    "queryStringParameters": null,
+                    "multiValueQueryStringParameters": null,
+                    "pathParameters": null,
+                    "stageVariables": null,
+                    "requestContext": {
+                        "accountId": "000000000000",
+                        "resourceId": "abc123",
+                        "stage": "local",
+                        "requestId": uuid::Uuid::new_v4().to_string(),
+                        "identity": {"sourceIp": "127.0.0.1", "userAgent": "streamia-tests"},
+                        "resourcePath": resource,
+                        "httpMethod": method,
+                        "apiId": "local",
+                        "path": format!("/local{path}"),
+                        "protocol": "HTTP/1.1",
+                        "requestTimeEpoch": 0
+                    },
+                    "body": null,
+                    "isBase64Encoded": false
+                }),
+            }
+        }
+
+        /// Sets a header (lower-case name).
+        pub fn header(mut self, name: &str, value: &str) -> Self {
+            self.event["headers"][name] = json!(value);
+            self.event["multiValueHeaders"][name] = json!([value]);
+            self
+        }
+
+        /// Sets the raw body.
+        pub fn body(mut self, body: &str) -> Self {
+            self.event["body"] = json!(body);
+            self
+        }
+
+        /// Sets a JSON body.
+        pub fn json(self, body: Value) -> Self {
+            let text = body.to_string();
+            self.body(&text)
+        }
+
+        /// Sets the authorizer context, as the authorizer function returns it.
+        pub fn authorizer(mut self, context: Value) -> Self {
+            self.event["requestContext"]["authorizer"] = context;
+            self
+        }
+
+        /// Sets path parameters.
+        pub fn path_params(mut self, params: Value) -> Self {
+            self.event["pathParameters"] = params;
+            self
+        }
+
+        /// The event JSON.
+        pub fn to_json(&self) -> String {
+            self.event.to_string()
+        }
+
+        /// The `Request` lambda_http builds from this event.
+        pub fn build(self) -> Request {
+            lambda_http::request::from_str(&self.to_json()).expect("valid API Gateway event")
+        }
+    }
+}
