@@ -4,11 +4,13 @@
 //! tokens are random opaque strings stored only as SHA-256 hashes; passwords are argon2id PHC
 //! strings. Revocation lives in Redis so the authorizer can check it on every request.
 
+mod authorize;
 mod jwt;
 mod opaque;
 mod password;
 mod revocation;
 
+pub use authorize::{authorize, AuthorizeError};
 pub use jwt::{AccessClaims, IssuedAccessToken, TokenError, TokenSigner};
 pub use opaque::{OpaqueToken, TokenHash};
 pub use password::{hash_password, verify_password, PasswordError, PasswordHash};

@@ -102,6 +102,34 @@ impl Identity {
         })
     }
 
+    /// The identity an access token proves.
+    pub fn from_claims(claims: &crate::auth::AccessClaims) -> Self {
+        Self {
+            user_id: claims.sub.clone(),
+            email: claims.email.clone(),
+            role: claims.role,
+            token_id: claims.jti.clone(),
+            session_id: claims.sid.clone(),
+            expires_at: claims.exp,
+        }
+    }
+
+    /// The authorizer context API Gateway passes to functions (string values only, as API
+    /// Gateway requires).
+    pub fn to_context(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut map = serde_json::Map::new();
+        let mut put = |k: &str, v: String| {
+            map.insert(k.to_owned(), serde_json::Value::String(v));
+        };
+        put(Self::USER_ID, self.user_id.clone());
+        put(Self::EMAIL, self.email.clone());
+        put(Self::ROLE, self.role.as_str().to_owned());
+        put(Self::TOKEN_ID, self.token_id.clone());
+        put(Self::SESSION_ID, self.session_id.clone());
+        put(Self::EXPIRES_AT, self.expires_at.to_string());
+        map
+    }
+
     /// 403 unless the caller is an admin.
     pub fn require_admin(&self) -> Result<(), ApiError> {
         match self.role {

@@ -1,0 +1,17 @@
+//! The `authorizer` Lambda function.
+
+use lambda_runtime::{service_fn, LambdaEvent};
+use streamia_authorizer::{handle, State, TokenAuthorizerEvent};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    streamia_shared::telemetry::init();
+    let config = streamia_shared::Config::from_env()?;
+    let state: &'static State = Box::leak(Box::new(State::build(&config).await?));
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<TokenAuthorizerEvent>| async move {
+            handle(state, event.payload).await
+        },
+    ))
+    .await
+}

@@ -1,0 +1,6 @@
+//! The `users-health` Lambda function.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    streamia_users::run(streamia_users::handlers::health::handle).await
+}

@@ -1,0 +1,145 @@
+//! What a user is, and the values a client may set on one.
+
+use bson::oid::ObjectId;
+use bson::DateTime;
+use serde::{Deserialize, Serialize};
+use streamia_shared::domain::Invalid;
+use streamia_shared::http::Role;
+use url::Url;
+
+/// Where an account is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UserStatus {
+    /// Can log in.
+    Active,
+    /// The deletion saga is running: no login, no new sessions.
+    Deleting,
+}
+
+/// A user as stored in the service's `users` collection.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    /// The id.
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    /// As chosen.
+    pub username: String,
+    /// Lower-cased, unique.
+    pub username_lower: String,
+    /// Normalised, unique.
+    pub email: String,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    /// Optional profile fields.
+    pub first_name: Option<String>,
+    /// See `first_name`.
+    pub last_name: Option<String>,
+    /// See `first_name`.
+    pub age: Option<i32>,
+    /// An https URL.
+    pub avatar: Option<String>,
+    /// From ADMIN_EMAILS at registration.
+    pub role: Role,
+    /// Active or being deleted.
+    pub status: UserStatus,
+    /// The running deletion saga, if any.
+    pub deletion_saga_id: Option<String>,
+    /// Creation time.
+    pub created_at: DateTime,
+    /// Last change.
+    pub updated_at: DateTime,
+}
+
+/// The user as the API shows it: never any hash or internal state.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserView {
+    id: String,
+    username: String,
+    email: String,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    age: Option<i32>,
+    avatar: Option<String>,
+    role: Role,
+    created_at: String,
+    updated_at: String,
+}
+
+impl From<&User> for UserView {
+    fn from(user: &User) -> Self {
+        Self {
+            id: user.id.to_hex(),
+            username: user.username.clone(),
+            email: user.email.clone(),
+            first_name: user.first_name.clone(),
+            last_name: user.last_name.clone(),
+            age: user.age,
+            avatar: user.avatar.clone(),
+            role: user.role,
+            created_at: rfc3339(user.created_at),
+            updated_at: rfc3339(user.updated_at),
+        }
+    }
+}
+
+/// RFC 3339 UTC with milliseconds, the contract's timestamp format.
+pub fn rfc3339(at: DateTime) -> String {
+    at.to_chrono()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// A first or last name: trimmed, 1-50 characters, no control characters.
+pub fn parse_name(raw: &str) -> Result<String, Invalid> {
+    let name = raw.trim();
+    let len = name.chars().count();
+    if len == 0 {
+        return Err(Invalid("must not be empty (send null to clear it)".into()));
+    }
+    if len > 50 {
+        return Err(Invalid("must be at most 50 characters".into()));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(Invalid("must not contain control characters".into()));
+    }
+    Ok(name.to_owned())
+}
+
+/// An age between 13 and 150.
+pub fn parse_age(age: i64) -> Result<i32, Invalid> {
+    if (13..=150).contains(&age) {
+        Ok(age as i32)
+    } else {
+        Err(Invalid("must be between 13 and 150".into()))
+    }
+}
+
+/// An avatar: an absolute https URL of at most 2048 characters.
+pub fn parse_avatar(raw: &str) -> Result<String, Invalid> {
+    let raw = raw.trim();
+    if raw.len() > 2048 {
+        return Err(Invalid("must be at most 2048 characters".into()));
+    }
+    match Url::parse(raw) {
+        Ok(url) if url.scheme() == "https" && url.host_str().is_some() => Ok(url.to_string()),
+        _ => Err(Invalid("must be an https URL".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn profile_fields() {
+        assert_eq!(parse_name("  Ana ").unwrap(), "Ana");
+        assert!(parse_name("").is_err());
+        assert!(parse_name(&"x".repeat(51)).is_err());
+        assert!(parse_age(12).is_err() && parse_age(151).is_err() && parse_age(13).is_ok());
+        assert!(parse_avatar("https://cdn.example.com/a.png").is_ok());
+        assert!(parse_avatar("http://cdn.example.com/a.png").is_err());
+        assert!(parse_avatar("javascript:alert(1)").is_err());
+    }
+}

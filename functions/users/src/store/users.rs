@@ -1,0 +1,185 @@
+//! The `users` collection.
+
+use bson::oid::ObjectId;
+use bson::{doc, DateTime, Document};
+use mongodb::options::IndexOptions;
+use mongodb::{Collection, Database, IndexModel};
+use streamia_shared::db::duplicate_key_index;
+use streamia_shared::http::Patch;
+
+use crate::domain::{User, UserStatus};
+use crate::error::UsersError;
+
+const EMAIL_INDEX: &str = "email_unique";
+const USERNAME_INDEX: &str = "username_unique";
+
+/// Accounts, unique by email and by case-insensitive username.
+#[derive(Clone)]
+pub struct UserStore {
+    users: Collection<User>,
+}
+
+/// The profile fields a user may change; `Absent` leaves a field alone.
+#[derive(Debug, Default)]
+pub struct ProfileChanges {
+    /// New username (and its lower-cased form).
+    pub username: Option<(String, String)>,
+    /// First name.
+    pub first_name: Patch<String>,
+    /// Last name.
+    pub last_name: Patch<String>,
+    /// Age.
+    pub age: Patch<i32>,
+    /// Avatar URL.
+    pub avatar: Patch<String>,
+}
+
+impl ProfileChanges {
+    /// camelCase names of the fields this change touches.
+    pub fn field_names(&self) -> Vec<String> {
+        let mut names = Vec::new();
+        if self.username.is_some() {
+            names.push("username".to_owned());
+        }
+        for (name, present) in [
+            ("firstName", self.first_name.is_present()),
+            ("lastName", self.last_name.is_present()),
+            ("age", self.age.is_present()),
+            ("avatar", self.avatar.is_present()),
+        ] {
+            if present {
+                names.push(name.to_owned());
+            }
+        }
+        names
+    }
+}
+
+fn set_patch<T: Into<bson::Bson> + Clone>(set: &mut Document, key: &str, patch: &Patch<T>) {
+    match patch {
+        Patch::Absent => {}
+        Patch::Null => {
+            set.insert(key, bson::Bson::Null);
+        }
+        Patch::Value(v) => {
+            set.insert(key, v.clone().into());
+        }
+    }
+}
+
+/// Maps a unique-index violation to the field that collided.
+fn taken(err: mongodb::error::Error) -> UsersError {
+    match duplicate_key_index(&err).as_deref() {
+        Some(index) if index.contains("username") => UsersError::UsernameTaken,
+        Some(_) => UsersError::EmailTaken,
+        None => UsersError::Mongo(err),
+    }
+}
+
+impl UserStore {
+    /// Opens the collection and makes sure its indexes exist (idempotent, once per container).
+    pub async fn init(db: &Database) -> Result<Self, mongodb::error::Error> {
+        let users = db.collection::<User>("users");
+        let unique = |name: &str| IndexOptions::builder().unique(true).name(name.to_owned()).build();
+        users
+            .create_indexes([
+                IndexModel::builder()
+                    .keys(doc! {"email": 1})
+                    .options(unique(EMAIL_INDEX))
+                    .build(),
+                IndexModel::builder()
+                    .keys(doc! {"usernameLower": 1})
+                    .options(unique(USERNAME_INDEX))
+                    .build(),
+            ])
+            .await?;
+        Ok(Self { users })
+    }
+
+    /// Inserts a new account; a taken email or username is reported as such, even when two
+    /// registrations race.
+    pub async fn insert(&self, user: &User) -> Result<(), UsersError> {
+        self.users.insert_one(user).await.map_err(taken)?;
+        Ok(())
+    }
+
+    /// The account with this (normalised) email.
+    pub async fn by_email(&self, email: &str) -> Result<Option<User>, UsersError> {
+        Ok(self.users.find_one(doc! {"email": email}).await?)
+    }
+
+    /// The account with this id.
+    pub async fn by_id(&self, id: ObjectId) -> Result<Option<User>, UsersError> {
+        Ok(self.users.find_one(doc! {"_id": id}).await?)
+    }
+
+    /// Whether a username (any case) is taken.
+    pub async fn username_taken(&self, username_lower: &str) -> Result<bool, UsersError> {
+        Ok(self
+            .users
+            .find_one(doc! {"usernameLower": username_lower})
+            .await?
+            .is_some())
+    }
+
+    /// Applies profile changes and returns the updated account.
+    pub async fn update_profile(
+        &self,
+        id: ObjectId,
+        changes: &ProfileChanges,
+    ) -> Result<Option<User>, UsersError> {
+        let mut set = doc! {"updatedAt": DateTime::now()};
+        if let Some((username, lower)) = &changes.username {
+            set.insert("username", username);
+            set.insert("usernameLower", lower);
+        }
+        set_patch(&mut set, "firstName", &changes.first_name);
+        set_patch(&mut set, "lastName", &changes.last_name);
+        set_patch(&mut set, "age", &changes.age);
+        set_patch(&mut set, "avatar", &changes.avatar);
+        self.users
+            .find_one_and_update(doc! {"_id": id, "status": "active"}, doc! {"$set": set})
+            .return_document(mongodb::options::ReturnDocument::After)
+            .await
+            .map_err(taken)
+    }
+
+    /// Replaces the password hash.
+    pub async fn set_password(&self, id: ObjectId, hash: &str) -> Result<bool, UsersError> {
+        let result = self
+            .users
+            .update_one(
+                doc! {"_id": id},
+                doc! {"$set": {"passwordHash": hash, "updatedAt": DateTime::now()}},
+            )
+            .await?;
+        Ok(result.matched_count == 1)
+    }
+
+    /// Marks an active account as being deleted by `saga_id`; false if it was not active.
+    pub async fn mark_deleting(&self, id: ObjectId, saga_id: &str) -> Result<bool, UsersError> {
+        let result = self
+            .users
+            .update_one(
+                doc! {"_id": id, "status": "active"},
+                doc! {"$set": {
+                    "status": bson::to_bson(&UserStatus::Deleting).unwrap_or_default(),
+                    "deletionSagaId": saga_id,
+                    "updatedAt": DateTime::now(),
+                }},
+            )
+            .await?;
+        Ok(result.modified_count == 1)
+    }
+
+    /// Undoes `mark_deleting` for this saga (its start could not be announced).
+    pub async fn unmark_deleting(&self, id: ObjectId, saga_id: &str) -> Result<(), UsersError> {
+        self.users
+            .update_one(
+                doc! {"_id": id, "deletionSagaId": saga_id},
+                doc! {"$set": {"status": "active", "deletionSagaId": null, "updatedAt": DateTime::now()}},
+            )
+            .await?;
+        Ok(())
+    }
+}
