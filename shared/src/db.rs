@@ -9,7 +9,9 @@ use mongodb::Client;
 /// holding the function until its timeout.
 pub async fn connect(uri: &str) -> Result<Client, mongodb::error::Error> {
     let mut options = ClientOptions::parse(uri).await?;
-    options.app_name.get_or_insert_with(|| "streamia".to_owned());
+    options
+        .app_name
+        .get_or_insert_with(|| "streamia".to_owned());
     options.server_selection_timeout = Some(Duration::from_secs(5));
     options.connect_timeout = Some(Duration::from_secs(3));
     // Lambda runs one request per container at a time: a small pool is enough.

@@ -147,8 +147,20 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_and_checked() {
-        assert_eq!(Email::parse("  Ana@Example.COM ").unwrap().as_str(), "ana@example.com");
-        for bad in ["", "ana", "ana@", "@x.com", "ana@x", "a b@x.com", "ana@x..com", "a@b@c.com"] {
+        assert_eq!(
+            Email::parse("  Ana@Example.COM ").unwrap().as_str(),
+            "ana@example.com"
+        );
+        for bad in [
+            "",
+            "ana",
+            "ana@",
+            "@x.com",
+            "ana@x",
+            "a b@x.com",
+            "ana@x..com",
+            "a@b@c.com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} accepted");
         }
     }
@@ -165,10 +177,19 @@ mod tests {
     #[test]
     fn password_policy() {
         assert!(Password::parse("Secret123").is_ok());
-        for bad in ["Short1", "alllower123", "ALLUPPER123", "NoDigitsHere", &"Aa1".repeat(43)] {
+        for bad in [
+            "Short1",
+            "alllower123",
+            "ALLUPPER123",
+            "NoDigitsHere",
+            &"Aa1".repeat(43),
+        ] {
             assert!(Password::parse(bad).is_err(), "{bad:?} accepted");
         }
-        assert_eq!(format!("{:?}", Password::parse("Secret123").unwrap()), "Password(<redacted>)");
+        assert_eq!(
+            format!("{:?}", Password::parse("Secret123").unwrap()),
+            "Password(<redacted>)"
+        );
     }
 
     #[test]

@@ -39,7 +39,13 @@ pub async fn localstack_config() -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(env_or("AWS_DEFAULT_REGION", "us-east-1")))
         .endpoint_url(env_or("AWS_ENDPOINT_URL", "http://127.0.0.1:4566"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "streamia-tests"))
+        .credentials_provider(Credentials::new(
+            "test",
+            "test",
+            None,
+            None,
+            "streamia-tests",
+        ))
         .load()
         .await
 }
@@ -75,7 +81,10 @@ impl TestEnv {
             .await
             .expect("queue attributes")
             .attributes
-            .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn).cloned())
+            .and_then(|a| {
+                a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+                    .cloned()
+            })
             .expect("queue arn");
         sns.subscribe()
             .topic_arn(&topic_arn)
@@ -87,9 +96,15 @@ impl TestEnv {
             .expect("subscribe");
 
         let mut vars: HashMap<String, String> = HashMap::from([
-            ("MONGODB_URI".into(), env_or("MONGODB_URI", "mongodb://127.0.0.1:27017/")),
+            (
+                "MONGODB_URI".into(),
+                env_or("MONGODB_URI", "mongodb://127.0.0.1:27017/"),
+            ),
             ("MONGODB_DATABASE_PREFIX".into(), format!("test_{id}")),
-            ("REDIS_URL".into(), env_or("REDIS_URL", "redis://127.0.0.1:6379/")),
+            (
+                "REDIS_URL".into(),
+                env_or("REDIS_URL", "redis://127.0.0.1:6379/"),
+            ),
             ("REDIS_KEY_PREFIX".into(), format!("test:{id}:")),
             ("JWT_SECRET".into(), TEST_JWT_SECRET.into()),
             ("FRONTEND_URL".into(), "https://app.streamia.test".into()),

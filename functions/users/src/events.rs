@@ -1,10 +1,10 @@
 //! What the users service tells other services. The event shapes live in
 //! `streamia_shared::events::users`, since their consumers depend on them too.
 
-use streamia_shared::events::Event;
 pub use streamia_shared::events::users::{
     PasswordResetRequested, UserDeleted, UserRegistered, UserUpdated,
 };
+use streamia_shared::events::Event;
 
 use crate::AppState;
 

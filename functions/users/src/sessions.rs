@@ -37,8 +37,7 @@ pub async fn issue(
 ) -> Result<AuthResponse, UsersError> {
     let refresh = OpaqueToken::generate();
     let refresh_expires = DateTime::from_millis(
-        DateTime::now().timestamp_millis()
-            + state.config.tokens.refresh_ttl.as_millis() as i64,
+        DateTime::now().timestamp_millis() + state.config.tokens.refresh_ttl.as_millis() as i64,
     );
     state
         .sessions

@@ -27,7 +27,11 @@ pub async fn authorize(
         .ok_or_else(|| AuthorizeError::Unauthorized("missing bearer token".to_owned()))?;
     let token = match header.split_once(' ') {
         Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
-        _ => return Err(AuthorizeError::Unauthorized("expected a Bearer token".to_owned())),
+        _ => {
+            return Err(AuthorizeError::Unauthorized(
+                "expected a Bearer token".to_owned(),
+            ))
+        }
     };
     let claims = signer
         .verify(token)

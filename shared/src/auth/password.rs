@@ -55,7 +55,8 @@ pub async fn verify_password(
     let known = stored.is_some();
     let phc = stored.map_or_else(|| DUMMY_HASH.to_owned(), |h| h.0.clone());
     tokio::task::spawn_blocking(move || {
-        let parsed = argon2::PasswordHash::new(&phc).map_err(|e| PasswordError::Hash(e.to_string()))?;
+        let parsed =
+            argon2::PasswordHash::new(&phc).map_err(|e| PasswordError::Hash(e.to_string()))?;
         let matches = Argon2::default()
             .verify_password(candidate.as_bytes(), &parsed)
             .is_ok();

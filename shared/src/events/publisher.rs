@@ -66,7 +66,10 @@ impl EventPublisher {
     }
 
     /// Publishes an envelope built elsewhere (e.g. replayed from an outbox).
-    pub async fn publish_envelope<P: Event>(&self, envelope: &Envelope<P>) -> Result<(), PublishError> {
+    pub async fn publish_envelope<P: Event>(
+        &self,
+        envelope: &Envelope<P>,
+    ) -> Result<(), PublishError> {
         let topic_arn = self.topic_arn.as_deref().ok_or(PublishError::NoTopic)?;
         let body = serde_json::to_string(envelope)?;
         let attr = |value: &str| {

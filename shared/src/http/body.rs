@@ -26,7 +26,12 @@ pub fn parse_json<T: DeserializeOwned>(req: &Request, max_bytes: usize) -> Resul
         let is_json = content_type
             .to_str()
             .map(|ct| {
-                let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+                let essence = ct
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
                 essence == "application/json" || essence.ends_with("+json")
             })
             .unwrap_or(false);
@@ -38,13 +43,19 @@ pub fn parse_json<T: DeserializeOwned>(req: &Request, max_bytes: usize) -> Resul
         }
     }
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::validation("a JSON request body is required", Vec::new()));
+        return Err(ApiError::validation(
+            "a JSON request body is required",
+            Vec::new(),
+        ));
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let parsed: Result<T, _> = serde_path_to_error::deserialize(&mut de);
     if parsed.is_ok() {
         de.end().map_err(|e| {
-            ApiError::validation(format!("malformed JSON: {}", strip_position(&e.to_string())), Vec::new())
+            ApiError::validation(
+                format!("malformed JSON: {}", strip_position(&e.to_string())),
+                Vec::new(),
+            )
         })?;
     }
     parsed.map_err(|err| {
@@ -159,7 +170,9 @@ mod tests {
             "role"
         );
         assert!(err("").to_string().contains("required"));
-        assert!(err(r#"{"email":"a","password":"b"} trailing"#).to_string().contains("malformed"));
+        assert!(err(r#"{"email":"a","password":"b"} trailing"#)
+            .to_string()
+            .contains("malformed"));
         let big = format!(r#"{{"email":"{}","password":"b"}}"#, "a".repeat(2000));
         let too_large = parse_json::<Login>(&req(&big, None), 1024).unwrap_err();
         assert_eq!(too_large.status(), 413);
@@ -170,8 +183,14 @@ mod tests {
     #[test]
     fn patch_tells_absent_from_null() {
         let ok = |b: &str| parse_json::<Login>(&req(b, None), 1024).unwrap();
-        assert_eq!(ok(r#"{"email":"a","password":"b"}"#).first_name, Patch::Absent);
-        assert_eq!(ok(r#"{"email":"a","password":"b","firstName":null}"#).first_name, Patch::Null);
+        assert_eq!(
+            ok(r#"{"email":"a","password":"b"}"#).first_name,
+            Patch::Absent
+        );
+        assert_eq!(
+            ok(r#"{"email":"a","password":"b","firstName":null}"#).first_name,
+            Patch::Null
+        );
         assert_eq!(
             ok(r#"{"email":"a","password":"b","firstName":"Ana"}"#).first_name,
             Patch::Value("Ana".into())

@@ -166,7 +166,13 @@ impl ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.message)
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.code,
+            self.message
+        )
     }
 }
 
@@ -188,7 +194,11 @@ impl From<mongodb::error::Error> for ApiError {
 /// Same split as for Mongo: connection trouble is 503, the rest 500.
 impl From<redis::RedisError> for ApiError {
     fn from(err: redis::RedisError) -> Self {
-        if err.is_io_error() || err.is_connection_refusal() || err.is_timeout() || err.is_connection_dropped() {
+        if err.is_io_error()
+            || err.is_connection_refusal()
+            || err.is_timeout()
+            || err.is_connection_dropped()
+        {
             Self::unavailable(err)
         } else {
             Self::internal(err)

@@ -38,7 +38,9 @@ where
     let method = req.method().to_string();
     let (route, request_id) = match req.request_context_ref() {
         Some(RequestContext::ApiGatewayV1(ctx)) => (
-            ctx.resource_path.clone().unwrap_or_else(|| req.uri().path().to_owned()),
+            ctx.resource_path
+                .clone()
+                .unwrap_or_else(|| req.uri().path().to_owned()),
             ctx.request_id.clone(),
         ),
         _ => (req.uri().path().to_owned(), None),
@@ -58,7 +60,8 @@ where
         correlation_id: correlation_id.clone(),
         request_id: request_id.clone(),
     };
-    let span = tracing::info_span!("request", correlation_id = %correlation_id, request_id = %request_id);
+    let span =
+        tracing::info_span!("request", correlation_id = %correlation_id, request_id = %request_id);
     let result = handler(req, ctx).instrument(span).await;
 
     let (status, body, retry_after) = match result {

@@ -17,7 +17,11 @@ struct Body {
 }
 
 /// Handles the route. Other sessions end; the caller's own stays logged in.
-pub async fn handle(state: &AppState, req: Request, _ctx: RequestCtx) -> Result<ApiResponse, ApiError> {
+pub async fn handle(
+    state: &AppState,
+    req: Request,
+    _ctx: RequestCtx,
+) -> Result<ApiResponse, ApiError> {
     let identity = Identity::from_request(&req)?;
     let body: Body = parse_json(&req, state.config.max_body_bytes)?;
     let mut errors = FieldErrors::default();

@@ -25,11 +25,17 @@ struct Accepted {
 /// more logins), `user.deleted` announces the saga, and every session ends. If the event cannot
 /// be published the mark is undone and the client gets a 503 to retry: a saga nobody heard of
 /// would leave the account locked for ever.
-pub async fn handle(state: &AppState, req: Request, ctx: RequestCtx) -> Result<ApiResponse, ApiError> {
+pub async fn handle(
+    state: &AppState,
+    req: Request,
+    ctx: RequestCtx,
+) -> Result<ApiResponse, ApiError> {
     let identity = Identity::from_request(&req)?;
     let body: Body = parse_json(&req, state.config.max_body_bytes)?;
     let mut errors = FieldErrors::default();
-    let password = errors.required("password", &body.password).map(str::to_owned);
+    let password = errors
+        .required("password", &body.password)
+        .map(str::to_owned);
     errors.finish()?;
     let password = password.unwrap_or_default();
     let user = super::current_user(state, &identity).await?;

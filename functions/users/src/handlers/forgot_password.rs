@@ -17,7 +17,8 @@ use crate::AppState;
 pub const RESET_TOKEN_TTL_SECS: i64 = 3600;
 
 /// The one answer, whether or not the account exists.
-pub const ANSWER: &str = "If an account exists for this email, a password reset link has been sent.";
+pub const ANSWER: &str =
+    "If an account exists for this email, a password reset link has been sent.";
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -27,7 +28,11 @@ struct Body {
 
 /// Handles the route. The answer is the same 202 for known, unknown, rate-limited and deleting
 /// accounts, so it reveals nothing about which emails have accounts.
-pub async fn handle(state: &AppState, req: Request, ctx: RequestCtx) -> Result<ApiResponse, ApiError> {
+pub async fn handle(
+    state: &AppState,
+    req: Request,
+    ctx: RequestCtx,
+) -> Result<ApiResponse, ApiError> {
     let body: Body = parse_json(&req, state.config.max_body_bytes)?;
     let mut errors = FieldErrors::default();
     let email = errors
@@ -58,7 +63,10 @@ pub async fn handle(state: &AppState, req: Request, ctx: RequestCtx) -> Result<A
     let token = OpaqueToken::generate();
     let expires_at =
         DateTime::from_millis(DateTime::now().timestamp_millis() + RESET_TOKEN_TTL_SECS * 1000);
-    state.resets.create(user.id, &token.hash(), expires_at).await?;
+    state
+        .resets
+        .create(user.id, &token.hash(), expires_at)
+        .await?;
     let mut reset_url = state.config.frontend_url.clone();
     reset_url.set_path(&format!(
         "{}/reset-password/{}",

@@ -7,7 +7,11 @@ use crate::domain::UserView;
 use crate::AppState;
 
 /// Handles the route.
-pub async fn handle(state: &AppState, req: Request, _ctx: RequestCtx) -> Result<ApiResponse, ApiError> {
+pub async fn handle(
+    state: &AppState,
+    req: Request,
+    _ctx: RequestCtx,
+) -> Result<ApiResponse, ApiError> {
     let identity = Identity::from_request(&req)?;
     let user = super::current_user(state, &identity).await?;
     Ok(ApiResponse::ok(UserView::from(&user)))

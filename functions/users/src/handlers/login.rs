@@ -20,13 +20,19 @@ struct Body {
 
 /// Handles the route. Unknown email, wrong password and an account being deleted all answer
 /// the same 401 in the same time (a dummy hash is verified when there is no account).
-pub async fn handle(state: &AppState, req: Request, _ctx: RequestCtx) -> Result<ApiResponse, ApiError> {
+pub async fn handle(
+    state: &AppState,
+    req: Request,
+    _ctx: RequestCtx,
+) -> Result<ApiResponse, ApiError> {
     let body: Body = parse_json(&req, state.config.max_body_bytes)?;
     let mut errors = FieldErrors::default();
     let email = errors
         .required("email", &body.email)
         .and_then(|v| errors.check("email", Email::parse(v)));
-    let password = errors.required("password", &body.password).map(str::to_owned);
+    let password = errors
+        .required("password", &body.password)
+        .map(str::to_owned);
     errors.finish()?;
     let (Some(email), Some(password)) = (email, password) else {
         return Err(UsersError::Validation(Vec::new()).into());

@@ -17,7 +17,11 @@ struct Body {
 /// Handles the route: the presented access token and its whole session (so every refresh
 /// token of it) stop working; a refresh token in the body, if it is the caller's, ends its
 /// session too. Logging out twice is fine.
-pub async fn handle(state: &AppState, req: Request, _ctx: RequestCtx) -> Result<ApiResponse, ApiError> {
+pub async fn handle(
+    state: &AppState,
+    req: Request,
+    _ctx: RequestCtx,
+) -> Result<ApiResponse, ApiError> {
     let identity = Identity::from_request(&req)?;
     let has_body = match req.body() {
         LambdaBody::Empty => false,
@@ -36,7 +40,11 @@ pub async fn handle(state: &AppState, req: Request, _ctx: RequestCtx) -> Result<
         .await
         .map_err(UsersError::from)?;
     let mut ended = vec![identity.session_id.clone()];
-    if let Some(raw) = body.refresh_token.as_deref().filter(|t| !t.trim().is_empty()) {
+    if let Some(raw) = body
+        .refresh_token
+        .as_deref()
+        .filter(|t| !t.trim().is_empty())
+    {
         let hash = OpaqueToken::from_client(raw).hash();
         if let Some(session) = state.sessions.session_of_token(&hash).await? {
             if session.user_id.to_hex() == identity.user_id && session.id != identity.session_id {

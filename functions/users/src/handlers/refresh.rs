@@ -18,17 +18,26 @@ struct Body {
 
 /// Handles the route. A token is good once; presenting a spent one revokes its session, since
 /// only a thief or a replaying client would have it.
-pub async fn handle(state: &AppState, req: Request, _ctx: RequestCtx) -> Result<ApiResponse, ApiError> {
+pub async fn handle(
+    state: &AppState,
+    req: Request,
+    _ctx: RequestCtx,
+) -> Result<ApiResponse, ApiError> {
     let body: Body = parse_json(&req, state.config.max_body_bytes)?;
     let mut errors = FieldErrors::default();
-    let token = errors.required("refreshToken", &body.refresh_token).map(str::to_owned);
+    let token = errors
+        .required("refreshToken", &body.refresh_token)
+        .map(str::to_owned);
     errors.finish()?;
     let token = OpaqueToken::from_client(token.as_deref().unwrap_or_default());
     if token.expose().is_empty() || token.expose().len() > 512 {
         return Err(UsersError::InvalidRefreshToken.into());
     }
     match state.sessions.spend(&token.hash()).await? {
-        RefreshOutcome::Rotated { session_id, user_id } => {
+        RefreshOutcome::Rotated {
+            session_id,
+            user_id,
+        } => {
             let user = state
                 .users
                 .by_id(user_id)

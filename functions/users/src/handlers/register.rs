@@ -25,7 +25,11 @@ struct Body {
 }
 
 /// Handles the route.
-pub async fn handle(state: &AppState, req: Request, ctx: RequestCtx) -> Result<ApiResponse, ApiError> {
+pub async fn handle(
+    state: &AppState,
+    req: Request,
+    ctx: RequestCtx,
+) -> Result<ApiResponse, ApiError> {
     let body: Body = parse_json(&req, state.config.max_body_bytes)?;
     let mut errors = FieldErrors::default();
     let username = errors

@@ -20,10 +20,16 @@ struct Body {
 /// Handles the route. The password is checked before the token is spent, so a weak password
 /// does not waste the link. Every session of the user ends: whoever knew the old password is
 /// logged out.
-pub async fn handle(state: &AppState, req: Request, _ctx: RequestCtx) -> Result<ApiResponse, ApiError> {
+pub async fn handle(
+    state: &AppState,
+    req: Request,
+    _ctx: RequestCtx,
+) -> Result<ApiResponse, ApiError> {
     let body: Body = parse_json(&req, state.config.max_body_bytes)?;
     let mut errors = FieldErrors::default();
-    let token = errors.required("token", &body.token).map(OpaqueToken::from_client);
+    let token = errors
+        .required("token", &body.token)
+        .map(OpaqueToken::from_client);
     let password = errors
         .required("password", &body.password)
         .and_then(|v| errors.check("password", Password::parse(v)));

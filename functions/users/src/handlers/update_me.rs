@@ -43,7 +43,11 @@ fn parse_patch<T, U>(
 }
 
 /// Handles the route. Absent fields stay, `null` clears an optional field (not the username).
-pub async fn handle(state: &AppState, req: Request, ctx: RequestCtx) -> Result<ApiResponse, ApiError> {
+pub async fn handle(
+    state: &AppState,
+    req: Request,
+    ctx: RequestCtx,
+) -> Result<ApiResponse, ApiError> {
     let identity = Identity::from_request(&req)?;
     let body: Body = parse_json(&req, state.config.max_body_bytes)?;
     let mut errors = FieldErrors::default();
@@ -57,7 +61,9 @@ pub async fn handle(state: &AppState, req: Request, ctx: RequestCtx) -> Result<A
     };
     let changes = ProfileChanges {
         username: username.map(|u| (u.as_str().to_owned(), u.canonical())),
-        first_name: parse_patch(&mut errors, "firstName", body.first_name, |v| parse_name(&v)),
+        first_name: parse_patch(&mut errors, "firstName", body.first_name, |v| {
+            parse_name(&v)
+        }),
         last_name: parse_patch(&mut errors, "lastName", body.last_name, |v| parse_name(&v)),
         age: parse_patch(&mut errors, "age", body.age, parse_age),
         avatar: parse_patch(&mut errors, "avatar", body.avatar, |v| parse_avatar(&v)),

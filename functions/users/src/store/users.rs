@@ -80,7 +80,12 @@ impl UserStore {
     /// Opens the collection and makes sure its indexes exist (idempotent, once per container).
     pub async fn init(db: &Database) -> Result<Self, mongodb::error::Error> {
         let users = db.collection::<User>("users");
-        let unique = |name: &str| IndexOptions::builder().unique(true).name(name.to_owned()).build();
+        let unique = |name: &str| {
+            IndexOptions::builder()
+                .unique(true)
+                .name(name.to_owned())
+                .build()
+        };
         users
             .create_indexes([
                 IndexModel::builder()

@@ -1,0 +1,123 @@
+use serde_json::json;
+use streamia_users::handlers::{delete_me, forgot_password, get_me};
+
+use crate::common::*;
+
+fn delete(body: serde_json::Value) -> streamia_shared::testing::apigw::EventBuilder {
+    request("DELETE", "/api/v1/users/me").json(body)
+}
+
+#[tokio::test]
+async fn starts_the_saga_and_locks_the_account() {
+    let app = TestApp::spawn().await;
+    let (access, refresh, user) = app.user().await;
+    let email = user["email"].as_str().unwrap();
+    let res = app
+        .call_as(
+            &access,
+            delete_me::handle,
+            delete(json!({"password": PASSWORD})),
+        )
+        .await;
+    res.assert_ok(202);
+    let saga_id = res.data()["sagaId"].as_str().unwrap().to_owned();
+    assert_eq!(saga_id.len(), 36);
+
+    let events = app.env.events_named("user.deleted", 1).await;
+    assert_eq!(events.len(), 1);
+    let e = &events[0];
+    assert_eq!(e.envelope.payload["sagaId"], saga_id.as_str());
+    assert_eq!(e.envelope.payload["userId"], user["id"]);
+    assert_eq!(e.envelope.correlation_id, saga_id);
+    assert_eq!(e.attributes["correlationId"], saga_id);
+
+    // No more logins, tokens or refreshes; no reset emails either.
+    app.login(email, PASSWORD)
+        .await
+        .assert_error(401, "INVALID_CREDENTIALS");
+    assert!(app.authorize(&access).await.is_err());
+    app.call(
+        streamia_users::handlers::refresh::handle,
+        post("/api/v1/auth/refresh", json!({"refreshToken": refresh})),
+    )
+    .await
+    .assert_error(401, "INVALID_REFRESH_TOKEN");
+    app.call(
+        forgot_password::handle,
+        post("/api/v1/auth/forgot-password", json!({"email": email})),
+    )
+    .await
+    .assert_ok(202);
+    assert!(app
+        .env
+        .events_named("user.password_reset_requested", 1)
+        .await
+        .is_empty());
+    let stored = app
+        .stored("users", bson::doc! {"email": email})
+        .await
+        .unwrap();
+    assert_eq!(stored.get_str("status").unwrap(), "deleting");
+}
+
+#[tokio::test]
+async fn wrong_or_missing_password_keeps_the_account() {
+    let app = TestApp::spawn().await;
+    let (access, _, _) = app.user().await;
+    app.call_as(
+        &access,
+        delete_me::handle,
+        delete(json!({"password": "Wrong1234"})),
+    )
+    .await
+    .assert_error(401, "INVALID_CREDENTIALS");
+    let res = app
+        .call_as(&access, delete_me::handle, delete(json!({})))
+        .await;
+    res.assert_error(400, "VALIDATION_ERROR");
+    assert_eq!(res.detail("password"), Some("is required"));
+    app.call_as(
+        &access,
+        delete_me::handle,
+        delete(json!({"password": {"$ne": ""}})),
+    )
+    .await
+    .assert_error(400, "VALIDATION_ERROR");
+    app.call(delete_me::handle, delete(json!({"password": PASSWORD})))
+        .await
+        .assert_error(401, "UNAUTHORIZED");
+    app.call_as(&access, get_me::handle, request("GET", "/api/v1/users/me"))
+        .await
+        .assert_ok(200);
+}
+
+#[tokio::test]
+async fn an_unannounced_saga_is_undone() {
+    // No topic: publishing fails, so the account must stay usable and the client may retry.
+    let app = TestApp::with(&[(
+        "EVENTS_TOPIC_ARN",
+        "arn:aws:sns:us-east-1:000000000000:missing-topic",
+    )])
+    .await;
+    let (access, _, user) = app.user().await;
+    let res = app
+        .call_as(
+            &access,
+            delete_me::handle,
+            delete(json!({"password": PASSWORD})),
+        )
+        .await;
+    res.assert_error(503, "UNAVAILABLE");
+    let stored = app
+        .stored(
+            "users",
+            bson::doc! {"email": user["email"].as_str().unwrap()},
+        )
+        .await
+        .unwrap();
+    assert_eq!(stored.get_str("status").unwrap(), "active");
+    app.login(user["email"].as_str().unwrap(), PASSWORD)
+        .await
+        .assert_ok(200);
+    assert!(app.authorize(&access).await.is_ok());
+}

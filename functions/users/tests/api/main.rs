@@ -1,0 +1,14 @@
+//! Users service integration tests: real handlers, API Gateway REST events, real MongoDB,
+//! Redis and LocalStack (SNS -> SQS), a fresh database per test.
+
+mod common;
+
+mod delete_me;
+mod login;
+mod logout;
+mod passwords;
+mod profile;
+mod refresh;
+mod register;
+mod security;
+mod template;
