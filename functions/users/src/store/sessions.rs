@@ -140,7 +140,7 @@ impl SessionStore {
         }
         match self.tokens.find_one(doc! {"_id": &hash.0}).await? {
             Some(token) if token.spent_at.is_some() => {
-                self.revoke(&[token.session_id.clone()]).await?;
+                self.revoke(std::slice::from_ref(&token.session_id)).await?;
                 Ok(RefreshOutcome::Reused {
                     session_id: token.session_id,
                 })

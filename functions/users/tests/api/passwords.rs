@@ -69,7 +69,7 @@ async fn the_link_resets_the_password_once_and_ends_every_session() {
     assert_eq!(payload["username"], user["username"]);
     let expires =
         chrono::DateTime::parse_from_rfc3339(payload["expiresAt"].as_str().unwrap()).unwrap();
-    let in_secs = (expires.timestamp() - chrono::Utc::now().timestamp()) as i64;
+    let in_secs = expires.timestamp() - chrono::Utc::now().timestamp();
     assert!((3590..=3600).contains(&in_secs), "{in_secs}");
     // Stored hashed, never in clear.
     assert!(app

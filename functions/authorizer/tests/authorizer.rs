@@ -1,0 +1,137 @@
+//! The authorizer against the real Redis, with API Gateway's TOKEN authorizer events.
+
+use serde_json::json;
+use streamia_authorizer::{handle, AuthorizerError, State, TokenAuthorizerEvent};
+use streamia_shared::auth::{Revocations, TokenSigner};
+use streamia_shared::http::Role;
+use streamia_shared::testing::TestEnv;
+
+const METHOD_ARN: &str =
+    "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/v1/GET/api/v1/users/me";
+
+struct Fixture {
+    env: TestEnv,
+    state: State,
+    signer: TokenSigner,
+}
+
+async fn fixture() -> Fixture {
+    let env = TestEnv::new(&[]).await;
+    let state = State::build(&env.config).await.expect("redis");
+    let signer = TokenSigner::new(&env.config.tokens);
+    Fixture { env, state, signer }
+}
+
+/// The event exactly as API Gateway sends it.
+fn event(authorization: Option<&str>) -> TokenAuthorizerEvent {
+    let mut raw = json!({"type": "TOKEN", "methodArn": METHOD_ARN});
+    if let Some(a) = authorization {
+        raw["authorizationToken"] = json!(a);
+    }
+    serde_json::from_value(raw).unwrap()
+}
+
+#[tokio::test]
+async fn a_valid_token_gets_an_api_wide_allow_with_the_identity() {
+    let f = fixture().await;
+    let issued = f
+        .signer
+        .issue(
+            "507f1f77bcf86cd799439011",
+            "ana@example.com",
+            Role::Admin,
+            "sess-1",
+        )
+        .unwrap();
+    let res = handle(&f.state, event(Some(&format!("Bearer {}", issued.token))))
+        .await
+        .unwrap();
+    let wire = serde_json::to_value(&res).unwrap();
+    assert_eq!(wire["principalId"], "507f1f77bcf86cd799439011");
+    assert_eq!(wire["policyDocument"]["Version"], "2012-10-17");
+    let statement = &wire["policyDocument"]["Statement"][0];
+    assert_eq!(statement["Effect"], "Allow");
+    assert_eq!(statement["Action"], "execute-api:Invoke");
+    assert_eq!(
+        statement["Resource"],
+        "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/v1/*/*"
+    );
+    let ctx = &wire["context"];
+    assert_eq!(ctx["userId"], "507f1f77bcf86cd799439011");
+    assert_eq!(ctx["email"], "ana@example.com");
+    assert_eq!(ctx["role"], "admin");
+    assert_eq!(ctx["sessionId"], "sess-1");
+    assert_eq!(ctx["tokenId"], issued.claims.jti.as_str());
+    assert_eq!(ctx["expiresAt"], issued.claims.exp.to_string());
+    // API Gateway accepts only string, number or boolean context values.
+    assert!(ctx.as_object().unwrap().values().all(|v| v.is_string()));
+}
+
+#[tokio::test]
+async fn bad_tokens_are_unauthorized_in_api_gateways_words() {
+    let f = fixture().await;
+    let other = TokenSigner::new(&streamia_shared::config::TokenConfig {
+        jwt_secret: "a-completely-different-secret-of-32-bytes".into(),
+        ..f.env.config.tokens.clone()
+    });
+    let forged = other.issue("u", "a@b.co", Role::Admin, "s").unwrap().token;
+    for auth in [
+        None,
+        Some(""),
+        Some("Bearer"),
+        Some("Bearer nope"),
+        Some("Basic dXNlcjpwYXNz"),
+        Some(&*format!("Bearer {forged}")),
+    ] {
+        let err = handle(&f.state, event(auth)).await.unwrap_err();
+        assert!(matches!(err, AuthorizerError::Unauthorized), "{auth:?}");
+        let diagnostic: lambda_runtime::Diagnostic = err.into();
+        // API Gateway maps exactly this message to 401.
+        assert_eq!(diagnostic.error_message, "Unauthorized");
+    }
+}
+
+#[tokio::test]
+async fn revoked_tokens_and_sessions_are_refused() {
+    let f = fixture().await;
+    let redis = streamia_shared::cache::connect(&f.env.config.redis_url)
+        .await
+        .unwrap();
+    let revocations = Revocations::new(redis, &f.env.config.redis_key_prefix, 900);
+    let a = f
+        .signer
+        .issue("u1", "a@b.co", Role::User, "session-a")
+        .unwrap();
+    let b = f
+        .signer
+        .issue("u1", "a@b.co", Role::User, "session-b")
+        .unwrap();
+    let c = f
+        .signer
+        .issue("u1", "a@b.co", Role::User, "session-b")
+        .unwrap();
+    let bearer = |t: &str| format!("Bearer {t}");
+    assert!(handle(&f.state, event(Some(&bearer(&a.token))))
+        .await
+        .is_ok());
+    revocations
+        .revoke_token(&a.claims.jti, a.claims.exp)
+        .await
+        .unwrap();
+    assert!(handle(&f.state, event(Some(&bearer(&a.token))))
+        .await
+        .is_err());
+    assert!(handle(&f.state, event(Some(&bearer(&b.token))))
+        .await
+        .is_ok());
+    revocations
+        .revoke_sessions(&["session-b".to_owned()])
+        .await
+        .unwrap();
+    assert!(handle(&f.state, event(Some(&bearer(&b.token))))
+        .await
+        .is_err());
+    assert!(handle(&f.state, event(Some(&bearer(&c.token))))
+        .await
+        .is_err());
+}
