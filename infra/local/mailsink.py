@@ -1,0 +1,54 @@
+"""A real SMTP server for the local stack and the tests: accepts every message and appends it,
+as one JSON object per line ({to, subject, text, sentAt}), to an outbox file that the local
+gateway serves at GET /_local/mail."""
+
+import argparse
+import asyncio
+import json
+import os
+from datetime import datetime, timezone
+from email import message_from_bytes, policy
+
+from aiosmtpd.controller import Controller
+
+
+class Recorder:
+    def __init__(self, outbox):
+        self.outbox = outbox
+
+    async def handle_DATA(self, server, session, envelope):
+        message = message_from_bytes(envelope.original_content, policy=policy.default)
+        body = message.get_body(preferencelist=("plain", "html"))
+        record = {
+            "to": ", ".join(envelope.rcpt_tos),
+            "from": envelope.mail_from,
+            "subject": str(message.get("subject", "")),
+            "text": body.get_content() if body is not None else "",
+            "sentAt": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        }
+        with open(self.outbox, "a", encoding="utf-8") as out:
+            out.write(json.dumps(record) + "\n")
+        return "250 Message accepted for delivery"
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=1025)
+    parser.add_argument("--outbox", required=True)
+    args = parser.parse_args()
+    os.makedirs(os.path.dirname(os.path.abspath(args.outbox)), exist_ok=True)
+    open(args.outbox, "a").close()
+    controller = Controller(Recorder(args.outbox), hostname=args.host, port=args.port)
+    controller.start()
+    print(f"mail sink on {args.host}:{args.port}, outbox {args.outbox}", flush=True)
+    try:
+        asyncio.get_event_loop().run_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        controller.stop()
+
+
+if __name__ == "__main__":
+    main()
