@@ -9,6 +9,7 @@ use std::time::Duration;
 use url::Url;
 
 use crate::domain::Email;
+use crate::events::Topic;
 
 /// Everything a Streamia function may need from its environment, validated.
 #[derive(Clone)]
@@ -30,9 +31,9 @@ pub struct Config {
     /// Accounts registered with one of these emails get the admin role (`ADMIN_EMAILS`,
     /// comma-separated).
     pub admin_emails: Vec<Email>,
-    /// SNS topic the function publishes its events to (`EVENTS_TOPIC_ARN`); functions that
-    /// publish nothing leave it unset.
-    pub events_topic_arn: Option<String>,
+    /// ARNs of the SNS topics this function may publish to (`<NAME>_EVENTS_TOPIC_ARN`);
+    /// functions that publish nothing have none.
+    pub topics: Vec<(Topic, String)>,
     /// Largest request body a function parses (`MAX_BODY_BYTES`, default 64 KiB).
     pub max_body_bytes: usize,
 }
@@ -85,7 +86,10 @@ impl Config {
         let refresh_ttl = env.seconds("REFRESH_TOKEN_TTL_SECONDS", 30 * 24 * 3600);
         let frontend_url = env.url("FRONTEND_URL", "http://localhost:5173");
         let admin_emails = env.emails("ADMIN_EMAILS");
-        let events_topic_arn = (lookup)("EVENTS_TOPIC_ARN").filter(|v| !v.trim().is_empty());
+        let topics = Topic::ALL
+            .into_iter()
+            .filter_map(|t| Some((t, lookup(t.env_var()).filter(|v| !v.trim().is_empty())?)))
+            .collect();
         let max_body_bytes = env.seconds("MAX_BODY_BYTES", 64 * 1024).as_secs() as usize;
         if !database_prefix
             .chars()
@@ -113,7 +117,7 @@ impl Config {
             },
             frontend_url,
             admin_emails,
-            events_topic_arn,
+            topics,
             max_body_bytes,
         })
     }
@@ -121,6 +125,14 @@ impl Config {
     /// The database a service owns: one database per service, never shared.
     pub fn database_name(&self, service: &str) -> String {
         format!("{}_{}", self.database_prefix, service)
+    }
+
+    /// The ARN of a topic, when this function was given one.
+    pub fn topic_arn(&self, topic: Topic) -> Option<String> {
+        self.topics
+            .iter()
+            .find(|(t, _)| *t == topic)
+            .map(|(_, arn)| arn.clone())
     }
 
     /// Whether an account with this email gets the admin role.
@@ -139,7 +151,7 @@ impl fmt::Debug for Config {
             .field("access_ttl", &self.tokens.access_ttl)
             .field("refresh_ttl", &self.tokens.refresh_ttl)
             .field("frontend_url", &self.frontend_url.as_str())
-            .field("events_topic_arn", &self.events_topic_arn)
+            .field("topics", &self.topics)
             .finish_non_exhaustive()
     }
 }

@@ -109,8 +109,11 @@ impl TestEnv {
             ("JWT_SECRET".into(), TEST_JWT_SECRET.into()),
             ("FRONTEND_URL".into(), "https://app.streamia.test".into()),
             ("ADMIN_EMAILS".into(), "admin@streamia.test".into()),
-            ("EVENTS_TOPIC_ARN".into(), topic_arn),
         ]);
+        // Every topic is this test's topic, so its queue sees everything the test publishes.
+        for topic in crate::events::Topic::ALL {
+            vars.insert(topic.env_var().to_owned(), topic_arn.clone());
+        }
         for (k, v) in overrides {
             vars.insert((*k).to_owned(), (*v).to_owned());
         }

@@ -3,7 +3,7 @@
 use aws_config::SdkConfig;
 use streamia_shared::auth::{Revocations, TokenSigner};
 use streamia_shared::cache::WindowCounter;
-use streamia_shared::events::EventPublisher;
+use streamia_shared::events::{EventPublisher, Topic};
 use streamia_shared::Config;
 
 use crate::store::{ResetStore, SessionStore, UserStore};
@@ -88,7 +88,7 @@ impl AppState {
                 LOGIN_FAILURE_WINDOW_SECS,
             ),
             reset_requests: WindowCounter::new(redis.clone(), &prefix, "reset-requests", 3600),
-            publisher: EventPublisher::new(aws, config.events_topic_arn.clone(), SERVICE),
+            publisher: EventPublisher::new(aws, config.topic_arn(Topic::UserEvents), SERVICE),
             mongo,
             redis,
             config,

@@ -5,7 +5,9 @@
 
 mod envelope;
 mod publisher;
+mod topics;
 pub mod users;
 
 pub use envelope::{Envelope, Event};
 pub use publisher::{aws_config_from_env, EventPublisher, PublishError};
+pub use topics::Topic;

@@ -25,7 +25,7 @@ pub enum PublishError {
         message: String,
     },
     /// No topic is configured for this function.
-    #[error("EVENTS_TOPIC_ARN is not set for this function")]
+    #[error("no topic ARN is set for this function")]
     NoTopic,
 }
 

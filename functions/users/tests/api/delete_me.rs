@@ -95,7 +95,7 @@ async fn wrong_or_missing_password_keeps_the_account() {
 async fn an_unannounced_saga_is_undone() {
     // No topic: publishing fails, so the account must stay usable and the client may retry.
     let app = TestApp::with(&[(
-        "EVENTS_TOPIC_ARN",
+        "USER_EVENTS_TOPIC_ARN",
         "arn:aws:sns:us-east-1:000000000000:missing-topic",
     )])
     .await;

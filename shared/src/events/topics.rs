@@ -1,0 +1,22 @@
+//! The SNS topics of the platform, one per publishing service (see infra/messaging.yaml).
+
+/// A topic a service publishes to. Each function finds its ARN in `<NAME>_EVENTS_TOPIC_ARN`,
+/// so the local stack can hand every topic to every function in one environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Topic {
+    /// `user.*` events, published by the users service.
+    UserEvents,
+}
+
+impl Topic {
+    /// Every topic.
+    pub const ALL: [Topic; 1] = [Topic::UserEvents];
+
+    /// The environment variable holding the topic's ARN; also the messaging stack's output
+    /// name in SCREAMING_SNAKE_CASE (`UserEventsTopicArn`).
+    pub fn env_var(self) -> &'static str {
+        match self {
+            Topic::UserEvents => "USER_EVENTS_TOPIC_ARN",
+        }
+    }
+}
