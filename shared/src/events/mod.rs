@@ -3,6 +3,7 @@
 //! Services talk to each other only through these events (SNS topic -> SQS queue per
 //! consumer); no service reads another's database.
 
+pub mod consumer;
 mod envelope;
 mod publisher;
 mod topics;

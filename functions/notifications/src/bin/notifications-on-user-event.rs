@@ -1,0 +1,11 @@
+//! The `notifications-on-user-event` Lambda function (SQS consumer).
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    streamia_shared::telemetry::init();
+    let state = streamia_notifications::State::from_env().await?;
+    streamia_shared::events::consumer::run(state, |state, envelope| {
+        streamia_notifications::consumer::on_user_event(state, envelope)
+    })
+    .await
+}

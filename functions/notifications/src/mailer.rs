@@ -1,0 +1,154 @@
+//! SMTP delivery with lettre, configured from the environment once per container.
+
+use lettre::message::Mailbox;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use crate::emails::Email;
+
+/// SMTP settings: `SMTP_HOST`, `SMTP_PORT` (default 587), `SMTP_TLS` (`starttls` default,
+/// `tls`, or `none` for a local sink), `SMTP_USERNAME`/`SMTP_PASSWORD` (optional), `MAIL_FROM`.
+#[derive(Clone)]
+pub struct MailConfig {
+    /// Server host.
+    pub host: String,
+    /// Server port.
+    pub port: u16,
+    /// Transport security.
+    pub tls: TlsMode,
+    /// Login, if the server wants one.
+    pub credentials: Option<(String, String)>,
+    /// Sender.
+    pub from: String,
+}
+
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsMode {
+    /// Plain text (local sinks only).
+    None,
+    /// Upgrade with STARTTLS (port 587).
+    StartTls,
+    /// TLS from the first byte (port 465).
+    Tls,
+}
+
+/// Bad mail settings.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid mail configuration: {0}")]
+pub struct MailConfigError(pub String);
+
+impl MailConfig {
+    /// Reads the settings through `lookup`.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, MailConfigError> {
+        let get = |k: &str| lookup(k).filter(|v| !v.trim().is_empty());
+        let host =
+            get("SMTP_HOST").ok_or_else(|| MailConfigError("SMTP_HOST is required".into()))?;
+        let port = match get("SMTP_PORT") {
+            None => 587,
+            Some(p) => p
+                .parse()
+                .map_err(|_| MailConfigError(format!("SMTP_PORT {p:?} is not a port")))?,
+        };
+        let tls = match get("SMTP_TLS").as_deref().unwrap_or("starttls") {
+            "none" => TlsMode::None,
+            "starttls" => TlsMode::StartTls,
+            "tls" => TlsMode::Tls,
+            other => {
+                return Err(MailConfigError(format!(
+                    "SMTP_TLS must be none, starttls or tls, got {other:?}"
+                )))
+            }
+        };
+        let credentials = match (get("SMTP_USERNAME"), get("SMTP_PASSWORD")) {
+            (Some(u), Some(p)) => Some((u, p)),
+            (None, None) => None,
+            _ => {
+                return Err(MailConfigError(
+                    "set both SMTP_USERNAME and SMTP_PASSWORD, or neither".into(),
+                ))
+            }
+        };
+        let from =
+            get("MAIL_FROM").unwrap_or_else(|| "Streamia <no-reply@streamia.local>".to_owned());
+        from.parse::<Mailbox>()
+            .map_err(|e| MailConfigError(format!("MAIL_FROM {from:?}: {e}")))?;
+        Ok(Self {
+            host,
+            port,
+            tls,
+            credentials,
+            from,
+        })
+    }
+
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, MailConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+}
+
+/// Delivery failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// The recipient or message is malformed: retrying cannot help.
+    #[error("cannot build email: {0}")]
+    Build(String),
+    /// The server refused or could not be reached.
+    #[error("smtp: {0}")]
+    Smtp(#[from] lettre::transport::smtp::Error),
+}
+
+/// Sends emails through one pooled SMTP transport.
+#[derive(Clone)]
+pub struct Mailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+}
+
+impl Mailer {
+    /// Builds the transport (connections are opened on first send).
+    pub fn new(config: &MailConfig) -> Result<Self, MailConfigError> {
+        let tls_params =
+            || TlsParameters::new(config.host.clone()).map_err(|e| MailConfigError(e.to_string()));
+        let tls = match config.tls {
+            TlsMode::None => Tls::None,
+            TlsMode::StartTls => Tls::Required(tls_params()?),
+            TlsMode::Tls => Tls::Wrapper(tls_params()?),
+        };
+        let mut builder =
+            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(config.host.clone())
+                .port(config.port)
+                .tls(tls)
+                .timeout(Some(std::time::Duration::from_secs(10)));
+        if let Some((user, pass)) = &config.credentials {
+            builder = builder.credentials(Credentials::new(user.clone(), pass.clone()));
+        }
+        let from = config
+            .from
+            .parse()
+            .map_err(|e| MailConfigError(format!("MAIL_FROM: {e}")))?;
+        Ok(Self {
+            transport: builder.build(),
+            from,
+        })
+    }
+
+    /// Sends one email.
+    pub async fn send(&self, email: &Email) -> Result<(), SendError> {
+        let to: Mailbox = email
+            .to
+            .parse()
+            .map_err(|e| SendError::Build(format!("recipient: {e}")))?;
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(email.subject.clone())
+            .header(lettre::message::header::ContentType::TEXT_PLAIN)
+            .body(email.text.clone())
+            .map_err(|e| SendError::Build(e.to_string()))?;
+        self.transport.send(message).await?;
+        Ok(())
+    }
+}

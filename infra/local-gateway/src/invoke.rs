@@ -1,0 +1,98 @@
+//! Calling functions through the Lambda Invoke API: `cargo lambda watch` locally, and just as
+//! well LocalStack Lambda or real AWS.
+
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_lambda::primitives::Blob;
+use serde_json::Value;
+
+/// A function did not answer normally.
+#[derive(Debug, thiserror::Error)]
+pub enum InvokeError {
+    /// The function returned an error (`X-Amz-Function-Error`): its error payload.
+    #[error("function error: {0}")]
+    Function(Value),
+    /// It did not answer within its timeout.
+    #[error("function timed out")]
+    Timeout,
+    /// The Lambda endpoint could not be reached or answered garbage.
+    #[error("invoke failed: {0}")]
+    Transport(String),
+}
+
+impl InvokeError {
+    /// The `errorMessage` of a function error.
+    pub fn error_message(&self) -> Option<&str> {
+        match self {
+            InvokeError::Function(v) => v["errorMessage"].as_str(),
+            _ => None,
+        }
+    }
+}
+
+/// A Lambda client bound to one endpoint.
+#[derive(Clone)]
+pub struct Invoker {
+    client: aws_sdk_lambda::Client,
+}
+
+impl Invoker {
+    /// A client for `endpoint` (e.g. `http://127.0.0.1:9000`), or for AWS when `None`.
+    pub async fn new(endpoint: Option<&str>, region: &str) -> Self {
+        let mut loader =
+            aws_config::defaults(BehaviorVersion::latest()).region(Region::new(region.to_owned()));
+        if let Some(endpoint) = endpoint {
+            loader = loader.endpoint_url(endpoint).credentials_provider(
+                aws_sdk_lambda::config::Credentials::new(
+                    "local",
+                    "local",
+                    None,
+                    None,
+                    "local-gateway",
+                ),
+            );
+        }
+        let sdk = loader.load().await;
+        let config = aws_sdk_lambda::config::Builder::from(&sdk)
+            .retry_config(aws_config::retry::RetryConfig::disabled())
+            .build();
+        Self {
+            client: aws_sdk_lambda::Client::from_conf(config),
+        }
+    }
+
+    /// Invokes `function` synchronously with `payload`.
+    pub async fn invoke(
+        &self,
+        function: &str,
+        payload: &Value,
+        timeout: Duration,
+    ) -> Result<Value, InvokeError> {
+        let body =
+            serde_json::to_vec(payload).map_err(|e| InvokeError::Transport(e.to_string()))?;
+        let call = self
+            .client
+            .invoke()
+            .function_name(function)
+            .payload(Blob::new(body))
+            .send();
+        let output = tokio::time::timeout(timeout, call)
+            .await
+            .map_err(|_| InvokeError::Timeout)?
+            .map_err(|e| {
+                InvokeError::Transport(aws_sdk_lambda::error::DisplayErrorContext(&e).to_string())
+            })?;
+        let bytes = output.payload.map(Blob::into_inner).unwrap_or_default();
+        let value: Value = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .map_err(|e| InvokeError::Transport(format!("bad payload: {e}")))?
+        };
+        if output.function_error.is_some() {
+            return Err(InvokeError::Function(value));
+        }
+        Ok(value)
+    }
+}

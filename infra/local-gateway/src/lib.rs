@@ -1,0 +1,20 @@
+//! The local gateway: what API Gateway and Lambda's event source mappings do in AWS, done on
+//! a laptop from `template.yaml` alone.
+//!
+//! - `template` reads functions, routes, the authorizer, SQS sources and schedules;
+//! - `routes` matches a request to a route, with path parameters;
+//! - `proxy` builds the REST (v1) proxy event and maps the function's answer back;
+//! - `authorizer` runs the Lambda authorizer, caching as API Gateway does;
+//! - `invoke` calls functions through the Lambda Invoke API (cargo lambda watch locally);
+//! - `sqs` and `schedule` drive consumers and scheduled functions;
+//! - `server` ties it together, plus `GET /_local/mail`.
+
+pub mod authorizer;
+pub mod invoke;
+pub mod mail;
+pub mod proxy;
+pub mod routes;
+pub mod schedule;
+pub mod server;
+pub mod sqs;
+pub mod template;

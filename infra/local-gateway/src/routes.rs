@@ -1,0 +1,119 @@
+//! Matching a request to a template route, as API Gateway REST does.
+
+use std::collections::BTreeMap;
+
+use crate::template::{Function, RouteSpec, Template};
+
+/// A matched route with its path parameters.
+#[derive(Debug, Clone)]
+pub struct Matched<'a> {
+    /// The route.
+    pub route: &'a RouteSpec,
+    /// Its function.
+    pub function: &'a Function,
+    /// `{name}` values from the path, percent-decoded.
+    pub path_parameters: BTreeMap<String, String>,
+}
+
+/// Matches `path` against a route pattern; `{name+}` takes the rest of the path.
+pub fn match_path(pattern: &str, path: &str) -> Option<BTreeMap<String, String>> {
+    let pattern: Vec<&str> = pattern.trim_matches('/').split('/').collect();
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let mut params = BTreeMap::new();
+    for (i, part) in pattern.iter().enumerate() {
+        if let Some(name) = part.strip_prefix('{').and_then(|p| p.strip_suffix("+}")) {
+            let rest = segments.get(i..)?.join("/");
+            if rest.is_empty() {
+                return None;
+            }
+            params.insert(name.to_owned(), decode(&rest));
+            return Some(params);
+        }
+        let segment = segments.get(i)?;
+        if let Some(name) = part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+            if segment.is_empty() {
+                return None;
+            }
+            params.insert(name.to_owned(), decode(segment));
+        } else if part != segment {
+            return None;
+        }
+    }
+    (segments.len() == pattern.len()).then_some(params)
+}
+
+/// Percent-decoding of a path segment.
+fn decode(segment: &str) -> String {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&segment[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The route for `method path`: literal segments win over parameters, as in API Gateway.
+pub fn find<'a>(template: &'a Template, method: &str, path: &str) -> Option<Matched<'a>> {
+    let mut best: Option<(usize, Matched<'a>)> = None;
+    for (route, function) in template.routes() {
+        if route.method != method && route.method != "ANY" {
+            continue;
+        }
+        let Some(params) = match_path(&route.path, path) else {
+            continue;
+        };
+        let literal = route
+            .path
+            .split('/')
+            .filter(|s| !s.starts_with('{'))
+            .count();
+        if best.as_ref().is_none_or(|(score, _)| literal > *score) {
+            best = Some((
+                literal,
+                Matched {
+                    route,
+                    function,
+                    path_parameters: params,
+                },
+            ));
+        }
+    }
+    best.map(|(_, m)| m)
+}
+
+/// Whether any route (any method) serves `path`: for CORS preflight and 404 vs 405.
+pub fn path_exists(template: &Template, path: &str) -> bool {
+    template
+        .routes()
+        .any(|(r, _)| match_path(&r.path, path).is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns() {
+        assert!(match_path("/api/v1/users/me", "/api/v1/users/me").is_some());
+        assert!(match_path("/api/v1/users/me", "/api/v1/users/me/password").is_none());
+        let p = match_path(
+            "/api/v1/movies/{id}/subtitles/{language}",
+            "/api/v1/movies/abc/subtitles/en-US",
+        )
+        .unwrap();
+        assert_eq!(p["id"], "abc");
+        assert_eq!(p["language"], "en-US");
+        assert!(match_path("/api/v1/movies/{id}", "/api/v1/movies/").is_none());
+        let p = match_path("/files/{proxy+}", "/files/a/b%20c").unwrap();
+        assert_eq!(p["proxy"], "a/b c");
+    }
+}

@@ -1,0 +1,376 @@
+//! The HTTP side: API Gateway REST semantics on a local port.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::{to_bytes, Body};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::response::Response;
+use http::{HeaderValue, Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::authorizer::{Authorizer, Decision};
+use crate::invoke::{InvokeError, Invoker};
+use crate::proxy::{build_event, to_response, Incoming};
+use crate::routes;
+use crate::sqs::QueuePoller;
+use crate::template::{Context, Template, TemplateError};
+
+/// API Gateway's payload limit.
+const MAX_BODY: usize = 10 * 1024 * 1024;
+/// API Gateway's integration timeout ceiling.
+const MAX_INTEGRATION_SECS: u64 = 29;
+
+/// How to run the gateway.
+#[derive(Debug, Clone)]
+pub struct GatewayConfig {
+    /// The SAM template.
+    pub template_text: String,
+    /// Parameters, outputs and pseudo parameters for resolving it.
+    pub context: Context,
+    /// Where to listen (port 0 picks one).
+    pub listen: SocketAddr,
+    /// The Lambda Invoke API endpoint (`cargo lambda watch`), or AWS when `None`.
+    pub lambda_endpoint: Option<String>,
+    /// The SQS endpoint (LocalStack), or AWS when `None`.
+    pub aws_endpoint: Option<String>,
+    /// The SMTP sink's outbox, served at `/_local/mail`.
+    pub mail_outbox: Option<PathBuf>,
+    /// Run SQS pollers and schedules (off for route-only use).
+    pub event_sources: bool,
+}
+
+struct Gateway {
+    template: Template,
+    invoker: Invoker,
+    authorizer: Option<Authorizer>,
+    mail_outbox: Option<PathBuf>,
+    region: String,
+}
+
+/// The gateway could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The template.
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    /// The listener.
+    #[error("cannot listen: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A running gateway.
+pub struct Running {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Its routes, for the startup banner.
+    pub routes: Vec<(String, String, String)>,
+    /// The server task.
+    pub server: tokio::task::JoinHandle<()>,
+}
+
+/// Starts serving; returns once the port is bound.
+pub async fn start(config: GatewayConfig) -> Result<Running, StartError> {
+    let template = Template::parse(&config.template_text, &config.context)?;
+    let region = config.context.region.clone();
+    let invoker = Invoker::new(config.lambda_endpoint.as_deref(), &region).await;
+    if config.event_sources {
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new(region.clone()));
+        if let Some(endpoint) = &config.aws_endpoint {
+            loader = loader.endpoint_url(endpoint);
+        }
+        let sqs = aws_sdk_sqs::Client::new(&loader.load().await);
+        for function in &template.functions {
+            for source in &function.queues {
+                tokio::spawn(
+                    QueuePoller {
+                        sqs: sqs.clone(),
+                        invoker: invoker.clone(),
+                        function: function.clone(),
+                        source: source.clone(),
+                    }
+                    .run(),
+                );
+            }
+            for schedule in &function.schedules {
+                tokio::spawn(crate::schedule::run(
+                    invoker.clone(),
+                    function.clone(),
+                    schedule.clone(),
+                ));
+            }
+        }
+    }
+    let routes = template
+        .routes()
+        .map(|(r, f)| (r.method.clone(), r.path.clone(), f.binary.clone()))
+        .collect();
+    let gateway = Arc::new(Gateway {
+        authorizer: template
+            .authorizer
+            .clone()
+            .map(|spec| Authorizer::new(spec, invoker.clone())),
+        template,
+        invoker,
+        mail_outbox: config.mail_outbox,
+        region,
+    });
+    let app = axum::Router::new().fallback(handle).with_state(gateway);
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let addr = listener.local_addr()?;
+    let server = tokio::spawn(async move {
+        let service = app.into_make_service_with_connect_info::<SocketAddr>();
+        if let Err(e) = axum::serve(listener, service).await {
+            tracing::error!(error = %e, "server stopped");
+        }
+    });
+    Ok(Running {
+        addr,
+        routes,
+        server,
+    })
+}
+
+fn json_response(status: StatusCode, body: &Value) -> Response {
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap_or_default()
+}
+
+impl Gateway {
+    /// One of API Gateway's own answers, shaped by the template's GatewayResponses.
+    fn gateway_response(&self, kind: &str, status: u16, message: &str, code: &str) -> Response {
+        let class = if status >= 500 {
+            "DEFAULT_5XX"
+        } else {
+            "DEFAULT_4XX"
+        };
+        let specific = self.template.gateway_responses.get(kind);
+        let fallback = self.template.gateway_responses.get(class);
+        let status = specific.and_then(|r| r.status).unwrap_or(status);
+        let body = specific
+            .and_then(|r| r.body.clone())
+            .or_else(|| fallback.and_then(|r| r.body.clone()))
+            .unwrap_or_else(|| {
+                json!({"success": false, "error": code, "message": message}).to_string()
+            });
+        Response::builder()
+            .status(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY))
+            .header("content-type", "application/json")
+            .header("x-amzn-errortype", kind)
+            .body(Body::from(body))
+            .unwrap_or_default()
+    }
+
+    fn preflight(&self) -> Option<Response> {
+        let cors = self.template.cors.as_ref()?;
+        let mut res = Response::builder()
+            .status(StatusCode::OK)
+            .header("access-control-allow-origin", cors.allow_origin.as_str());
+        for (name, value) in [
+            ("access-control-allow-headers", &cors.allow_headers),
+            ("access-control-allow-methods", &cors.allow_methods),
+            ("access-control-max-age", &cors.max_age),
+        ] {
+            if let Some(v) = value {
+                res = res.header(name, v.as_str());
+            }
+        }
+        res.body(Body::empty()).ok()
+    }
+
+    fn method_arn(&self, method: &str, path: &str) -> String {
+        format!(
+            "arn:aws:execute-api:{}:000000000000:local/{}/{method}{path}",
+            self.region, self.template.stage
+        )
+    }
+}
+
+async fn handle(
+    State(gw): State<Arc<Gateway>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request,
+) -> Response {
+    let started = Instant::now();
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let method = req.method().as_str().to_owned();
+    let path = req.uri().path().to_owned();
+    let (response, function) = route(&gw, peer, req, &request_id).await;
+    let mut response = response;
+    if let Some(cors) = &gw.template.cors {
+        if let Ok(origin) = HeaderValue::from_str(&cors.allow_origin) {
+            response
+                .headers_mut()
+                .entry("access-control-allow-origin")
+                .or_insert(origin);
+        }
+    }
+    if let Ok(id) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-amzn-requestid", id);
+    }
+    let correlation_id = response
+        .headers()
+        .get("x-correlation-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    tracing::info!(
+        method = %method,
+        path = %path,
+        function = function.as_deref().unwrap_or("-"),
+        status = response.status().as_u16(),
+        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        request_id = %request_id,
+        correlation_id = %correlation_id,
+        "request"
+    );
+    response
+}
+
+async fn route(
+    gw: &Gateway,
+    peer: SocketAddr,
+    req: Request,
+    request_id: &str,
+) -> (Response, Option<String>) {
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    if method == Method::GET && path == "/_local/mail" {
+        let mail = gw
+            .mail_outbox
+            .as_deref()
+            .map(crate::mail::read_outbox)
+            .unwrap_or_default();
+        return (json_response(StatusCode::OK, &json!(mail)), None);
+    }
+    if method == Method::OPTIONS && routes::path_exists(&gw.template, &path) {
+        if let Some(res) = gw.preflight() {
+            return (res, None);
+        }
+    }
+    let Some(matched) = routes::find(&gw.template, method.as_str(), &path) else {
+        let res = gw.gateway_response(
+            "MISSING_AUTHENTICATION_TOKEN",
+            403,
+            "Missing Authentication Token",
+            "NOT_FOUND",
+        );
+        return (res, None);
+    };
+    let function = matched.function.binary.clone();
+    let (parts, body) = req.into_parts();
+    let Ok(body) = to_bytes(body, MAX_BODY).await else {
+        return (
+            gw.gateway_response(
+                "REQUEST_TOO_LARGE",
+                413,
+                "Request Too Long",
+                "PAYLOAD_TOO_LARGE",
+            ),
+            Some(function),
+        );
+    };
+
+    let mut authorizer_context = None;
+    if let (false, Some(authorizer)) = (matched.route.public, &gw.authorizer) {
+        let token = parts
+            .headers
+            .get(authorizer.header())
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.is_empty());
+        let Some(token) = token else {
+            return (
+                gw.gateway_response("UNAUTHORIZED", 401, "Unauthorized", "UNAUTHORIZED"),
+                Some(function),
+            );
+        };
+        match authorizer
+            .decide(token, &gw.method_arn(method.as_str(), &path))
+            .await
+        {
+            Decision::Allow(context) => authorizer_context = Some(context),
+            Decision::Unauthorized => {
+                return (
+                    gw.gateway_response("UNAUTHORIZED", 401, "Unauthorized", "UNAUTHORIZED"),
+                    Some(function),
+                )
+            }
+            Decision::Denied => {
+                return (
+                    gw.gateway_response(
+                        "ACCESS_DENIED",
+                        403,
+                        "User is not authorized to access this resource",
+                        "FORBIDDEN",
+                    ),
+                    Some(function),
+                )
+            }
+            Decision::Failure(error) => {
+                tracing::error!(error = %error, "authorizer failed");
+                return (
+                    gw.gateway_response(
+                        "AUTHORIZER_FAILURE",
+                        500,
+                        "authorizer failed",
+                        "UNAVAILABLE",
+                    ),
+                    Some(function),
+                );
+            }
+        }
+    }
+
+    let incoming = Incoming {
+        method: method.as_str().to_owned(),
+        path: path.clone(),
+        query: parts.uri.query().map(str::to_owned),
+        headers: parts.headers,
+        body: body.to_vec(),
+        source_ip: peer.ip().to_string(),
+    };
+    let event = build_event(
+        &incoming,
+        &matched,
+        &gw.template.stage,
+        request_id,
+        authorizer_context.as_ref(),
+    );
+    let timeout = matched
+        .function
+        .timeout
+        .min(std::time::Duration::from_secs(MAX_INTEGRATION_SECS));
+    let response = match gw.invoker.invoke(&function, &event, timeout).await {
+        Ok(payload) => match to_response(&payload) {
+            Ok((status, headers, body)) => {
+                let mut res = Response::builder()
+                    .status(status)
+                    .body(Body::from(body))
+                    .unwrap_or_default();
+                *res.headers_mut() = headers;
+                res
+            }
+            Err(error) => {
+                tracing::error!(function = %function, error = %error, "malformed function response");
+                gw.gateway_response("DEFAULT_5XX", 502, "Internal server error", "INTERNAL")
+            }
+        },
+        Err(InvokeError::Timeout) => gw.gateway_response(
+            "INTEGRATION_TIMEOUT",
+            504,
+            "Endpoint request timed out",
+            "UNAVAILABLE",
+        ),
+        Err(error) => {
+            tracing::error!(function = %function, error = %error, "function failed");
+            gw.gateway_response("DEFAULT_5XX", 502, "Internal server error", "INTERNAL")
+        }
+    };
+    (response, Some(function))
+}

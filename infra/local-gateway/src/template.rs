@@ -1,0 +1,447 @@
+//! Reading template.yaml: the only source of routes, authorizer, queues and schedules.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use serde_yaml::Value;
+
+/// A template could not be understood.
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    /// Not YAML.
+    #[error("template is not valid YAML: {0}")]
+    Yaml(#[from] serde_yaml::Error),
+    /// Something the gateway needs is missing or unresolvable.
+    #[error("template: {0}")]
+    Invalid(String),
+}
+
+fn invalid<T>(message: impl Into<String>) -> Result<T, TemplateError> {
+    Err(TemplateError::Invalid(message.into()))
+}
+
+/// Values the template refers to that only a deployment knows.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// Parameter overrides (`Name=value`); defaults come from the template.
+    pub parameters: HashMap<String, String>,
+    /// Outputs of nested stacks, by `<LogicalId>.Outputs.<Name>` (e.g. the messaging stack
+    /// deployed into LocalStack).
+    pub outputs: HashMap<String, String>,
+    /// `AWS::Region`.
+    pub region: String,
+    /// `AWS::StackName`.
+    pub stack_name: String,
+}
+
+/// One function of the template.
+#[derive(Debug, Clone)]
+pub struct Function {
+    /// Logical id, e.g. `UsersRegisterFunction`.
+    pub logical_id: String,
+    /// The binary, which is also the function's name under `cargo lambda watch`.
+    pub binary: String,
+    /// Function timeout (Globals apply).
+    pub timeout: Duration,
+    /// `Api` events.
+    pub routes: Vec<RouteSpec>,
+    /// `SQS` events.
+    pub queues: Vec<QueueSource>,
+    /// `Schedule` events.
+    pub schedules: Vec<ScheduleSource>,
+}
+
+/// One `Api` event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteSpec {
+    /// Upper-case method, or `ANY`.
+    pub method: String,
+    /// Resource path, e.g. `/api/v1/movies/{id}`.
+    pub path: String,
+    /// `Auth: {Authorizer: NONE}`.
+    pub public: bool,
+}
+
+/// One `SQS` event source mapping.
+#[derive(Debug, Clone)]
+pub struct QueueSource {
+    /// The queue's ARN, resolved.
+    pub queue_arn: String,
+    /// Records per invocation (1-10000; SQS receives at most 10 at a time).
+    pub batch_size: usize,
+    /// How long to gather a batch.
+    pub batching_window: Duration,
+    /// `FunctionResponseTypes: [ReportBatchItemFailures]`.
+    pub report_batch_item_failures: bool,
+}
+
+/// One `Schedule` event.
+#[derive(Debug, Clone)]
+pub struct ScheduleSource {
+    /// The expression as written.
+    pub expression: String,
+    /// The period, for `rate(...)`; cron expressions are not run locally.
+    pub every: Option<Duration>,
+}
+
+/// The REST API's authorizer.
+#[derive(Debug, Clone)]
+pub struct AuthorizerSpec {
+    /// The authorizer function's binary.
+    pub binary: String,
+    /// The identity header (e.g. `Authorization`).
+    pub header: String,
+    /// Result cache TTL (`ReauthorizeEvery`; API Gateway's default is 300 s).
+    pub ttl: Duration,
+    /// Its timeout.
+    pub timeout: Duration,
+}
+
+/// CORS as the template sets it.
+#[derive(Debug, Clone, Default)]
+pub struct Cors {
+    /// `Access-Control-Allow-Origin`.
+    pub allow_origin: String,
+    /// `Access-Control-Allow-Headers`.
+    pub allow_headers: Option<String>,
+    /// `Access-Control-Allow-Methods`.
+    pub allow_methods: Option<String>,
+    /// `Access-Control-Expose-Headers`.
+    pub expose_headers: Option<String>,
+    /// `Access-Control-Max-Age`.
+    pub max_age: Option<String>,
+}
+
+/// A `GatewayResponses` entry: API Gateway's own answers (401 from the authorizer, 404, ...).
+#[derive(Debug, Clone, Default)]
+pub struct GatewayResponse {
+    /// Status override.
+    pub status: Option<u16>,
+    /// `application/json` body template.
+    pub body: Option<String>,
+}
+
+/// What the gateway serves.
+#[derive(Debug, Clone)]
+pub struct Template {
+    /// Every function.
+    pub functions: Vec<Function>,
+    /// The default authorizer, if any.
+    pub authorizer: Option<AuthorizerSpec>,
+    /// CORS, if configured.
+    pub cors: Option<Cors>,
+    /// Gateway responses by type (`UNAUTHORIZED`, ...).
+    pub gateway_responses: HashMap<String, GatewayResponse>,
+    /// Stage name, for the request context.
+    pub stage: String,
+}
+
+struct Resolver<'a> {
+    doc: &'a Value,
+    ctx: &'a Context,
+}
+
+impl Resolver<'_> {
+    fn parameter(&self, name: &str) -> Option<String> {
+        match name {
+            "AWS::Region" => return Some(self.ctx.region.clone()),
+            "AWS::StackName" => return Some(self.ctx.stack_name.clone()),
+            "AWS::AccountId" => return Some("000000000000".to_owned()),
+            "AWS::Partition" => return Some("aws".to_owned()),
+            "AWS::URLSuffix" => return Some("amazonaws.com".to_owned()),
+            _ => {}
+        }
+        if let Some(v) = self.ctx.parameters.get(name) {
+            return Some(v.clone());
+        }
+        scalar(&self.doc["Parameters"][name]["Default"])
+    }
+
+    /// Resolves a scalar, `Ref`, `Sub` or `GetAtt X.Outputs.Y`.
+    fn string(&self, value: &Value) -> Result<String, TemplateError> {
+        if let Some(s) = scalar(value) {
+            return Ok(s);
+        }
+        let (function, arg) = intrinsic(value)
+            .ok_or_else(|| TemplateError::Invalid(format!("cannot resolve {value:?}")))?;
+        match function {
+            "Ref" => {
+                let name = scalar(arg).unwrap_or_default();
+                self.parameter(&name)
+                    .ok_or_else(|| TemplateError::Invalid(format!("unknown parameter {name}")))
+            }
+            "Fn::Sub" => {
+                let text = scalar(arg).unwrap_or_default();
+                let mut out = String::new();
+                let mut rest = text.as_str();
+                while let Some(start) = rest.find("${") {
+                    out.push_str(&rest[..start]);
+                    let after = &rest[start + 2..];
+                    let end = after
+                        .find('}')
+                        .ok_or_else(|| TemplateError::Invalid(format!("bad !Sub {text}")))?;
+                    let name = &after[..end];
+                    let value = match name.split_once('.') {
+                        Some(_) => self.get_att(name)?,
+                        None => self.parameter(name).ok_or_else(|| {
+                            TemplateError::Invalid(format!("unknown parameter {name}"))
+                        })?,
+                    };
+                    out.push_str(&value);
+                    rest = &after[end + 1..];
+                }
+                out.push_str(rest);
+                Ok(out)
+            }
+            "Fn::GetAtt" => {
+                let path = match arg {
+                    Value::Sequence(parts) => parts
+                        .iter()
+                        .filter_map(scalar)
+                        .collect::<Vec<_>>()
+                        .join("."),
+                    other => scalar(other).unwrap_or_default(),
+                };
+                self.get_att(&path)
+            }
+            other => invalid(format!("unsupported intrinsic {other}")),
+        }
+    }
+
+    fn get_att(&self, path: &str) -> Result<String, TemplateError> {
+        if let Some(value) = self.ctx.outputs.get(path) {
+            return Ok(value.clone());
+        }
+        invalid(format!(
+            "{path} is not known locally (deploy the messaging stack and pass its outputs)"
+        ))
+    }
+}
+
+/// A plain string, number or boolean as text.
+fn scalar(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// `!Ref x` / `{Ref: x}` and friends as (`Ref` | `Fn::Sub` | `Fn::GetAtt`, argument).
+fn intrinsic(value: &Value) -> Option<(&'static str, &Value)> {
+    let normalise = |name: &str| -> Option<&'static str> {
+        match name.trim_start_matches('!') {
+            "Ref" => Some("Ref"),
+            "Sub" | "Fn::Sub" => Some("Fn::Sub"),
+            "GetAtt" | "Fn::GetAtt" => Some("Fn::GetAtt"),
+            _ => None,
+        }
+    };
+    match value {
+        Value::Tagged(tagged) => Some((normalise(&tagged.tag.to_string())?, &tagged.value)),
+        Value::Mapping(map) if map.len() == 1 => {
+            let (k, v) = map.iter().next()?;
+            Some((normalise(k.as_str()?)?, v))
+        }
+        _ => None,
+    }
+}
+
+fn seconds(value: &Value) -> Option<u64> {
+    match value {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+/// Parses `rate(5 minutes)`; `cron(...)` gives `None`.
+pub fn parse_rate(expression: &str) -> Option<Duration> {
+    let inner = expression.trim().strip_prefix("rate(")?.strip_suffix(')')?;
+    let (n, unit) = inner.trim().split_once(' ')?;
+    let n: u64 = n.parse().ok()?;
+    let secs = match unit.trim().trim_end_matches('s') {
+        "minute" => 60,
+        "hour" => 3600,
+        "day" => 86400,
+        _ => return None,
+    };
+    Some(Duration::from_secs(n * secs))
+}
+
+impl Template {
+    /// Reads a template's text.
+    pub fn parse(text: &str, ctx: &Context) -> Result<Self, TemplateError> {
+        let doc: Value = serde_yaml::from_str(text)?;
+        let r = Resolver { doc: &doc, ctx };
+        let globals = &doc["Globals"]["Function"];
+        let default_timeout = seconds(&globals["Timeout"]).unwrap_or(3);
+        let Some(resources) = doc["Resources"].as_mapping() else {
+            return invalid("no Resources");
+        };
+
+        let mut functions = Vec::new();
+        let mut binaries_by_id = HashMap::new();
+        for (id, resource) in resources {
+            if resource["Type"] != "AWS::Serverless::Function" {
+                continue;
+            }
+            let id = id.as_str().unwrap_or_default().to_owned();
+            let binary =
+                scalar(&resource["Metadata"]["BuildProperties"]["Binary"]).ok_or_else(|| {
+                    TemplateError::Invalid(format!("{id}: no Metadata.BuildProperties.Binary"))
+                })?;
+            let props = &resource["Properties"];
+            let timeout =
+                Duration::from_secs(seconds(&props["Timeout"]).unwrap_or(default_timeout));
+            let mut function = Function {
+                logical_id: id.clone(),
+                binary: binary.clone(),
+                timeout,
+                routes: Vec::new(),
+                queues: Vec::new(),
+                schedules: Vec::new(),
+            };
+            for (_, event) in props["Events"].as_mapping().into_iter().flatten() {
+                let p = &event["Properties"];
+                match event["Type"].as_str().unwrap_or_default() {
+                    "Api" => function.routes.push(RouteSpec {
+                        method: r.string(&p["Method"])?.to_uppercase(),
+                        path: r.string(&p["Path"])?,
+                        public: p["Auth"]["Authorizer"] == "NONE",
+                    }),
+                    "SQS" => {
+                        if p["Enabled"] == Value::Bool(false) {
+                            continue;
+                        }
+                        function.queues.push(QueueSource {
+                            queue_arn: r.string(&p["Queue"])?,
+                            batch_size: seconds(&p["BatchSize"]).unwrap_or(10).max(1) as usize,
+                            batching_window: Duration::from_secs(
+                                seconds(&p["MaximumBatchingWindowInSeconds"]).unwrap_or(0),
+                            ),
+                            report_batch_item_failures: p["FunctionResponseTypes"]
+                                .as_sequence()
+                                .is_some_and(|t| t.iter().any(|v| v == "ReportBatchItemFailures")),
+                        })
+                    }
+                    "Schedule" | "ScheduleV2" => {
+                        if p["Enabled"] == Value::Bool(false) || p["State"] == "DISABLED" {
+                            continue;
+                        }
+                        let expression = r
+                            .string(&p["Schedule"])
+                            .or_else(|_| r.string(&p["ScheduleExpression"]))?;
+                        function.schedules.push(ScheduleSource {
+                            every: parse_rate(&expression),
+                            expression,
+                        });
+                    }
+                    _ => {}
+                }
+            }
+            binaries_by_id.insert(id, (binary, timeout));
+            functions.push(function);
+        }
+
+        // The REST API: the first AWS::Serverless::Api (implicit APIs have no authorizer).
+        let api = resources
+            .values()
+            .find(|r| r["Type"] == "AWS::Serverless::Api")
+            .map(|r| &r["Properties"]);
+        let mut template = Template {
+            functions,
+            authorizer: None,
+            cors: None,
+            gateway_responses: HashMap::new(),
+            stage: "local".to_owned(),
+        };
+        let Some(api) = api else {
+            return Ok(template);
+        };
+        if let Ok(stage) = r.string(&api["StageName"]) {
+            template.stage = stage;
+        }
+        if let Some(default) = scalar(&api["Auth"]["DefaultAuthorizer"]) {
+            let spec = &api["Auth"]["Authorizers"][default.as_str()];
+            let arn = &spec["FunctionArn"];
+            let target = match intrinsic(arn) {
+                Some(("Fn::GetAtt", Value::Sequence(parts))) => parts.first().and_then(scalar),
+                Some(("Fn::GetAtt", v)) => {
+                    scalar(v).and_then(|s| s.split('.').next().map(str::to_owned))
+                }
+                _ => None,
+            }
+            .ok_or_else(|| {
+                TemplateError::Invalid(format!(
+                    "authorizer {default}: FunctionArn must be !GetAtt <Function>.Arn"
+                ))
+            })?;
+            let (binary, timeout) = binaries_by_id.get(&target).cloned().ok_or_else(|| {
+                TemplateError::Invalid(format!("authorizer function {target} not in template"))
+            })?;
+            template.authorizer = Some(AuthorizerSpec {
+                binary,
+                header: scalar(&spec["Identity"]["Header"])
+                    .unwrap_or_else(|| "Authorization".to_owned()),
+                ttl: Duration::from_secs(
+                    seconds(&spec["Identity"]["ReauthorizeEvery"]).unwrap_or(300),
+                ),
+                timeout,
+            });
+        }
+        let cors = &api["Cors"];
+        if !cors.is_null() {
+            let unquote = |v: &Value| -> Option<String> {
+                r.string(v).ok().map(|s| s.trim_matches('\'').to_owned())
+            };
+            template.cors = Some(match cors {
+                Value::Mapping(_) => Cors {
+                    allow_origin: unquote(&cors["AllowOrigin"]).unwrap_or_else(|| "*".to_owned()),
+                    allow_headers: unquote(&cors["AllowHeaders"]),
+                    allow_methods: unquote(&cors["AllowMethods"]),
+                    expose_headers: unquote(&cors["ExposeHeaders"]),
+                    max_age: unquote(&cors["MaxAge"]),
+                },
+                other => Cors {
+                    allow_origin: unquote(other).unwrap_or_else(|| "*".to_owned()),
+                    ..Cors::default()
+                },
+            });
+        }
+        for (kind, response) in api["GatewayResponses"].as_mapping().into_iter().flatten() {
+            template.gateway_responses.insert(
+                kind.as_str().unwrap_or_default().to_owned(),
+                GatewayResponse {
+                    status: seconds(&response["StatusCode"]).map(|s| s as u16),
+                    body: scalar(&response["ResponseTemplates"]["application/json"]),
+                },
+            );
+        }
+        Ok(template)
+    }
+
+    /// Every route with its function, in template order.
+    pub fn routes(&self) -> impl Iterator<Item = (&RouteSpec, &Function)> {
+        self.functions
+            .iter()
+            .flat_map(|f| f.routes.iter().map(move |r| (r, f)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates() {
+        assert_eq!(parse_rate("rate(1 minute)"), Some(Duration::from_secs(60)));
+        assert_eq!(
+            parse_rate("rate(5 minutes)"),
+            Some(Duration::from_secs(300))
+        );
+        assert_eq!(parse_rate("rate(2 hours)"), Some(Duration::from_secs(7200)));
+        assert_eq!(parse_rate("cron(0 12 * * ? *)"), None);
+    }
+}
