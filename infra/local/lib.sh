@@ -126,3 +126,89 @@ aws_local() {
   AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=${AWS_DEFAULT_REGION:-us-east-1} \
     "$VENVS/localstack/bin/aws" --endpoint-url "http://127.0.0.1:$port" "$@"
 }
+
+# start_stack: the whole API on this machine. Reads (with defaults) STACK_DIR, STACK_NAME,
+# MONGO_PORT, MONGO_STORAGE, REDIS_PORT, LOCALSTACK_PORT, SMTP_PORT, LAMBDA_PORT, API_PORT,
+# JWT_SECRET, ADMIN_EMAILS, FRONTEND_URL, VISIBILITY_TIMEOUT. Returns once GET /api/v1/health
+# answers 200 through the gateway; the children are in STREAMIA_PIDS.
+start_stack() {
+  : "${STACK_DIR:?}" "${STACK_NAME:=streamia-local}"
+  : "${MONGO_PORT:=27017}" "${MONGO_STORAGE:=$STACK_DIR/mongo}" "${REDIS_PORT:=6379}"
+  : "${LOCALSTACK_PORT:=4566}" "${SMTP_PORT:=1025}" "${LAMBDA_PORT:=9000}" "${API_PORT:=3000}"
+  : "${ADMIN_EMAILS:=admin@streamia.local}" "${FRONTEND_URL:=http://localhost:5173}"
+  : "${VISIBILITY_TIMEOUT:=10}" "${MAX_RECEIVE_COUNT:=3}"
+  mkdir -p "$STACK_DIR/logs"
+  local port
+  for port in $MONGO_PORT $REDIS_PORT $LOCALSTACK_PORT $SMTP_PORT $LAMBDA_PORT $API_PORT; do
+    port_open "$port" && die "port $port is already in use (another stack running?)"
+  done
+  if [ -z "${JWT_SECRET:-}" ]; then
+    [ -s "$STACK_DIR/jwt-secret" ] || head -c 48 /dev/urandom | base64 | tr -d '\n/+=' >"$STACK_DIR/jwt-secret"
+    JWT_SECRET=$(cat "$STACK_DIR/jwt-secret")
+  fi
+
+  log "starting SecantusDB :$MONGO_PORT, Redis :$REDIS_PORT, LocalStack :$LOCALSTACK_PORT, SMTP sink :$SMTP_PORT"
+  start_mongo "$MONGO_PORT" "$MONGO_STORAGE" "$STACK_DIR/logs/mongo.log"
+  start_redis "$REDIS_PORT" "$STACK_DIR/logs/redis.log"
+  rm -rf "$STACK_DIR/localstack"
+  start_localstack "$LOCALSTACK_PORT" "$STACK_DIR/localstack" "$STACK_DIR/logs/localstack.log"
+  start_mail_sink "$SMTP_PORT" "$STACK_DIR/mail.jsonl" "$STACK_DIR/logs/mail.log"
+
+  log "building the functions and the gateway (cargo build; first time takes minutes)"
+  cargo build --workspace --bins --locked
+
+  wait_for "LocalStack" 120 curl -sf "http://127.0.0.1:$LOCALSTACK_PORT/_localstack/health"
+  log "deploying infra/messaging.yaml into LocalStack (CloudFormation)"
+  bash "$REPO_ROOT/localstack/deploy-messaging.sh" "$LOCALSTACK_PORT" "$STACK_NAME" "$STACK_DIR/outputs.json" \
+    ConsumerVisibilityTimeout="$VISIBILITY_TIMEOUT" MaxReceiveCount="$MAX_RECEIVE_COUNT"
+  wait_for "SecantusDB" 60 port_open "$MONGO_PORT"
+  wait_for "Redis" 30 port_open "$REDIS_PORT"
+  wait_for "SMTP sink" 30 port_open "$SMTP_PORT"
+
+  # The functions' environment: what template.yaml's Globals and each function set in AWS,
+  # plus every topic ARN the messaging stack output (UserEventsTopicArn -> USER_EVENTS_TOPIC_ARN).
+  local topics
+  topics=$(python3 -c '
+import json, re, sys
+for key, value in json.load(open(sys.argv[1])).items():
+    name = key.split(".")[-1]
+    if name.endswith("TopicArn"):
+        print(re.sub(r"(?<!^)(?=[A-Z])", "_", name).upper() + "=" + value)
+' "$STACK_DIR/outputs.json")
+  log "starting the functions (cargo lambda watch :$LAMBDA_PORT) and the gateway (:$API_PORT)"
+  (
+    export MONGODB_URI="mongodb://127.0.0.1:$MONGO_PORT/" REDIS_URL="redis://127.0.0.1:$REDIS_PORT/"
+    export JWT_SECRET ADMIN_EMAILS FRONTEND_URL MONGODB_DATABASE_PREFIX="${MONGODB_DATABASE_PREFIX:-streamia}"
+    export AWS_ENDPOINT_URL="http://127.0.0.1:$LOCALSTACK_PORT" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
+    export AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1
+    export SMTP_HOST=127.0.0.1 SMTP_PORT SMTP_TLS=none MAIL_FROM="Streamia <no-reply@streamia.local>"
+    export RUST_LOG="${RUST_LOG:-info}"
+    while IFS= read -r kv; do [ -n "$kv" ] && export "$kv"; done <<<"$topics"
+    cd "$REPO_ROOT"
+    exec "$VENVS/lambda/bin/cargo-lambda" lambda watch --ignore-changes -A 127.0.0.1 -P "$LAMBDA_PORT"
+  ) >"$STACK_DIR/logs/functions.log" 2>&1 &
+  STREAMIA_PIDS+=($!)
+  wait_for "cargo lambda watch" 60 port_open "$LAMBDA_PORT"
+  AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 \
+    "$CARGO_TARGET_DIR/debug/local-gateway" --template "$REPO_ROOT/template.yaml" \
+    --listen "127.0.0.1:$API_PORT" --lambda-endpoint "http://127.0.0.1:$LAMBDA_PORT" \
+    --aws-endpoint "http://127.0.0.1:$LOCALSTACK_PORT" --outputs "$STACK_DIR/outputs.json" \
+    --mail-outbox "$STACK_DIR/mail.jsonl" --stack-name "$STACK_NAME" \
+    --parameter FrontendUrl="$FRONTEND_URL" --parameter StageName=local \
+    >"$STACK_DIR/logs/gateway.log" 2>&1 &
+  STREAMIA_PIDS+=($!)
+  wait_for "the API (GET /api/v1/health)" 120 curl -sf "http://127.0.0.1:$API_PORT/api/v1/health"
+}
+
+# ensure_admin EMAIL PASSWORD: registers the local admin account unless it exists.
+ensure_admin() {
+  local code
+  code=$(curl -s -o "$STACK_DIR/admin.json" -w '%{http_code}' -X POST "http://127.0.0.1:$API_PORT/api/v1/auth/register" \
+    -H 'content-type: application/json' \
+    -d "{\"username\":\"admin\",\"email\":\"$1\",\"password\":\"$2\"}")
+  case "$code" in
+    201) log "created the admin account $1" ;;
+    409) log "admin account $1 already exists" ;;
+    *) die "could not create the admin account (HTTP $code): $(cat "$STACK_DIR/admin.json")" ;;
+  esac
+}

@@ -81,6 +81,16 @@ pub async fn start(config: GatewayConfig) -> Result<Running, StartError> {
             .region(aws_config::Region::new(region.clone()));
         if let Some(endpoint) = &config.aws_endpoint {
             loader = loader.endpoint_url(endpoint);
+            if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
+                // LocalStack accepts any key; don't fall through to instance metadata.
+                loader = loader.credentials_provider(aws_sdk_sqs::config::Credentials::new(
+                    "test",
+                    "test",
+                    None,
+                    None,
+                    "local-gateway",
+                ));
+            }
         }
         let sqs = aws_sdk_sqs::Client::new(&loader.load().await);
         for function in &template.functions {

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The whole Streamia API on this machine, without Docker: SecantusDB (MongoDB protocol, data
+# kept in .streamia/), Redis, LocalStack (SNS/SQS via CloudFormation), an SMTP sink, every
+# function under cargo lambda watch, and the local API Gateway on http://127.0.0.1:3000.
+# Installs what is missing first. Ctrl-C stops everything; running it again reuses the data.
+set -euo pipefail
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$REPO_ROOT"
+source infra/local/lib.sh
+
+STACK_DIR=${STACK_DIR:-$REPO_ROOT/.streamia}
+API_PORT=${API_PORT:-3000}
+STREAMIA_ADMIN_PASSWORD=${STREAMIA_ADMIN_PASSWORD:-StreamiaAdmin1!}
+ADMIN_EMAILS=${ADMIN_EMAILS:-admin@streamia.local}
+mkdir -p "$STACK_DIR"
+trap 'log "stopping"; stop_services; exit 0' INT TERM
+trap 'stop_services' EXIT
+
+started=$SECONDS
+ensure_tools
+start_stack
+ensure_admin "${ADMIN_EMAILS%%,*}" "$STREAMIA_ADMIN_PASSWORD"
+
+cat <<MSG
+
+  Streamia is up ($((SECONDS - started)) s).
+    API            http://127.0.0.1:$API_PORT/api/v1   (health: /api/v1/health)
+    Emails         http://127.0.0.1:$API_PORT/_local/mail
+    Admin          ${ADMIN_EMAILS%%,*} / \$STREAMIA_ADMIN_PASSWORD (default StreamiaAdmin1!)
+    Lambda API     http://127.0.0.1:${LAMBDA_PORT}   LocalStack http://127.0.0.1:${LOCALSTACK_PORT}
+    MongoDB        mongodb://127.0.0.1:${MONGO_PORT}/  Redis redis://127.0.0.1:${REDIS_PORT}/
+    Logs           $STACK_DIR/logs/
+  Ctrl-C stops everything.
+
+MSG
+# The movie catalog does not exist yet; seeding sample movies arrives with the movies service.
+wait

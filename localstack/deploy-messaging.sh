@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Deploys infra/messaging.yaml into LocalStack with LocalStack's CloudFormation engine and
+# writes the stack outputs as JSON ({"Messaging.Outputs.<Name>": value}) for the local gateway
+# and the functions' environment. Idempotent: an unchanged stack is left as it is.
+#
+# usage: localstack/deploy-messaging.sh PORT STACK_NAME OUTPUTS_JSON [Key=Value ...]
+set -euo pipefail
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$REPO_ROOT/infra/local/lib.sh"
+port=$1 stack=$2 outputs=$3
+shift 3
+params=(ParameterKey=Prefix,ParameterValue="$stack")
+for kv in "$@"; do params+=("ParameterKey=${kv%%=*},ParameterValue=${kv#*=}"); done
+template="file://$REPO_ROOT/infra/messaging.yaml"
+
+status() { aws_local "$port" cloudformation describe-stacks --stack-name "$stack" --query 'Stacks[0].StackStatus' --output text 2>/dev/null || true; }
+
+current=$(status)
+if [ -z "$current" ] || [ "$current" = "None" ] || [ "$current" = "DELETE_COMPLETE" ]; then
+  aws_local "$port" cloudformation create-stack --stack-name "$stack" --template-body "$template" --parameters "${params[@]}" >/dev/null
+else
+  if ! out=$(aws_local "$port" cloudformation update-stack --stack-name "$stack" --template-body "$template" --parameters "${params[@]}" 2>&1); then
+    grep -q "No updates are to be performed" <<<"$out" || die "update-stack failed: $out"
+  fi
+fi
+# The CLI's waiters poll every 30 s; LocalStack finishes in about a second.
+for ((i = 0; i < 300; i++)); do
+  current=$(status)
+  case "$current" in
+    *_COMPLETE) [[ "$current" == *ROLLBACK* ]] && die "stack $stack: $current"; break ;;
+    *_FAILED) die "stack $stack: $current" ;;
+  esac
+  sleep 0.2
+done
+[[ "$current" == *_COMPLETE ]] || die "stack $stack did not finish deploying ($current)"
+aws_local "$port" cloudformation describe-stacks --stack-name "$stack" --query 'Stacks[0].Outputs' --output json |
+  python3 -c 'import json,sys; print(json.dumps({"Messaging.Outputs."+o["OutputKey"]: o["OutputValue"] for o in json.load(sys.stdin)}, indent=2))' >"$outputs"
