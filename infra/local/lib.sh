@@ -90,7 +90,7 @@ start_redis() {
 start_localstack() {
   mkdir -p "$2"
   GATEWAY_LISTEN=127.0.0.1:$1 LOCALSTACK_HOST=127.0.0.1:$1 DISABLE_EVENTS=1 \
-    SKIP_SSL_CERT_DOWNLOAD=1 DNS_ADDRESS=0 SQS_ENDPOINT_STRATEGY=path \
+    SKIP_SSL_CERT_DOWNLOAD=1 DNS_ADDRESS=0 SQS_ENDPOINT_STRATEGY=path LS_LOG=${LS_LOG:-warn} \
     FILESYSTEM_ROOT=$2 TMPDIR=$2/tmp \
     "$VENVS/localstack/bin/python" -m localstack.runtime.main >"$3" 2>&1 &
   STREAMIA_PIDS+=($!)

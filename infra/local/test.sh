@@ -8,12 +8,18 @@ REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$REPO_ROOT"
 source infra/local/lib.sh
 
-MONGO_PORT=${TEST_MONGO_PORT:-37017}
-REDIS_PORT=${TEST_REDIS_PORT:-36379}
-LOCALSTACK_PORT=${TEST_LOCALSTACK_PORT:-34566}
+# The stack under test listens on its own ports, so a running dev stack is left alone.
+export STACK_DIR STACK_NAME=streamia-test MONGO_STORAGE=:memory:
+export MONGO_PORT=${TEST_MONGO_PORT:-37017} REDIS_PORT=${TEST_REDIS_PORT:-36379}
+export LOCALSTACK_PORT=${TEST_LOCALSTACK_PORT:-34566} SMTP_PORT=${TEST_SMTP_PORT:-31025}
+export LAMBDA_PORT=${TEST_LAMBDA_PORT:-39000} API_PORT=${TEST_API_PORT:-33000}
+export VISIBILITY_TIMEOUT=2 MAX_RECEIVE_COUNT=3
 RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/streamia-test.XXXXXX")
-trap 'stop_services; rm -rf "$RUN_DIR"' EXIT
+STACK_DIR=$RUN_DIR/stack
+trap 'stop_services; [ "${KEEP_TEST_LOGS:-}" ] || rm -rf "$RUN_DIR"' EXIT
 trap 'exit 130' INT TERM
+on_error() { log "failed; last lines of the stack logs:"; tail -n 20 "$STACK_DIR"/logs/{gateway,functions}.log 2>/dev/null || true; }
+trap on_error ERR
 
 started=$SECONDS
 step() { log "$* (+$((SECONDS - started))s)"; }
@@ -21,15 +27,7 @@ step() { log "$* (+$((SECONDS - started))s)"; }
 step "tools"
 ensure_tools
 ensure_venv lint "$REPO_ROOT/infra/local/requirements/lint.txt"
-rustup component list --installed 2>/dev/null | grep -q rustfmt || rustup component add rustfmt clippy
-
-step "services: SecantusDB :$MONGO_PORT, Redis :$REDIS_PORT, LocalStack :$LOCALSTACK_PORT"
-for port in $MONGO_PORT $REDIS_PORT $LOCALSTACK_PORT; do
-  port_open "$port" && die "port $port is taken; set TEST_*_PORT to free ones"
-done
-start_mongo "$MONGO_PORT" :memory: "$RUN_DIR/mongo.log"
-start_redis "$REDIS_PORT" "$RUN_DIR/redis.log"
-start_localstack "$LOCALSTACK_PORT" "$RUN_DIR/localstack" "$RUN_DIR/localstack.log"
+rustup component list --installed 2>/dev/null | grep -q clippy || rustup component add rustfmt clippy
 
 step "cargo fmt --check"
 cargo fmt --all --check
@@ -42,18 +40,20 @@ SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=x AWS_SECRET_
 step "cargo clippy"
 cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 
+step "local stack (the README's run command, on test ports)"
+start_stack
+ensure_admin admin@streamia.local "${STREAMIA_ADMIN_PASSWORD:-StreamiaAdmin1!}"
+
 step "build tests"
 cargo build --workspace --all-targets --all-features --locked
 
-wait_for "SecantusDB" 60 port_open "$MONGO_PORT"
-wait_for "Redis" 30 port_open "$REDIS_PORT"
-wait_for "LocalStack" 120 curl -sf "http://127.0.0.1:$LOCALSTACK_PORT/_localstack/health"
-
-step "tests"
+step "tests (unit, integration, end-to-end)"
 export MONGODB_URI="mongodb://127.0.0.1:$MONGO_PORT/"
 export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/"
 export AWS_ENDPOINT_URL="http://127.0.0.1:$LOCALSTACK_PORT"
 export AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
+export SMTP_PORT MAIL_OUTBOX="$STACK_DIR/mail.jsonl"
+export STREAMIA_API_URL="http://127.0.0.1:$API_PORT"
 if command -v cargo-nextest >/dev/null 2>&1; then
   cargo nextest run --workspace --all-features --locked --no-fail-fast --test-threads 8 \
     --status-level fail --final-status-level slow

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region};
+use aws_sdk_lambda::error::ProvideErrorMetadata;
 use aws_sdk_lambda::primitives::Blob;
 use serde_json::Value;
 
@@ -81,6 +82,25 @@ impl Invoker {
             .await
             .map_err(|_| InvokeError::Timeout)?
             .map_err(|e| {
+                // `cargo lambda watch` reports a function error as HTTP 500 with the error
+                // payload as body, where AWS answers 200 with X-Amz-Function-Error.
+                if let aws_sdk_lambda::error::SdkError::ServiceError(service) = &e {
+                    let payload = service
+                        .raw()
+                        .body()
+                        .bytes()
+                        .and_then(|b| serde_json::from_slice::<Value>(b).ok())
+                        .filter(|p| p.get("errorMessage").is_some());
+                    if let Some(payload) = payload {
+                        return InvokeError::Function(payload);
+                    }
+                    if let Some(message) = service.err().message() {
+                        return InvokeError::Function(serde_json::json!({
+                            "errorType": service.err().code().unwrap_or("Unhandled"),
+                            "errorMessage": message,
+                        }));
+                    }
+                }
                 InvokeError::Transport(aws_sdk_lambda::error::DisplayErrorContext(&e).to_string())
             })?;
         let bytes = output.payload.map(Blob::into_inner).unwrap_or_default();

@@ -211,8 +211,17 @@ async fn handle(
     let request_id = uuid::Uuid::new_v4().to_string();
     let method = req.method().as_str().to_owned();
     let path = req.uri().path().to_owned();
+    let incoming_correlation = req.headers().get("x-correlation-id").cloned();
     let (response, function) = route(&gw, peer, req, &request_id).await;
     let mut response = response;
+    // The gateway's own answers (401, 404, 502, ...) echo the caller's correlation id, as the
+    // template's GatewayResponses do; functions set it themselves.
+    if !response.headers().contains_key("x-correlation-id") {
+        let id = incoming_correlation
+            .or_else(|| HeaderValue::from_str(&request_id).ok())
+            .unwrap_or_else(|| HeaderValue::from_static("-"));
+        response.headers_mut().insert("x-correlation-id", id);
+    }
     if let Some(cors) = &gw.template.cors {
         if let Ok(origin) = HeaderValue::from_str(&cors.allow_origin) {
             response

@@ -19,11 +19,12 @@ pub enum Answer {
 }
 
 type Behaviour = Arc<dyn Fn(&str, &Value) -> Answer + Send + Sync>;
+type Calls = Arc<Mutex<Vec<(String, Value)>>>;
 
 #[derive(Clone)]
 pub struct Lambda {
     pub addr: SocketAddr,
-    pub calls: Arc<Mutex<Vec<(String, Value)>>>,
+    pub calls: Calls,
 }
 
 impl Lambda {
@@ -55,7 +56,7 @@ impl Lambda {
 }
 
 async fn invoke(
-    State((calls, behaviour)): State<(Arc<Mutex<Vec<(String, Value)>>>, Behaviour)>,
+    State((calls, behaviour)): State<(Calls, Behaviour)>,
     Path(name): Path<String>,
     body: String,
 ) -> (StatusCode, HeaderMap, String) {

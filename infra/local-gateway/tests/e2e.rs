@@ -1,0 +1,216 @@
+//! End-to-end journeys over HTTP through the local gateway, against the whole local stack
+//! (real functions under cargo lambda watch, SecantusDB, Redis, LocalStack, the SMTP sink).
+//! The test command starts that stack and sets STREAMIA_API_URL.
+
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+fn base() -> String {
+    std::env::var("STREAMIA_API_URL")
+        .expect("STREAMIA_API_URL: run the README's test command, which starts the local stack")
+}
+
+fn api(path: &str) -> String {
+    format!("{}/api/v1{path}", base())
+}
+
+async fn send(req: reqwest::RequestBuilder) -> (StatusCode, Value) {
+    let res = req.send().await.expect("the local gateway answers");
+    let status = res.status();
+    assert!(
+        res.headers().contains_key("x-correlation-id")
+            || status == StatusCode::UNAUTHORIZED
+            || status == StatusCode::NOT_FOUND
+    );
+    let text = res.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+fn unique() -> String {
+    uuid::Uuid::new_v4().simple().to_string()[..10].to_owned()
+}
+
+/// Emails delivered to `to`, waiting for at least `n`.
+async fn mail_to(http: &reqwest::Client, to: &str, n: usize) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let all: Vec<Value> = http
+            .get(format!("{}/_local/mail", base()))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let mine: Vec<Value> = all.into_iter().filter(|m| m["to"] == to).collect();
+        if mine.len() >= n || Instant::now() > deadline {
+            return mine;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+#[tokio::test]
+async fn register_login_profile_logout() {
+    let http = reqwest::Client::new();
+    let (status, health) = send(http.get(api("/health"))).await;
+    assert_eq!(status, 200, "{health}");
+
+    let n = unique();
+    let email = format!("{n}@example.com");
+    let (status, body) = send(http.post(api("/auth/register")).header("x-correlation-id", format!("e2e-{n}")).json(
+        &json!({"username": format!("u{n}"), "email": email, "password": "Secret123", "firstName": "Eve"}),
+    ))
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = send(
+        http.post(api("/auth/login"))
+            .json(&json!({"email": email, "password": "Secret123"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let token = body["data"]["accessToken"].as_str().unwrap().to_owned();
+    let refresh = body["data"]["refreshToken"].as_str().unwrap().to_owned();
+
+    let (status, me) = send(http.get(api("/users/me")).bearer_auth(&token)).await;
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(me["data"]["email"], email.as_str());
+    let (status, updated) = send(
+        http.put(api("/users/me"))
+            .bearer_auth(&token)
+            .json(&json!({"lastName": "Doe", "age": 33})),
+    )
+    .await;
+    assert_eq!(status, 200, "{updated}");
+    assert_eq!(updated["data"]["lastName"], "Doe");
+    let (status, bad) = send(
+        http.put(api("/users/me"))
+            .bearer_auth(&token)
+            .json(&json!({"age": "x"})),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(bad["error"], "VALIDATION_ERROR");
+
+    let (status, _) = send(
+        http.post(api("/auth/logout"))
+            .bearer_auth(&token)
+            .json(&json!({"refreshToken": refresh})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, body) = send(http.get(api("/users/me")).bearer_auth(&token)).await;
+    assert_eq!(status, 401, "a logged-out token is refused at once");
+    assert_eq!(body["success"], false);
+    let (status, _) = send(
+        http.post(api("/auth/refresh"))
+            .json(&json!({"refreshToken": refresh})),
+    )
+    .await;
+    assert_eq!(status, 401);
+
+    // The welcome email went out through SNS -> SQS -> notifications -> SMTP.
+    let mails = mail_to(&http, &email, 1).await;
+    assert_eq!(mails.len(), 1, "welcome email");
+    assert_eq!(mails[0]["subject"], "Welcome to Streamia!");
+}
+
+#[tokio::test]
+async fn protected_routes_need_a_token_and_unknown_routes_are_404() {
+    let http = reqwest::Client::new();
+    let (status, body) = send(http.get(api("/users/me"))).await;
+    assert_eq!(status, 401);
+    assert_eq!(body["error"], "UNAUTHORIZED");
+    let (status, _) = send(http.get(api("/users/me")).bearer_auth("not-a-token")).await;
+    assert_eq!(status, 401);
+    let (status, body) = send(http.get(api("/no/such/route"))).await;
+    assert_eq!(status, 404);
+    assert_eq!(body["error"], "NOT_FOUND");
+    let (status, body) = send(
+        http.post(api("/auth/login"))
+            .header("content-type", "application/json")
+            .body("{oops"),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"], "VALIDATION_ERROR");
+}
+
+#[tokio::test]
+async fn a_forgot_password_email_link_resets_the_password() {
+    let http = reqwest::Client::new();
+    let n = unique();
+    let email = format!("{n}@example.com");
+    let (status, _) = send(
+        http.post(api("/auth/register"))
+            .json(&json!({"username": format!("r{n}"), "email": email, "password": "Secret123"})),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (status, _) = send(
+        http.post(api("/auth/forgot-password"))
+            .json(&json!({"email": email})),
+    )
+    .await;
+    assert_eq!(status, 202);
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut link = None;
+    while link.is_none() && Instant::now() < deadline {
+        link = mail_to(&http, &email, 2)
+            .await
+            .iter()
+            .filter(|m| m["subject"] == "Reset your Streamia password")
+            .find_map(|m| {
+                m["text"]
+                    .as_str()?
+                    .split_whitespace()
+                    .find(|w| w.contains("/reset-password/"))
+                    .map(str::to_owned)
+            });
+    }
+    let link = link.expect("a reset email with a link");
+    let token = link.rsplit('/').next().unwrap().to_owned();
+
+    let (status, body) = send(
+        http.post(api("/auth/reset-password"))
+            .json(&json!({"token": token, "password": "Brandnew456"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = send(
+        http.post(api("/auth/login"))
+            .json(&json!({"email": email, "password": "Secret123"})),
+    )
+    .await;
+    assert_eq!(status, 401);
+    let (status, _) = send(
+        http.post(api("/auth/login"))
+            .json(&json!({"email": email, "password": "Brandnew456"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, body) = send(
+        http.post(api("/auth/reset-password"))
+            .json(&json!({"token": token, "password": "Another789"})),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"], "INVALID_TOKEN");
+}
+
+#[tokio::test]
+async fn the_local_admin_account_exists() {
+    let http = reqwest::Client::new();
+    let password =
+        std::env::var("STREAMIA_ADMIN_PASSWORD").unwrap_or_else(|_| "StreamiaAdmin1!".into());
+    let (status, body) = send(
+        http.post(api("/auth/login"))
+            .json(&json!({"email": "admin@streamia.local", "password": password})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["user"]["role"], "admin");
+}
