@@ -130,6 +130,17 @@ impl FieldErrors {
         }
     }
 
+    /// A required field parsed by a domain type: records "is required" or the parse error.
+    pub fn parse<T>(
+        &mut self,
+        field: &str,
+        value: &Option<String>,
+        parse: impl FnOnce(&str) -> Result<T, streamia_shared::domain::Invalid>,
+    ) -> Option<T> {
+        let raw = self.required(field, value)?;
+        self.check(field, parse(raw))
+    }
+
     /// Records a custom problem.
     pub fn push(&mut self, field: &str, message: &str) {
         self.0.push(FieldError::new(field, message));

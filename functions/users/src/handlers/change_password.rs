@@ -28,9 +28,7 @@ pub async fn handle(
     let current = errors
         .required("currentPassword", &body.current_password)
         .map(str::to_owned);
-    let new = errors
-        .required("newPassword", &body.new_password)
-        .and_then(|v| errors.check("newPassword", Password::parse(v)));
+    let new = errors.parse("newPassword", &body.new_password, Password::parse);
     if let (Some(c), Some(n)) = (&current, &new) {
         if c == n.expose() {
             errors.push("newPassword", "must differ from the current password");

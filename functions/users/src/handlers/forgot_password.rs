@@ -35,9 +35,7 @@ pub async fn handle(
 ) -> Result<ApiResponse, ApiError> {
     let body: Body = parse_json(&req, state.config.max_body_bytes)?;
     let mut errors = FieldErrors::default();
-    let email = errors
-        .required("email", &body.email)
-        .and_then(|v| errors.check("email", Email::parse(v)));
+    let email = errors.parse("email", &body.email, Email::parse);
     errors.finish()?;
     let Some(email) = email else {
         return Err(UsersError::Validation(Vec::new()).into());

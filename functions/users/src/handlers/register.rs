@@ -32,15 +32,9 @@ pub async fn handle(
 ) -> Result<ApiResponse, ApiError> {
     let body: Body = parse_json(&req, state.config.max_body_bytes)?;
     let mut errors = FieldErrors::default();
-    let username = errors
-        .required("username", &body.username)
-        .and_then(|v| errors.check("username", Username::parse(v)));
-    let email = errors
-        .required("email", &body.email)
-        .and_then(|v| errors.check("email", Email::parse(v)));
-    let password = errors
-        .required("password", &body.password)
-        .and_then(|v| errors.check("password", Password::parse(v)));
+    let username = errors.parse("username", &body.username, Username::parse);
+    let email = errors.parse("email", &body.email, Email::parse);
+    let password = errors.parse("password", &body.password, Password::parse);
     let first_name = body
         .first_name
         .as_deref()

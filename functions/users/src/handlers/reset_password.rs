@@ -30,9 +30,7 @@ pub async fn handle(
     let token = errors
         .required("token", &body.token)
         .map(OpaqueToken::from_client);
-    let password = errors
-        .required("password", &body.password)
-        .and_then(|v| errors.check("password", Password::parse(v)));
+    let password = errors.parse("password", &body.password, Password::parse);
     errors.finish()?;
     let (Some(token), Some(password)) = (token, password) else {
         return Err(UsersError::Validation(Vec::new()).into());
