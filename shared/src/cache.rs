@@ -36,7 +36,7 @@ impl WindowCounter {
 
     /// The key for a subject; subjects are hashed so no email sits in Redis in clear.
     fn key(&self, subject: &str) -> String {
-        format!("{}{}", self.prefix, crate::auth::sha256_subject(subject))
+        format!("{}{}", self.prefix, crate::auth::sha256_hex(subject))
     }
 
     /// Current count and seconds until the window resets.

@@ -17,6 +17,16 @@ pub enum UserStatus {
     Deleting,
 }
 
+impl UserStatus {
+    /// The stored value, for queries.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserStatus::Active => "active",
+            UserStatus::Deleting => "deleting",
+        }
+    }
+}
+
 /// A user as stored in the service's `users` collection.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -25,8 +25,8 @@ pub struct Incoming {
     pub source_ip: String,
 }
 
-fn percent_decode(s: &str) -> String {
-    let s = s.replace('+', " ");
+/// Percent-decoding (`%2F` -> `/`); invalid escapes stay as they are.
+pub(crate) fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -47,14 +47,19 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Form-style query decoding: `+` is a space, then percent-decoding.
+fn query_decode(s: &str) -> String {
+    percent_decode(&s.replace('+', " "))
+}
+
 /// `a=1&a=2&b` -> {a: [1, 2], b: [""]}, decoded.
 pub fn parse_query(query: Option<&str>) -> BTreeMap<String, Vec<String>> {
     let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        map.entry(percent_decode(k))
+        map.entry(query_decode(k))
             .or_default()
-            .push(percent_decode(v));
+            .push(query_decode(v));
     }
     map
 }

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::proxy::percent_decode;
 use crate::template::{Function, RouteSpec, Template};
 
 /// A matched route with its path parameters.
@@ -26,7 +27,7 @@ pub fn match_path(pattern: &str, path: &str) -> Option<BTreeMap<String, String>>
             if rest.is_empty() {
                 return None;
             }
-            params.insert(name.to_owned(), decode(&rest));
+            params.insert(name.to_owned(), percent_decode(&rest));
             return Some(params);
         }
         let segment = segments.get(i)?;
@@ -34,31 +35,12 @@ pub fn match_path(pattern: &str, path: &str) -> Option<BTreeMap<String, String>>
             if segment.is_empty() {
                 return None;
             }
-            params.insert(name.to_owned(), decode(segment));
+            params.insert(name.to_owned(), percent_decode(segment));
         } else if part != segment {
             return None;
         }
     }
     (segments.len() == pattern.len()).then_some(params)
-}
-
-/// Percent-decoding of a path segment.
-fn decode(segment: &str) -> String {
-    let bytes = segment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&segment[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The route for `method path`: literal segments win over parameters, as in API Gateway.

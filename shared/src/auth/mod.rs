@@ -12,11 +12,6 @@ mod revocation;
 
 pub use authorize::{authorize, AuthorizeError};
 pub use jwt::{AccessClaims, IssuedAccessToken, TokenError, TokenSigner};
-pub use opaque::{OpaqueToken, TokenHash};
+pub use opaque::{sha256_hex, OpaqueToken, TokenHash};
 pub use password::{hash_password, verify_password, PasswordError, PasswordHash};
 pub use revocation::Revocations;
-
-/// Hex SHA-256 of an identifier that must not be stored in clear (e.g. an email in a Redis key).
-pub fn sha256_subject(value: &str) -> String {
-    opaque::sha256_hex(value)
-}

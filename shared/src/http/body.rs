@@ -81,6 +81,24 @@ pub fn parse_json<T: DeserializeOwned>(req: &Request, max_bytes: usize) -> Resul
     })
 }
 
+/// Like [`parse_json`], but an absent or blank body is `T::default()` (routes whose body is
+/// optional, such as logout).
+pub fn parse_optional_json<T: DeserializeOwned + Default>(
+    req: &Request,
+    max_bytes: usize,
+) -> Result<T, ApiError> {
+    let blank = match req.body() {
+        Body::Text(text) => text.trim().is_empty(),
+        Body::Binary(bytes) => bytes.iter().all(u8::is_ascii_whitespace),
+        _ => true,
+    };
+    if blank {
+        Ok(T::default())
+    } else {
+        parse_json(req, max_bytes)
+    }
+}
+
 /// serde_json appends " at line 1 column 12", which means nothing to a client.
 fn strip_position(message: &str) -> String {
     match message.rfind(" at line ") {
@@ -178,6 +196,26 @@ mod tests {
         assert_eq!(too_large.status(), 413);
         let wrong_type = parse_json::<Login>(&req("{}", Some("text/plain")), 1024).unwrap_err();
         assert_eq!(wrong_type.status(), 400);
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Optional {
+        token: Option<String>,
+    }
+
+    #[test]
+    fn optional_bodies_default_when_blank_and_are_still_checked() {
+        let parse =
+            |b: &str| parse_optional_json::<Optional>(&req(b, Some("application/json")), 1024);
+        assert!(parse("").unwrap().token.is_none());
+        assert!(parse("  \n").unwrap().token.is_none());
+        assert_eq!(
+            parse(r#"{"token":"x"}"#).unwrap().token.as_deref(),
+            Some("x")
+        );
+        assert_eq!(parse(r#"{"token":5}"#).unwrap_err().status(), 400);
+        assert_eq!(parse("{").unwrap_err().status(), 400);
     }
 
     #[test]

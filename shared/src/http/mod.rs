@@ -8,7 +8,7 @@ mod identity;
 mod response;
 mod serve;
 
-pub use body::{parse_json, Patch};
+pub use body::{parse_json, parse_optional_json, Patch};
 pub use error::{ApiError, FieldError};
 pub use identity::{Identity, Role};
 pub use response::ApiResponse;

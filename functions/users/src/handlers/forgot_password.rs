@@ -42,11 +42,7 @@ pub async fn handle(
     };
     let answer = || ApiResponse::accepted(()).message(ANSWER);
 
-    let requests = state
-        .reset_requests
-        .hit(email.as_str())
-        .await
-        .map_err(UsersError::from)?;
+    let requests = state.reset_requests.hit(email.as_str()).await?;
     if requests > RESET_REQUEST_LIMIT {
         return Ok(answer());
     }

@@ -36,11 +36,7 @@ pub async fn handle(
         return Err(UsersError::Validation(Vec::new()).into());
     };
 
-    let (failures, retry_after) = state
-        .login_failures
-        .get(email.as_str())
-        .await
-        .map_err(UsersError::from)?;
+    let (failures, retry_after) = state.login_failures.get(email.as_str()).await?;
     if failures >= LOGIN_FAILURE_LIMIT {
         return Err(UsersError::TooManyAttempts { retry_after }.into());
     }
@@ -53,19 +49,11 @@ pub async fn handle(
     let user = match user {
         Some(user) if matches && user.status == UserStatus::Active => user,
         _ => {
-            state
-                .login_failures
-                .hit(email.as_str())
-                .await
-                .map_err(UsersError::from)?;
+            state.login_failures.hit(email.as_str()).await?;
             return Err(UsersError::InvalidCredentials.into());
         }
     };
-    state
-        .login_failures
-        .reset(email.as_str())
-        .await
-        .map_err(UsersError::from)?;
+    state.login_failures.reset(email.as_str()).await?;
     let auth = sessions::start(state, &user).await?;
     Ok(ApiResponse::ok(auth))
 }

@@ -1,11 +1,10 @@
 //! POST /auth/logout: end the caller's session.
 
-use lambda_http::{Body as LambdaBody, Request};
+use lambda_http::Request;
 use serde::Deserialize;
 use streamia_shared::auth::OpaqueToken;
-use streamia_shared::http::{parse_json, ApiError, ApiResponse, Identity, RequestCtx};
+use streamia_shared::http::{parse_optional_json, ApiError, ApiResponse, Identity, RequestCtx};
 
-use crate::error::UsersError;
 use crate::{sessions, AppState};
 
 #[derive(Debug, Default, Deserialize)]
@@ -23,22 +22,11 @@ pub async fn handle(
     _ctx: RequestCtx,
 ) -> Result<ApiResponse, ApiError> {
     let identity = Identity::from_request(&req)?;
-    let has_body = match req.body() {
-        LambdaBody::Empty => false,
-        LambdaBody::Text(t) => !t.trim().is_empty(),
-        LambdaBody::Binary(b) => !b.is_empty(),
-        _ => false,
-    };
-    let body: Body = if has_body {
-        parse_json(&req, state.config.max_body_bytes)?
-    } else {
-        Body::default()
-    };
+    let body: Body = parse_optional_json(&req, state.config.max_body_bytes)?;
     state
         .revocations
         .revoke_token(&identity.token_id, identity.expires_at)
-        .await
-        .map_err(UsersError::from)?;
+        .await?;
     let mut ended = vec![identity.session_id.clone()];
     if let Some(raw) = body
         .refresh_token

@@ -51,8 +51,7 @@ pub async fn handle(
             state
                 .revocations
                 .revoke_sessions(std::slice::from_ref(&session_id))
-                .await
-                .map_err(UsersError::from)?;
+                .await?;
             tracing::warn!(session_id = %session_id, "refresh token reuse: session revoked");
             Err(UsersError::RefreshTokenReuse.into())
         }

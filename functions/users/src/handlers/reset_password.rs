@@ -53,11 +53,7 @@ pub async fn handle(
     state.users.set_password(user.id, &hash.0).await?;
     state.resets.retire_all(user.id).await?;
     sessions::revoke_all(state, user.id, None).await?;
-    state
-        .login_failures
-        .reset(&user.email)
-        .await
-        .map_err(UsersError::from)?;
+    state.login_failures.reset(&user.email).await?;
     tracing::info!(user_id = %user.id, "password reset");
     Ok(ApiResponse::ok(()).message("password has been reset; please log in again"))
 }

@@ -143,7 +143,10 @@ impl UserStore {
         set_patch(&mut set, "age", &changes.age);
         set_patch(&mut set, "avatar", &changes.avatar);
         self.users
-            .find_one_and_update(doc! {"_id": id, "status": "active"}, doc! {"$set": set})
+            .find_one_and_update(
+                doc! {"_id": id, "status": UserStatus::Active.as_str()},
+                doc! {"$set": set},
+            )
             .return_document(mongodb::options::ReturnDocument::After)
             .await
             .map_err(taken)
@@ -166,9 +169,9 @@ impl UserStore {
         let result = self
             .users
             .update_one(
-                doc! {"_id": id, "status": "active"},
+                doc! {"_id": id, "status": UserStatus::Active.as_str()},
                 doc! {"$set": {
-                    "status": bson::to_bson(&UserStatus::Deleting).unwrap_or_default(),
+                    "status": UserStatus::Deleting.as_str(),
                     "deletionSagaId": saga_id,
                     "updatedAt": DateTime::now(),
                 }},
@@ -182,7 +185,7 @@ impl UserStore {
         self.users
             .update_one(
                 doc! {"_id": id, "deletionSagaId": saga_id},
-                doc! {"$set": {"status": "active", "deletionSagaId": null, "updatedAt": DateTime::now()}},
+                doc! {"$set": {"status": UserStatus::Active.as_str(), "deletionSagaId": null, "updatedAt": DateTime::now()}},
             )
             .await?;
         Ok(())
