@@ -1,19 +1,75 @@
 //! The Redis connection, opened once per container and shared by every invocation.
+//!
+//! Works with Redis 6.2+ and Valkey: only commands both have since 6.2 are used (no
+//! `EXPIRE … NX`, no Redis-7-only options), and `rediss://` connects over rustls.
 
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{Client, TlsCertificates};
 
-/// Opens a self-reconnecting Redis connection with short timeouts, so a Redis outage costs a
-/// request a fraction of a second (and a 503), not the whole Lambda timeout.
-pub async fn connect(url: &str) -> Result<ConnectionManager, redis::RedisError> {
-    let client = redis::Client::open(url)?;
-    let config = ConnectionManagerConfig::new()
-        .set_connection_timeout(Duration::from_secs(2))
-        .set_response_timeout(Duration::from_secs(2))
-        .set_number_of_retries(2);
-    ConnectionManager::new_with_config(client, config).await
+use crate::Config;
+
+/// One attempt to connect (TCP, TLS handshake, client setup) may take this long: enough for a
+/// lost SYN to be retransmitted once, short enough that a cold start against a dead Redis fails
+/// well inside Lambda's 10 s init limit.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// One command (or pipeline) waits this long for its answer; a Redis that accepts and never
+/// answers costs a request this much and a 503, not the function's timeout.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Opens a self-reconnecting Redis connection (`REDIS_URL`; `rediss://` for TLS, verified
+/// against the system roots or the PEM bundle in `REDIS_CA_CERT`) with the timeouts above.
+///
+/// No connection retries: the manager's backoff starts at a full second and grows to a minute,
+/// far beyond a request's budget. A failed attempt surfaces at once (503); the next command
+/// reconnects.
+pub async fn connect(config: &Config) -> Result<ConnectionManager, redis::RedisError> {
+    let client = client(config)?;
+    let options = ConnectionManagerConfig::new()
+        .set_connection_timeout(CONNECT_TIMEOUT)
+        .set_response_timeout(RESPONSE_TIMEOUT)
+        .set_number_of_retries(0);
+    ConnectionManager::new_with_config(client, options).await
 }
+
+/// The client for `REDIS_URL`, trusting `REDIS_CA_CERT` instead of the system roots when set.
+fn client(config: &Config) -> Result<Client, redis::RedisError> {
+    install_crypto_provider();
+    let Some(ca_path) = &config.redis_ca_cert else {
+        return Client::open(config.redis_url.as_str());
+    };
+    let root_cert = std::fs::read(ca_path).map_err(|e| {
+        redis::RedisError::from((
+            redis::ErrorKind::InvalidClientConfig,
+            "cannot read REDIS_CA_CERT",
+            format!("{}: {e}", ca_path.display()),
+        ))
+    })?;
+    Client::build_with_tls(
+        config.redis_url.as_str(),
+        TlsCertificates {
+            client_tls: None,
+            root_cert: Some(root_cert),
+        },
+    )
+}
+
+/// rustls needs one process-wide crypto provider when more than one is compiled in; the redis
+/// client asks for the default. aws-lc-rs is the one the AWS SDK, Mongo and SMTP clients use.
+fn install_crypto_provider() {
+    // Err only means a provider is installed already, which is just as good.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+}
+
+/// INCR, then start the window if the key has no expiry yet (Redis 6.2+, Valkey).
+static HIT_SCRIPT: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| {
+    redis::Script::new(
+        r"local n = redis.call('INCR', KEYS[1])
+if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return n",
+    )
+});
 
 /// Counts events in a fixed window (e.g. failed logins), for rate limits.
 #[derive(Clone)]
@@ -51,18 +107,17 @@ impl WindowCounter {
         Ok((count.unwrap_or(0), ttl.max(0) as u64))
     }
 
-    /// Adds one; the window starts with the first hit.
+    /// Adds one, atomically; the window starts with the first hit.
+    ///
+    /// A script rather than `EXPIRE … NX` (Redis 7 only): the expiry is set when the key is
+    /// new, or when it somehow has none, so a counter can never outlive its window for good.
     pub async fn hit(&self, subject: &str) -> Result<u64, redis::RedisError> {
         let mut redis = self.redis.clone();
-        let key = self.key(subject);
-        let (count,): (u64,) = redis::pipe()
-            .incr(&key, 1)
-            .expire(&key, self.window_secs as i64)
-            .arg("NX")
-            .ignore()
-            .query_async(&mut redis)
-            .await?;
-        Ok(count)
+        HIT_SCRIPT
+            .key(self.key(subject))
+            .arg(self.window_secs)
+            .invoke_async(&mut redis)
+            .await
     }
 
     /// Forgets the subject (e.g. after a successful login).

@@ -19,8 +19,11 @@ pub struct Config {
     /// Prefix of every service database name: the users service uses `<prefix>_users`
     /// (`MONGODB_DATABASE_PREFIX`, default `streamia`). Tests give each test its own prefix.
     pub database_prefix: String,
-    /// Redis connection string (`REDIS_URL`).
+    /// Redis connection string (`REDIS_URL`; `rediss://` for TLS).
     pub redis_url: String,
+    /// PEM file of the CA(s) a `rediss://` server's certificate is verified against instead of
+    /// the system roots (`REDIS_CA_CERT`), for a Redis with a private CA.
+    pub redis_ca_cert: Option<std::path::PathBuf>,
     /// Prefix of every Redis key (`REDIS_KEY_PREFIX`, default `streamia:`), so that several
     /// stacks or tests can share one Redis.
     pub redis_key_prefix: String,
@@ -76,6 +79,12 @@ impl Config {
         let database_prefix = env.or("MONGODB_DATABASE_PREFIX", "streamia");
         let redis_url = env.required("REDIS_URL");
         let redis_key_prefix = env.or("REDIS_KEY_PREFIX", "streamia:");
+        let redis_ca_cert = env.get("REDIS_CA_CERT").map(std::path::PathBuf::from);
+        let redis_tls = redis_url.starts_with("rediss://") || redis_url.starts_with("valkeys://");
+        if redis_ca_cert.is_some() && !redis_tls {
+            env.problems
+                .push("REDIS_CA_CERT is set but REDIS_URL is not rediss://".to_owned());
+        }
         let jwt_secret = env.required("JWT_SECRET");
         if !jwt_secret.is_empty() && jwt_secret.len() < 32 {
             env.problems
@@ -108,6 +117,7 @@ impl Config {
             mongodb_uri,
             database_prefix,
             redis_url,
+            redis_ca_cert,
             redis_key_prefix,
             tokens: TokenConfig {
                 jwt_secret,

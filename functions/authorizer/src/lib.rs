@@ -18,7 +18,7 @@ pub struct State {
 impl State {
     /// Connects to Redis; the authorizer needs nothing else.
     pub async fn build(config: &Config) -> Result<Self, redis::RedisError> {
-        let redis = streamia_shared::cache::connect(&config.redis_url).await?;
+        let redis = streamia_shared::cache::connect(config).await?;
         Ok(Self {
             signer: TokenSigner::new(&config.tokens),
             revocations: Revocations::new(

@@ -94,7 +94,7 @@ async fn bad_tokens_are_unauthorized_in_api_gateways_words() {
 #[tokio::test]
 async fn revoked_tokens_and_sessions_are_refused() {
     let f = fixture().await;
-    let redis = streamia_shared::cache::connect(&f.env.config.redis_url)
+    let redis = streamia_shared::cache::connect(&f.env.config)
         .await
         .unwrap();
     let revocations = Revocations::new(redis, &f.env.config.redis_key_prefix, 900);

@@ -69,7 +69,7 @@ impl AppState {
     pub async fn build(config: Config, aws: &SdkConfig) -> Result<Self, InitError> {
         let mongo = streamia_shared::db::connect(&config.mongodb_uri).await?;
         let db = mongo.database(&config.database_name(SERVICE));
-        let redis = streamia_shared::cache::connect(&config.redis_url).await?;
+        let redis = streamia_shared::cache::connect(&config).await?;
         let prefix = config.redis_key_prefix.clone();
         Ok(Self {
             users: UserStore::init(&db).await?,
