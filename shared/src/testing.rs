@@ -13,6 +13,8 @@ use aws_sdk_sns::config::Credentials;
 use crate::events::Envelope;
 use crate::Config;
 
+pub mod faults;
+
 /// A JWT secret for tests only.
 pub const TEST_JWT_SECRET: &str = "streamia-test-secret-0123456789abcdef0123456789";
 

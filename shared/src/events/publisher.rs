@@ -3,6 +3,8 @@
 //! Handlers hand every event to [`EventPublisher::publish`] and nothing else, so a
 //! transactional outbox can later slot in behind this one method without touching a handler.
 
+use std::time::Duration;
+
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_sns::types::MessageAttributeValue;
 
@@ -30,10 +32,43 @@ pub enum PublishError {
 }
 
 /// Loads the AWS SDK configuration from the environment (credentials, region, and
-/// `AWS_ENDPOINT_URL` for LocalStack), once per container.
+/// `AWS_ENDPOINT_URL` for LocalStack), once per container, with the call budget of
+/// [`aws_config_loader`]. Every AWS client (SNS, SQS, Secrets Manager) is built from it.
 pub async fn aws_config_from_env() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest()).load().await
+    aws_config_loader().load().await
 }
+
+/// The SDK defaults have no operation timeout and back off for up to 20 s: a hanging endpoint
+/// would hold a request until Lambda kills it. Here one call (all attempts) gets
+/// [`AWS_OPERATION_TIMEOUT`], well inside a function's 10 s, and then fails (503).
+///
+/// Tests use this loader with their own endpoint to check the budget against a hanging server.
+pub fn aws_config_loader() -> aws_config::ConfigLoader {
+    use aws_config::retry::RetryConfig;
+    use aws_config::timeout::TimeoutConfig;
+    aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(AWS_CONNECT_TIMEOUT)
+                .operation_attempt_timeout(AWS_ATTEMPT_TIMEOUT)
+                .operation_timeout(AWS_OPERATION_TIMEOUT)
+                .build(),
+        )
+        // One retry, soon: a throttled or dropped call gets a second chance that still fits.
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(2)
+                .with_initial_backoff(Duration::from_millis(100))
+                .with_max_backoff(Duration::from_millis(500)),
+        )
+}
+
+/// Connecting to an AWS endpoint (in-region: milliseconds).
+pub(crate) const AWS_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+/// One attempt of one call (SNS Publish answers in tens of milliseconds).
+pub(crate) const AWS_ATTEMPT_TIMEOUT: Duration = Duration::from_millis(2500);
+/// One call, every attempt and backoff included.
+pub(crate) const AWS_OPERATION_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Publishes envelopes to one SNS topic, with `eventName` and `correlationId` message
 /// attributes for subscription filter policies and tracing.

@@ -3,7 +3,7 @@
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime};
 
 use http::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER};
 use lambda_http::request::RequestContext;
@@ -62,7 +62,10 @@ where
     };
     let span =
         tracing::info_span!("request", correlation_id = %correlation_id, request_id = %request_id);
-    let result = handler(req, ctx).instrument(span).await;
+    let budget = request_budget(&req);
+    let result = tokio::time::timeout(budget, handler(req, ctx).instrument(span))
+        .await
+        .unwrap_or_else(|_| Err(ApiError::unavailable(DeadlineExceeded(budget))));
 
     let (status, body, retry_after) = match result {
         Ok(ok) => (ok.status, ok.body, None),
@@ -105,6 +108,30 @@ where
     // The builder only fails on invalid header values, which are all checked above.
     response.unwrap_or_else(|_| Response::new(Body::Empty))
 }
+
+/// Kept back from the function's own deadline to answer, log and hand the response to Lambda.
+const DEADLINE_MARGIN: Duration = Duration::from_secs(1);
+/// The budget when no Lambda deadline is known (handlers called directly, in tests).
+const DEFAULT_BUDGET: Duration = Duration::from_secs(9);
+
+/// How long the handler may run: until shortly before Lambda's deadline for this invocation,
+/// so a dependency that hangs (a MongoDB operation has no client-side timeout) ends in a 503
+/// in the envelope instead of a Lambda timeout, which API Gateway turns into a bare 502/504.
+fn request_budget(req: &Request) -> Duration {
+    match req.lambda_context_ref() {
+        Some(ctx) if ctx.deadline > 0 => ctx
+            .deadline()
+            .duration_since(SystemTime::now())
+            .unwrap_or_default()
+            .saturating_sub(DEADLINE_MARGIN),
+        _ => DEFAULT_BUDGET,
+    }
+}
+
+/// The handler was still waiting (on a dependency) when its budget ran out.
+#[derive(Debug, thiserror::Error)]
+#[error("request budget of {0:?} exhausted (a dependency did not answer)")]
+struct DeadlineExceeded(Duration);
 
 /// Serves `handler` as a Lambda function for the life of the container.
 ///
