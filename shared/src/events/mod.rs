@@ -6,6 +6,7 @@
 //! consumer); no service reads another's database.
 
 pub mod consumer;
+pub mod contracts;
 mod envelope;
 pub mod inbox;
 pub mod outbox;
