@@ -14,6 +14,9 @@ export MONGO_PORT=${TEST_MONGO_PORT:-37017} REDIS_PORT=${TEST_REDIS_PORT:-36379}
 export LOCALSTACK_PORT=${TEST_LOCALSTACK_PORT:-34566} SMTP_PORT=${TEST_SMTP_PORT:-31025}
 export LAMBDA_PORT=${TEST_LAMBDA_PORT:-39000} API_PORT=${TEST_API_PORT:-33000}
 export VISIBILITY_TIMEOUT=2 MAX_RECEIVE_COUNT=3
+# The browser origins the stack allows; the first is the one API Gateway's own answers name.
+PAGE_PORT=${TEST_PAGE_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
+export CORS_ALLOWED_ORIGINS="http://127.0.0.1:$PAGE_PORT,http://localhost:5173"
 RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/streamia-test.XXXXXX")
 STACK_DIR=$RUN_DIR/stack
 trap 'stop_services; [ "${KEEP_TEST_LOGS:-}" ] || rm -rf "$RUN_DIR"' EXIT
@@ -36,6 +39,8 @@ step "template lint (cfn-lint, sam validate --lint)"
 "$VENVS/lint/bin/cfn-lint" template.yaml infra/messaging.yaml
 SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x \
   "$VENVS/lint/bin/sam" validate --lint --template template.yaml >/dev/null
+step "SAM transform (what sam deploy runs; the linters miss what it rejects)"
+AWS_DEFAULT_REGION=us-east-1 "$VENVS/lint/bin/python" infra/local/sam_translate.py template.yaml
 
 step "cargo clippy"
 cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
