@@ -14,7 +14,8 @@ export MONGO_PORT=${TEST_MONGO_PORT:-37017} REDIS_PORT=${TEST_REDIS_PORT:-36379}
 export LOCALSTACK_PORT=${TEST_LOCALSTACK_PORT:-34566} SMTP_PORT=${TEST_SMTP_PORT:-31025}
 export LAMBDA_PORT=${TEST_LAMBDA_PORT:-39000} API_PORT=${TEST_API_PORT:-33000}
 export VISIBILITY_TIMEOUT=2 MAX_RECEIVE_COUNT=3
-# The browser origins the stack allows; the first is the one API Gateway's own answers name.
+# The browser test serves its page on a free port: http://127.0.0.1:PORT is the allowed origin
+# (first, so the gateway's static answers name it too), http://localhost:PORT a disallowed one.
 PAGE_PORT=${TEST_PAGE_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 export CORS_ALLOWED_ORIGINS="http://127.0.0.1:$PAGE_PORT,http://localhost:5173"
 RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/streamia-test.XXXXXX")
@@ -30,6 +31,8 @@ step() { log "$* (+$((SECONDS - started))s)"; }
 step "tools"
 ensure_tools
 ensure_venv lint "$REPO_ROOT/infra/local/requirements/lint.txt"
+ensure_venv browser "$REPO_ROOT/infra/local/requirements/browser.txt"
+ensure_apt chromium chromium
 rustup component list --installed 2>/dev/null | grep -q clippy || rustup component add rustfmt clippy
 
 step "cargo fmt --check"
@@ -65,4 +68,9 @@ if command -v cargo-nextest >/dev/null 2>&1; then
 else
   cargo test --workspace --all-features --locked --no-fail-fast -- --test-threads 8
 fi
+step "browser: CORS in headless Chromium (pages from an allowed and a disallowed origin)"
+"$VENVS/browser/bin/python" infra/browser/run.py --api "$STREAMIA_API_URL/api/v1" \
+  --port "$PAGE_PORT" --out "$RUN_DIR/browser" ||
+  { log "screenshots: $RUN_DIR/browser (kept with KEEP_TEST_LOGS=1)"; false; }
+
 step "all checks passed"
