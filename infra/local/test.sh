@@ -32,6 +32,7 @@ step "tools"
 ensure_tools
 ensure_venv lint "$REPO_ROOT/infra/local/requirements/lint.txt"
 ensure_venv browser "$REPO_ROOT/infra/local/requirements/browser.txt"
+ensure_venv schemathesis "$REPO_ROOT/infra/local/requirements/schemathesis.txt"
 ensure_apt chromium chromium
 rustup component list --installed 2>/dev/null | grep -q clippy || rustup component add rustfmt clippy
 
@@ -72,5 +73,8 @@ step "browser: CORS in headless Chromium (pages from an allowed and a disallowed
 "$VENVS/browser/bin/python" infra/browser/run.py --api "$STREAMIA_API_URL/api/v1" \
   --port "$PAGE_PORT" --out "$RUN_DIR/browser" ||
   { log "screenshots: $RUN_DIR/browser (kept with KEEP_TEST_LOGS=1)"; false; }
+
+step "schemathesis over infra/openapi.yaml"
+bash infra/fuzz/run.sh "$STREAMIA_API_URL"
 
 step "all checks passed"
