@@ -129,13 +129,16 @@ aws_local() {
 
 # start_stack: the whole API on this machine. Reads (with defaults) STACK_DIR, STACK_NAME,
 # MONGO_PORT, MONGO_STORAGE, REDIS_PORT, LOCALSTACK_PORT, SMTP_PORT, LAMBDA_PORT, API_PORT,
-# JWT_SECRET, ADMIN_EMAILS, FRONTEND_URL, VISIBILITY_TIMEOUT. Returns once GET /api/v1/health
+# JWT_SECRET, ADMIN_EMAILS, FRONTEND_URL, CORS_ALLOWED_ORIGINS, VISIBILITY_TIMEOUT. Returns once GET /api/v1/health
 # answers 200 through the gateway; the children are in STREAMIA_PIDS.
 start_stack() {
   : "${STACK_DIR:?}" "${STACK_NAME:=streamia-local}"
   : "${MONGO_PORT:=27017}" "${MONGO_STORAGE:=$STACK_DIR/mongo}" "${REDIS_PORT:=6379}"
   : "${LOCALSTACK_PORT:=4566}" "${SMTP_PORT:=1025}" "${LAMBDA_PORT:=9000}" "${API_PORT:=3000}"
   : "${ADMIN_EMAILS:=admin@streamia.local}" "${FRONTEND_URL:=http://localhost:5173}"
+  # Browser origins allowed to read answers; the first is also the one the gateway's own
+  # answers (preflight, 401, 404, ...) name, as in AWS.
+  : "${CORS_ALLOWED_ORIGINS:=http://localhost:5173}"
   : "${VISIBILITY_TIMEOUT:=10}" "${MAX_RECEIVE_COUNT:=3}"
   mkdir -p "$STACK_DIR/logs"
   local port
@@ -178,7 +181,7 @@ for key, value in json.load(open(sys.argv[1])).items():
   log "starting the functions (cargo lambda watch :$LAMBDA_PORT) and the gateway (:$API_PORT)"
   (
     export MONGODB_URI="mongodb://127.0.0.1:$MONGO_PORT/" REDIS_URL="redis://127.0.0.1:$REDIS_PORT/"
-    export JWT_SECRET ADMIN_EMAILS FRONTEND_URL MONGODB_DATABASE_PREFIX="${MONGODB_DATABASE_PREFIX:-streamia}"
+    export JWT_SECRET ADMIN_EMAILS FRONTEND_URL CORS_ALLOWED_ORIGINS MONGODB_DATABASE_PREFIX="${MONGODB_DATABASE_PREFIX:-streamia}"
     export AWS_ENDPOINT_URL="http://127.0.0.1:$LOCALSTACK_PORT" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
     export AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1
     export SMTP_HOST=127.0.0.1 SMTP_PORT SMTP_TLS=none MAIL_FROM="Streamia <no-reply@streamia.local>"
@@ -194,7 +197,8 @@ for key, value in json.load(open(sys.argv[1])).items():
     --listen "127.0.0.1:$API_PORT" --lambda-endpoint "http://127.0.0.1:$LAMBDA_PORT" \
     --aws-endpoint "http://127.0.0.1:$LOCALSTACK_PORT" --outputs "$STACK_DIR/outputs.json" \
     --mail-outbox "$STACK_DIR/mail.jsonl" --stack-name "$STACK_NAME" \
-    --parameter FrontendUrl="$FRONTEND_URL" --parameter StageName=local \
+    --parameter FrontendUrl="$FRONTEND_URL" --parameter CorsAllowedOrigins="$CORS_ALLOWED_ORIGINS" \
+    --parameter StageName=local \
     >"$STACK_DIR/logs/gateway.log" 2>&1 &
   STREAMIA_PIDS+=($!)
   wait_for "the API (GET /api/v1/health)" 120 curl -sf "http://127.0.0.1:$API_PORT/api/v1/health"

@@ -14,6 +14,10 @@ export MONGO_PORT=${TEST_MONGO_PORT:-37017} REDIS_PORT=${TEST_REDIS_PORT:-36379}
 export LOCALSTACK_PORT=${TEST_LOCALSTACK_PORT:-34566} SMTP_PORT=${TEST_SMTP_PORT:-31025}
 export LAMBDA_PORT=${TEST_LAMBDA_PORT:-39000} API_PORT=${TEST_API_PORT:-33000}
 export VISIBILITY_TIMEOUT=2 MAX_RECEIVE_COUNT=3
+# The browser test serves its page on a free port: http://127.0.0.1:PORT is the allowed origin
+# (first, so the gateway's static answers name it too), http://localhost:PORT a disallowed one.
+PAGE_PORT=${TEST_PAGE_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
+export CORS_ALLOWED_ORIGINS="http://127.0.0.1:$PAGE_PORT,http://localhost:5173"
 RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/streamia-test.XXXXXX")
 STACK_DIR=$RUN_DIR/stack
 trap 'stop_services; [ "${KEEP_TEST_LOGS:-}" ] || rm -rf "$RUN_DIR"' EXIT
@@ -27,6 +31,9 @@ step() { log "$* (+$((SECONDS - started))s)"; }
 step "tools"
 ensure_tools
 ensure_venv lint "$REPO_ROOT/infra/local/requirements/lint.txt"
+ensure_venv browser "$REPO_ROOT/infra/local/requirements/browser.txt"
+ensure_venv schemathesis "$REPO_ROOT/infra/local/requirements/schemathesis.txt"
+ensure_apt chromium chromium
 rustup component list --installed 2>/dev/null | grep -q clippy || rustup component add rustfmt clippy
 
 step "cargo fmt --check"
@@ -37,6 +44,8 @@ step "template lint (cfn-lint, sam validate --lint)"
 SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x \
   "$VENVS/lint/bin/sam" validate --lint --template template.yaml >/dev/null
 bash infra/local/check-sam-build.sh "$VENVS/lint/bin/sam"   # the README's `sam build`, stubbed cargo
+step "SAM transform (what sam deploy runs; the linters miss what it rejects)"
+AWS_DEFAULT_REGION=us-east-1 "$VENVS/lint/bin/python" infra/local/sam_translate.py template.yaml
 
 step "cargo clippy"
 cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
@@ -61,4 +70,12 @@ if command -v cargo-nextest >/dev/null 2>&1; then
 else
   cargo test --workspace --all-features --locked --no-fail-fast -- --test-threads 8
 fi
+step "browser: CORS in headless Chromium (pages from an allowed and a disallowed origin)"
+"$VENVS/browser/bin/python" infra/browser/run.py --api "$STREAMIA_API_URL/api/v1" \
+  --port "$PAGE_PORT" --out "$RUN_DIR/browser" ||
+  { log "screenshots: $RUN_DIR/browser (kept with KEEP_TEST_LOGS=1)"; false; }
+
+step "schemathesis over infra/openapi.yaml"
+bash infra/fuzz/run.sh "$STREAMIA_API_URL"
+
 step "all checks passed"

@@ -43,6 +43,33 @@ pub fn match_path(pattern: &str, path: &str) -> Option<BTreeMap<String, String>>
     (segments.len() == pattern.len()).then_some(params)
 }
 
+/// What SAM puts in a preflight's `Access-Control-Allow-Methods` when `Cors` sets no
+/// `AllowMethods`: the methods of the resource `path` falls on, plus `OPTIONS`, sorted.
+pub fn methods_of_resource(template: &Template, path: &str) -> String {
+    let resource = template
+        .routes()
+        .map(|(r, _)| r.path.as_str())
+        .filter(|pattern| match_path(pattern, path).is_some())
+        .max_by_key(|pattern| pattern.split('/').filter(|s| !s.starts_with('{')).count());
+    let Some(resource) = resource else {
+        return "OPTIONS".to_owned();
+    };
+    let mut methods: Vec<String> = template
+        .routes()
+        .filter(|(r, _)| r.path == resource)
+        .map(|(r, _)| r.method.clone())
+        .collect();
+    if methods.iter().any(|m| m == "ANY") {
+        methods = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"]
+            .map(str::to_owned)
+            .to_vec();
+    }
+    methods.push("OPTIONS".to_owned());
+    methods.sort();
+    methods.dedup();
+    methods.join(",")
+}
+
 /// The route for `method path`: literal segments win over parameters, as in API Gateway.
 pub fn find<'a>(template: &'a Template, method: &str, path: &str) -> Option<Matched<'a>> {
     let mut best: Option<(usize, Matched<'a>)> = None;

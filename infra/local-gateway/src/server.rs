@@ -8,7 +8,7 @@ use std::time::Instant;
 use axum::body::{to_bytes, Body};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::response::Response;
-use http::{HeaderValue, Method, StatusCode};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::authorizer::{Authorizer, Decision};
@@ -16,7 +16,7 @@ use crate::invoke::{InvokeError, Invoker};
 use crate::proxy::{build_event, to_response, Incoming};
 use crate::routes;
 use crate::sqs::QueuePoller;
-use crate::template::{Context, Template, TemplateError};
+use crate::template::{Context, HeaderSource, Template, TemplateError};
 
 /// API Gateway's payload limit.
 const MAX_BODY: usize = 10 * 1024 * 1024;
@@ -152,6 +152,11 @@ fn json_response(status: StatusCode, body: &Value) -> Response {
         .unwrap_or_default()
 }
 
+/// Marks a response as one of API Gateway's own answers, so `handle` adds the headers the
+/// template's `GatewayResponses` map for it (they need the request, which `route` consumed).
+#[derive(Debug, Clone)]
+struct GatewayAnswer(String);
+
 impl Gateway {
     /// One of API Gateway's own answers, shaped by the template's GatewayResponses.
     fn gateway_response(&self, kind: &str, status: u16, message: &str, code: &str) -> Response {
@@ -169,29 +174,69 @@ impl Gateway {
             .unwrap_or_else(|| {
                 json!({"success": false, "error": code, "message": message}).to_string()
             });
-        Response::builder()
+        let mut res = Response::builder()
             .status(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY))
             .header("content-type", "application/json")
             .header("x-amzn-errortype", kind)
             .body(Body::from(body))
-            .unwrap_or_default()
+            .unwrap_or_default();
+        res.extensions_mut().insert(GatewayAnswer(
+            if specific.is_some() { kind } else { class }.to_owned(),
+        ));
+        res
     }
 
-    fn preflight(&self) -> Option<Response> {
+    /// The headers `GatewayResponses` maps for an answer of `kind`, from the request's headers
+    /// and id; nothing else (API Gateway adds no CORS header of its own to these answers).
+    fn gateway_headers(
+        &self,
+        kind: &str,
+        request: &HeaderMap,
+        request_id: &str,
+        into: &mut HeaderMap,
+    ) {
+        let Some(response) = self.template.gateway_responses.get(kind) else {
+            return;
+        };
+        for (name, source) in &response.headers {
+            let value = match source {
+                HeaderSource::Static(text) => HeaderValue::from_str(text).ok(),
+                HeaderSource::RequestHeader(header) => request.get(header.as_str()).cloned(),
+                HeaderSource::RequestParameter(_) => None,
+                HeaderSource::RequestId => HeaderValue::from_str(request_id).ok(),
+            };
+            if let (Ok(name), Some(value)) = (HeaderName::from_bytes(name.as_bytes()), value) {
+                into.insert(name, value);
+            }
+        }
+    }
+
+    /// The answer of the mock `OPTIONS` method SAM adds to every path when the API has `Cors`:
+    /// 200 with the template's static values, whatever the request's `Origin`.
+    fn preflight(&self, path: &str) -> Option<Response> {
         let cors = self.template.cors.as_ref()?;
+        let methods = cors
+            .allow_methods
+            .clone()
+            .unwrap_or_else(|| routes::methods_of_resource(&self.template, path));
         let mut res = Response::builder()
             .status(StatusCode::OK)
-            .header("access-control-allow-origin", cors.allow_origin.as_str());
+            .header("content-type", "application/json")
+            .header("access-control-allow-origin", cors.allow_origin.as_str())
+            .header("access-control-allow-methods", methods);
         for (name, value) in [
             ("access-control-allow-headers", &cors.allow_headers),
-            ("access-control-allow-methods", &cors.allow_methods),
             ("access-control-max-age", &cors.max_age),
         ] {
             if let Some(v) = value {
                 res = res.header(name, v.as_str());
             }
         }
-        res.body(Body::empty()).ok()
+        if cors.allow_credentials {
+            res = res.header("access-control-allow-credentials", "true");
+        }
+        // SAM's mock integration answers with the template `{}`.
+        res.body(Body::from("{}\n")).ok()
     }
 
     fn method_arn(&self, method: &str, path: &str) -> String {
@@ -211,24 +256,13 @@ async fn handle(
     let request_id = uuid::Uuid::new_v4().to_string();
     let method = req.method().as_str().to_owned();
     let path = req.uri().path().to_owned();
-    let incoming_correlation = req.headers().get("x-correlation-id").cloned();
-    let (response, function) = route(&gw, peer, req, &request_id).await;
-    let mut response = response;
-    // The gateway's own answers (401, 404, 502, ...) echo the caller's correlation id, as the
-    // template's GatewayResponses do; functions set it themselves.
-    if !response.headers().contains_key("x-correlation-id") {
-        let id = incoming_correlation
-            .or_else(|| HeaderValue::from_str(&request_id).ok())
-            .unwrap_or_else(|| HeaderValue::from_static("-"));
-        response.headers_mut().insert("x-correlation-id", id);
-    }
-    if let Some(cors) = &gw.template.cors {
-        if let Ok(origin) = HeaderValue::from_str(&cors.allow_origin) {
-            response
-                .headers_mut()
-                .entry("access-control-allow-origin")
-                .or_insert(origin);
-        }
+    let request_headers = req.headers().clone();
+    let (mut response, function) = route(&gw, peer, req, &request_id).await;
+    // The gateway's own answers (401, 404, 502, ...) carry exactly the headers the template's
+    // GatewayResponses map (correlation id, CORS); a function's answer goes out as it is, so a
+    // function that forgets its CORS headers is unreadable here as it would be in AWS.
+    if let Some(GatewayAnswer(kind)) = response.extensions_mut().remove::<GatewayAnswer>() {
+        gw.gateway_headers(&kind, &request_headers, &request_id, response.headers_mut());
     }
     if let Ok(id) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert("x-amzn-requestid", id);
@@ -269,7 +303,7 @@ async fn route(
         return (json_response(StatusCode::OK, &json!(mail)), None);
     }
     if method == Method::OPTIONS && routes::path_exists(&gw.template, &path) {
-        if let Some(res) = gw.preflight() {
+        if let Some(res) = gw.preflight(&path) {
             return (res, None);
         }
     }

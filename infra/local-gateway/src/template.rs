@@ -97,19 +97,70 @@ pub struct AuthorizerSpec {
     pub timeout: Duration,
 }
 
-/// CORS as the template sets it.
+/// The API's `Cors` setting: what SAM turns into a mock `OPTIONS` method on every path, so
+/// API Gateway answers the preflight with these static values whatever the request's
+/// `Origin` (the real responses' CORS headers are the functions' business).
 #[derive(Debug, Clone, Default)]
 pub struct Cors {
     /// `Access-Control-Allow-Origin`.
     pub allow_origin: String,
     /// `Access-Control-Allow-Headers`.
     pub allow_headers: Option<String>,
-    /// `Access-Control-Allow-Methods`.
+    /// `Access-Control-Allow-Methods`; when unset SAM lists the path's methods and `OPTIONS`.
     pub allow_methods: Option<String>,
-    /// `Access-Control-Expose-Headers`.
-    pub expose_headers: Option<String>,
     /// `Access-Control-Max-Age`.
     pub max_age: Option<String>,
+    /// `AllowCredentials: true` adds `Access-Control-Allow-Credentials: true`.
+    pub allow_credentials: bool,
+}
+
+/// The keys SAM accepts under `Cors`; any other fails the deployment ("Invalid key ... for
+/// 'Cors' property"), so it fails the local gateway too.
+const CORS_KEYS: [&str; 5] = [
+    "AllowMethods",
+    "AllowHeaders",
+    "AllowOrigin",
+    "MaxAge",
+    "AllowCredentials",
+];
+
+/// Where a gateway response header's value comes from: API Gateway maps a static value, a
+/// request header, path or query parameter, or a context variable, with no conditions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeaderSource {
+    /// `'text'`.
+    Static(String),
+    /// `method.request.header.<name>`: omitted when the request has no such header.
+    RequestHeader(String),
+    /// `method.request.path.<name>` / `method.request.querystring.<name>`: not known
+    /// locally for a gateway answer, omitted.
+    RequestParameter(String),
+    /// `context.requestId` (and `context.extendedRequestId`).
+    RequestId,
+}
+
+impl HeaderSource {
+    fn parse(expression: &str) -> Option<Self> {
+        if let Some(text) = expression
+            .strip_prefix('\'')
+            .and_then(|e| e.strip_suffix('\''))
+        {
+            return Some(Self::Static(text.to_owned()));
+        }
+        if let Some(name) = expression.strip_prefix("method.request.header.") {
+            return Some(Self::RequestHeader(name.to_owned()));
+        }
+        if expression.starts_with("method.request.path.")
+            || expression.starts_with("method.request.querystring.")
+        {
+            return Some(Self::RequestParameter(expression.to_owned()));
+        }
+        matches!(
+            expression,
+            "context.requestId" | "context.extendedRequestId"
+        )
+        .then_some(Self::RequestId)
+    }
 }
 
 /// A `GatewayResponses` entry: API Gateway's own answers (401 from the authorizer, 404, ...).
@@ -119,6 +170,8 @@ pub struct GatewayResponse {
     pub status: Option<u16>,
     /// `application/json` body template.
     pub body: Option<String>,
+    /// `ResponseParameters.Headers`, in template order.
+    pub headers: Vec<(String, HeaderSource)>,
 }
 
 /// What the gateway serves.
@@ -171,7 +224,14 @@ impl Resolver<'_> {
                     .ok_or_else(|| TemplateError::Invalid(format!("unknown parameter {name}")))
             }
             "Fn::Sub" => {
-                let text = scalar(arg).unwrap_or_default();
+                // `!Sub text` or `!Sub [text, {Name: value}]`.
+                let (text, vars) = match arg {
+                    Value::Sequence(parts) => (
+                        parts.first().and_then(scalar).unwrap_or_default(),
+                        parts.get(1),
+                    ),
+                    other => (scalar(other).unwrap_or_default(), None),
+                };
                 let mut out = String::new();
                 let mut rest = text.as_str();
                 while let Some(start) = rest.find("${") {
@@ -181,9 +241,10 @@ impl Resolver<'_> {
                         .find('}')
                         .ok_or_else(|| TemplateError::Invalid(format!("bad !Sub {text}")))?;
                     let name = &after[..end];
-                    let value = match name.split_once('.') {
-                        Some(_) => self.get_att(name)?,
-                        None => self.parameter(name).ok_or_else(|| {
+                    let value = match (vars.map(|v| &v[name]), name.split_once('.')) {
+                        (Some(v), _) if !v.is_null() => self.string(v)?,
+                        (_, Some(_)) => self.get_att(name)?,
+                        (_, None) => self.parameter(name).ok_or_else(|| {
                             TemplateError::Invalid(format!("unknown parameter {name}"))
                         })?,
                     };
@@ -204,7 +265,39 @@ impl Resolver<'_> {
                 };
                 self.get_att(&path)
             }
+            "Fn::Select" => {
+                let (Some(index), Some(list)) = (
+                    arg.get(0).and_then(seconds),
+                    arg.get(1).map(|l| self.list(l)).transpose()?,
+                ) else {
+                    return invalid(format!("bad !Select {arg:?}"));
+                };
+                list.into_iter().nth(index as usize).ok_or_else(|| {
+                    TemplateError::Invalid(format!("!Select index {index} out of range"))
+                })
+            }
             other => invalid(format!("unsupported intrinsic {other}")),
+        }
+    }
+
+    /// A list: a YAML sequence or `!Split [delimiter, text]`.
+    fn list(&self, value: &Value) -> Result<Vec<String>, TemplateError> {
+        if let Value::Sequence(items) = value {
+            return items.iter().map(|v| self.string(v)).collect();
+        }
+        match intrinsic(value) {
+            Some(("Fn::Split", arg)) => {
+                let (Some(delimiter), Some(text)) = (arg.get(0).and_then(scalar), arg.get(1))
+                else {
+                    return invalid(format!("bad !Split {arg:?}"));
+                };
+                Ok(self
+                    .string(text)?
+                    .split(delimiter.as_str())
+                    .map(str::to_owned)
+                    .collect())
+            }
+            _ => invalid(format!("cannot resolve {value:?} as a list")),
         }
     }
 
@@ -235,6 +328,8 @@ fn intrinsic(value: &Value) -> Option<(&'static str, &Value)> {
             "Ref" => Some("Ref"),
             "Sub" | "Fn::Sub" => Some("Fn::Sub"),
             "GetAtt" | "Fn::GetAtt" => Some("Fn::GetAtt"),
+            "Select" | "Fn::Select" => Some("Fn::Select"),
+            "Split" | "Fn::Split" => Some("Fn::Split"),
             _ => None,
         }
     };
@@ -397,13 +492,23 @@ impl Template {
                 r.string(v).ok().map(|s| s.trim_matches('\'').to_owned())
             };
             template.cors = Some(match cors {
-                Value::Mapping(_) => Cors {
-                    allow_origin: unquote(&cors["AllowOrigin"]).unwrap_or_else(|| "*".to_owned()),
-                    allow_headers: unquote(&cors["AllowHeaders"]),
-                    allow_methods: unquote(&cors["AllowMethods"]),
-                    expose_headers: unquote(&cors["ExposeHeaders"]),
-                    max_age: unquote(&cors["MaxAge"]),
-                },
+                Value::Mapping(keys) if intrinsic(cors).is_none() => {
+                    if let Some(key) = keys
+                        .keys()
+                        .filter_map(Value::as_str)
+                        .find(|k| !CORS_KEYS.contains(k))
+                    {
+                        return invalid(format!("Invalid key '{key}' for 'Cors' property"));
+                    }
+                    Cors {
+                        allow_origin: unquote(&cors["AllowOrigin"])
+                            .unwrap_or_else(|| "*".to_owned()),
+                        allow_headers: unquote(&cors["AllowHeaders"]),
+                        allow_methods: unquote(&cors["AllowMethods"]),
+                        max_age: unquote(&cors["MaxAge"]),
+                        allow_credentials: cors["AllowCredentials"] == Value::Bool(true),
+                    }
+                }
                 other => Cors {
                     allow_origin: unquote(other).unwrap_or_else(|| "*".to_owned()),
                     ..Cors::default()
@@ -411,11 +516,26 @@ impl Template {
             });
         }
         for (kind, response) in api["GatewayResponses"].as_mapping().into_iter().flatten() {
+            let kind = kind.as_str().unwrap_or_default().to_owned();
+            let mut headers = Vec::new();
+            let mapped = &response["ResponseParameters"]["Headers"];
+            for (name, expression) in mapped.as_mapping().into_iter().flatten() {
+                let name = scalar(name).unwrap_or_default();
+                let expression = r.string(expression)?;
+                let source = HeaderSource::parse(&expression).ok_or_else(|| {
+                    TemplateError::Invalid(format!(
+                        "GatewayResponses.{kind}: header {name}: unsupported mapping \
+                         expression {expression:?} (static values need single quotes)"
+                    ))
+                })?;
+                headers.push((name, source));
+            }
             template.gateway_responses.insert(
-                kind.as_str().unwrap_or_default().to_owned(),
+                kind,
                 GatewayResponse {
                     status: seconds(&response["StatusCode"]).map(|s| s as u16),
                     body: scalar(&response["ResponseTemplates"]["application/json"]),
+                    headers,
                 },
             );
         }

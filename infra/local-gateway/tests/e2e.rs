@@ -214,3 +214,76 @@ async fn the_local_admin_account_exists() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["user"]["role"], "admin");
 }
+
+/// What a browser relies on, from the real functions and the gateway: the function names an
+/// allowed origin on its own answers (errors included), API Gateway's own answers and the
+/// preflight name the first allowed origin, and nobody names an origin that is not allowed.
+#[tokio::test]
+async fn browsers_get_cors_headers_from_the_functions_and_the_gateway_responses() {
+    let origins = std::env::var("CORS_ALLOWED_ORIGINS")
+        .expect("CORS_ALLOWED_ORIGINS: run the README's test command, which sets it");
+    let allowed = origins.split(',').next().unwrap().trim().to_owned();
+    let http = reqwest::Client::new();
+    let login = |origin: &str| {
+        http.post(api("/auth/login"))
+            .header("origin", origin)
+            .json(
+                &json!({"email": format!("nobody-{}@cors.test", unique()), "password": "Nope1234"}),
+            )
+            .send()
+    };
+
+    let res = login(&allowed).await.unwrap();
+    assert_eq!(res.status(), 401, "the function's own error");
+    let h = res.headers();
+    assert_eq!(h["access-control-allow-origin"], allowed.as_str());
+    assert_eq!(
+        h["access-control-expose-headers"],
+        "x-correlation-id, Retry-After"
+    );
+    assert!(h.get_all("vary").iter().any(|v| v == "Origin"));
+
+    let res = login("https://not-allowed.example").await.unwrap();
+    assert_eq!(res.status(), 401);
+    assert!(!res.headers().contains_key("access-control-allow-origin"));
+    assert!(!res.headers().contains_key("access-control-expose-headers"));
+
+    // API Gateway's own 401: static, the first allowed origin.
+    let res = http
+        .get(api("/users/me"))
+        .header("origin", &allowed)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    assert_eq!(
+        res.headers()["access-control-allow-origin"],
+        allowed.as_str()
+    );
+    assert!(res.headers().contains_key("x-correlation-id"));
+
+    // The preflight, as the template's Cors setting says.
+    let res = http
+        .request(reqwest::Method::OPTIONS, api("/users/me"))
+        .header("origin", &allowed)
+        .header("access-control-request-method", "PUT")
+        .header(
+            "access-control-request-headers",
+            "authorization,content-type",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let h = res.headers();
+    assert_eq!(h["access-control-allow-origin"], allowed.as_str());
+    assert!(h["access-control-allow-methods"]
+        .to_str()
+        .unwrap()
+        .contains("PUT"));
+    assert!(h["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_lowercase()
+        .contains("authorization"));
+}

@@ -14,9 +14,9 @@ const FIXTURE: &str = r#"
 AWSTemplateFormatVersion: "2010-09-09"
 Transform: AWS::Serverless-2016-10-31
 Parameters:
-  Origin:
+  Origins:
     Type: String
-    Default: https://app.example.com
+    Default: https://app.example.com,http://127.0.0.1:5173
 Globals:
   Function:
     Timeout: 2
@@ -26,7 +26,7 @@ Resources:
     Properties:
       StageName: test
       Cors:
-        AllowOrigin: !Sub "'${Origin}'"
+        AllowOrigin: !Sub ["'${First}'", {First: !Select [0, !Split [",", !Ref Origins]]}]
         AllowMethods: "'GET,POST'"
         AllowHeaders: "'Content-Type,Authorization'"
       Auth:
@@ -40,8 +40,18 @@ Resources:
       GatewayResponses:
         UNAUTHORIZED:
           StatusCode: 401
+          ResponseParameters:
+            Headers:
+              x-correlation-id: context.requestId
+              Access-Control-Allow-Origin: !Sub ["'${First}'", {First: !Select [0, !Split [",", !Ref Origins]]}]
+              Access-Control-Expose-Headers: "'x-correlation-id,Retry-After'"
+              X-Echo-Origin: method.request.header.Origin
           ResponseTemplates:
             application/json: '{"success":false,"error":"UNAUTHORIZED","message":"fixture says no"}'
+        DEFAULT_4XX:
+          ResponseParameters:
+            Headers:
+              Access-Control-Allow-Origin: "'https://app.example.com'"
         MISSING_AUTHENTICATION_TOKEN:
           StatusCode: 404
           ResponseTemplates:
@@ -135,9 +145,9 @@ async fn a_route_added_to_the_template_is_served_with_the_rest_proxy_event() {
         .unwrap();
     assert_eq!(res.status(), 201);
     assert_eq!(res.headers().get_all("set-cookie").iter().count(), 2);
-    assert_eq!(
-        res.headers()["access-control-allow-origin"],
-        "https://app.example.com"
+    assert!(
+        !res.headers().contains_key("access-control-allow-origin"),
+        "a function's answer goes out as the function wrote it: no CORS header of the gateway's"
     );
     let body: Value = res.json().await.unwrap();
     let event = &body["echo"];
@@ -192,6 +202,7 @@ async fn auth_failures_unknown_routes_and_function_faults_answer_as_api_gateway(
     };
     let res = get(None).await.unwrap();
     assert_eq!(res.status(), 401);
+    assert!(!res.headers().contains_key("x-echo-origin"));
     assert_eq!(
         res.json::<Value>().await.unwrap()["message"],
         "fixture says no"
@@ -239,12 +250,163 @@ async fn auth_failures_unknown_routes_and_function_faults_answer_as_api_gateway(
         "timeout is the function's (1 s)"
     );
 
-    // CORS preflight from the template.
+    // CORS preflight from the template: static values, whatever the Origin.
+    for origin in ["https://app.example.com", "https://evil.example"] {
+        let res = http
+            .request(reqwest::Method::OPTIONS, format!("{base}/things/1"))
+            .header("origin", origin)
+            .header("access-control-request-method", "GET")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let h = res.headers();
+        assert_eq!(h["access-control-allow-origin"], "https://app.example.com");
+        assert_eq!(h["access-control-allow-methods"], "GET,POST");
+        assert_eq!(
+            h["access-control-allow-headers"],
+            "Content-Type,Authorization"
+        );
+        assert!(!h.contains_key("access-control-allow-credentials"));
+    }
+    assert!(
+        lambda.calls_to("fixture-things").is_empty(),
+        "no function for a preflight"
+    );
+}
+
+#[tokio::test]
+async fn gateway_answers_carry_exactly_the_headers_their_gateway_response_maps() {
+    let lambda = Lambda::start(behaviour).await;
+    let base = gateway(&lambda).await;
+    let http = reqwest::Client::new();
     let res = http
-        .request(reqwest::Method::OPTIONS, format!("{base}/things/1"))
+        .get(format!("{base}/things/1"))
+        .header("origin", "http://127.0.0.1:5173")
+        .header("x-correlation-id", "mine")
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), 200);
-    assert_eq!(res.headers()["access-control-allow-methods"], "GET,POST");
+    assert_eq!(res.status(), 401);
+    let h = res.headers();
+    // Static in API Gateway: the first origin, whoever asks.
+    assert_eq!(h["access-control-allow-origin"], "https://app.example.com");
+    assert_eq!(
+        h["access-control-expose-headers"],
+        "x-correlation-id,Retry-After"
+    );
+    assert_eq!(h["x-echo-origin"], "http://127.0.0.1:5173");
+    // context.requestId, not the caller's id: API Gateway cannot echo it conditionally either.
+    assert_eq!(h["x-correlation-id"], h["x-amzn-requestid"]);
+
+    // A type the template leaves alone falls back to DEFAULT_4XX, headers included.
+    let res = http
+        .get(format!("{base}/things/1"))
+        .header("authorization", "Bearer denied")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert_eq!(
+        res.headers()["access-control-allow-origin"],
+        "https://app.example.com"
+    );
+    assert!(!res.headers().contains_key("x-correlation-id"));
+
+    // A type with its own entry takes only its own headers.
+    let res = http.get(format!("{base}/nowhere")).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+    assert!(!res.headers().contains_key("access-control-allow-origin"));
+}
+
+#[tokio::test]
+async fn a_cors_key_sam_rejects_stops_the_gateway_as_it_stops_a_deployment() {
+    let lambda = Lambda::start(behaviour).await;
+    let template = FIXTURE.replace(
+        "        AllowMethods: \"'GET,POST'\"\n",
+        "        AllowMethods: \"'GET,POST'\"\n        ExposeHeaders: \"'x-correlation-id'\"\n",
+    );
+    assert_ne!(template, FIXTURE);
+    let err = start(GatewayConfig {
+        template_text: template,
+        context: Context::default(),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        lambda_endpoint: Some(lambda.endpoint()),
+        aws_endpoint: None,
+        mail_outbox: None,
+        event_sources: false,
+    })
+    .await
+    .err()
+    .expect("the gateway refuses the template");
+    assert!(
+        err.to_string().contains("Invalid key 'ExposeHeaders'"),
+        "{err}"
+    );
+}
+
+/// The real template: every answer API Gateway makes itself is readable by the web app, and
+/// every function is told the allowed origins.
+#[test]
+fn the_templates_gateway_responses_and_preflight_name_the_first_allowed_origin() {
+    use streamia_local_gateway::template::{HeaderSource, Template};
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../template.yaml"))
+        .unwrap();
+    let mut context = Context {
+        region: "us-east-1".into(),
+        stack_name: "t".into(),
+        ..Context::default()
+    };
+    context.parameters.insert(
+        "CorsAllowedOrigins".into(),
+        "https://web.example,https://admin.example".into(),
+    );
+    for name in ["NotificationsUserEventsQueueArn", "UserEventsTopicArn"] {
+        context.outputs.insert(
+            format!("Messaging.Outputs.{name}"),
+            "arn:aws:sqs:us-east-1:0:q".into(),
+        );
+    }
+    let template = Template::parse(&text, &context).unwrap();
+    let cors = template.cors.as_ref().expect("the API has Cors");
+    assert_eq!(cors.allow_origin, "https://web.example");
+    assert!(!cors.allow_credentials, "bearer tokens, no cookies");
+    for kind in [
+        "DEFAULT_4XX",
+        "DEFAULT_5XX",
+        "UNAUTHORIZED",
+        "ACCESS_DENIED",
+        "MISSING_AUTHENTICATION_TOKEN",
+        "THROTTLED",
+        "REQUEST_TOO_LARGE",
+        "AUTHORIZER_FAILURE",
+        "INTEGRATION_TIMEOUT",
+    ] {
+        let response = template
+            .gateway_responses
+            .get(kind)
+            .unwrap_or_else(|| panic!("{kind} is customised"));
+        let header = |name: &str| {
+            response
+                .headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, s)| s.clone())
+        };
+        assert_eq!(
+            header("Access-Control-Allow-Origin"),
+            Some(HeaderSource::Static("https://web.example".into())),
+            "{kind}"
+        );
+        assert_eq!(
+            header("Access-Control-Expose-Headers"),
+            Some(HeaderSource::Static("x-correlation-id,Retry-After".into())),
+            "{kind}"
+        );
+    }
+    let doc: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    assert!(
+        !doc["Globals"]["Function"]["Environment"]["Variables"]["CORS_ALLOWED_ORIGINS"].is_null(),
+        "every HTTP function reads CORS_ALLOWED_ORIGINS"
+    );
 }

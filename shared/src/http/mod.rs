@@ -1,15 +1,18 @@
 //! HTTP in and out, the same way in every function: the contract's envelope, one error type
 //! mapped to status codes in one place, bounded JSON parsing, identity from the authorizer, and
-//! the per-request wrapper that adds the correlation id and writes the access log line.
+//! the per-request wrapper that adds the correlation id and CORS headers and writes the access
+//! log line.
 
 mod body;
+mod cors;
 mod error;
 mod identity;
 mod response;
 mod serve;
 
 pub use body::{parse_json, parse_optional_json, Patch};
+pub use cors::{Cors, CORS_ALLOWED_ORIGINS, EXPOSED_HEADERS};
 pub use error::{ApiError, FieldError};
 pub use identity::{Identity, Role};
 pub use response::ApiResponse;
-pub use serve::{respond, run, RequestCtx, CORRELATION_HEADER};
+pub use serve::{respond, respond_for, run, RequestCtx, CORRELATION_HEADER};

@@ -1,5 +1,5 @@
-//! The wrapper around every HTTP handler: correlation id in and out, error mapping, one access
-//! log line per request.
+//! The wrapper around every HTTP handler: correlation id in and out, error mapping, CORS
+//! headers for allowed browser origins, one access log line per request.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -10,7 +10,7 @@ use lambda_http::request::RequestContext;
 use lambda_http::{service_fn, Body, Request, RequestExt, Response};
 use tracing::Instrument;
 
-use super::{ApiError, ApiResponse};
+use super::{ApiError, ApiResponse, Cors};
 
 /// Header carrying the correlation id between client, functions and events.
 pub const CORRELATION_HEADER: &str = "x-correlation-id";
@@ -24,17 +24,30 @@ pub struct RequestCtx {
     pub request_id: String,
 }
 
-/// Runs `handler` on `req` and turns its result into the contract's response.
-///
-/// Every response carries `x-correlation-id` (the caller's, when it sent a sane one) and a JSON
-/// content type; errors become the error envelope; server faults are logged with their cause,
-/// which never reaches the client.
+/// [`respond_for`] with no browser origin allowed: for tests and tools that do not look at
+/// CORS. Functions are served by [`run`], which uses the configured origins.
 pub async fn respond<F, Fut>(req: Request, handler: F) -> Response<Body>
 where
     F: FnOnce(Request, RequestCtx) -> Fut,
     Fut: Future<Output = Result<ApiResponse, ApiError>>,
 {
+    respond_for(&Cors::default(), req, handler).await
+}
+
+/// Runs `handler` on `req` and turns its result into the contract's response.
+///
+/// Every response carries `x-correlation-id` (the caller's, when it sent a sane one) and a JSON
+/// content type; errors become the error envelope; server faults are logged with their cause,
+/// which never reaches the client. A request from an origin `cors` allows gets that origin
+/// back in `Access-Control-Allow-Origin` on every answer, errors included, so the page can
+/// read it.
+pub async fn respond_for<F, Fut>(cors: &Cors, req: Request, handler: F) -> Response<Body>
+where
+    F: FnOnce(Request, RequestCtx) -> Fut,
+    Fut: Future<Output = Result<ApiResponse, ApiError>>,
+{
     let started = Instant::now();
+    let origin = Cors::request_origin(req.headers());
     let method = req.method().to_string();
     let (route, request_id) = match req.request_context_ref() {
         Some(RequestContext::ApiGatewayV1(ctx)) => (
@@ -106,7 +119,9 @@ where
         "request"
     );
     // The builder only fails on invalid header values, which are all checked above.
-    response.unwrap_or_else(|_| Response::new(Body::Empty))
+    let mut response = response.unwrap_or_else(|_| Response::new(Body::Empty));
+    cors.apply(origin.as_ref(), response.headers_mut());
+    response
 }
 
 /// Kept back from the function's own deadline to answer, log and hand the response to Lambda.
@@ -137,15 +152,20 @@ struct DeadlineExceeded(Duration);
 ///
 /// `state` (clients, config) is built once in `main` before this is called and shared by every
 /// invocation; it lives as long as the process, so it is leaked rather than reference-counted.
+/// The allowed browser origins are read here, once (`CORS_ALLOWED_ORIGINS`); a bad entry fails
+/// the cold start with a message naming it.
 pub async fn run<S, H, Fut>(state: S, handler: H) -> Result<(), lambda_http::Error>
 where
     S: Send + Sync + 'static,
     H: Fn(&'static S, Request, RequestCtx) -> Fut + Send + Sync + Copy + 'static,
     Fut: Future<Output = Result<ApiResponse, ApiError>> + Send,
 {
+    let cors: &'static Cors = Box::leak(Box::new(Cors::from_env().inspect_err(|e| {
+        tracing::error!(error = %e, "init failed");
+    })?));
     let state: &'static S = Box::leak(Box::new(state));
     lambda_http::run(service_fn(move |req: Request| async move {
-        Ok::<_, Infallible>(respond(req, |req, ctx| handler(state, req, ctx)).await)
+        Ok::<_, Infallible>(respond_for(cors, req, |req, ctx| handler(state, req, ctx)).await)
     }))
     .await
 }
@@ -156,4 +176,75 @@ fn is_sane_id(id: &str) -> bool {
         && id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::header::{
+        ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_EXPOSE_HEADERS, RETRY_AFTER, VARY,
+    };
+
+    fn cors() -> Cors {
+        Cors::from_lookup(|_| Some("https://app.example.com,http://127.0.0.1:5173".into())).unwrap()
+    }
+
+    fn request(origin: Option<&str>) -> Request {
+        let mut req = http::Request::builder()
+            .method("POST")
+            .uri("/api/v1/auth/login");
+        if let Some(origin) = origin {
+            req = req.header("origin", origin);
+        }
+        req.header(CORRELATION_HEADER, "c-42")
+            .body(Body::Empty)
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn success_and_errors_name_an_allowed_origin() {
+        let answers: [Result<ApiResponse, ApiError>; 4] = [
+            Ok(ApiResponse::ok(serde_json::json!({"accessToken": "t"}))),
+            Ok(ApiResponse::no_content()),
+            Err(ApiError::unauthorized("no")),
+            Err(ApiError::rate_limited("slow down", 30)),
+        ];
+        for answer in answers {
+            let status = answer.as_ref().map(|a| a.status()).ok();
+            let res = respond_for(
+                &cors(),
+                request(Some("http://127.0.0.1:5173")),
+                |_, _| async { answer },
+            )
+            .await;
+            let h = res.headers();
+            assert_eq!(
+                h[ACCESS_CONTROL_ALLOW_ORIGIN], "http://127.0.0.1:5173",
+                "{status:?}"
+            );
+            assert_eq!(
+                h[ACCESS_CONTROL_EXPOSE_HEADERS],
+                "x-correlation-id, Retry-After"
+            );
+            assert_eq!(h[VARY], "Origin");
+            assert_eq!(h[CORRELATION_HEADER], "c-42");
+            if res.status() == 429 {
+                assert_eq!(h[RETRY_AFTER], "30");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn other_origins_and_the_cors_less_wrapper_add_no_allow_origin() {
+        let ok = || async { Ok(ApiResponse::ok("x")) };
+        let res = respond_for(&cors(), request(Some("https://evil.example")), |_, _| ok()).await;
+        assert!(!res.headers().contains_key(ACCESS_CONTROL_ALLOW_ORIGIN));
+        assert_eq!(res.headers()[VARY], "Origin");
+        let res = respond_for(&cors(), request(None), |_, _| ok()).await;
+        assert!(!res.headers().contains_key(ACCESS_CONTROL_ALLOW_ORIGIN));
+        let res = respond(request(Some("https://app.example.com")), |_, _| ok()).await;
+        assert!(!res.headers().contains_key(ACCESS_CONTROL_ALLOW_ORIGIN));
+        assert!(!res.headers().contains_key(VARY));
+        assert_eq!(res.headers()[CORRELATION_HEADER], "c-42");
+    }
 }

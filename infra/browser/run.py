@@ -1,0 +1,172 @@
+"""CORS checked where it is enforced: in a real browser (headless Chromium).
+
+Serves page.html from a port of its own, so the page's origin differs from the API's, and
+opens it twice over the DevTools protocol:
+
+- from http://127.0.0.1:PORT, which the stack under test allows (first in
+  CORS_ALLOWED_ORIGINS): the page registers, logs in and reads data.accessToken, the
+  x-correlation-id header and API Gateway's own 401; every step must succeed;
+- from http://localhost:PORT, the same server under another origin, which the stack does not
+  allow: every fetch must reject, and the preflighted registration must never reach the API.
+
+Usage: python run.py --api http://127.0.0.1:3000/api/v1 --port PORT --out DIR
+Writes DIR/allowed.png, DIR/blocked.png and DIR/chromium.log; exits 1 on any failed check.
+"""
+
+import argparse
+import base64
+import functools
+import http.server
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+
+import websocket
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+# The flags this kind of machine needs (no GPU, no sandbox as root, no calls home).
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=900,700",
+]
+
+
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def serve_pages(port):
+    handler = functools.partial(Quiet, directory=HERE)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+class Browser:
+    """One headless Chromium with a fresh profile, driven over the DevTools protocol."""
+
+    def __init__(self, out_dir):
+        self.profile = tempfile.mkdtemp(prefix="streamia-chromium-")
+        self.log = open(os.path.join(out_dir, "chromium.log"), "w")
+        binary = shutil.which("chromium") or sys.exit("chromium is not installed")
+        self.proc = subprocess.Popen(
+            [binary, *CHROMIUM_FLAGS, f"--user-data-dir={self.profile}",
+             "--remote-debugging-port=0", "about:blank"],
+            stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        port_file = os.path.join(self.profile, "DevToolsActivePort")
+        deadline = time.time() + 30
+        while not (os.path.exists(port_file) and open(port_file).read().strip()):
+            if time.time() > deadline or self.proc.poll() is not None:
+                self.close()
+                sys.exit("chromium did not open its DevTools port (see chromium.log)")
+            time.sleep(0.1)
+        devtools_port = open(port_file).read().split()[0]
+        targets = json.load(urllib.request.urlopen(f"http://127.0.0.1:{devtools_port}/json/list"))
+        page = next(t for t in targets if t["type"] == "page")
+        self.ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=30,
+                                              suppress_origin=True)
+        self.next_id = 0
+
+    def send(self, method, **params):
+        self.next_id += 1
+        self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.ws.recv())
+            if message.get("id") == self.next_id:
+                if "error" in message:
+                    raise RuntimeError(f"{method}: {message['error']}")
+                return message["result"]
+
+    def run_page(self, url, screenshot, timeout=30):
+        """Opens url, waits for the page to publish window.__result, saves a screenshot."""
+        self.send("Page.enable")
+        self.send("Page.navigate", url=url)
+        deadline = time.time() + timeout
+        result = None
+        while time.time() < deadline:
+            value = self.send("Runtime.evaluate", expression="JSON.stringify(window.__result || null)",
+                              returnByValue=True)["result"].get("value")
+            result = json.loads(value) if value else None
+            if result:
+                break
+            time.sleep(0.2)
+        shot = self.send("Page.captureScreenshot", format="png")
+        with open(screenshot, "wb") as f:
+            f.write(base64.b64decode(shot["data"]))
+        return result or {"ok": False, "error": f"no result within {timeout}s", "url": url}
+
+    def close(self):
+        try:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+        except Exception:
+            self.proc.kill()
+        shutil.rmtree(self.profile, ignore_errors=True)
+        self.log.close()
+
+
+def login_status(api, email, password):
+    request = urllib.request.Request(
+        f"{api}/auth/login", method="POST",
+        data=json.dumps({"email": email, "password": password}).encode(),
+        headers={"content-type": "application/json"},
+    )
+    try:
+        return urllib.request.urlopen(request, timeout=10).status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--api", required=True, help="base URL of /api/v1 of the stack under test")
+    parser.add_argument("--port", type=int, required=True, help="port for the pages (allowed as http://127.0.0.1:PORT)")
+    parser.add_argument("--out", required=True, help="directory for screenshots and the browser log")
+    args = parser.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+
+    server = serve_pages(args.port)
+    browser = Browser(args.out)
+    failures = []
+    try:
+        runs = [
+            ("allowed", f"http://127.0.0.1:{args.port}", f"b-{uuid.uuid4().hex[:10]}@browser.test"),
+            ("blocked", f"http://localhost:{args.port}", f"x-{uuid.uuid4().hex[:10]}@browser.test"),
+        ]
+        for mode, origin, email in runs:
+            query = urllib.parse.urlencode({"api": args.api, "mode": mode, "email": email})
+            result = browser.run_page(f"{origin}/page.html?{query}", os.path.join(args.out, f"{mode}.png"))
+            for step in result.get("steps", []):
+                print(f"  {'ok  ' if step['ok'] else 'FAIL'} {origin} {step['name']}: {json.dumps(step['detail'])}")
+            if not result.get("ok"):
+                failures.append(f"{mode} page ({origin}): {result.get('error') or 'a step failed'}")
+            if mode == "blocked" and login_status(args.api, email, "Browser123") != 401:
+                failures.append("the blocked page's registration reached the API (the preflight should stop it)")
+    finally:
+        browser.close()
+        server.shutdown()
+    for failure in failures:
+        print(f"FAILED: {failure}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,204 @@
+//! Cross-origin access for browsers, added by the function itself.
+//!
+//! With API Gateway's Lambda proxy integration, API Gateway answers only the preflight
+//! (`OPTIONS`, from the template's `Cors` setting); the real response is the function's, so the
+//! function must name the caller's origin or the browser hides the answer from the page — even
+//! a 401. Only origins in the configuration are named, one at a time (the request's `Origin`
+//! echoed), never `*`, and no credentials header: the API authenticates with a bearer token,
+//! not cookies.
+
+use http::header::{
+    HeaderValue, ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_EXPOSE_HEADERS, ORIGIN, VARY,
+};
+use http::HeaderMap;
+use url::Url;
+
+use crate::config::ConfigError;
+
+/// The environment variable holding the allowed origins, comma-separated.
+pub const CORS_ALLOWED_ORIGINS: &str = "CORS_ALLOWED_ORIGINS";
+
+/// Response headers a page may read besides the CORS-safelisted ones: the correlation id to
+/// quote in a support request, and how long to wait after a 429/503.
+pub const EXPOSED_HEADERS: &str = "x-correlation-id, Retry-After";
+
+/// Which browser origins may read the API's answers.
+///
+/// The default allows none: responses then carry no CORS header and browsers keep them from
+/// other origins' pages.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cors {
+    /// Serialized origins (`https://app.example.com`, `http://127.0.0.1:5173`), compared
+    /// byte for byte with the `Origin` header browsers send in the same serialization.
+    origins: Vec<String>,
+}
+
+impl Cors {
+    /// Reads `CORS_ALLOWED_ORIGINS` from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|key| std::env::var(key).ok())
+    }
+
+    /// Reads `CORS_ALLOWED_ORIGINS` through `lookup` (unset or empty: no origin allowed), so
+    /// tests and the platform config read it the same way. Every entry must be an http(s)
+    /// origin without a path; every bad entry is reported at once.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let raw = lookup(CORS_ALLOWED_ORIGINS).unwrap_or_default();
+        let mut origins = Vec::new();
+        let mut problems = Vec::new();
+        for entry in raw.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            match parse_origin(entry) {
+                Some(origin) => {
+                    if !origins.contains(&origin) {
+                        origins.push(origin);
+                    }
+                }
+                None => problems.push(format!(
+                    "{CORS_ALLOWED_ORIGINS}: {entry:?} is not an origin like https://app.example.com \
+                     (http or https, host, optional port, no path and no '*')"
+                )),
+            }
+        }
+        if problems.is_empty() {
+            Ok(Self { origins })
+        } else {
+            Err(ConfigError { problems })
+        }
+    }
+
+    /// The allowed origins, serialized as browsers send them.
+    pub fn origins(&self) -> &[String] {
+        &self.origins
+    }
+
+    /// Adds the CORS headers for a request that came with `origin`: for an allowed origin,
+    /// that origin and the exposed headers; for any other (or none), nothing but `Vary:
+    /// Origin`, so a shared cache never serves one origin's answer to another.
+    pub fn apply(&self, origin: Option<&HeaderValue>, headers: &mut HeaderMap) {
+        if self.origins.is_empty() {
+            return;
+        }
+        headers.append(VARY, HeaderValue::from_static("Origin"));
+        let Some(origin) = origin.filter(|o| self.allows(o)) else {
+            return;
+        };
+        headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
+        headers.insert(
+            ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static(EXPOSED_HEADERS),
+        );
+    }
+
+    /// Whether a request's `Origin` header names an allowed origin.
+    pub fn allows(&self, origin: &HeaderValue) -> bool {
+        origin
+            .to_str()
+            .is_ok_and(|o| self.origins.iter().any(|allowed| allowed == o))
+    }
+
+    /// The request's `Origin`, kept before the handler takes the request.
+    pub(crate) fn request_origin(headers: &HeaderMap) -> Option<HeaderValue> {
+        headers.get(ORIGIN).cloned()
+    }
+}
+
+/// `https://App.Example.com:443/` -> `https://app.example.com`; `None` for anything that is
+/// not a plain http(s) origin.
+fn parse_origin(entry: &str) -> Option<String> {
+    if entry.contains('*') {
+        return None;
+    }
+    let url = Url::parse(entry).ok()?;
+    let plain = matches!(url.scheme(), "http" | "https")
+        && url.host().is_some()
+        && url.username().is_empty()
+        && url.password().is_none()
+        && url.path() == "/"
+        && url.query().is_none()
+        && url.fragment().is_none();
+    plain.then(|| url.origin().ascii_serialization())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cors(origins: &str) -> Result<Cors, ConfigError> {
+        let origins = origins.to_owned();
+        Cors::from_lookup(move |key| (key == CORS_ALLOWED_ORIGINS).then(|| origins.clone()))
+    }
+
+    fn headers_for(cors: &Cors, origin: Option<&str>) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        let origin = origin.map(|o| HeaderValue::from_str(o).unwrap());
+        cors.apply(origin.as_ref(), &mut headers);
+        headers
+    }
+
+    #[test]
+    fn origins_are_normalised_as_browsers_send_them() {
+        let cors =
+            cors(" https://App.Example.com:443/ ,http://127.0.0.1:5173,,http://127.0.0.1:5173")
+                .unwrap();
+        assert_eq!(
+            cors.origins(),
+            ["https://app.example.com", "http://127.0.0.1:5173"]
+        );
+        assert_eq!(Cors::from_lookup(|_| None).unwrap(), Cors::default());
+    }
+
+    #[test]
+    fn every_bad_entry_is_reported_at_once() {
+        let err =
+            cors("*, https://app.example.com/app, ftp://x.example, not a url, https://ok.example")
+                .unwrap_err();
+        assert_eq!(err.problems.len(), 4, "{err}");
+        assert!(err
+            .problems
+            .iter()
+            .all(|p| p.contains(CORS_ALLOWED_ORIGINS)));
+    }
+
+    #[test]
+    fn an_allowed_origin_is_echoed_with_vary_and_exposed_headers() {
+        let cors = cors("https://app.example.com,http://localhost:5173").unwrap();
+        let headers = headers_for(&cors, Some("http://localhost:5173"));
+        assert_eq!(
+            headers[ACCESS_CONTROL_ALLOW_ORIGIN],
+            "http://localhost:5173"
+        );
+        assert_eq!(headers[VARY], "Origin");
+        assert_eq!(
+            headers[ACCESS_CONTROL_EXPOSE_HEADERS],
+            "x-correlation-id, Retry-After"
+        );
+        assert!(!headers.contains_key(http::header::ACCESS_CONTROL_ALLOW_CREDENTIALS));
+    }
+
+    #[test]
+    fn other_origins_get_no_cors_header_only_vary() {
+        let cors = cors("https://app.example.com").unwrap();
+        for origin in [
+            Some("https://evil.example"),
+            Some("https://app.example.com.evil.example"),
+            Some("http://app.example.com"),
+            Some("https://APP.example.com"),
+            Some("null"),
+            None,
+        ] {
+            let headers = headers_for(&cors, origin);
+            assert!(
+                !headers.contains_key(ACCESS_CONTROL_ALLOW_ORIGIN),
+                "{origin:?}"
+            );
+            assert!(!headers.contains_key(ACCESS_CONTROL_EXPOSE_HEADERS));
+            assert_eq!(headers[VARY], "Origin");
+        }
+    }
+
+    #[test]
+    fn nothing_is_added_when_no_origin_is_configured() {
+        let headers = headers_for(&Cors::default(), Some("https://app.example.com"));
+        assert!(headers.is_empty());
+    }
+}
