@@ -48,6 +48,7 @@ ensure_tools() {
   command -v cargo >/dev/null || die "cargo is required (rustup)"
   command -v python3 >/dev/null || die "python3 is required"
   ensure_apt redis-server redis-server
+  ensure_apt openssl openssl   # the TLS Redis test makes its certificates with it
   ensure_apt curl curl
   ensure_venv mongo "$REPO_ROOT/infra/local/requirements/mongo.txt" &
   local p1=$!

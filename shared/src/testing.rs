@@ -172,10 +172,15 @@ impl TestEnv {
         out
     }
 
-    /// Events named `name` among those that arrive within a few seconds.
+    /// Events named `name`, returned as soon as `expected` of them have arrived.
+    ///
+    /// SNS delivers to SQS asynchronously and a loaded machine (the whole suite in parallel,
+    /// a fresh LocalStack) can take seconds, so the deadline is generous; it is only reached
+    /// when fewer than `expected` come, i.e. by tests checking that no more than that were
+    /// published.
     pub async fn events_named(&self, name: &str, expected: usize) -> Vec<ReceivedEvent> {
         let mut found = Vec::new();
-        let deadline = Instant::now() + Duration::from_secs(8);
+        let deadline = Instant::now() + Duration::from_secs(20);
         while found.len() < expected && Instant::now() < deadline {
             for event in self.events(1, Duration::from_secs(1)).await {
                 if event.envelope.event_name == name {

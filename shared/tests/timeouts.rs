@@ -61,12 +61,29 @@ fn config(redis_url: &str) -> Config {
 
 /// A request carrying the Lambda context of an invocation with `timeout` left.
 fn request(timeout: Duration) -> lambda_http::Request {
-    let mut ctx = lambda_http::Context::default();
     let deadline = SystemTime::now() + timeout;
-    ctx.deadline = deadline.duration_since(UNIX_EPOCH).unwrap().as_millis() as u64;
+    request_with_deadline(deadline.duration_since(UNIX_EPOCH).unwrap().as_millis() as u64)
+}
+
+/// A request whose Lambda context says `Lambda-Runtime-Deadline-Ms: deadline_ms`.
+fn request_with_deadline(deadline_ms: u64) -> lambda_http::Request {
+    let mut ctx = lambda_http::Context::default();
+    ctx.deadline = deadline_ms;
     EventBuilder::new("POST", "/api/v1/things", "/api/v1/things")
         .build()
         .with_lambda_context(ctx)
+}
+
+#[tokio::test]
+async fn an_emulator_deadline_in_the_past_leaves_the_default_budget() {
+    // `cargo lambda watch` sends this constant as the deadline (1970 as a timestamp).
+    let res = respond(request_with_deadline(600_000), |_, _| async {
+        tokio::task::yield_now().await;
+        Ok(ApiResponse::ok(()))
+    })
+    .await;
+    let (status, body) = parse(&res);
+    assert_eq!(status, 200, "{body}");
 }
 
 /// Status and envelope of a response.

@@ -16,7 +16,7 @@ Resources:
     Type: AWS::Serverless::Function
     Metadata: {BuildMethod: rust-cargolambda, BuildProperties: {Binary: fixture-consumer}}
     Properties:
-      Timeout: 5
+      Timeout: 2
       Events:
         Queue:
           Type: SQS
@@ -26,6 +26,9 @@ Resources:
             MaximumBatchingWindowInSeconds: 1
             FunctionResponseTypes: [ReportBatchItemFailures]
 "#;
+
+/// The fixture queue's redrive policy.
+const MAX_RECEIVE_COUNT: u32 = 3;
 
 /// Fails every record whose body starts with "fail", reporting it by message id.
 fn consumer(_: &str, event: &Value) -> Answer {
@@ -57,13 +60,16 @@ async fn failed_records_come_back_alone_and_poison_ends_in_the_dlq() {
     let queue_url = sqs
         .create_queue()
         .queue_name(&queue_name)
+        // Not shorter than the function's timeout (AWS refuses such a mapping) and longer than
+        // the 1 s batching window: a record cannot come back inside the window that received it.
         .attributes(
             aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout,
-            "1",
+            "2",
         )
         .attributes(
             aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy,
-            json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"}).to_string(),
+            json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": MAX_RECEIVE_COUNT.to_string()})
+                .to_string(),
         )
         .send()
         .await
@@ -111,8 +117,9 @@ async fn failed_records_come_back_alone_and_poison_ends_in_the_dlq() {
     .await
     .unwrap();
 
-    // Wait for the poison message to reach the DLQ.
-    let deadline = Instant::now() + Duration::from_secs(45);
+    // Wait on observable state, not on time: the poison is in the DLQ and the source queue
+    // holds nothing any more (visible or in flight).
+    let deadline = Instant::now() + Duration::from_secs(60);
     let mut dead = Vec::new();
     while dead.is_empty() && Instant::now() < deadline {
         dead = sqs
@@ -127,27 +134,53 @@ async fn failed_records_come_back_alone_and_poison_ends_in_the_dlq() {
     }
     assert_eq!(dead.len(), 1, "poison message did not reach the DLQ");
     assert_eq!(dead[0].body.as_deref(), Some("fail-always"));
+    while queue_depth(&sqs, &queue_url).await != 0 {
+        assert!(Instant::now() < deadline, "the source queue did not drain");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 
-    let seen = |body: &str| {
-        lambda
-            .calls_to("fixture-consumer")
-            .iter()
-            .flat_map(|e| e["Records"].as_array().unwrap().clone())
-            .filter(|r| r["body"] == body)
-            .count()
-    };
-    // Successes were deleted after one delivery; the failure came back alone until the
-    // redrive policy's maxReceiveCount moved it.
-    assert_eq!(seen("ok-1"), 1);
-    assert_eq!(seen("ok-2"), 1);
-    assert_eq!(seen("fail-always"), 2);
     let calls = lambda.calls_to("fixture-consumer");
-    let last = calls.last().unwrap()["Records"].as_array().unwrap().clone();
-    assert_eq!(
-        last.len(),
-        1,
-        "the retry batch holds only the failed record"
+    let records = |call: &Value| call["Records"].as_array().unwrap().clone();
+    let deliveries = |body: &str| -> Vec<u32> {
+        calls
+            .iter()
+            .flat_map(records)
+            .filter(|r| r["body"] == body)
+            .map(|r| {
+                r["attributes"]["ApproximateReceiveCount"]
+                    .as_str()
+                    .unwrap()
+                    .parse()
+                    .unwrap()
+            })
+            .collect()
+    };
+    // Successes were deleted after their one delivery.
+    assert_eq!(deliveries("ok-1").len(), 1, "{calls:#?}");
+    assert_eq!(deliveries("ok-2").len(), 1, "{calls:#?}");
+    // The failure came back, alone, until the redrive policy moved it: never delivered past
+    // maxReceiveCount. (SQS counts every receive, so a receive whose answer never reached the
+    // function spends a count too: the number of deliveries is not fixed, its bounds are.)
+    let poison = deliveries("fail-always");
+    assert!(
+        poison.len() >= 2 && poison.len() <= MAX_RECEIVE_COUNT as usize,
+        "poison delivered {} times: {poison:?}",
+        poison.len()
     );
+    assert!(
+        poison.windows(2).all(|w| w[0] < w[1]) && poison[poison.len() - 1] <= MAX_RECEIVE_COUNT,
+        "receive counts of the poison's deliveries: {poison:?}"
+    );
+    let first_poison = calls
+        .iter()
+        .position(|c| records(c).iter().any(|r| r["body"] == "fail-always"))
+        .unwrap();
+    for retry in &calls[first_poison + 1..] {
+        assert!(
+            records(retry).iter().all(|r| r["body"] == "fail-always"),
+            "a retry batch holds only the failed record: {retry:#}"
+        );
+    }
     // Records have the SQS event shape consumers parse.
     let first: aws_lambda_events::sqs::SqsEvent = serde_json::from_value(calls[0].clone()).unwrap();
     let record = &first.records[0];
@@ -158,16 +191,26 @@ async fn failed_records_come_back_alone_and_poison_ends_in_the_dlq() {
         .as_deref()
         .unwrap()
         .starts_with("corr-"));
-    let left = sqs
+}
+
+/// Messages in the queue, visible or in flight.
+async fn queue_depth(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> u64 {
+    use aws_sdk_sqs::types::QueueAttributeName as A;
+    let attributes = sqs
         .get_queue_attributes()
-        .queue_url(&queue_url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
+        .queue_url(queue_url)
+        .attribute_names(A::ApproximateNumberOfMessages)
+        .attribute_names(A::ApproximateNumberOfMessagesNotVisible)
         .send()
         .await
-        .unwrap();
-    assert_eq!(
-        left.attributes.unwrap()
-            [&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages],
-        "0"
-    );
+        .unwrap()
+        .attributes
+        .unwrap_or_default();
+    [
+        A::ApproximateNumberOfMessages,
+        A::ApproximateNumberOfMessagesNotVisible,
+    ]
+    .iter()
+    .map(|a| attributes[a].parse::<u64>().unwrap())
+    .sum()
 }

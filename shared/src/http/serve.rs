@@ -126,21 +126,20 @@ where
 
 /// Kept back from the function's own deadline to answer, log and hand the response to Lambda.
 const DEADLINE_MARGIN: Duration = Duration::from_secs(1);
-/// The budget when no Lambda deadline is known (handlers called directly, in tests).
+/// The budget when no Lambda deadline is known (handlers called directly in tests, local
+/// emulators): the template's 10 s function timeout less the margin.
 const DEFAULT_BUDGET: Duration = Duration::from_secs(9);
 
 /// How long the handler may run: until shortly before Lambda's deadline for this invocation,
 /// so a dependency that hangs (a MongoDB operation has no client-side timeout) ends in a 503
 /// in the envelope instead of a Lambda timeout, which API Gateway turns into a bare 502/504.
+///
+/// A deadline already past is not a real one: `cargo lambda watch` sends the constant 600000
+/// (a duration, read as milliseconds since 1970); that gets the default budget.
 fn request_budget(req: &Request) -> Duration {
-    match req.lambda_context_ref() {
-        Some(ctx) if ctx.deadline > 0 => ctx
-            .deadline()
-            .duration_since(SystemTime::now())
-            .unwrap_or_default()
-            .saturating_sub(DEADLINE_MARGIN),
-        _ => DEFAULT_BUDGET,
-    }
+    req.lambda_context_ref()
+        .and_then(|ctx| ctx.deadline().duration_since(SystemTime::now()).ok())
+        .map_or(DEFAULT_BUDGET, |left| left.saturating_sub(DEADLINE_MARGIN))
 }
 
 /// The handler was still waiting (on a dependency) when its budget ran out.
