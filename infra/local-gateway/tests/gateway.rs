@@ -112,6 +112,7 @@ async fn gateway(lambda: &Lambda) -> String {
         },
         listen: "127.0.0.1:0".parse().unwrap(),
         lambda_endpoint: Some(lambda.endpoint()),
+        runtime: None,
         aws_endpoint: None,
         mail_outbox: None,
         event_sources: false,

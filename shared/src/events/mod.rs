@@ -10,5 +10,5 @@ mod topics;
 pub mod users;
 
 pub use envelope::{Envelope, Event};
-pub use publisher::{aws_config_from_env, EventPublisher, PublishError};
+pub use publisher::{aws_config_from_env, aws_defaults, EventPublisher, PublishError};
 pub use topics::Topic;

@@ -29,10 +29,21 @@ pub enum PublishError {
     NoTopic,
 }
 
+/// The SDK's configuration loader with its HTTPS client on rustls + ring, the one crypto backend
+/// every function links (the SDK's default client would add aws-lc-rs beside mongodb's ring).
+/// Every SDK client in the workspace starts from here.
+pub fn aws_defaults() -> aws_config::ConfigLoader {
+    use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+    let https = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https();
+    aws_config::defaults(BehaviorVersion::latest()).http_client(https)
+}
+
 /// Loads the AWS SDK configuration from the environment (credentials, region, and
 /// `AWS_ENDPOINT_URL` for LocalStack), once per container.
 pub async fn aws_config_from_env() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest()).load().await
+    aws_defaults().load().await
 }
 
 /// Publishes envelopes to one SNS topic, with `eventName` and `correlationId` message
