@@ -2,14 +2,16 @@
 
 Serves a minimal Lambda Runtime API (the HTTP interface every custom runtime polls), starts
 the binary with AWS_LAMBDA_RUNTIME_API pointing at it, hands it one event, and reports the
-time from process start to the answered invocation and the process's peak RSS.
+time from process start to the answered invocation, the process's peak RSS (VmHWM) and its
+RSS once warm (VmRSS after the invocation).
 
 usage: bench_runtime.py BINARY EVENT_JSON_FILE  (environment passed through to the function)
-prints one JSON line: {"binary", "cold_start_ms", "peak_rss_kb", "outcome"}
+prints one JSON line: {"binary", "cold_start_ms", "peak_rss_kb", "warm_rss_kb", "outcome"}
 """
 
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -24,6 +26,7 @@ request_id = str(uuid.uuid4())
 done = threading.Event()
 result = {}
 served = threading.Event()
+stop = threading.Event()
 
 
 class Runtime(BaseHTTPRequestHandler):
@@ -33,7 +36,8 @@ class Runtime(BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path.endswith("/invocation/next"):
             if served.is_set():
-                done.wait(30)
+                # The warm instance polls again: hold it (as Lambda freezes it) until measured.
+                stop.wait(30)
                 self.send_response(500)
                 self.end_headers()
                 return
@@ -73,13 +77,24 @@ started = time.monotonic()
 proc = subprocess.Popen([binary], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 ok = done.wait(30)
 time.sleep(0.2)
+# VmHWM is the function's own peak (reset at exec). getrusage's ru_maxrss for a child also
+# counts the pages it shared with this Python process between fork and exec (~20 MB here),
+# so it is only the fallback where /proc is missing.
+try:
+    status = open(f"/proc/{proc.pid}/status").read()
+    hwm = int(re.search(r"^VmHWM:\s+(\d+) kB", status, re.M).group(1))
+    rss = int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.M).group(1))
+except (OSError, AttributeError):
+    hwm = rss = None
+stop.set()
 proc.terminate()
 proc.wait()
-peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+peak = hwm if hwm is not None else resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 server.shutdown()
 print(json.dumps({
     "binary": os.path.basename(binary),
     "cold_start_ms": round((result["at"] - started) * 1000, 1) if ok else None,
     "peak_rss_kb": peak,
+    "warm_rss_kb": rss,
     "outcome": result.get("outcome", "timeout"),
 }))

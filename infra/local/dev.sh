@@ -3,6 +3,8 @@
 # kept in .streamia/), Redis, LocalStack (SNS/SQS via CloudFormation), an SMTP sink, every
 # function under cargo lambda watch, and the local API Gateway on http://127.0.0.1:3000.
 # Installs what is missing first. Ctrl-C stops everything; running it again reuses the data.
+#   STREAMIA_FAST=1 bash infra/local/dev.sh   fast mode: release builds, the gateway runs the
+#   function binaries itself, STREAMIA_INSTANCES (default 4) instances per function.
 set -euo pipefail
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$REPO_ROOT"
@@ -21,12 +23,15 @@ ensure_tools
 start_stack
 ensure_admin "${ADMIN_EMAILS%%,*}" "$STREAMIA_ADMIN_PASSWORD"
 
+mode="default (debug builds, cargo lambda watch)"
+[ -z "${STREAMIA_FAST:-}" ] || mode="fast (release builds, ${STREAMIA_INSTANCES:-4} instances per function)"
 cat <<MSG
 
   Streamia is up ($((SECONDS - started)) s).
     API            http://127.0.0.1:$API_PORT/api/v1   (health: /api/v1/health)
     Emails         http://127.0.0.1:$API_PORT/_local/mail
     Admin          ${ADMIN_EMAILS%%,*} / \$STREAMIA_ADMIN_PASSWORD (default StreamiaAdmin1!)
+    Mode           $mode
     Lambda API     http://127.0.0.1:${LAMBDA_PORT}   LocalStack http://127.0.0.1:${LOCALSTACK_PORT}
     MongoDB        mongodb://127.0.0.1:${MONGO_PORT}/  Redis redis://127.0.0.1:${REDIS_PORT}/
     Logs           $STACK_DIR/logs/

@@ -130,7 +130,8 @@ aws_local() {
 
 # start_stack: the whole API on this machine. Reads (with defaults) STACK_DIR, STACK_NAME,
 # MONGO_PORT, MONGO_STORAGE, REDIS_PORT, LOCALSTACK_PORT, SMTP_PORT, LAMBDA_PORT, API_PORT,
-# JWT_SECRET, ADMIN_EMAILS, FRONTEND_URL, CORS_ALLOWED_ORIGINS, VISIBILITY_TIMEOUT. Returns once GET /api/v1/health
+# JWT_SECRET, ADMIN_EMAILS, FRONTEND_URL, CORS_ALLOWED_ORIGINS, VISIBILITY_TIMEOUT, and STREAMIA_FAST /
+# STREAMIA_INSTANCES for the fast mode. Returns once GET /api/v1/health
 # answers 200 through the gateway; the children are in STREAMIA_PIDS.
 start_stack() {
   : "${STACK_DIR:?}" "${STACK_NAME:=streamia-local}"
@@ -158,8 +159,18 @@ start_stack() {
   start_localstack "$LOCALSTACK_PORT" "$STACK_DIR/localstack" "$STACK_DIR/logs/localstack.log"
   start_mail_sink "$SMTP_PORT" "$STACK_DIR/mail.jsonl" "$STACK_DIR/logs/mail.log"
 
-  log "building the functions and the gateway (cargo build; first time takes minutes)"
-  cargo build --workspace --bins --locked
+  # Fast mode (STREAMIA_FAST=1): release builds, and the gateway runs the function binaries
+  # itself (its own Lambda Runtime API, up to STREAMIA_INSTANCES instances per function)
+  # instead of going through cargo lambda watch. The default stays quick to rebuild (debug).
+  local profile=debug
+  if [ -n "${STREAMIA_FAST:-}" ]; then
+    profile=release
+    log "fast mode: release build of the functions and the gateway (first time ~20 min)"
+    cargo build --release --workspace --bins --locked
+  else
+    log "building the functions and the gateway (cargo build; first time takes minutes)"
+    cargo build --workspace --bins --locked
+  fi
 
   wait_for "LocalStack" 120 curl -sf "http://127.0.0.1:$LOCALSTACK_PORT/_localstack/health"
   log "deploying infra/messaging.yaml into LocalStack (CloudFormation)"
@@ -179,7 +190,19 @@ for key, value in json.load(open(sys.argv[1])).items():
     if name.endswith("TopicArn"):
         print(re.sub(r"(?<!^)(?=[A-Z])", "_", name).upper() + "=" + value)
 ' "$STACK_DIR/outputs.json")
-  log "starting the functions (cargo lambda watch :$LAMBDA_PORT) and the gateway (:$API_PORT)"
+  local gateway=(
+    "$CARGO_TARGET_DIR/$profile/local-gateway" --template "$REPO_ROOT/template.yaml"
+    --listen "127.0.0.1:$API_PORT" --lambda-endpoint "http://127.0.0.1:$LAMBDA_PORT"
+    --aws-endpoint "http://127.0.0.1:$LOCALSTACK_PORT" --outputs "$STACK_DIR/outputs.json"
+    --mail-outbox "$STACK_DIR/mail.jsonl" --stack-name "$STACK_NAME"
+    --parameter FrontendUrl="$FRONTEND_URL" --parameter CorsAllowedOrigins="$CORS_ALLOWED_ORIGINS"
+    --parameter StageName=local
+  )
+  if [ -n "${STREAMIA_FAST:-}" ]; then
+    log "starting the gateway (:$API_PORT), running the functions itself (${STREAMIA_INSTANCES:-4} instances each)"
+  else
+    log "starting the functions (cargo lambda watch :$LAMBDA_PORT) and the gateway (:$API_PORT)"
+  fi
   (
     export MONGODB_URI="mongodb://127.0.0.1:$MONGO_PORT/" REDIS_URL="redis://127.0.0.1:$REDIS_PORT/"
     export JWT_SECRET ADMIN_EMAILS FRONTEND_URL CORS_ALLOWED_ORIGINS MONGODB_DATABASE_PREFIX="${MONGODB_DATABASE_PREFIX:-streamia}"
@@ -189,19 +212,20 @@ for key, value in json.load(open(sys.argv[1])).items():
     export RUST_LOG="${RUST_LOG:-info}"
     while IFS= read -r kv; do [ -n "$kv" ] && export "$kv"; done <<<"$topics"
     cd "$REPO_ROOT"
+    if [ -n "${STREAMIA_FAST:-}" ]; then
+      # The functions inherit this environment from the gateway, as from cargo lambda watch.
+      exec "${gateway[@]}" --functions-dir "$CARGO_TARGET_DIR/release" \
+        --instances "${STREAMIA_INSTANCES:-4}" >"$STACK_DIR/logs/gateway.log" 2>&1
+    fi
     exec "$VENVS/lambda/bin/cargo-lambda" lambda watch --ignore-changes -A 127.0.0.1 -P "$LAMBDA_PORT"
   ) >"$STACK_DIR/logs/functions.log" 2>&1 &
   STREAMIA_PIDS+=($!)
-  wait_for "cargo lambda watch" 60 port_open "$LAMBDA_PORT"
-  AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 \
-    "$CARGO_TARGET_DIR/debug/local-gateway" --template "$REPO_ROOT/template.yaml" \
-    --listen "127.0.0.1:$API_PORT" --lambda-endpoint "http://127.0.0.1:$LAMBDA_PORT" \
-    --aws-endpoint "http://127.0.0.1:$LOCALSTACK_PORT" --outputs "$STACK_DIR/outputs.json" \
-    --mail-outbox "$STACK_DIR/mail.jsonl" --stack-name "$STACK_NAME" \
-    --parameter FrontendUrl="$FRONTEND_URL" --parameter CorsAllowedOrigins="$CORS_ALLOWED_ORIGINS" \
-    --parameter StageName=local \
-    >"$STACK_DIR/logs/gateway.log" 2>&1 &
-  STREAMIA_PIDS+=($!)
+  if [ -z "${STREAMIA_FAST:-}" ]; then
+    wait_for "cargo lambda watch" 60 port_open "$LAMBDA_PORT"
+    AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 \
+      "${gateway[@]}" >"$STACK_DIR/logs/gateway.log" 2>&1 &
+    STREAMIA_PIDS+=($!)
+  fi
   wait_for "the API (GET /api/v1/health)" 120 curl -sf "http://127.0.0.1:$API_PORT/api/v1/health"
 }
 

@@ -56,10 +56,10 @@ fn client(config: &Config) -> Result<Client, redis::RedisError> {
 }
 
 /// rustls needs one process-wide crypto provider when more than one is compiled in; the redis
-/// client asks for the default. aws-lc-rs is the one the AWS SDK, Mongo and SMTP clients use.
+/// client asks for the default. ring is the one the AWS SDK, Mongo and SMTP clients use.
 fn install_crypto_provider() {
     // Err only means a provider is installed already, which is just as good.
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 /// INCR, then start the window if the key has no expiry yet (Redis 6.2+, Valkey).

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::{Region, SdkConfig};
 use aws_sdk_sns::config::Credentials;
 
 use crate::events::Envelope;
@@ -38,7 +38,7 @@ fn env_or(key: &str, default: &str) -> String {
 
 /// SDK config for the LocalStack the test command started.
 pub async fn localstack_config() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
+    crate::events::aws_defaults()
         .region(Region::new(env_or("AWS_DEFAULT_REGION", "us-east-1")))
         .endpoint_url(env_or("AWS_ENDPOINT_URL", "http://127.0.0.1:4566"))
         .credentials_provider(Credentials::new(

@@ -1,9 +1,11 @@
-//! Calling functions through the Lambda Invoke API: `cargo lambda watch` locally, and just as
-//! well LocalStack Lambda or real AWS.
+//! Calling functions: through the Lambda Invoke API (`cargo lambda watch` locally, and just as
+//! well LocalStack Lambda or real AWS), or directly on instances this gateway runs itself
+//! (`runtime`, the fast mode).
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use aws_config::{BehaviorVersion, Region};
+use aws_config::Region;
 use aws_sdk_lambda::error::ProvideErrorMetadata;
 use aws_sdk_lambda::primitives::Blob;
 use serde_json::Value;
@@ -32,17 +34,25 @@ impl InvokeError {
     }
 }
 
-/// A Lambda client bound to one endpoint.
+/// Calls functions, one way or the other; cheap to clone.
 #[derive(Clone)]
 pub struct Invoker {
-    client: aws_sdk_lambda::Client,
+    backend: Backend,
+}
+
+#[derive(Clone)]
+enum Backend {
+    /// The Invoke API on one endpoint.
+    Api(aws_sdk_lambda::Client),
+    /// Instances run by this gateway through its own Runtime API.
+    Local(Arc<crate::runtime::Functions>),
 }
 
 impl Invoker {
     /// A client for `endpoint` (e.g. `http://127.0.0.1:9000`), or for AWS when `None`.
     pub async fn new(endpoint: Option<&str>, region: &str) -> Self {
         let mut loader =
-            aws_config::defaults(BehaviorVersion::latest()).region(Region::new(region.to_owned()));
+            streamia_shared::events::aws_defaults().region(Region::new(region.to_owned()));
         if let Some(endpoint) = endpoint {
             loader = loader.endpoint_url(endpoint).credentials_provider(
                 aws_sdk_lambda::config::Credentials::new(
@@ -59,21 +69,45 @@ impl Invoker {
             .retry_config(aws_config::retry::RetryConfig::disabled())
             .build();
         Self {
-            client: aws_sdk_lambda::Client::from_conf(config),
+            backend: Backend::Api(aws_sdk_lambda::Client::from_conf(config)),
         }
     }
 
-    /// Invokes `function` synchronously with `payload`.
+    /// Runs the template's function binaries itself (see `runtime`), in `region`.
+    pub fn local(config: crate::runtime::RuntimeConfig, region: &str) -> Self {
+        Self {
+            backend: Backend::Local(Arc::new(crate::runtime::Functions::new(
+                config,
+                region.to_owned(),
+            ))),
+        }
+    }
+
+    /// Invokes `function` synchronously with `payload`; `timeout` is the function's own.
     pub async fn invoke(
         &self,
         function: &str,
         payload: &Value,
         timeout: Duration,
     ) -> Result<Value, InvokeError> {
+        match &self.backend {
+            Backend::Api(client) => invoke_api(client, function, payload, timeout).await,
+            Backend::Local(functions) => functions.invoke(function, payload, timeout).await,
+        }
+    }
+}
+
+/// One synchronous Invoke API call.
+async fn invoke_api(
+    client: &aws_sdk_lambda::Client,
+    function: &str,
+    payload: &Value,
+    timeout: Duration,
+) -> Result<Value, InvokeError> {
+    {
         let body =
             serde_json::to_vec(payload).map_err(|e| InvokeError::Transport(e.to_string()))?;
-        let call = self
-            .client
+        let call = client
             .invoke()
             .function_name(function)
             .payload(Blob::new(body))

@@ -5,7 +5,8 @@
 //! - `routes` matches a request to a route, with path parameters;
 //! - `proxy` builds the REST (v1) proxy event and maps the function's answer back;
 //! - `authorizer` runs the Lambda authorizer, caching as API Gateway does;
-//! - `invoke` calls functions through the Lambda Invoke API (cargo lambda watch locally);
+//! - `invoke` calls functions through the Lambda Invoke API (cargo lambda watch locally), or
+//!   `runtime` runs the binaries itself behind its own Lambda Runtime API (the fast mode);
 //! - `sqs` and `schedule` drive consumers and scheduled functions;
 //! - `server` ties it together, plus `GET /_local/mail`.
 
@@ -14,6 +15,7 @@ pub mod invoke;
 pub mod mail;
 pub mod proxy;
 pub mod routes;
+pub mod runtime;
 pub mod schedule;
 pub mod server;
 pub mod sqs;

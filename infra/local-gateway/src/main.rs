@@ -1,5 +1,7 @@
 //! `local-gateway`: serves template.yaml's API on a local port and drives its SQS consumers and
-//! schedules, invoking functions through the Lambda Invoke API (`cargo lambda watch`).
+//! schedules, invoking functions through the Lambda Invoke API (`cargo lambda watch`), or with
+//! `--functions-dir` running their binaries itself behind its own Lambda Runtime API, up to
+//! `--instances` per function (the fast mode).
 //!
 //! ```text
 //! local-gateway --template template.yaml --listen 127.0.0.1:3000 \
@@ -11,16 +13,25 @@
 use std::collections::HashMap;
 use std::process::ExitCode;
 
+use streamia_local_gateway::runtime::RuntimeConfig;
 use streamia_local_gateway::server::{start, GatewayConfig};
 use streamia_local_gateway::template::Context;
 
 const USAGE: &str = "usage: local-gateway --template FILE [--listen ADDR] [--lambda-endpoint URL] \
 [--aws-endpoint URL] [--outputs FILE] [--output Stack.Outputs.Name=VALUE]... [--parameter NAME=VALUE]... \
-[--mail-outbox FILE] [--region REGION] [--stack-name NAME] [--no-event-sources]";
+[--mail-outbox FILE] [--region REGION] [--stack-name NAME] [--no-event-sources] \
+[--functions-dir DIR [--instances N] [--memory MB]]";
 
 fn parse_args() -> Result<GatewayConfig, String> {
     let mut args = std::env::args().skip(1);
     let mut template = None;
+    let mut runtime = RuntimeConfig {
+        bin_dir: Default::default(),
+        instances: 4,
+        memory_mb: 256,
+        env: Vec::new(),
+    };
+    let mut functions_dir = false;
     let mut config = GatewayConfig {
         template_text: String::new(),
         context: Context {
@@ -30,6 +41,7 @@ fn parse_args() -> Result<GatewayConfig, String> {
         },
         listen: "127.0.0.1:3000".parse().map_err(|e| format!("{e}"))?,
         lambda_endpoint: None,
+        runtime: None,
         aws_endpoint: std::env::var("AWS_ENDPOINT_URL").ok(),
         mail_outbox: None,
         event_sources: true,
@@ -65,9 +77,22 @@ fn parse_args() -> Result<GatewayConfig, String> {
                 config.context.outputs.extend(outputs);
             }
             "--no-event-sources" => config.event_sources = false,
+            "--functions-dir" => {
+                runtime.bin_dir = value()?.into();
+                functions_dir = true;
+            }
+            "--instances" => {
+                runtime.instances = value()?.parse().map_err(|e| format!("--instances: {e}"))?
+            }
+            "--memory" => {
+                runtime.memory_mb = value()?.parse().map_err(|e| format!("--memory: {e}"))?
+            }
             "-h" | "--help" => return Err(USAGE.to_owned()),
             other => return Err(format!("unknown flag {other}\n{USAGE}")),
         }
+    }
+    if functions_dir {
+        config.runtime = Some(runtime);
     }
     let template = template.ok_or(USAGE)?;
     config.template_text =
@@ -93,8 +118,18 @@ async fn main() -> ExitCode {
         }
     };
     tracing::info!(addr = %running.addr, routes = running.routes.len(), "local gateway listening");
+    // Returning drops the runtime and with it the function processes (kill on drop), on
+    // Ctrl-C and on the TERM the run command sends alike.
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("local-gateway: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     tokio::select! {
         _ = running.server => ExitCode::FAILURE,
         _ = tokio::signal::ctrl_c() => ExitCode::SUCCESS,
+        _ = term.recv() => ExitCode::SUCCESS,
     }
 }

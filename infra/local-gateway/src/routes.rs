@@ -18,10 +18,17 @@ pub struct Matched<'a> {
 
 /// Matches `path` against a route pattern; `{name+}` takes the rest of the path.
 pub fn match_path(pattern: &str, path: &str) -> Option<BTreeMap<String, String>> {
-    let pattern: Vec<&str> = pattern.trim_matches('/').split('/').collect();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match_segments(pattern, &segments)
+}
+
+/// `match_path` on a path already split into segments: a request's path is split once, not
+/// once per route.
+fn match_segments(pattern: &str, segments: &[&str]) -> Option<BTreeMap<String, String>> {
     let mut params = BTreeMap::new();
-    for (i, part) in pattern.iter().enumerate() {
+    let mut parts = 0;
+    for (i, part) in pattern.trim_matches('/').split('/').enumerate() {
+        parts += 1;
         if let Some(name) = part.strip_prefix('{').and_then(|p| p.strip_suffix("+}")) {
             let rest = segments.get(i..)?.join("/");
             if rest.is_empty() {
@@ -36,11 +43,11 @@ pub fn match_path(pattern: &str, path: &str) -> Option<BTreeMap<String, String>>
                 return None;
             }
             params.insert(name.to_owned(), percent_decode(segment));
-        } else if part != segment {
+        } else if part != *segment {
             return None;
         }
     }
-    (segments.len() == pattern.len()).then_some(params)
+    (segments.len() == parts).then_some(params)
 }
 
 /// What SAM puts in a preflight's `Access-Control-Allow-Methods` when `Cors` sets no
@@ -72,12 +79,13 @@ pub fn methods_of_resource(template: &Template, path: &str) -> String {
 
 /// The route for `method path`: literal segments win over parameters, as in API Gateway.
 pub fn find<'a>(template: &'a Template, method: &str, path: &str) -> Option<Matched<'a>> {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let mut best: Option<(usize, Matched<'a>)> = None;
     for (route, function) in template.routes() {
         if route.method != method && route.method != "ANY" {
             continue;
         }
-        let Some(params) = match_path(&route.path, path) else {
+        let Some(params) = match_segments(&route.path, &segments) else {
             continue;
         };
         let literal = route
@@ -101,9 +109,10 @@ pub fn find<'a>(template: &'a Template, method: &str, path: &str) -> Option<Matc
 
 /// Whether any route (any method) serves `path`: for CORS preflight and 404 vs 405.
 pub fn path_exists(template: &Template, path: &str) -> bool {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     template
         .routes()
-        .any(|(r, _)| match_path(&r.path, path).is_some())
+        .any(|(r, _)| match_segments(&r.path, &segments).is_some())
 }
 
 #[cfg(test)]

@@ -34,6 +34,8 @@ pub struct GatewayConfig {
     pub listen: SocketAddr,
     /// The Lambda Invoke API endpoint (`cargo lambda watch`), or AWS when `None`.
     pub lambda_endpoint: Option<String>,
+    /// Run the function binaries here instead of invoking them (`lambda_endpoint` unused).
+    pub runtime: Option<crate::runtime::RuntimeConfig>,
     /// The SQS endpoint (LocalStack), or AWS when `None`.
     pub aws_endpoint: Option<String>,
     /// The SMTP sink's outbox, served at `/_local/mail`.
@@ -75,10 +77,13 @@ pub struct Running {
 pub async fn start(config: GatewayConfig) -> Result<Running, StartError> {
     let template = Template::parse(&config.template_text, &config.context)?;
     let region = config.context.region.clone();
-    let invoker = Invoker::new(config.lambda_endpoint.as_deref(), &region).await;
+    let invoker = match config.runtime {
+        Some(runtime) => Invoker::local(runtime, &region),
+        None => Invoker::new(config.lambda_endpoint.as_deref(), &region).await,
+    };
     if config.event_sources {
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new(region.clone()));
+        let mut loader =
+            streamia_shared::events::aws_defaults().region(aws_config::Region::new(region.clone()));
         if let Some(endpoint) = &config.aws_endpoint {
             loader = loader.endpoint_url(endpoint);
             if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {

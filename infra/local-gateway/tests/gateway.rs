@@ -122,6 +122,7 @@ async fn gateway(lambda: &Lambda) -> String {
         },
         listen: "127.0.0.1:0".parse().unwrap(),
         lambda_endpoint: Some(lambda.endpoint()),
+        runtime: None,
         aws_endpoint: None,
         mail_outbox: None,
         event_sources: false,
@@ -335,6 +336,7 @@ async fn a_cors_key_sam_rejects_stops_the_gateway_as_it_stops_a_deployment() {
         aws_endpoint: None,
         mail_outbox: None,
         event_sources: false,
+        runtime: None,
     })
     .await
     .err()

@@ -110,6 +110,7 @@ async fn failed_records_come_back_alone_and_poison_ends_in_the_dlq() {
         context,
         listen: "127.0.0.1:0".parse().unwrap(),
         lambda_endpoint: Some(lambda.endpoint()),
+        runtime: None,
         aws_endpoint: Some(endpoint),
         mail_outbox: None,
         event_sources: true,

@@ -36,6 +36,17 @@ const PUBLISH_ATTEMPT_TIMEOUT: std::time::Duration = std::time::Duration::from_s
 /// Longest a publish may take, retries included.
 const PUBLISH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// The SDK's configuration loader with its HTTPS client on rustls + ring, the one crypto backend
+/// every function links (the SDK's default client would add aws-lc-rs beside mongodb's ring).
+/// Every SDK client in the workspace starts from here.
+pub fn aws_defaults() -> aws_config::ConfigLoader {
+    use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+    let https = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https();
+    aws_config::defaults(BehaviorVersion::latest()).http_client(https)
+}
+
 /// Loads the AWS SDK configuration from the environment (credentials, region, and
 /// `AWS_ENDPOINT_URL` for LocalStack), once per container, with the call budget of
 /// [`aws_config_loader`]. Every AWS client (SNS, SQS, Secrets Manager) is built from it.
@@ -51,7 +62,7 @@ pub async fn aws_config_from_env() -> SdkConfig {
 pub fn aws_config_loader() -> aws_config::ConfigLoader {
     use aws_config::retry::RetryConfig;
     use aws_config::timeout::TimeoutConfig;
-    aws_config::defaults(BehaviorVersion::latest())
+    aws_defaults()
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(AWS_CONNECT_TIMEOUT)

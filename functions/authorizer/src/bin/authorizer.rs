@@ -3,7 +3,8 @@
 use lambda_runtime::{service_fn, LambdaEvent};
 use streamia_authorizer::{handle, State, TokenAuthorizerEvent};
 
-#[tokio::main]
+// One invocation at a time per instance: one thread, no idle workers holding memory.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     streamia_shared::telemetry::init();
     let config = streamia_shared::Config::from_env()?;

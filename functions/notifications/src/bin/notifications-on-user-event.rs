@@ -1,6 +1,7 @@
 //! The `notifications-on-user-event` Lambda function (SQS consumer).
 
-#[tokio::main]
+// One invocation at a time per instance: one thread, no idle workers holding memory.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     streamia_shared::telemetry::init();
     let deps = streamia_notifications::Deps::from_env().await?;

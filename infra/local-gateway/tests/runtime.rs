@@ -1,0 +1,262 @@
+//! The fast mode's path: the gateway runs function binaries itself behind its own Lambda
+//! Runtime API. A fixture function (src/bin/runtime-fixture.rs, on the real runtime client)
+//! succeeds, fails, overruns its timeout and crashes on demand; the real `users-health` and
+//! `authorizer` binaries run through the same path.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use streamia_local_gateway::runtime::RuntimeConfig;
+use streamia_local_gateway::server::{start, GatewayConfig};
+use streamia_local_gateway::template::Context;
+
+const FIXTURE: &str = r#"
+AWSTemplateFormatVersion: "2010-09-09"
+Transform: AWS::Serverless-2016-10-31
+Globals:
+  Function:
+    Timeout: 20
+Resources:
+  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: test
+  FixtureFunction:
+    Type: AWS::Serverless::Function
+    Metadata: {BuildMethod: rust-cargolambda, BuildProperties: {Binary: fixture-fn}}
+    Properties:
+      Events:
+        Ok: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /ok, Method: get}}
+        Error: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /error, Method: get}}
+        Crash: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /crash, Method: get}}
+        Hold: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /hold, Method: get}}
+  SlowFunction:
+    Type: AWS::Serverless::Function
+    Metadata: {BuildMethod: rust-cargolambda, BuildProperties: {Binary: fixture-slow}}
+    Properties:
+      Timeout: 2
+      Events:
+        Slow: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /slow, Method: get}}
+        Fast: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /fast, Method: get}}
+  BrokenFunction:
+    Type: AWS::Serverless::Function
+    Metadata: {BuildMethod: rust-cargolambda, BuildProperties: {Binary: fixture-init-fails}}
+    Properties:
+      Events:
+        Broken: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /broken, Method: get}}
+  HealthFunction:
+    Type: AWS::Serverless::Function
+    Metadata: {BuildMethod: rust-cargolambda, BuildProperties: {Binary: users-health}}
+    Properties:
+      Events:
+        Health: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /health, Method: get}}
+"#;
+
+/// Where cargo put this package's binaries; the workspace's function binaries sit beside them.
+fn target_dir() -> PathBuf {
+    Path::new(env!("CARGO_BIN_EXE_runtime-fixture"))
+        .parent()
+        .unwrap()
+        .to_owned()
+}
+
+/// A functions directory: the fixture under each fixture name, and the real binaries.
+fn functions_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("runtime-test-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for name in ["fixture-fn", "fixture-slow", "fixture-init-fails"] {
+        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_runtime-fixture"), dir.join(name)).unwrap();
+    }
+    for real in ["users-health", "authorizer"] {
+        let bin = target_dir().join(real);
+        assert!(
+            bin.is_file(),
+            "{} is missing: build the workspace's binaries first (cargo build --workspace --bins)",
+            bin.display()
+        );
+        std::os::unix::fs::symlink(bin, dir.join(real)).unwrap();
+    }
+    dir
+}
+
+fn env_or(key: &str, default: &str) -> String {
+    std::env::var(key)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| default.to_owned())
+}
+
+async fn gateway(template: &str, instances: usize) -> String {
+    let prefix = format!("rt{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let running = start(GatewayConfig {
+        template_text: template.to_owned(),
+        context: Context {
+            region: "eu-west-1".into(),
+            stack_name: "fixture".into(),
+            ..Context::default()
+        },
+        listen: "127.0.0.1:0".parse().unwrap(),
+        lambda_endpoint: None,
+        runtime: Some(RuntimeConfig {
+            bin_dir: functions_dir(),
+            instances,
+            memory_mb: 128,
+            env: vec![
+                ("FIXTURE_ENV".into(), "from-the-gateway".into()),
+                (
+                    "MONGODB_URI".into(),
+                    env_or("MONGODB_URI", "mongodb://127.0.0.1:27017/"),
+                ),
+                (
+                    "REDIS_URL".into(),
+                    env_or("REDIS_URL", "redis://127.0.0.1:6379/"),
+                ),
+                ("MONGODB_DATABASE_PREFIX".into(), prefix),
+                ("JWT_SECRET".into(), "a".repeat(48)),
+                ("RUST_LOG".into(), "warn".into()),
+            ],
+        }),
+        aws_endpoint: None,
+        mail_outbox: None,
+        event_sources: false,
+    })
+    .await
+    .unwrap();
+    format!("http://{}", running.addr)
+}
+
+async fn get(base: &str, path: &str) -> (u16, Value) {
+    let res = reqwest::get(format!("{base}{path}")).await.unwrap();
+    let status = res.status().as_u16();
+    let body = res.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&body).unwrap_or(Value::String(body)),
+    )
+}
+
+#[tokio::test]
+async fn an_invocation_gets_lambdas_headers_and_environment() {
+    let base = gateway(FIXTURE, 2).await;
+    let (status, seen) = get(&base, "/ok").await;
+    assert_eq!(status, 200, "{seen}");
+    assert_eq!(seen["functionName"], "fixture-fn");
+    assert_eq!(seen["memory"], "128");
+    assert_eq!(seen["fixtureEnv"], "from-the-gateway");
+    assert_eq!(
+        seen["invokedFunctionArn"],
+        "arn:aws:lambda:eu-west-1:000000000000:function:fixture-fn"
+    );
+    assert!(
+        seen["traceId"].as_str().unwrap().starts_with("Root=1-"),
+        "{seen}"
+    );
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let deadline = seen["deadlineMs"].as_u64().unwrap();
+    assert!(deadline > now_ms && deadline <= now_ms + 20_000, "{seen}");
+    let (_, again) = get(&base, "/ok").await;
+    assert_ne!(again["requestId"], seen["requestId"]);
+    assert_eq!(again["pid"], seen["pid"], "a warm instance is reused");
+    for _ in 0..5 {
+        let (_, next) = get(&base, "/ok").await;
+        assert_eq!(next["pid"], seen["pid"], "one at a time needs one instance");
+    }
+}
+
+#[tokio::test]
+async fn a_function_error_is_a_502_and_the_instance_stays_warm() {
+    let base = gateway(FIXTURE, 1).await;
+    let (_, before) = get(&base, "/ok").await;
+    let (status, body) = get(&base, "/error").await;
+    assert_eq!(status, 502, "{body}");
+    let (status, after) = get(&base, "/ok").await;
+    assert_eq!(status, 200);
+    assert_eq!(after["pid"], before["pid"]);
+}
+
+#[tokio::test]
+async fn a_function_over_its_timeout_is_a_504_and_gets_a_fresh_instance() {
+    let base = gateway(FIXTURE, 1).await;
+    let (_, before) = get(&base, "/fast").await;
+    let (status, body) = get(&base, "/slow").await;
+    assert_eq!(status, 504, "{body}");
+    let (status, after) = get(&base, "/fast").await;
+    assert_eq!(status, 200, "{after}");
+    assert_ne!(
+        after["pid"], before["pid"],
+        "the timed-out instance was stopped"
+    );
+}
+
+#[tokio::test]
+async fn a_crash_fails_that_invocation_and_the_next_one_starts_a_new_instance() {
+    let base = gateway(FIXTURE, 1).await;
+    let (_, before) = get(&base, "/ok").await;
+    let (status, body) = get(&base, "/crash").await;
+    assert_eq!(status, 502, "{body}");
+    let (status, after) = get(&base, "/ok").await;
+    assert_eq!(status, 200, "{after}");
+    assert_ne!(after["pid"], before["pid"]);
+}
+
+#[tokio::test]
+async fn a_failed_init_fails_the_invocation_instead_of_hanging() {
+    let base = gateway(FIXTURE, 2).await;
+    let (status, body) = get(&base, "/broken").await;
+    assert_eq!(status, 502, "{body}");
+    let (status, _) = get(&base, "/broken").await;
+    assert_eq!(status, 502, "every invocation tries a fresh init");
+}
+
+#[tokio::test]
+async fn concurrent_invocations_scale_out_up_to_the_instance_limit() {
+    let base = gateway(FIXTURE, 2).await;
+    let calls: Vec<_> = (0..5)
+        .map(|_| {
+            let base = base.clone();
+            tokio::spawn(async move { get(&base, "/hold").await })
+        })
+        .collect();
+    let mut pids = HashSet::new();
+    for call in calls {
+        let (status, seen) = call.await.unwrap();
+        assert_eq!(status, 200, "{seen}");
+        pids.insert(seen["pid"].as_u64().unwrap());
+    }
+    assert_eq!(
+        pids.len(),
+        2,
+        "two instances, each taking its turn: {pids:?}"
+    );
+}
+
+#[tokio::test]
+async fn real_function_binaries_answer_through_the_runtime_api() {
+    let template = FIXTURE.replace(
+        "Resources:\n  Api:\n    Type: AWS::Serverless::Api\n    Properties:\n      StageName: test\n",
+        "Resources:\n  Api:\n    Type: AWS::Serverless::Api\n    Properties:\n      StageName: test\n      \
+         Auth:\n        DefaultAuthorizer: Tokens\n        Authorizers:\n          Tokens:\n            \
+         FunctionArn: !GetAtt AuthorizerFunction.Arn\n            Identity: {Header: Authorization, ReauthorizeEvery: 0}\n  \
+         AuthorizerFunction:\n    Type: AWS::Serverless::Function\n    \
+         Metadata: {BuildMethod: rust-cargolambda, BuildProperties: {Binary: authorizer}}\n",
+    );
+    let base = gateway(&template, 1).await;
+    let (status, body) = get(&base, "/health").await;
+    assert_eq!(status, 401, "every route needs a token now: {body}");
+    let res = reqwest::Client::new()
+        .get(format!("{base}/health"))
+        .header("authorization", "Bearer not-a-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401, "the real authorizer refused the token");
+
+    let base = gateway(FIXTURE, 1).await;
+    let (status, body) = get(&base, "/health").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["status"], "ok", "{body}");
+}
