@@ -1,36 +1,118 @@
 //! The Redis connection, opened once per container and shared by every invocation.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::{Cmd, Pipeline, RedisFuture, Value};
+use tokio::sync::OnceCell;
 
-/// Opens a self-reconnecting Redis connection with short timeouts, so a Redis outage costs a
-/// request a fraction of a second (and a 503), not the whole Lambda timeout.
-pub async fn connect(url: &str) -> Result<ConnectionManager, redis::RedisError> {
-    let client = redis::Client::open(url)?;
-    let config = ConnectionManagerConfig::new()
-        .set_connection_timeout(Duration::from_secs(2))
-        .set_response_timeout(Duration::from_secs(2))
-        .set_number_of_retries(2);
-    ConnectionManager::new_with_config(client, config).await
+/// A self-reconnecting Redis connection that connects on first use.
+///
+/// Connecting lazily keeps a Redis outage out of the cold start: the function starts, and the
+/// requests that need Redis answer 503 until it is back (each retrying the connection), instead
+/// of every invocation failing init and the gateway answering 502. Cloning is cheap; clones
+/// share the connection.
+#[derive(Clone)]
+pub struct Redis {
+    client: redis::Client,
+    manager: Arc<OnceCell<ConnectionManager>>,
 }
 
-/// Counts events in a fixed window (e.g. failed logins), for rate limits.
+impl Redis {
+    /// The shared connection, opened now if it is not open yet.
+    async fn manager(&self) -> Result<ConnectionManager, redis::RedisError> {
+        let manager = self
+            .manager
+            .get_or_try_init(|| {
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Duration::from_secs(2))
+                    .set_response_timeout(Duration::from_secs(2))
+                    .set_number_of_retries(2);
+                ConnectionManager::new_with_config(self.client.clone(), config)
+            })
+            .await?;
+        Ok(manager.clone())
+    }
+}
+
+impl ConnectionLike for Redis {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        Box::pin(async move { self.manager().await?.req_packed_command(cmd).await })
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        cmd: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        Box::pin(async move {
+            self.manager()
+                .await?
+                .req_packed_commands(cmd, offset, count)
+                .await
+        })
+    }
+
+    fn get_db(&self) -> i64 {
+        self.client.get_connection_info().redis.db
+    }
+}
+
+/// Prepares a Redis connection with short timeouts, so a Redis outage costs a request a
+/// fraction of a second (and a 503), not the whole Lambda timeout. Only the URL is checked
+/// here; the connection opens on first use (see [`Redis`]).
+pub async fn connect(url: &str) -> Result<Redis, redis::RedisError> {
+    Ok(Redis {
+        client: redis::Client::open(url)?,
+        manager: Arc::new(OnceCell::new()),
+    })
+}
+
+/// INCR, and start the window on the first hit, in one step: a crash or a concurrent caller
+/// between the two cannot leave a counter that never expires. Plain INCR/EXPIRE/TTL, so it runs
+/// on Redis 6.2+ and Valkey (no `EXPIRE … NX`, which needs Redis 7).
+const HIT: &str = r"
+local count = redis.call('INCR', KEYS[1])
+local ttl = redis.call('TTL', KEYS[1])
+if ttl < 0 then
+  redis.call('EXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {count, ttl}
+";
+
+/// Counts events in a fixed window (e.g. login attempts), for rate limits.
 #[derive(Clone)]
 pub struct WindowCounter {
-    redis: ConnectionManager,
+    redis: Redis,
     prefix: String,
     window_secs: u64,
+    script: Arc<redis::Script>,
+}
+
+/// What [`WindowCounter::attempt`] decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempt {
+    /// Within the limit: go ahead.
+    Allowed,
+    /// Over the limit: refuse without doing the work.
+    Refused {
+        /// Seconds until the window resets.
+        retry_after: u64,
+    },
 }
 
 impl WindowCounter {
     /// A counter family under `<key_prefix><name>:`, each key living `window_secs` from its
     /// first hit.
-    pub fn new(redis: ConnectionManager, key_prefix: &str, name: &str, window_secs: u64) -> Self {
+    pub fn new(redis: Redis, key_prefix: &str, name: &str, window_secs: u64) -> Self {
         Self {
             redis,
             prefix: format!("{key_prefix}{name}:"),
             window_secs,
+            script: Arc::new(redis::Script::new(HIT)),
         }
     }
 
@@ -51,18 +133,34 @@ impl WindowCounter {
         Ok((count.unwrap_or(0), ttl.max(0) as u64))
     }
 
+    /// Adds one atomically; the window starts with the first hit. Returns the new count and
+    /// the seconds left in the window.
+    pub async fn hit_with_ttl(&self, subject: &str) -> Result<(u64, u64), redis::RedisError> {
+        let mut redis = self.redis.clone();
+        let (count, ttl): (u64, i64) = self
+            .script
+            .key(self.key(subject))
+            .arg(self.window_secs)
+            .invoke_async(&mut redis)
+            .await?;
+        Ok((count, ttl.max(0) as u64))
+    }
+
     /// Adds one; the window starts with the first hit.
     pub async fn hit(&self, subject: &str) -> Result<u64, redis::RedisError> {
-        let mut redis = self.redis.clone();
-        let key = self.key(subject);
-        let (count,): (u64,) = redis::pipe()
-            .incr(&key, 1)
-            .expire(&key, self.window_secs as i64)
-            .arg("NX")
-            .ignore()
-            .query_async(&mut redis)
-            .await?;
-        Ok(count)
+        Ok(self.hit_with_ttl(subject).await?.0)
+    }
+
+    /// Counts an attempt *before* it is made, then decides: the first `limit` attempts in a
+    /// window are allowed, the rest refused. Counting first is what makes the limit hold under
+    /// concurrency: N parallel callers get N distinct counts, so at most `limit` go ahead.
+    pub async fn attempt(&self, subject: &str, limit: u64) -> Result<Attempt, redis::RedisError> {
+        let (count, retry_after) = self.hit_with_ttl(subject).await?;
+        Ok(if count > limit {
+            Attempt::Refused { retry_after }
+        } else {
+            Attempt::Allowed
+        })
     }
 
     /// Forgets the subject (e.g. after a successful login).

@@ -4,12 +4,14 @@
 
 mod body;
 mod error;
+pub mod fields;
 mod identity;
 mod response;
 mod serve;
 
 pub use body::{parse_json, parse_optional_json, Patch};
 pub use error::{ApiError, FieldError};
+pub use fields::FieldErrors;
 pub use identity::{Identity, Role};
 pub use response::ApiResponse;
 pub use serve::{respond, run, RequestCtx, CORRELATION_HEADER};

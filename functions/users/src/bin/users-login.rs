@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    streamia_users::run(streamia_users::handlers::login::handle).await
+    streamia_users::run(streamia_users::adapters::http::login).await
 }

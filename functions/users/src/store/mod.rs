@@ -1,10 +1,21 @@
 //! The users service's own database: `users`, `sessions`, `refresh_tokens`, `password_resets`.
 //! No other service reads it.
+//!
+//! Opening a store touches nothing; collections and indexes are set up once by
+//! [`create_indexes`] (at deploy and when the local stack starts), not at every cold start.
 
 mod resets;
 mod sessions;
 mod users;
 
 pub use resets::ResetStore;
-pub use sessions::{RefreshOutcome, SessionStore};
+pub use sessions::{RefreshToken, Session, SessionStore};
 pub use users::{ProfileChanges, UserStore};
+
+/// Creates the service's collections' indexes (idempotent): the unique email and username
+/// indexes every registration relies on, and the lookups by user and session.
+pub async fn create_indexes(db: &mongodb::Database) -> Result<(), mongodb::error::Error> {
+    users::create_indexes(db).await?;
+    sessions::create_indexes(db).await?;
+    resets::create_indexes(db).await
+}

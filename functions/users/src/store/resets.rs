@@ -25,14 +25,20 @@ pub struct ResetStore {
     resets: Collection<PasswordReset>,
 }
 
+/// Outstanding tokens are found by user, to retire them all at once.
+pub(super) async fn create_indexes(db: &Database) -> Result<(), mongodb::error::Error> {
+    db.collection::<PasswordReset>("password_resets")
+        .create_index(IndexModel::builder().keys(doc! {"userId": 1}).build())
+        .await?;
+    Ok(())
+}
+
 impl ResetStore {
-    /// Opens the collection and its index.
-    pub async fn init(db: &Database) -> Result<Self, mongodb::error::Error> {
-        let resets = db.collection::<PasswordReset>("password_resets");
-        resets
-            .create_index(IndexModel::builder().keys(doc! {"userId": 1}).build())
-            .await?;
-        Ok(Self { resets })
+    /// The `password_resets` collection of `db`.
+    pub fn new(db: &Database) -> Self {
+        Self {
+            resets: db.collection::<PasswordReset>("password_resets"),
+        }
     }
 
     /// Stores a new reset token.
@@ -67,7 +73,7 @@ impl ResetStore {
         Ok(used.map(|r| r.user_id))
     }
 
-    /// Retires every other outstanding token of the user once one was used.
+    /// Retires every outstanding token of the user (one was used, or the password changed).
     pub async fn retire_all(&self, user_id: ObjectId) -> Result<(), UsersError> {
         self.resets
             .update_many(

@@ -76,29 +76,35 @@ fn taken(err: mongodb::error::Error) -> UsersError {
     }
 }
 
+/// Unique by email and by lower-cased username; the names tell [`taken`] which one collided.
+pub(super) async fn create_indexes(db: &Database) -> Result<(), mongodb::error::Error> {
+    let unique = |name: &str| {
+        IndexOptions::builder()
+            .unique(true)
+            .name(name.to_owned())
+            .build()
+    };
+    db.collection::<User>("users")
+        .create_indexes([
+            IndexModel::builder()
+                .keys(doc! {"email": 1})
+                .options(unique(EMAIL_INDEX))
+                .build(),
+            IndexModel::builder()
+                .keys(doc! {"usernameLower": 1})
+                .options(unique(USERNAME_INDEX))
+                .build(),
+        ])
+        .await?;
+    Ok(())
+}
+
 impl UserStore {
-    /// Opens the collection and makes sure its indexes exist (idempotent, once per container).
-    pub async fn init(db: &Database) -> Result<Self, mongodb::error::Error> {
-        let users = db.collection::<User>("users");
-        let unique = |name: &str| {
-            IndexOptions::builder()
-                .unique(true)
-                .name(name.to_owned())
-                .build()
-        };
-        users
-            .create_indexes([
-                IndexModel::builder()
-                    .keys(doc! {"email": 1})
-                    .options(unique(EMAIL_INDEX))
-                    .build(),
-                IndexModel::builder()
-                    .keys(doc! {"usernameLower": 1})
-                    .options(unique(USERNAME_INDEX))
-                    .build(),
-            ])
-            .await?;
-        Ok(Self { users })
+    /// The `users` collection of `db`.
+    pub fn new(db: &Database) -> Self {
+        Self {
+            users: db.collection::<User>("users"),
+        }
     }
 
     /// Inserts a new account; a taken email or username is reported as such, even when two
