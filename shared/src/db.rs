@@ -43,3 +43,84 @@ pub fn duplicate_key_index(err: &mongodb::error::Error) -> Option<String> {
         .to_owned();
     Some(index)
 }
+
+/// A boxed future borrowing the transaction's session, what a [`transaction`] body returns
+/// (`Box::pin(async move { ... })`).
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+/// Longest time [`transaction`] keeps retrying; well inside any function's timeout.
+const TRANSACTION_RETRY_BUDGET: Duration = Duration::from_secs(10);
+
+/// An error a [`transaction`] body may return: the body's writes fail with the driver's error
+/// (`From`), and the helper must tell whether running the whole body again can succeed.
+pub trait TransactionError: From<mongodb::error::Error> {
+    /// Whether the transaction should run again from the start (a `TransientTransactionError`,
+    /// e.g. a write conflict with a concurrent transaction).
+    fn is_transient(&self) -> bool;
+}
+
+impl TransactionError for mongodb::error::Error {
+    fn is_transient(&self) -> bool {
+        self.contains_label(mongodb::error::TRANSIENT_TRANSACTION_ERROR)
+    }
+}
+
+/// Runs `body`'s writes in ONE multi-document transaction and commits it.
+///
+/// Why a helper: the retry rules are easy to get wrong. The body runs again (in a fresh
+/// transaction) on a `TransientTransactionError`, the commit is retried on
+/// `UnknownTransactionCommitResult`, for at most 10 s; any other error aborts and is returned.
+/// The body must therefore be repeatable: pass every write `.session(&mut *session)` and keep
+/// side effects (publishing, email) for after the commit. `context` is what the body borrows
+/// (the driver's own `and_run` shape: a closure cannot lend its captures to a future that
+/// borrows the session).
+///
+/// ```ignore
+/// let staged = db::transaction(&client, (&store, &outbox, input), |session, (store, outbox, input)| {
+///     Box::pin(async move {
+///         store.insert(session, input).await?;
+///         outbox.stage(session, correlation_id, UserRegistered { .. }).await.map_err(Into::into)
+///     })
+/// })
+/// .await?;
+/// outbox.flush(staged).await;
+/// ```
+pub async fn transaction<C, T, E, F>(client: &Client, mut context: C, mut body: F) -> Result<T, E>
+where
+    E: TransactionError,
+    F: for<'s> FnMut(&'s mut mongodb::ClientSession, &'s mut C) -> BoxFuture<'s, Result<T, E>>,
+{
+    use mongodb::error::UNKNOWN_TRANSACTION_COMMIT_RESULT;
+    let give_up = std::time::Instant::now() + TRANSACTION_RETRY_BUDGET;
+    let mut session = client.start_session().await?;
+    'attempt: loop {
+        session.start_transaction().await?;
+        let value = match body(&mut session, &mut context).await {
+            Ok(value) => value,
+            Err(e) => {
+                // The server may have aborted it already; either way nothing is committed.
+                let _ = session.abort_transaction().await;
+                if e.is_transient() && std::time::Instant::now() < give_up {
+                    tracing::warn!("transaction conflict, running it again");
+                    continue 'attempt;
+                }
+                return Err(e);
+            }
+        };
+        loop {
+            match session.commit_transaction().await {
+                Ok(()) => return Ok(value),
+                Err(e)
+                    if e.contains_label(UNKNOWN_TRANSACTION_COMMIT_RESULT)
+                        && std::time::Instant::now() < give_up =>
+                {
+                    continue
+                }
+                Err(e) if e.is_transient() && std::time::Instant::now() < give_up => {
+                    continue 'attempt
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+}

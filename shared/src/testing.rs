@@ -289,3 +289,105 @@ pub mod apigw {
         }
     }
 }
+
+/// The checked-in event examples and the subscriptions of infra/messaging.yaml, for the
+/// contract tests of the platform and of every consumer.
+pub mod contracts {
+    use std::path::{Path, PathBuf};
+
+    use crate::events::Envelope;
+
+    /// One example file of `shared/events/examples`.
+    #[derive(Debug, Clone)]
+    pub struct Example {
+        /// `eventName` taken from the file name (`<eventName>.v<version>.json`).
+        pub name: String,
+        /// Version taken from the file name.
+        pub version: u32,
+        /// The file, for messages.
+        pub path: PathBuf,
+        /// Its text.
+        pub json: String,
+    }
+
+    impl Example {
+        /// The example as a consumer receives it (untyped envelope).
+        pub fn envelope(&self) -> Envelope {
+            serde_json::from_str(&self.json)
+                .unwrap_or_else(|e| panic!("{}: not an envelope: {e}", self.path.display()))
+        }
+    }
+
+    fn repo_root() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .expect("the shared crate sits in the workspace root")
+            .to_path_buf()
+    }
+
+    /// Every example file; a file not named `<eventName>.v<N>.json` fails the caller's test.
+    pub fn examples() -> Vec<Example> {
+        let dir = repo_root().join("shared/events/examples");
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(&dir).expect("shared/events/examples") {
+            let path = entry.expect("dir entry").path();
+            let file = path
+                .file_name()
+                .and_then(|f| f.to_str())
+                .expect("UTF-8 file name")
+                .to_owned();
+            let stem = file
+                .strip_suffix(".json")
+                .unwrap_or_else(|| panic!("{file}: examples are .json files"));
+            let (name, version) = stem
+                .rsplit_once(".v")
+                .and_then(|(n, v)| Some((n.to_owned(), v.parse().ok()?)))
+                .unwrap_or_else(|| panic!("{file}: name it <eventName>.v<version>.json"));
+            let json = std::fs::read_to_string(&path).expect("read example");
+            out.push(Example {
+                name,
+                version,
+                path,
+                json,
+            });
+        }
+        out.sort_by(|a, b| (&a.name, a.version).cmp(&(&b.name, b.version)));
+        out
+    }
+
+    /// The event names the queue `queue_logical_id` of infra/messaging.yaml receives: the
+    /// `eventName` filter policies of the subscriptions delivering to it.
+    pub fn subscribed_events(queue_logical_id: &str) -> Vec<String> {
+        let path = repo_root().join("infra/messaging.yaml");
+        let text = std::fs::read_to_string(&path).expect("infra/messaging.yaml");
+        let doc: serde_yaml::Value = serde_yaml::from_str(&text).expect("messaging.yaml is YAML");
+        let resources = doc["Resources"].as_mapping().expect("Resources");
+        let target = format!("{queue_logical_id}.Arn");
+        let mut names = Vec::new();
+        let mut found = false;
+        for (_, resource) in resources {
+            if resource["Type"].as_str() != Some("AWS::SNS::Subscription") {
+                continue;
+            }
+            let endpoint = match &resource["Properties"]["Endpoint"] {
+                serde_yaml::Value::Tagged(tagged) if tagged.tag == "!GetAtt" => {
+                    tagged.value.as_str().unwrap_or_default().to_owned()
+                }
+                _ => continue,
+            };
+            if endpoint != target {
+                continue;
+            }
+            found = true;
+            let policy = &resource["Properties"]["FilterPolicy"]["eventName"];
+            let listed = policy.as_sequence().unwrap_or_else(|| {
+                panic!("subscription to {queue_logical_id}: filter on eventName with a list")
+            });
+            names.extend(listed.iter().filter_map(|n| n.as_str().map(str::to_owned)));
+        }
+        assert!(found, "no subscription delivers to {queue_logical_id}");
+        names.sort();
+        names.dedup();
+        names
+    }
+}

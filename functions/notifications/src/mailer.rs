@@ -1,5 +1,7 @@
 //! SMTP delivery with lettre, configured from the environment once per container.
 
+use std::time::Duration;
+
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
@@ -21,7 +23,13 @@ pub struct MailConfig {
     pub credentials: Option<(String, String)>,
     /// Sender.
     pub from: String,
+    /// Longest one send may take, connection included (default 10 s): a server that hangs
+    /// fails that record, not the whole batch.
+    pub timeout: Duration,
 }
+
+/// See [`MailConfig::timeout`].
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How the SMTP connection is secured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +88,7 @@ impl MailConfig {
             tls,
             credentials,
             from,
+            timeout: DEFAULT_TIMEOUT,
         })
     }
 
@@ -98,6 +107,9 @@ pub enum SendError {
     /// The server refused or could not be reached.
     #[error("smtp: {0}")]
     Smtp(#[from] lettre::transport::smtp::Error),
+    /// The server did not finish within the send timeout.
+    #[error("smtp: no answer within {0:?}")]
+    Timeout(Duration),
 }
 
 /// Sends emails through one pooled SMTP transport.
@@ -105,6 +117,7 @@ pub enum SendError {
 pub struct Mailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
+    timeout: Duration,
 }
 
 impl Mailer {
@@ -121,7 +134,7 @@ impl Mailer {
             AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(config.host.clone())
                 .port(config.port)
                 .tls(tls)
-                .timeout(Some(std::time::Duration::from_secs(10)));
+                .timeout(Some(config.timeout));
         if let Some((user, pass)) = &config.credentials {
             builder = builder.credentials(Credentials::new(user.clone(), pass.clone()));
         }
@@ -132,7 +145,19 @@ impl Mailer {
         Ok(Self {
             transport: builder.build(),
             from,
+            timeout: config.timeout,
         })
+    }
+
+    /// Longest one [`Mailer::send`] takes.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// How long an event is claimed before its email is sent: longer than a send can take,
+    /// so a twin delivery never sends while this one still may.
+    pub fn claim_lease(&self) -> Duration {
+        self.timeout * 2 + Duration::from_secs(30)
     }
 
     /// Sends one email.
@@ -148,7 +173,9 @@ impl Mailer {
             .header(lettre::message::header::ContentType::TEXT_PLAIN)
             .body(email.text.clone())
             .map_err(|e| SendError::Build(e.to_string()))?;
-        self.transport.send(message).await?;
+        tokio::time::timeout(self.timeout, self.transport.send(message))
+            .await
+            .map_err(|_| SendError::Timeout(self.timeout))??;
         Ok(())
     }
 }

@@ -3,7 +3,7 @@
 use aws_config::SdkConfig;
 use streamia_shared::auth::{GuessLimit, Revocations, TokenSigner};
 use streamia_shared::cache::{Redis, WindowCounter};
-use streamia_shared::events::{EventPublisher, Topic};
+use streamia_shared::events::{EventPublisher, Outbox, Topic};
 use streamia_shared::Config;
 
 use crate::config::UsersConfig;
@@ -44,9 +44,12 @@ pub struct Deps {
     pub password_rechecks: GuessLimit,
     /// Reset requests per email (Redis).
     pub reset_requests: WindowCounter,
-    /// Where events go.
-    pub publisher: EventPublisher,
-    /// The service's database, for the health check.
+    /// Where events go: staged in the transaction of the change they announce, published
+    /// after the commit (the scheduled `users-outbox-relay` publishes what is left).
+    pub outbox: Outbox,
+    /// The client, for transactions.
+    pub mongo: mongodb::Client,
+    /// The service's database.
     pub db: mongodb::Database,
     /// For the health check.
     pub redis: Redis,
@@ -106,7 +109,11 @@ impl Deps {
                 PASSWORD_CHECK_LIMIT,
             ),
             reset_requests: counter("reset-requests", 3600),
-            publisher: EventPublisher::new(aws, config.topic_arn(Topic::UserEvents), SERVICE),
+            outbox: Outbox::new(
+                &db,
+                EventPublisher::new(aws, config.topic_arn(Topic::UserEvents), SERVICE),
+            ),
+            mongo,
             db,
             redis,
             config,

@@ -4,6 +4,8 @@
 //! the contract's envelope through the single `From<UsersError> for ApiError` below.
 
 use streamia_shared::auth::{GuessError, PasswordError};
+use streamia_shared::db::TransactionError;
+use streamia_shared::events::OutboxError;
 use streamia_shared::http::{ApiError, FieldErrors};
 
 /// A users-service failure.
@@ -71,9 +73,25 @@ pub enum UsersError {
     /// A token could not be signed.
     #[error(transparent)]
     Token(#[from] streamia_shared::auth::TokenError),
-    /// An event could not be published and the operation was undone.
+    /// An event could not be serialized into the outbox.
     #[error(transparent)]
-    Publish(#[from] streamia_shared::events::PublishError),
+    Serialize(#[from] serde_json::Error),
+}
+
+impl From<OutboxError> for UsersError {
+    fn from(err: OutboxError) -> Self {
+        match err {
+            OutboxError::Mongo(e) => Self::Mongo(e),
+            OutboxError::Serialize(e) => Self::Serialize(e),
+        }
+    }
+}
+
+/// A write conflict with a concurrent transaction runs the transaction again.
+impl TransactionError for UsersError {
+    fn is_transient(&self) -> bool {
+        matches!(self, UsersError::Mongo(e) if e.is_transient())
+    }
 }
 
 impl From<GuessError> for UsersError {
@@ -132,7 +150,7 @@ impl From<UsersError> for ApiError {
             UsersError::Mongo(e) => e.into(),
             UsersError::Redis(e) => e.into(),
             UsersError::Token(e) => ApiError::internal(e),
-            UsersError::Publish(e) => ApiError::unavailable(e),
+            UsersError::Serialize(e) => ApiError::internal(e),
         }
     }
 }

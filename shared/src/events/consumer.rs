@@ -3,7 +3,7 @@
 //! blocking the rest of the batch.
 
 use std::future::Future;
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime};
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use lambda_runtime::{service_fn, LambdaEvent};
@@ -22,8 +22,89 @@ pub enum ConsumeError {
     Transient(String),
 }
 
-/// Processes every record of a batch with `handle`, in order, and reports the failed ones.
-pub async fn process_batch<F, Fut>(event: SqsEvent, handle: F) -> SqsBatchResponse
+/// How much of the invocation a batch may use.
+///
+/// Why: a consumer that runs into its Lambda timeout fails the WHOLE batch, so records it had
+/// finished come back too (sent twice, or pushed towards the DLQ). Instead the batch stops
+/// starting records when too little time is left and reports the rest as failures; SQS
+/// redelivers only those.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    /// Finish (or give up on) every record by then; `None`: no deadline (tests, tools).
+    deadline: Option<Instant>,
+    /// A record is started only if at least this much time is left (the slowest a record can
+    /// legitimately take, e.g. the SMTP timeout), so a started record is rarely cut off.
+    per_record: Duration,
+}
+
+/// What a consumer declares about its records' timing; the deadline comes from each
+/// invocation's context.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Kept free before the Lambda deadline for reporting the batch result.
+    pub margin: Duration,
+    /// See [`Budget`]: the time one record may take at most.
+    pub per_record: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            margin: Duration::from_secs(1),
+            per_record: Duration::ZERO,
+        }
+    }
+}
+
+impl Budget {
+    /// No deadline.
+    pub fn unlimited() -> Self {
+        Self {
+            deadline: None,
+            per_record: Duration::ZERO,
+        }
+    }
+
+    /// Every record finished or abandoned by `deadline`.
+    pub fn until(deadline: Instant) -> Self {
+        Self {
+            deadline: Some(deadline),
+            per_record: Duration::ZERO,
+        }
+    }
+
+    /// Starts a record only while at least `reserve` is left.
+    pub fn per_record(self, reserve: Duration) -> Self {
+        Self {
+            per_record: reserve,
+            ..self
+        }
+    }
+
+    /// The invocation's deadline (from the Lambda context) minus `limits.margin`. A context
+    /// without a deadline (0) gives no deadline.
+    pub fn from_context(context: &lambda_runtime::Context, limits: Limits) -> Self {
+        if context.deadline == 0 {
+            return Self::unlimited().per_record(limits.per_record);
+        }
+        let left = context
+            .deadline()
+            .duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO)
+            .saturating_sub(limits.margin);
+        Self::until(Instant::now() + left).per_record(limits.per_record)
+    }
+
+    /// Time left, or `None` without a deadline.
+    fn left(&self) -> Option<Duration> {
+        self.deadline
+            .map(|d| d.saturating_duration_since(Instant::now()))
+    }
+}
+
+/// Processes the records of a batch with `handle`, in order, within `budget`, and reports the
+/// failed and unfinished ones (`ReportBatchItemFailures`).
+pub async fn process_batch<F, Fut>(event: SqsEvent, budget: Budget, handle: F) -> SqsBatchResponse
 where
     F: Fn(Envelope) -> Fut,
     Fut: Future<Output = Result<(), ConsumeError>>,
@@ -32,8 +113,16 @@ where
     let total = event.records.len();
     let mut response = SqsBatchResponse::default();
     let mut correlation_ids = Vec::new();
+    let mut unfinished = 0usize;
     for record in event.records {
         let id = record.message_id.clone().unwrap_or_default();
+        let left = budget.left();
+        if left.is_some_and(|left| left.is_zero() || left < budget.per_record) {
+            // Not started: out of time. It comes back alone, untouched.
+            unfinished += 1;
+            response.batch_item_failures.push(failure(id));
+            continue;
+        }
         let outcome = match serde_json::from_str::<Envelope>(record.body.as_deref().unwrap_or("")) {
             Err(e) => Err(ConsumeError::Poison(format!(
                 "body is not an event envelope: {e}"
@@ -41,7 +130,18 @@ where
             Ok(envelope) => {
                 correlation_ids.push(envelope.correlation_id.clone());
                 let (name, event_id) = (envelope.event_name.clone(), envelope.event_id.clone());
-                handle(envelope).await.inspect_err(|e| {
+                let work = handle(envelope);
+                let done = match left {
+                    None => work.await,
+                    Some(left) => match tokio::time::timeout(left, work).await {
+                        Ok(done) => done,
+                        Err(_) => {
+                            unfinished += 1;
+                            Err(ConsumeError::Transient("out of time for this batch".into()))
+                        }
+                    },
+                };
+                done.inspect_err(|e| {
                     tracing::error!(message_id = %id, event_name = %name, event_id = %event_id, error = %e, "record failed");
                 })
             }
@@ -50,14 +150,13 @@ where
             if matches!(e, ConsumeError::Poison(_)) {
                 tracing::error!(message_id = %id, error = %e, "poison record");
             }
-            let mut failure = BatchItemFailure::default();
-            failure.item_identifier = id;
-            response.batch_item_failures.push(failure);
+            response.batch_item_failures.push(failure(id));
         }
     }
     tracing::info!(
         records = total,
         failed = response.batch_item_failures.len(),
+        unfinished,
         latency_ms = started.elapsed().as_secs_f64() * 1000.0,
         correlation_ids = %correlation_ids.join(","),
         "event batch"
@@ -65,9 +164,19 @@ where
     response
 }
 
+fn failure(id: String) -> BatchItemFailure {
+    let mut failure = BatchItemFailure::default();
+    failure.item_identifier = id;
+    failure
+}
+
 /// Serves an SQS consumer as a Lambda function for the life of the container; `state` is built
-/// once in `main`.
-pub async fn run<S, H, Fut>(state: S, handle: H) -> Result<(), lambda_runtime::Error>
+/// once in `main`. Each batch gets the invocation's deadline minus `limits.margin`.
+pub async fn run<S, H, Fut>(
+    state: S,
+    limits: Limits,
+    handle: H,
+) -> Result<(), lambda_runtime::Error>
 where
     S: Send + Sync + 'static,
     H: Fn(&'static S, Envelope) -> Fut + Send + Sync + Copy + 'static,
@@ -75,7 +184,114 @@ where
 {
     let state: &'static S = Box::leak(Box::new(state));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-        Ok::<_, std::convert::Infallible>(process_batch(event.payload, |e| handle(state, e)).await)
+        let budget = Budget::from_context(&event.context, limits);
+        Ok::<_, std::convert::Infallible>(
+            process_batch(event.payload, budget, |e| handle(state, e)).await,
+        )
     }))
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use serde_json::json;
+
+    use super::*;
+
+    fn batch(ids: &[&str]) -> SqsEvent {
+        let records: Vec<serde_json::Value> = ids
+            .iter()
+            .map(|id| {
+                let envelope = json!({
+                    "eventId": id, "eventName": "test.happened", "occurredAt": "2030-01-01T00:00:00.000Z",
+                    "correlationId": "c", "source": "test", "version": 1, "payload": {}
+                });
+                json!({"messageId": id, "body": envelope.to_string()})
+            })
+            .collect();
+        serde_json::from_value(json!({"Records": records})).unwrap()
+    }
+
+    fn failed(response: &SqsBatchResponse) -> Vec<&str> {
+        response
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.as_str())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_record_still_running_at_the_deadline_and_those_after_it_are_reported_unfinished() {
+        let calls = AtomicUsize::new(0);
+        let response = process_batch(
+            batch(&["a", "hangs", "c"]),
+            Budget::until(Instant::now() + Duration::from_millis(300)),
+            |envelope| {
+                calls.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    if envelope.event_id == "hangs" {
+                        std::future::pending::<()>().await;
+                    }
+                    Ok(())
+                }
+            },
+        )
+        .await;
+        assert_eq!(failed(&response), ["hangs", "c"]);
+        // "c" was never started; "a" finished and is not reported (so it is not redelivered).
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn records_are_not_started_when_less_than_their_reserve_is_left() {
+        let calls = AtomicUsize::new(0);
+        let response = process_batch(
+            batch(&["a", "b"]),
+            Budget::until(Instant::now() + Duration::from_secs(30))
+                .per_record(Duration::from_secs(3600)),
+            |_| {
+                calls.fetch_add(1, Ordering::SeqCst);
+                async { Ok(()) }
+            },
+        )
+        .await;
+        assert_eq!(failed(&response), ["a", "b"]);
+        assert_eq!(calls.load(Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test]
+    async fn the_budget_comes_from_the_invocation_deadline() {
+        let mut context = lambda_runtime::Context::default();
+        let in_ten_seconds = SystemTime::now() + Duration::from_secs(10);
+        context.deadline = in_ten_seconds
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        let budget = Budget::from_context(
+            &context,
+            Limits {
+                margin: Duration::from_secs(2),
+                per_record: Duration::from_secs(1),
+            },
+        );
+        let left = budget.left().unwrap();
+        assert!(
+            left > Duration::from_secs(7) && left <= Duration::from_secs(8),
+            "{left:?}"
+        );
+        assert_eq!(budget.per_record, Duration::from_secs(1));
+        // An already passed deadline leaves nothing; none at all means no deadline.
+        context.deadline = 1;
+        assert_eq!(
+            Budget::from_context(&context, Limits::default()).left(),
+            Some(Duration::ZERO)
+        );
+        context.deadline = 0;
+        assert_eq!(
+            Budget::from_context(&context, Limits::default()).left(),
+            None
+        );
+    }
 }

@@ -1,14 +1,22 @@
-//! Events: the envelope every message travels in, the event contracts, and the publisher.
+//! Events: the envelope every message travels in, the event contracts, the publisher, and the
+//! outbox (producers) and inbox (consumers) that make delivery lossless and effects
+//! exactly-once.
 //!
 //! Services talk to each other only through these events (SNS topic -> SQS queue per
 //! consumer); no service reads another's database.
 
 pub mod consumer;
+pub mod contracts;
 mod envelope;
+pub mod inbox;
+pub mod outbox;
 mod publisher;
+pub mod relay;
 mod topics;
 pub mod users;
 
 pub use envelope::{Envelope, Event};
+pub use inbox::{Claim, ClaimToken, Inbox, InboxError};
+pub use outbox::{Outbox, OutboxError, RelayReport, Staged};
 pub use publisher::{aws_config_from_env, EventPublisher, PublishError};
 pub use topics::Topic;

@@ -66,12 +66,34 @@ impl EventPublisher {
     }
 
     /// Publishes an envelope built elsewhere (e.g. replayed from an outbox).
-    pub async fn publish_envelope<P: Event>(
+    pub async fn publish_envelope<P: serde::Serialize>(
         &self,
         envelope: &Envelope<P>,
     ) -> Result<(), PublishError> {
-        let topic_arn = self.topic_arn.as_deref().ok_or(PublishError::NoTopic)?;
         let body = serde_json::to_string(envelope)?;
+        self.publish_body(
+            &EnvelopeIds {
+                event_name: &envelope.event_name,
+                event_id: &envelope.event_id,
+                correlation_id: &envelope.correlation_id,
+            },
+            body,
+        )
+        .await
+    }
+
+    /// The service name every envelope of this publisher carries as `source`.
+    pub fn source(&self) -> &'static str {
+        self.source
+    }
+
+    /// Publishes an already serialized envelope (the outbox stores the exact body it sends).
+    pub(crate) async fn publish_body(
+        &self,
+        ids: &EnvelopeIds<'_>,
+        body: String,
+    ) -> Result<(), PublishError> {
+        let topic_arn = self.topic_arn.as_deref().ok_or(PublishError::NoTopic)?;
         let attr = |value: &str| {
             MessageAttributeValue::builder()
                 .data_type("String")
@@ -79,12 +101,12 @@ impl EventPublisher {
                 .build()
         };
         let sns_error = |message: String| PublishError::Sns {
-            event_name: envelope.event_name.clone(),
-            event_id: envelope.event_id.clone(),
+            event_name: ids.event_name.to_owned(),
+            event_id: ids.event_id.to_owned(),
             message,
         };
-        let event_name = attr(&envelope.event_name).map_err(|e| sns_error(e.to_string()))?;
-        let correlation = attr(&envelope.correlation_id).map_err(|e| sns_error(e.to_string()))?;
+        let event_name = attr(ids.event_name).map_err(|e| sns_error(e.to_string()))?;
+        let correlation = attr(ids.correlation_id).map_err(|e| sns_error(e.to_string()))?;
         self.sns
             .publish()
             .topic_arn(topic_arn)
@@ -95,11 +117,18 @@ impl EventPublisher {
             .await
             .map_err(|e| sns_error(aws_sdk_sns::error::DisplayErrorContext(&e).to_string()))?;
         tracing::info!(
-            event_name = %envelope.event_name,
-            event_id = %envelope.event_id,
-            correlation_id = %envelope.correlation_id,
+            event_name = %ids.event_name,
+            event_id = %ids.event_id,
+            correlation_id = %ids.correlation_id,
             "event published"
         );
         Ok(())
     }
+}
+
+/// The envelope fields SNS message attributes and logs need.
+pub(crate) struct EnvelopeIds<'a> {
+    pub(crate) event_name: &'a str,
+    pub(crate) event_id: &'a str,
+    pub(crate) correlation_id: &'a str,
 }

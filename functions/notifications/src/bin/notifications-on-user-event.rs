@@ -3,9 +3,6 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     streamia_shared::telemetry::init();
-    let state = streamia_notifications::State::from_env().await?;
-    streamia_shared::events::consumer::run(state, |state, envelope| {
-        streamia_notifications::consumer::on_user_event(state, envelope)
-    })
-    .await
+    let deps = streamia_notifications::Deps::from_env().await?;
+    streamia_notifications::adapters::sqs::run(deps).await
 }

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use streamia_shared::auth::OpaqueToken;
+use streamia_shared::db;
 use streamia_shared::domain::Email;
 use streamia_shared::http::fields;
 use streamia_shared::time;
@@ -12,7 +13,7 @@ use super::Ctx;
 use crate::deps::RESET_REQUEST_LIMIT;
 use crate::domain::UserStatus;
 use crate::error::UsersError;
-use crate::events::{publish_best_effort, PasswordResetRequested};
+use crate::events::PasswordResetRequested;
 use crate::Deps;
 
 /// How long a reset link works.
@@ -39,8 +40,8 @@ pub fn parse(input: Input) -> Result<Command, UsersError> {
     Ok(Command { email })
 }
 
-/// Stores a reset token and announces `user.password_reset_requested` (the notification
-/// service emails the link) for an active account, at most `RESET_REQUEST_LIMIT` times an hour
+/// Stores a reset token and stages `user.password_reset_requested` (the notification service
+/// emails the link) in one transaction, for an active account, at most `RESET_REQUEST_LIMIT` times an hour
 /// per address. Known, unknown, limited and deleting accounts all succeed alike, so the
 /// answer reveals nothing about which emails have accounts.
 pub async fn execute(deps: &Deps, cmd: Command, ctx: &Ctx) -> Result<(), UsersError> {
@@ -58,26 +59,36 @@ pub async fn execute(deps: &Deps, cmd: Command, ctx: &Ctx) -> Result<(), UsersEr
     };
     let token = OpaqueToken::generate();
     let expires_at = time::from_now(RESET_TOKEN_TTL);
-    deps.resets
-        .create(user.id, &token.hash(), expires_at)
-        .await?;
     let mut reset_url = deps.users_config.frontend_url.clone();
     reset_url.set_path(&format!(
         "{}/reset-password/{}",
         reset_url.path().trim_end_matches('/'),
         token.expose()
     ));
-    publish_best_effort(
-        deps,
-        &ctx.correlation_id,
-        PasswordResetRequested {
-            user_id: user.id.to_hex(),
-            email: user.email.clone(),
-            username: user.username.clone(),
-            reset_url: reset_url.to_string(),
-            expires_at: time::rfc3339(expires_at),
+    let event = PasswordResetRequested {
+        user_id: user.id.to_hex(),
+        email: user.email.clone(),
+        username: user.username.clone(),
+        reset_url: reset_url.to_string(),
+        expires_at: time::rfc3339(expires_at),
+    };
+    let staged = db::transaction(
+        &deps.mongo,
+        (deps, user.id, token.hash(), event, ctx),
+        |session, (deps, user_id, hash, event, ctx)| {
+            Box::pin(async move {
+                deps.resets
+                    .create(session, *user_id, hash, expires_at)
+                    .await?;
+                let staged = deps
+                    .outbox
+                    .stage(session, &ctx.correlation_id, event.clone())
+                    .await?;
+                Ok::<_, UsersError>(staged)
+            })
         },
     )
-    .await;
+    .await?;
+    deps.outbox.flush(staged).await;
     Ok(())
 }

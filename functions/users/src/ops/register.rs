@@ -4,6 +4,7 @@ use bson::oid::ObjectId;
 use bson::DateTime;
 use serde::Deserialize;
 use streamia_shared::auth::hash_password;
+use streamia_shared::db;
 use streamia_shared::domain::{Email, Password, Username};
 use streamia_shared::http::fields;
 use streamia_shared::http::Role;
@@ -11,7 +12,7 @@ use streamia_shared::http::Role;
 use super::Ctx;
 use crate::domain::{parse_age, parse_name, User, UserStatus};
 use crate::error::UsersError;
-use crate::events::{self, publish_best_effort};
+use crate::events;
 use crate::sessions::{self, AuthResponse};
 use crate::Deps;
 
@@ -70,8 +71,8 @@ pub fn parse(input: Input) -> Result<Command, UsersError> {
     })
 }
 
-/// Creates the account (admin when its email is in `ADMIN_EMAILS`), starts its first session
-/// and announces `user.registered`. A taken email or username is a conflict, even when two
+/// Creates the account (admin when its email is in `ADMIN_EMAILS`) and stages
+/// `user.registered` in one transaction, then starts its first session. A taken email or username is a conflict, even when two
 /// registrations race (the unique indexes decide).
 pub async fn execute(deps: &Deps, cmd: Command, ctx: &Ctx) -> Result<AuthResponse, UsersError> {
     if deps.users.by_email(cmd.email.as_str()).await?.is_some() {
@@ -103,9 +104,23 @@ pub async fn execute(deps: &Deps, cmd: Command, ctx: &Ctx) -> Result<AuthRespons
         created_at: now,
         updated_at: now,
     };
-    deps.users.insert(&user).await?;
-    let auth = sessions::start(deps, &user).await?;
-    publish_best_effort(deps, &ctx.correlation_id, events::registered(&user)).await;
+    let staged = db::transaction(
+        &deps.mongo,
+        (deps, &user, ctx),
+        |session, (deps, user, ctx)| {
+            Box::pin(async move {
+                deps.users.insert(session, user).await?;
+                let event = events::registered(user);
+                Ok::<_, UsersError>(
+                    deps.outbox
+                        .stage(session, &ctx.correlation_id, event)
+                        .await?,
+                )
+            })
+        },
+    )
+    .await?;
+    deps.outbox.flush(staged).await;
     tracing::info!(user_id = %user.id, "user registered");
-    Ok(auth)
+    sessions::start(deps, &user).await
 }

@@ -1,13 +1,14 @@
 //! Update me: change profile fields.
 
 use serde::Deserialize;
+use streamia_shared::db;
 use streamia_shared::domain::{Invalid, Username};
 use streamia_shared::http::{fields, Patch};
 
 use super::{current_user, Caller, Ctx};
 use crate::domain::{parse_age, parse_avatar, parse_name, UserView};
 use crate::error::UsersError;
-use crate::events::{self, publish_best_effort};
+use crate::events;
 use crate::store::ProfileChanges;
 use crate::Deps;
 
@@ -67,7 +68,8 @@ pub fn parse(caller: Caller, input: Input) -> Result<Command, UsersError> {
     Ok(Command { caller, changes })
 }
 
-/// Applies the changes and announces `user.updated` with the names of the changed fields.
+/// Applies the changes and stages `user.updated` (with the names of the changed fields) in one
+/// transaction.
 pub async fn execute(deps: &Deps, cmd: Command, ctx: &Ctx) -> Result<UserView, UsersError> {
     let changes = cmd.changes;
     let current = current_user(deps, &cmd.caller).await?;
@@ -76,16 +78,26 @@ pub async fn execute(deps: &Deps, cmd: Command, ctx: &Ctx) -> Result<UserView, U
             return Err(UsersError::UsernameTaken);
         }
     }
-    let user = deps
-        .users
-        .update_profile(current.id, &changes)
-        .await?
-        .ok_or(UsersError::UserNotFound)?;
-    publish_best_effort(
-        deps,
-        &ctx.correlation_id,
-        events::updated(&user, changes.field_names()),
+    let (user, staged) = db::transaction(
+        &deps.mongo,
+        (deps, current.id, &changes, ctx),
+        |session, (deps, id, changes, ctx)| {
+            Box::pin(async move {
+                let user = deps
+                    .users
+                    .update_profile(session, *id, changes)
+                    .await?
+                    .ok_or(UsersError::UserNotFound)?;
+                let event = events::updated(&user, changes.field_names());
+                let staged = deps
+                    .outbox
+                    .stage(session, &ctx.correlation_id, event)
+                    .await?;
+                Ok::<_, UsersError>((user, staged))
+            })
+        },
     )
-    .await;
+    .await?;
+    deps.outbox.flush(staged).await;
     Ok(UserView::from(&user))
 }

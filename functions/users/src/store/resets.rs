@@ -2,7 +2,7 @@
 
 use bson::oid::ObjectId;
 use bson::{doc, DateTime};
-use mongodb::{Collection, Database, IndexModel};
+use mongodb::{ClientSession, Collection, Database, IndexModel};
 use serde::{Deserialize, Serialize};
 use streamia_shared::auth::TokenHash;
 
@@ -41,9 +41,10 @@ impl ResetStore {
         }
     }
 
-    /// Stores a new reset token.
+    /// Stores a new reset token, inside the caller's transaction.
     pub async fn create(
         &self,
+        session: &mut ClientSession,
         user_id: ObjectId,
         hash: &TokenHash,
         expires_at: DateTime,
@@ -56,6 +57,7 @@ impl ResetStore {
                 expires_at,
                 used_at: None,
             })
+            .session(session)
             .await?;
         Ok(())
     }

@@ -107,10 +107,38 @@ impl TestApp {
     }
 
     pub async fn with(overrides: &[(&str, &str)]) -> Self {
-        log_buffer();
         let env = TestEnv::new(overrides).await;
+        let aws = env.aws.clone();
+        Self::build(env, &aws).await
+    }
+
+    /// A users service whose SNS endpoint is unreachable (nothing listens on port 9), as
+    /// during an SNS outage; the test's topic and queue still work for reading back.
+    pub async fn with_sns_down() -> Self {
+        let env = TestEnv::new(&[]).await;
+        let down = env
+            .aws
+            .to_builder()
+            .endpoint_url("http://127.0.0.1:9")
+            .build();
+        Self::build(env, &down).await
+    }
+
+    /// The users outbox with a publisher that reaches SNS: the relay once SNS is back.
+    pub fn working_outbox(&self) -> streamia_shared::events::Outbox {
+        use streamia_shared::events::{EventPublisher, Outbox, Topic};
+        let publisher = EventPublisher::new(
+            &self.env.aws,
+            self.env.config.topic_arn(Topic::UserEvents),
+            streamia_users::SERVICE,
+        );
+        Outbox::new(&self.state.db, publisher)
+    }
+
+    async fn build(env: TestEnv, aws: &aws_config::SdkConfig) -> Self {
+        log_buffer();
         let users_config = UsersConfig::from_lookup(|k| env.var(k)).expect("users config");
-        let state = Deps::build(env.config.clone(), users_config, &env.aws)
+        let state = Deps::build(env.config.clone(), users_config, aws)
             .await
             .expect("users deps");
         streamia_users::store::create_indexes(&state.db)

@@ -1,17 +1,17 @@
 //! What the notification function holds for the life of its container.
 
+use streamia_shared::events::Inbox;
 use streamia_shared::Config;
 
-use crate::inbox::Inbox;
 use crate::mailer::{MailConfig, Mailer};
-use crate::SERVICE;
+use crate::{ON_USER_EVENT, SERVICE};
 
 /// Clients built once in `main`.
 #[derive(Clone)]
-pub struct State {
+pub struct Deps {
     /// SMTP.
     pub mailer: Mailer,
-    /// Handled events.
+    /// Handled events of the user-events consumer.
     pub inbox: Inbox,
 }
 
@@ -29,7 +29,7 @@ pub enum InitError {
     Mongo(#[from] mongodb::error::Error),
 }
 
-impl State {
+impl Deps {
     /// From the process environment.
     pub async fn from_env() -> Result<Self, InitError> {
         Self::build(&Config::from_env()?, &MailConfig::from_env()?).await
@@ -40,7 +40,10 @@ impl State {
         let mongo = streamia_shared::db::connect(&config.mongodb_uri).await?;
         Ok(Self {
             mailer: Mailer::new(mail)?,
-            inbox: Inbox::new(&mongo.database(&config.database_name(SERVICE))),
+            inbox: Inbox::new(
+                &mongo.database(&config.database_name(SERVICE)),
+                ON_USER_EVENT,
+            ),
         })
     }
 }

@@ -1,0 +1,3 @@
+//! Thin adapters from the outside world to `ops`.
+
+pub mod sqs;

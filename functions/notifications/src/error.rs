@@ -1,0 +1,55 @@
+//! The service's one error enum, and the one place it maps to "retry or not" for SQS.
+
+use std::time::Duration;
+
+use streamia_shared::events::consumer::ConsumeError;
+use streamia_shared::events::InboxError;
+
+use crate::mailer::SendError;
+
+/// Why an event was not (yet) turned into an email.
+#[derive(Debug, thiserror::Error)]
+pub enum NotifyError {
+    /// The event cannot be understood (unknown version, payload not matching its contract):
+    /// no redelivery can help.
+    #[error("unreadable event: {0}")]
+    Unreadable(String),
+    /// The email cannot be built (e.g. the recipient is not an address).
+    #[error("cannot build the email: {0}")]
+    BadEmail(String),
+    /// The mail server refused, failed or timed out: a redelivery may succeed.
+    #[error("mail server: {0}")]
+    Mail(String),
+    /// Another delivery of the same event is sending it right now.
+    #[error("another delivery holds this event for {retry_after:?}")]
+    Busy {
+        /// Time left on the other delivery's claim.
+        retry_after: Duration,
+    },
+    /// The inbox (MongoDB) did not answer.
+    #[error(transparent)]
+    Inbox(#[from] InboxError),
+}
+
+impl From<SendError> for NotifyError {
+    fn from(e: SendError) -> Self {
+        match e {
+            SendError::Build(e) => NotifyError::BadEmail(e),
+            other => NotifyError::Mail(other.to_string()),
+        }
+    }
+}
+
+impl From<NotifyError> for ConsumeError {
+    /// Poison goes to the dead-letter queue after its retries; everything else is retried.
+    fn from(e: NotifyError) -> Self {
+        match e {
+            NotifyError::Unreadable(_) | NotifyError::BadEmail(_) => {
+                ConsumeError::Poison(e.to_string())
+            }
+            NotifyError::Mail(_) | NotifyError::Busy { .. } | NotifyError::Inbox(_) => {
+                ConsumeError::Transient(e.to_string())
+            }
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! The core operation, without any SQS type: a parsed event in, one email out through the
+//! real SMTP sink, exactly once however often and however concurrently it is delivered.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use streamia_notifications::events::{self, Incoming, UserEvent};
+use streamia_notifications::ops::send_email::{self, Outcome};
+use streamia_notifications::NotifyError;
+use streamia_shared::events::Claim;
+
+fn incoming<P: serde::Serialize>(envelope: &streamia_shared::events::Envelope<P>) -> Incoming {
+    events::parse(untyped(envelope)).unwrap().unwrap()
+}
+
+#[tokio::test]
+async fn sends_the_welcome_and_the_reset_email() {
+    let deps = deps().await;
+    let (a, b) = (unique_email(), unique_email());
+    assert_eq!(
+        send_email::execute(deps, &incoming(&welcome(&a)))
+            .await
+            .unwrap(),
+        Outcome::Sent
+    );
+    assert_eq!(
+        send_email::execute(deps, &incoming(&reset(&b)))
+            .await
+            .unwrap(),
+        Outcome::Sent
+    );
+    let mail = mails_to(&a, 1).await;
+    assert_eq!(mail.len(), 1);
+    assert_eq!(mail[0]["subject"], "Welcome to Streamia!");
+    assert!(mail[0]["text"].as_str().unwrap().contains("Hi Ana"));
+    let mail = mails_to(&b, 1).await;
+    assert_eq!(mail[0]["subject"], "Reset your Streamia password");
+    assert!(mail[0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("https://app.streamia.test/reset-password/tok123"));
+}
+
+#[tokio::test]
+async fn the_same_event_delivered_twice_at_once_sends_one_email() {
+    let deps = deps().await;
+    let to = unique_email();
+    let event = incoming(&welcome(&to));
+    let (first, second) = tokio::join!(
+        send_email::execute(deps, &event),
+        send_email::execute(deps, &event)
+    );
+    let outcomes = [first, second];
+    let sent = outcomes
+        .iter()
+        .filter(|o| matches!(o, Ok(Outcome::Sent)))
+        .count();
+    assert_eq!(sent, 1, "{outcomes:?}");
+    // The other one either saw it done, or found it in flight and asks to be retried.
+    assert!(outcomes
+        .iter()
+        .all(|o| matches!(o, Ok(_) | Err(NotifyError::Busy { .. }))));
+    // Redelivered later: nothing more.
+    assert_eq!(
+        send_email::execute(deps, &event).await.unwrap(),
+        Outcome::AlreadySent
+    );
+    assert_eq!(mails_to(&to, 2).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_failed_send_releases_the_event_for_the_redelivery() {
+    // Nothing listens on port 9 (discard) here.
+    let deps = deps_with(mail_config("9")).await;
+    let event = incoming(&welcome(&unique_email()));
+    let err = send_email::execute(deps, &event).await.unwrap_err();
+    assert!(matches!(err, NotifyError::Mail(_)), "{err:?}");
+    assert!(!deps.inbox.is_handled(&event.event_id).await.unwrap());
+    // Released, not left claimed: the next delivery may send at once.
+    assert!(matches!(
+        deps.inbox
+            .claim(&event.event_id, Duration::from_secs(5))
+            .await
+            .unwrap(),
+        Claim::Acquired(_)
+    ));
+}
+
+#[tokio::test]
+async fn a_mail_server_that_hangs_fails_the_send_within_its_own_timeout() {
+    let mut mail = mail_config(&silent_smtp_server().await.to_string());
+    mail.timeout = Duration::from_millis(500);
+    let deps = deps_with(mail).await;
+    let event = incoming(&welcome(&unique_email()));
+    let started = std::time::Instant::now();
+    let err = send_email::execute(deps, &event).await.unwrap_err();
+    assert!(matches!(err, NotifyError::Mail(_)), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(matches!(
+        deps.inbox
+            .claim(&event.event_id, Duration::from_secs(5))
+            .await
+            .unwrap(),
+        Claim::Acquired(_)
+    ));
+}
+
+#[test]
+fn events_are_parsed_into_their_contracts_or_rejected_as_unreadable() {
+    let to = unique_email();
+    let parsed = events::parse(untyped(&welcome(&to))).unwrap().unwrap();
+    assert!(matches!(parsed.event, UserEvent::Registered(ref e) if e.email == to));
+
+    // Another version of a known event, or a payload breaking its contract: unreadable.
+    let mut future = untyped(&welcome(&to));
+    future.version = 2;
+    assert!(matches!(
+        events::parse(future),
+        Err(NotifyError::Unreadable(_))
+    ));
+    let mut broken = untyped(&welcome(&to));
+    broken.payload = serde_json::json!({"userId": 5});
+    assert!(matches!(
+        events::parse(broken),
+        Err(NotifyError::Unreadable(_))
+    ));
+    // An event this service does not act on.
+    let mut other = untyped(&welcome(&to));
+    other.event_name = "user.updated".into();
+    assert_eq!(events::parse(other).unwrap(), None);
+}
+
+#[test]
+fn a_bad_recipient_is_poison_not_a_retry() {
+    let err = NotifyError::from(streamia_notifications::mailer::SendError::Build("x".into()));
+    assert!(matches!(
+        streamia_shared::events::consumer::ConsumeError::from(err),
+        streamia_shared::events::consumer::ConsumeError::Poison(_)
+    ));
+}

@@ -1,0 +1,58 @@
+//! Every event type has a checked-in example per version, and every example is an instance of
+//! its type: it parses, carries its name and version, and serializes back to the same JSON.
+#![cfg(feature = "testing")]
+
+use streamia_shared::events::contracts::{self, ALL};
+use streamia_shared::testing::contracts::examples;
+
+#[test]
+fn every_example_parses_into_its_type_and_round_trips() {
+    let examples = examples();
+    assert!(!examples.is_empty());
+    for example in &examples {
+        let contract = contracts::find(&example.name, example.version).unwrap_or_else(|| {
+            panic!(
+                "{}: no event type {} v{} in streamia_shared::events::contracts::ALL",
+                example.path.display(),
+                example.name,
+                example.version
+            )
+        });
+        if let Err(e) = contract.check(&example.json) {
+            panic!("{}: {e}", example.path.display());
+        }
+    }
+}
+
+#[test]
+fn every_event_type_has_an_example() {
+    let files: Vec<String> = examples()
+        .iter()
+        .map(|e| format!("{}.v{}.json", e.name, e.version))
+        .collect();
+    for contract in ALL {
+        assert!(
+            files.contains(&contract.example_file_name()),
+            "add shared/events/examples/{}",
+            contract.example_file_name()
+        );
+    }
+}
+
+#[test]
+fn a_changed_payload_breaks_its_contract() {
+    let example = examples()
+        .into_iter()
+        .find(|e| e.name == "user.registered")
+        .unwrap();
+    let contract = contracts::find("user.registered", 1).unwrap();
+    let mut value: serde_json::Value = serde_json::from_str(&example.json).unwrap();
+    value["payload"]["nickname"] = "x".into();
+    assert!(contract.check(&value.to_string()).is_err(), "unknown field");
+    let mut value: serde_json::Value = serde_json::from_str(&example.json).unwrap();
+    value["payload"].as_object_mut().unwrap().remove("email");
+    assert!(contract.check(&value.to_string()).is_err(), "missing field");
+    let mut value: serde_json::Value = serde_json::from_str(&example.json).unwrap();
+    value["version"] = 2.into();
+    assert!(contract.check(&value.to_string()).is_err(), "other version");
+}

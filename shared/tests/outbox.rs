@@ -1,0 +1,286 @@
+//! The transaction helper and the outbox against real SecantusDB and LocalStack: an event is
+//! stored with its change, published after the commit, and when that publish fails the relay
+//! publishes it later, once, with the same event id.
+#![cfg(feature = "testing")]
+
+use std::time::Duration;
+
+use bson::{doc, Document};
+use streamia_shared::db::{self, TransactionError};
+use streamia_shared::events::users::UserRegistered;
+use streamia_shared::events::{EventPublisher, Inbox, InboxError, Outbox, OutboxError, Topic};
+use streamia_shared::testing::TestEnv;
+
+struct Fixture {
+    env: TestEnv,
+    mongo: mongodb::Client,
+    db: mongodb::Database,
+    outbox: Outbox,
+}
+
+async fn fixture() -> Fixture {
+    let env = TestEnv::new(&[]).await;
+    let mongo = db::connect(&env.config.mongodb_uri).await.unwrap();
+    let db = mongo.database(&env.config.database_name("users"));
+    let publisher = EventPublisher::new(&env.aws, env.config.topic_arn(Topic::UserEvents), "users");
+    let outbox = Outbox::new(&db, publisher);
+    outbox.ensure_indexes().await.unwrap();
+    Fixture {
+        env,
+        mongo,
+        db,
+        outbox,
+    }
+}
+
+fn registered(n: usize) -> UserRegistered {
+    UserRegistered {
+        user_id: format!("u{n}"),
+        email: format!("user{n}@example.com"),
+        username: format!("user{n}"),
+        first_name: None,
+    }
+}
+
+/// The error a service's transaction body returns (its own enum in a service).
+#[derive(Debug, thiserror::Error)]
+enum TestError {
+    #[error(transparent)]
+    Mongo(#[from] mongodb::error::Error),
+    #[error(transparent)]
+    Outbox(#[from] OutboxError),
+    #[error(transparent)]
+    Inbox(#[from] InboxError),
+    #[error("the body refused")]
+    Refused,
+}
+
+impl TransactionError for TestError {
+    fn is_transient(&self) -> bool {
+        match self {
+            TestError::Mongo(e) => e.is_transient(),
+            TestError::Outbox(e) => e.is_transient(),
+            TestError::Inbox(e) => e.is_transient(),
+            TestError::Refused => false,
+        }
+    }
+}
+
+/// Inserts a user and stages its event in one transaction.
+async fn register(f: &Fixture, n: usize) -> streamia_shared::events::Staged {
+    let users = f.db.collection::<Document>("users");
+    db::transaction(&f.mongo, (&users, &f.outbox), |session, (users, outbox)| {
+        Box::pin(async move {
+            users
+                .insert_one(doc! {"_id": format!("u{n}")})
+                .session(&mut *session)
+                .await?;
+            Ok::<_, TestError>(outbox.stage(session, "corr-1", registered(n)).await?)
+        })
+    })
+    .await
+    .unwrap()
+}
+
+async fn outbox_rows(f: &Fixture) -> Vec<Document> {
+    let mut cursor =
+        f.db.collection::<Document>("outbox")
+            .find(doc! {})
+            .await
+            .unwrap();
+    let mut rows = Vec::new();
+    while cursor.advance().await.unwrap() {
+        rows.push(cursor.deserialize_current().unwrap());
+    }
+    rows
+}
+
+#[tokio::test]
+async fn a_failed_body_commits_neither_the_change_nor_the_event() {
+    let f = fixture().await;
+    let users = f.db.collection::<Document>("users");
+    let result = db::transaction(&f.mongo, (&users, &f.outbox), |session, (users, outbox)| {
+        Box::pin(async move {
+            users
+                .insert_one(doc! {"_id": "u1"})
+                .session(&mut *session)
+                .await?;
+            let _staged = outbox.stage(session, "c", registered(1)).await?;
+            Err::<(), _>(TestError::Refused)
+        })
+    })
+    .await;
+    assert!(matches!(result, Err(TestError::Refused)));
+    assert_eq!(users.count_documents(doc! {}).await.unwrap(), 0);
+    assert!(outbox_rows(&f).await.is_empty());
+    assert_eq!(
+        f.outbox.relay(Duration::ZERO, 10).await.unwrap().published,
+        0
+    );
+}
+
+#[tokio::test]
+async fn flush_after_commit_publishes_the_staged_envelope_and_marks_it_sent() {
+    let f = fixture().await;
+    let staged = register(&f, 1).await;
+    let event_id = staged.event_id().to_owned();
+    f.outbox.flush(staged).await;
+
+    let events = f.env.events(1, Duration::from_secs(5)).await;
+    assert_eq!(events.len(), 1);
+    let envelope = &events[0].envelope;
+    assert_eq!(envelope.event_id, event_id);
+    assert_eq!(envelope.event_name, "user.registered");
+    assert_eq!(envelope.source, "users");
+    assert_eq!(envelope.correlation_id, "corr-1");
+    assert_eq!(envelope.payload["userId"], "u1");
+    assert_eq!(events[0].attributes["eventName"], "user.registered");
+
+    let rows = outbox_rows(&f).await;
+    assert_eq!(rows[0].get_str("status").unwrap(), "sent");
+    // Nothing is left for the relay.
+    assert_eq!(
+        f.outbox.relay(Duration::ZERO, 10).await.unwrap().published,
+        0
+    );
+    assert!(f.env.events(1, Duration::from_secs(2)).await.is_empty());
+}
+
+#[tokio::test]
+async fn when_sns_is_unreachable_after_the_commit_the_relay_publishes_the_event_once_and_the_consumer_acts_once(
+) {
+    let f = fixture().await;
+    // The same outbox collection, but SNS "down": nothing listens on port 9.
+    let unreachable = f
+        .env
+        .aws
+        .to_builder()
+        .endpoint_url("http://127.0.0.1:9")
+        .build();
+    let down = Outbox::new(
+        &f.db,
+        EventPublisher::new(
+            &unreachable,
+            f.env.config.topic_arn(Topic::UserEvents),
+            "users",
+        ),
+    );
+    let users = f.db.collection::<Document>("users");
+    let staged = db::transaction(&f.mongo, (&users, &down), |session, (users, outbox)| {
+        Box::pin(async move {
+            users
+                .insert_one(doc! {"_id": "u1"})
+                .session(&mut *session)
+                .await?;
+            Ok::<_, TestError>(outbox.stage(session, "corr-1", registered(1)).await?)
+        })
+    })
+    .await
+    .unwrap();
+    let event_id = staged.event_id().to_owned();
+    // Does not fail the caller: the change is committed, the event stays pending.
+    down.flush(staged).await;
+    assert_eq!(users.count_documents(doc! {}).await.unwrap(), 1);
+    let rows = outbox_rows(&f).await;
+    assert_eq!(rows[0].get_str("status").unwrap(), "pending");
+    assert!(rows[0].get_str("lastError").is_ok());
+    assert!(f.env.events(1, Duration::from_secs(2)).await.is_empty());
+
+    // Too young for a relay that waits a minute; the scheduled relay with its usual age
+    // publishes it (min_age zero stands for "a few seconds later").
+    assert_eq!(
+        f.outbox.relay(Duration::from_secs(60), 10).await.unwrap(),
+        Default::default()
+    );
+    let report = f.outbox.relay(Duration::ZERO, 10).await.unwrap();
+    assert_eq!((report.published, report.failed), (1, 0));
+    // A second run has nothing left.
+    assert_eq!(
+        f.outbox.relay(Duration::ZERO, 10).await.unwrap().published,
+        0
+    );
+
+    let events = f.env.events(1, Duration::from_secs(5)).await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].envelope.event_id, event_id);
+    assert!(f.env.events(1, Duration::from_secs(2)).await.is_empty());
+
+    // A consumer with an inbox: its effect happens once even if the event came twice.
+    let consumer_db = f.mongo.database(&f.env.config.database_name("consumer"));
+    let inbox = Inbox::new(&consumer_db, "consumer-on-user-event");
+    let welcomed = consumer_db.collection::<Document>("welcomed");
+    for delivery in [&events[0], &events[0]] {
+        let id = delivery.envelope.event_id.clone();
+        db::transaction(
+            &f.mongo,
+            (&inbox, &welcomed, id),
+            |session, (inbox, welcomed, id)| {
+                Box::pin(async move {
+                    if inbox.record(&mut *session, id).await? {
+                        welcomed
+                            .update_one(doc! {"_id": "count"}, doc! {"$inc": {"n": 1}})
+                            .upsert(true)
+                            .session(&mut *session)
+                            .await?;
+                    }
+                    Ok::<_, TestError>(())
+                })
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let count = welcomed.find_one(doc! {}).await.unwrap().unwrap();
+    assert_eq!(count.get_i32("n").unwrap(), 1);
+}
+
+#[tokio::test]
+async fn two_relays_running_at_once_publish_each_event_once() {
+    let f = fixture().await;
+    let mut ids = Vec::new();
+    for n in 0..12 {
+        ids.push(register(&f, n).await.event_id().to_owned()); // not flushed
+    }
+    let (a, b) = tokio::join!(
+        f.outbox.relay(Duration::ZERO, 100),
+        f.outbox.relay(Duration::ZERO, 100)
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.published + b.published, 12, "{a:?} {b:?}");
+    assert_eq!(a.failed + b.failed, 0);
+
+    let events = f.env.events(12, Duration::from_secs(10)).await;
+    let mut got: Vec<String> = events.iter().map(|e| e.envelope.event_id.clone()).collect();
+    got.sort();
+    ids.sort();
+    assert_eq!(got, ids, "each event exactly once");
+    assert!(f.env.events(1, Duration::from_secs(2)).await.is_empty());
+    // Published oldest first within one run.
+    let c = f.outbox.relay(Duration::ZERO, 100).await.unwrap();
+    assert_eq!(c.published, 0);
+}
+
+#[tokio::test]
+async fn the_relay_takes_the_oldest_first_and_at_most_its_limit() {
+    let f = fixture().await;
+    let first = register(&f, 1).await.event_id().to_owned();
+    let second = register(&f, 2).await.event_id().to_owned();
+    let _third = register(&f, 3).await;
+    assert_eq!(
+        f.outbox.relay(Duration::ZERO, 2).await.unwrap().published,
+        2
+    );
+    let events = f.env.events(2, Duration::from_secs(5)).await;
+    let got: Vec<&str> = events
+        .iter()
+        .map(|e| e.envelope.event_id.as_str())
+        .collect();
+    assert!(
+        got.contains(&first.as_str()) && got.contains(&second.as_str()),
+        "{got:?}"
+    );
+    assert_eq!(
+        f.outbox.relay(Duration::ZERO, 2).await.unwrap().published,
+        1
+    );
+}
