@@ -3,34 +3,94 @@
 //! Works with Redis 6.2+ and Valkey: only commands both have since 6.2 are used (no
 //! `EXPIRE … NX`, no Redis-7-only options), and `rediss://` connects over rustls.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{Client, TlsCertificates};
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::{Client, Cmd, Pipeline, RedisFuture, TlsCertificates, Value};
+use tokio::sync::OnceCell;
 
 use crate::Config;
 
 /// One attempt to connect (TCP, TLS handshake, client setup) may take this long: enough for a
-/// lost SYN to be retransmitted once, short enough that a cold start against a dead Redis fails
-/// well inside Lambda's 10 s init limit.
+/// lost SYN to be retransmitted once, short enough that a request against a dead Redis fails
+/// well inside the function's budget.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// One command (or pipeline) waits this long for its answer; a Redis that accepts and never
 /// answers costs a request this much and a 503, not the function's timeout.
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// Opens a self-reconnecting Redis connection (`REDIS_URL`; `rediss://` for TLS, verified
-/// against the system roots or the PEM bundle in `REDIS_CA_CERT`) with the timeouts above.
+/// A self-reconnecting Redis connection that connects on first use.
 ///
-/// No connection retries: the manager's backoff starts at a full second and grows to a minute,
-/// far beyond a request's budget. A failed attempt surfaces at once (503); the next command
-/// reconnects.
-pub async fn connect(config: &Config) -> Result<ConnectionManager, redis::RedisError> {
-    let client = client(config)?;
-    let options = ConnectionManagerConfig::new()
-        .set_connection_timeout(CONNECT_TIMEOUT)
-        .set_response_timeout(RESPONSE_TIMEOUT)
-        .set_number_of_retries(0);
-    ConnectionManager::new_with_config(client, options).await
+/// Connecting lazily keeps a Redis outage out of the cold start: the function starts, and the
+/// requests that need Redis answer 503 until it is back (each retrying the connection), instead
+/// of every invocation failing init and the gateway answering 502. Cloning is cheap; clones
+/// share the connection.
+#[derive(Clone)]
+pub struct Redis {
+    client: Client,
+    manager: Arc<OnceCell<ConnectionManager>>,
+}
+
+impl Redis {
+    /// The shared connection, opened now if it is not open yet.
+    ///
+    /// No connection retries: the manager's backoff starts at a full second and grows to a
+    /// minute, far beyond a request's budget. A failed attempt surfaces at once (503); the next
+    /// command tries again.
+    async fn manager(&self) -> Result<ConnectionManager, redis::RedisError> {
+        let manager = self
+            .manager
+            .get_or_try_init(|| {
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(CONNECT_TIMEOUT)
+                    .set_response_timeout(RESPONSE_TIMEOUT)
+                    .set_number_of_retries(0);
+                ConnectionManager::new_with_config(self.client.clone(), config)
+            })
+            .await?;
+        Ok(manager.clone())
+    }
+
+    /// Opens the connection now (health checks, tests): `Ok` once Redis answered a PING.
+    pub async fn ping(&self) -> Result<(), redis::RedisError> {
+        let mut conn = self.clone();
+        redis::cmd("PING").query_async::<()>(&mut conn).await
+    }
+}
+
+impl ConnectionLike for Redis {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        Box::pin(async move { self.manager().await?.req_packed_command(cmd).await })
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        cmd: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        Box::pin(async move {
+            self.manager()
+                .await?
+                .req_packed_commands(cmd, offset, count)
+                .await
+        })
+    }
+
+    fn get_db(&self) -> i64 {
+        self.client.get_connection_info().redis.db
+    }
+}
+
+/// Prepares the Redis connection (`REDIS_URL`; `rediss://` for TLS, verified against the
+/// system roots or the PEM bundle in `REDIS_CA_CERT`) with the timeouts above. Only the URL and
+/// the CA file are checked here; the connection opens on first use (see [`Redis`]).
+pub async fn connect(config: &Config) -> Result<Redis, redis::RedisError> {
+    Ok(Redis {
+        client: client(config)?,
+        manager: Arc::new(OnceCell::new()),
+    })
 }
 
 /// The client for `REDIS_URL`, trusting `REDIS_CA_CERT` instead of the system roots when set.
@@ -62,31 +122,49 @@ fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-/// INCR, then start the window if the key has no expiry yet (Redis 6.2+, Valkey).
-static HIT_SCRIPT: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| {
-    redis::Script::new(
-        r"local n = redis.call('INCR', KEYS[1])
-if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-return n",
-    )
-});
+/// INCR, and start the window on the first hit, in one step: a crash or a concurrent caller
+/// between the two cannot leave a counter that never expires. Plain INCR/EXPIRE/TTL, so it runs
+/// on Redis 6.2+ and Valkey (no `EXPIRE … NX`, which needs Redis 7).
+const HIT: &str = r"
+local count = redis.call('INCR', KEYS[1])
+local ttl = redis.call('TTL', KEYS[1])
+if ttl < 0 then
+  redis.call('EXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {count, ttl}
+";
 
-/// Counts events in a fixed window (e.g. failed logins), for rate limits.
+/// Counts events in a fixed window (e.g. login attempts), for rate limits.
 #[derive(Clone)]
 pub struct WindowCounter {
-    redis: ConnectionManager,
+    redis: Redis,
     prefix: String,
     window_secs: u64,
+    script: Arc<redis::Script>,
+}
+
+/// What [`WindowCounter::attempt`] decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempt {
+    /// Within the limit: go ahead.
+    Allowed,
+    /// Over the limit: refuse without doing the work.
+    Refused {
+        /// Seconds until the window resets.
+        retry_after: u64,
+    },
 }
 
 impl WindowCounter {
     /// A counter family under `<key_prefix><name>:`, each key living `window_secs` from its
     /// first hit.
-    pub fn new(redis: ConnectionManager, key_prefix: &str, name: &str, window_secs: u64) -> Self {
+    pub fn new(redis: Redis, key_prefix: &str, name: &str, window_secs: u64) -> Self {
         Self {
             redis,
             prefix: format!("{key_prefix}{name}:"),
             window_secs,
+            script: Arc::new(redis::Script::new(HIT)),
         }
     }
 
@@ -107,17 +185,34 @@ impl WindowCounter {
         Ok((count.unwrap_or(0), ttl.max(0) as u64))
     }
 
-    /// Adds one, atomically; the window starts with the first hit.
-    ///
-    /// A script rather than `EXPIRE … NX` (Redis 7 only): the expiry is set when the key is
-    /// new, or when it somehow has none, so a counter can never outlive its window for good.
-    pub async fn hit(&self, subject: &str) -> Result<u64, redis::RedisError> {
+    /// Adds one atomically; the window starts with the first hit. Returns the new count and
+    /// the seconds left in the window.
+    pub async fn hit_with_ttl(&self, subject: &str) -> Result<(u64, u64), redis::RedisError> {
         let mut redis = self.redis.clone();
-        HIT_SCRIPT
+        let (count, ttl): (u64, i64) = self
+            .script
             .key(self.key(subject))
             .arg(self.window_secs)
             .invoke_async(&mut redis)
-            .await
+            .await?;
+        Ok((count, ttl.max(0) as u64))
+    }
+
+    /// Adds one; the window starts with the first hit.
+    pub async fn hit(&self, subject: &str) -> Result<u64, redis::RedisError> {
+        Ok(self.hit_with_ttl(subject).await?.0)
+    }
+
+    /// Counts an attempt *before* it is made, then decides: the first `limit` attempts in a
+    /// window are allowed, the rest refused. Counting first is what makes the limit hold under
+    /// concurrency: N parallel callers get N distinct counts, so at most `limit` go ahead.
+    pub async fn attempt(&self, subject: &str, limit: u64) -> Result<Attempt, redis::RedisError> {
+        let (count, retry_after) = self.hit_with_ttl(subject).await?;
+        Ok(if count > limit {
+            Attempt::Refused { retry_after }
+        } else {
+            Attempt::Allowed
+        })
     }
 
     /// Forgets the subject (e.g. after a successful login).

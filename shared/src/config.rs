@@ -6,9 +6,6 @@
 use std::fmt;
 use std::time::Duration;
 
-use url::Url;
-
-use crate::domain::Email;
 use crate::events::Topic;
 
 /// Everything a Streamia function may need from its environment, validated.
@@ -29,11 +26,6 @@ pub struct Config {
     pub redis_key_prefix: String,
     /// Signing secret and lifetimes of tokens.
     pub tokens: TokenConfig,
-    /// Base URL of the web app, for links in emails (`FRONTEND_URL`).
-    pub frontend_url: Url,
-    /// Accounts registered with one of these emails get the admin role (`ADMIN_EMAILS`,
-    /// comma-separated).
-    pub admin_emails: Vec<Email>,
     /// ARNs of the SNS topics this function may publish to (`<NAME>_EVENTS_TOPIC_ARN`);
     /// functions that publish nothing have none.
     pub topics: Vec<(Topic, String)>,
@@ -93,8 +85,6 @@ impl Config {
         let issuer = env.or("JWT_ISSUER", "streamia");
         let access_ttl = env.seconds("ACCESS_TOKEN_TTL_SECONDS", 900);
         let refresh_ttl = env.seconds("REFRESH_TOKEN_TTL_SECONDS", 30 * 24 * 3600);
-        let frontend_url = env.url("FRONTEND_URL", "http://localhost:5173");
-        let admin_emails = env.emails("ADMIN_EMAILS");
         let topics = Topic::ALL
             .into_iter()
             .filter_map(|t| Some((t, lookup(t.env_var()).filter(|v| !v.trim().is_empty())?)))
@@ -125,8 +115,6 @@ impl Config {
                 access_ttl,
                 refresh_ttl,
             },
-            frontend_url,
-            admin_emails,
             topics,
             max_body_bytes,
         })
@@ -144,11 +132,6 @@ impl Config {
             .find(|(t, _)| *t == topic)
             .map(|(_, arn)| arn.clone())
     }
-
-    /// Whether an account with this email gets the admin role.
-    pub fn is_admin_email(&self, email: &Email) -> bool {
-        self.admin_emails.iter().any(|admin| admin == email)
-    }
 }
 
 /// Secrets never reach a log line, even through `{:?}`.
@@ -160,7 +143,6 @@ impl fmt::Debug for Config {
             .field("jwt_secret", &"<redacted>")
             .field("access_ttl", &self.tokens.access_ttl)
             .field("refresh_ttl", &self.tokens.refresh_ttl)
-            .field("frontend_url", &self.frontend_url.as_str())
             .field("topics", &self.topics)
             .finish_non_exhaustive()
     }
@@ -200,35 +182,6 @@ impl Reader<'_> {
             },
         }
     }
-
-    fn url(&mut self, key: &str, default: &str) -> Url {
-        let raw = self.or(key, default);
-        match Url::parse(raw.trim_end_matches('/')) {
-            Ok(url) if matches!(url.scheme(), "http" | "https") => url,
-            _ => {
-                self.problems
-                    .push(format!("{key} must be an http(s) URL, got {raw:?}"));
-                Url::parse(default).unwrap_or_else(|_| unreachable_url())
-            }
-        }
-    }
-
-    fn emails(&mut self, key: &str) -> Vec<Email> {
-        let raw = self.get(key).unwrap_or_default();
-        let mut emails = Vec::new();
-        for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            match Email::parse(part) {
-                Ok(email) => emails.push(email),
-                Err(e) => self.problems.push(format!("{key}: {part:?}: {e}")),
-            }
-        }
-        emails
-    }
-}
-
-fn unreachable_url() -> Url {
-    // The defaults above are literals that parse; this only satisfies the type checker.
-    Url::parse("http://localhost/").unwrap_or_else(|_| std::process::abort())
 }
 
 #[cfg(test)]
@@ -254,13 +207,13 @@ mod tests {
     }
 
     #[test]
-    fn rejects_short_secret_bad_numbers_and_bad_admin_emails() {
+    fn rejects_short_secret_and_bad_numbers() {
         let err = config(&[
             ("MONGODB_URI", "mongodb://x"),
             ("REDIS_URL", "redis://x"),
             ("JWT_SECRET", "short"),
             ("ACCESS_TOKEN_TTL_SECONDS", "ten"),
-            ("ADMIN_EMAILS", "ok@example.com, nope"),
+            ("REFRESH_TOKEN_TTL_SECONDS", "-1"),
         ])
         .unwrap_err();
         assert_eq!(err.problems.len(), 3, "{err}");
@@ -272,12 +225,10 @@ mod tests {
             ("MONGODB_URI", "mongodb://x"),
             ("REDIS_URL", "redis://x"),
             ("JWT_SECRET", "0123456789abcdef0123456789abcdef-secret"),
-            ("ADMIN_EMAILS", "Admin@Streamia.local"),
         ])
         .unwrap();
         assert_eq!(cfg.database_name("users"), "streamia_users");
         assert_eq!(cfg.tokens.access_ttl, Duration::from_secs(900));
-        assert!(cfg.is_admin_email(&Email::parse("admin@streamia.local").unwrap()));
         assert!(!format!("{cfg:?}").contains("0123456789abcdef"));
     }
 }

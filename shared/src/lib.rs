@@ -15,5 +15,6 @@ pub mod http;
 pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod time;
 
 pub use config::Config;

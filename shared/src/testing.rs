@@ -27,6 +27,7 @@ pub struct TestEnv {
     /// The queue receiving everything published on this test's topic.
     pub queue_url: String,
     sqs: aws_sdk_sqs::Client,
+    vars: HashMap<String, String>,
 }
 
 fn env_or(key: &str, default: &str) -> String {
@@ -125,7 +126,13 @@ impl TestEnv {
             aws,
             queue_url,
             sqs,
+            vars,
         }
+    }
+
+    /// This test's environment as a lookup, for a service's own config (`from_lookup`).
+    pub fn var(&self, key: &str) -> Option<String> {
+        self.vars.get(key).cloned()
     }
 
     /// Drains the queue until `expected` events have arrived or `wait` has passed, returning

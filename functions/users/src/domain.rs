@@ -5,6 +5,7 @@ use bson::DateTime;
 use serde::{Deserialize, Serialize};
 use streamia_shared::domain::Invalid;
 use streamia_shared::http::Role;
+use streamia_shared::time::rfc3339;
 use url::Url;
 
 /// Where an account is in its life.
@@ -93,12 +94,6 @@ impl From<&User> for UserView {
             updated_at: rfc3339(user.updated_at),
         }
     }
-}
-
-/// RFC 3339 UTC with milliseconds, the contract's timestamp format.
-pub fn rfc3339(at: DateTime) -> String {
-    at.to_chrono()
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// A first or last name: trimmed, 1-50 characters, no control characters.

@@ -1,14 +1,22 @@
 //! Everything that can go wrong in the users service, mapped to HTTP in one place.
+//!
+//! Operations return [`UsersError`] and never build an HTTP answer; the adapters turn it into
+//! the contract's envelope through the single `From<UsersError> for ApiError` below.
 
-use streamia_shared::auth::PasswordError;
-use streamia_shared::http::{ApiError, FieldError};
+use streamia_shared::auth::{GuessError, PasswordError};
+use streamia_shared::db::TransactionError;
+use streamia_shared::events::OutboxError;
+use streamia_shared::http::{ApiError, FieldErrors};
 
 /// A users-service failure.
 #[derive(Debug, thiserror::Error)]
 pub enum UsersError {
-    /// Fields failed their domain rules.
-    #[error("validation failed")]
-    Validation(Vec<FieldError>),
+    /// Fields failed their domain rules (all of them are listed).
+    #[error(transparent)]
+    Validation(#[from] FieldErrors),
+    /// The caller's identity from the authorizer is not a user id (a wiring fault, not a user's).
+    #[error("invalid identity")]
+    Unauthenticated,
     /// Another account has this email.
     #[error("email taken")]
     EmailTaken,
@@ -18,8 +26,11 @@ pub enum UsersError {
     /// Unknown email, wrong password or an account that cannot log in: all look alike.
     #[error("invalid credentials")]
     InvalidCredentials,
-    /// Too many failed logins for this email.
-    #[error("too many failed logins")]
+    /// The current password given to confirm a sensitive change is wrong.
+    #[error("wrong current password")]
+    WrongPassword,
+    /// Too many password checks for this email or user.
+    #[error("too many password attempts")]
     TooManyAttempts {
         /// Seconds until the window resets.
         retry_after: u64,
@@ -27,7 +38,7 @@ pub enum UsersError {
     /// Refresh token unknown, spent, expired or of a revoked session.
     #[error("invalid refresh token")]
     InvalidRefreshToken,
-    /// A spent refresh token came back: its session is revoked.
+    /// A spent refresh token came back after its grace window: its session is revoked.
     #[error("refresh token reuse")]
     RefreshTokenReuse,
     /// Reset token unknown, used or expired.
@@ -39,6 +50,17 @@ pub enum UsersError {
     /// An update with nothing in it.
     #[error("nothing to update")]
     NothingToUpdate,
+    /// The account's deletion is already under way.
+    #[error("already being deleted")]
+    AlreadyDeleting,
+    /// A dependency did not answer a health check.
+    #[error("{dependency} unavailable: {source}")]
+    DependencyDown {
+        /// `mongodb` or `redis`.
+        dependency: &'static str,
+        /// What the client reported.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// Hashing could not run.
     #[error(transparent)]
     Password(#[from] PasswordError),
@@ -51,15 +73,41 @@ pub enum UsersError {
     /// A token could not be signed.
     #[error(transparent)]
     Token(#[from] streamia_shared::auth::TokenError),
-    /// An event could not be published and the operation was undone.
+    /// An event could not be serialized into the outbox.
     #[error(transparent)]
-    Publish(#[from] streamia_shared::events::PublishError),
+    Serialize(#[from] serde_json::Error),
+}
+
+impl From<OutboxError> for UsersError {
+    fn from(err: OutboxError) -> Self {
+        match err {
+            OutboxError::Mongo(e) => Self::Mongo(e),
+            OutboxError::Serialize(e) => Self::Serialize(e),
+        }
+    }
+}
+
+/// A write conflict with a concurrent transaction runs the transaction again.
+impl TransactionError for UsersError {
+    fn is_transient(&self) -> bool {
+        matches!(self, UsersError::Mongo(e) if e.is_transient())
+    }
+}
+
+impl From<GuessError> for UsersError {
+    fn from(err: GuessError) -> Self {
+        match err {
+            GuessError::Redis(e) => Self::Redis(e),
+            GuessError::Password(e) => Self::Password(e),
+        }
+    }
 }
 
 impl From<UsersError> for ApiError {
     fn from(err: UsersError) -> Self {
         match err {
-            UsersError::Validation(details) => ApiError::validation("invalid request", details),
+            UsersError::Validation(errors) => errors.into(),
+            UsersError::Unauthenticated => ApiError::unauthorized("invalid identity"),
             UsersError::EmailTaken => {
                 ApiError::conflict("EMAIL_TAKEN", "an account with this email already exists")
             }
@@ -69,10 +117,12 @@ impl From<UsersError> for ApiError {
             UsersError::InvalidCredentials => {
                 ApiError::unauthorized_with("INVALID_CREDENTIALS", "invalid email or password")
             }
-            UsersError::TooManyAttempts { retry_after } => ApiError::rate_limited(
-                "too many failed login attempts, try again later",
-                retry_after,
-            ),
+            UsersError::WrongPassword => {
+                ApiError::unauthorized_with("INVALID_CREDENTIALS", "current password is incorrect")
+            }
+            UsersError::TooManyAttempts { retry_after } => {
+                ApiError::rate_limited("too many password attempts, try again later", retry_after)
+            }
             UsersError::InvalidRefreshToken => ApiError::unauthorized_with(
                 "INVALID_REFRESH_TOKEN",
                 "refresh token is invalid or expired",
@@ -90,68 +140,17 @@ impl From<UsersError> for ApiError {
                 "the body must contain at least one field to update",
                 Vec::new(),
             ),
+            UsersError::AlreadyDeleting => {
+                ApiError::conflict("CONFLICT", "the account is already being deleted")
+            }
+            UsersError::DependencyDown { dependency, source } => {
+                ApiError::dependency_unavailable(dependency, source)
+            }
             UsersError::Password(e) => ApiError::internal(e),
             UsersError::Mongo(e) => e.into(),
             UsersError::Redis(e) => e.into(),
             UsersError::Token(e) => ApiError::internal(e),
-            UsersError::Publish(e) => ApiError::unavailable(e),
-        }
-    }
-}
-
-/// Collects field errors while parsing a request, so the client learns every problem at once.
-#[derive(Default)]
-pub struct FieldErrors(Vec<FieldError>);
-
-impl FieldErrors {
-    /// Parses one field; on failure records it and returns `None`.
-    pub fn check<T>(
-        &mut self,
-        field: &str,
-        result: Result<T, streamia_shared::domain::Invalid>,
-    ) -> Option<T> {
-        match result {
-            Ok(value) => Some(value),
-            Err(invalid) => {
-                self.0.push(FieldError::from_invalid(field, invalid));
-                None
-            }
-        }
-    }
-
-    /// Records a missing required field.
-    pub fn required<'a>(&mut self, field: &str, value: &'a Option<String>) -> Option<&'a str> {
-        match value.as_deref() {
-            Some(v) => Some(v),
-            None => {
-                self.0.push(FieldError::new(field, "is required"));
-                None
-            }
-        }
-    }
-
-    /// A required field parsed by a domain type: records "is required" or the parse error.
-    pub fn parse<T>(
-        &mut self,
-        field: &str,
-        value: &Option<String>,
-        parse: impl FnOnce(&str) -> Result<T, streamia_shared::domain::Invalid>,
-    ) -> Option<T> {
-        let raw = self.required(field, value)?;
-        self.check(field, parse(raw))
-    }
-
-    /// Records a custom problem.
-    pub fn push(&mut self, field: &str, message: &str) {
-        self.0.push(FieldError::new(field, message));
-    }
-
-    /// Ok when nothing was recorded.
-    pub fn finish(self) -> Result<(), UsersError> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(UsersError::Validation(self.0))
+            UsersError::Serialize(e) => ApiError::internal(e),
         }
     }
 }

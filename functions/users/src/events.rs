@@ -1,20 +1,33 @@
 //! What the users service tells other services. The event shapes live in
-//! `streamia_shared::events::users`, since their consumers depend on them too.
+//! `streamia_shared::events::users`, since their consumers depend on them too; this module only
+//! fills them from a user. Every event goes through the outbox (`Deps::outbox`): staged in the
+//! transaction of the change it announces, published after the commit.
 
 pub use streamia_shared::events::users::{
     PasswordResetRequested, UserDeleted, UserRegistered, UserUpdated,
 };
-use streamia_shared::events::Event;
 
-use crate::AppState;
+use crate::domain::User;
 
-/// Publishes an event whose loss costs only a notification (welcome email, profile copy):
-/// the request already succeeded, so a failure is logged, not returned.
-///
-/// The transactional outbox (a later issue) replaces this best effort with a guarantee; it
-/// slots in behind `EventPublisher::publish` without changing callers.
-pub async fn publish_best_effort<E: Event>(state: &AppState, correlation_id: &str, event: E) {
-    if let Err(err) = state.publisher.publish(correlation_id, event).await {
-        tracing::error!(error = %err, correlation_id, "event not published");
+/// `user.registered` for a new account.
+pub fn registered(user: &User) -> UserRegistered {
+    UserRegistered {
+        user_id: user.id.to_hex(),
+        email: user.email.clone(),
+        username: user.username.clone(),
+        first_name: user.first_name.clone(),
+    }
+}
+
+/// `user.updated` after `changed` (camelCase field names) changed.
+pub fn updated(user: &User, changed: Vec<String>) -> UserUpdated {
+    UserUpdated {
+        user_id: user.id.to_hex(),
+        username: user.username.clone(),
+        email: user.email.clone(),
+        first_name: user.first_name.clone(),
+        last_name: user.last_name.clone(),
+        avatar: user.avatar.clone(),
+        changed,
     }
 }

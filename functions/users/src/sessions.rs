@@ -1,13 +1,12 @@
 //! Issuing and ending sessions: the token pair a login returns, and revocation.
 
 use bson::oid::ObjectId;
-use bson::DateTime;
 use serde::Serialize;
 use streamia_shared::auth::OpaqueToken;
 
 use crate::domain::{User, UserView};
 use crate::error::UsersError;
-use crate::AppState;
+use crate::Deps;
 
 /// What register, login and refresh answer.
 #[derive(Debug, Serialize)]
@@ -24,26 +23,29 @@ pub struct AuthResponse {
 }
 
 /// Starts a new session for `user` and returns its first token pair.
-pub async fn start(state: &AppState, user: &User) -> Result<AuthResponse, UsersError> {
-    let session = state.sessions.create(user.id).await?;
-    issue(state, user, &session.id).await
+pub async fn start(deps: &Deps, user: &User) -> Result<AuthResponse, UsersError> {
+    let session = deps.sessions.create(user.id).await?;
+    let refresh = OpaqueToken::generate();
+    deps.sessions
+        .add_token(
+            &session.id,
+            user.id,
+            &refresh.hash(),
+            streamia_shared::time::from_now(deps.config.tokens.refresh_ttl),
+        )
+        .await?;
+    pair(deps, user, &session.id, &refresh)
 }
 
-/// Issues the next token pair within an existing session.
-pub async fn issue(
-    state: &AppState,
+/// The answer for a session whose refresh token is `refresh` (already stored): a freshly
+/// signed access token beside it.
+pub fn pair(
+    deps: &Deps,
     user: &User,
     session_id: &str,
+    refresh: &OpaqueToken,
 ) -> Result<AuthResponse, UsersError> {
-    let refresh = OpaqueToken::generate();
-    let refresh_expires = DateTime::from_millis(
-        DateTime::now().timestamp_millis() + state.config.tokens.refresh_ttl.as_millis() as i64,
-    );
-    state
-        .sessions
-        .add_token(session_id, user.id, &refresh.hash(), refresh_expires)
-        .await?;
-    let access = state
+    let access = deps
         .signer
         .issue(&user.id.to_hex(), &user.email, user.role, session_id)?;
     Ok(AuthResponse {
@@ -56,18 +58,18 @@ pub async fn issue(
 
 /// Ends sessions: refresh tokens stop working at once (Mongo), and so do access tokens already
 /// issued in them (Redis, checked by the authorizer).
-pub async fn revoke(state: &AppState, session_ids: &[String]) -> Result<(), UsersError> {
-    state.sessions.revoke(session_ids).await?;
-    state.revocations.revoke_sessions(session_ids).await?;
+pub async fn revoke(deps: &Deps, session_ids: &[String]) -> Result<(), UsersError> {
+    deps.sessions.revoke(session_ids).await?;
+    deps.revocations.revoke_sessions(session_ids).await?;
     Ok(())
 }
 
 /// Ends every session of a user except `keep`.
 pub async fn revoke_all(
-    state: &AppState,
+    deps: &Deps,
     user_id: ObjectId,
     keep: Option<&str>,
 ) -> Result<(), UsersError> {
-    let ids = state.sessions.live_sessions(user_id, keep).await?;
-    revoke(state, &ids).await
+    let ids = deps.sessions.live_sessions(user_id, keep).await?;
+    revoke(deps, &ids).await
 }

@@ -5,12 +5,14 @@
 //! strings. Revocation lives in Redis so the authorizer can check it on every request.
 
 mod authorize;
+mod guesses;
 mod jwt;
 mod opaque;
 mod password;
 mod revocation;
 
 pub use authorize::{authorize, AuthorizeError};
+pub use guesses::{GuessError, GuessLimit, Verdict};
 pub use jwt::{AccessClaims, IssuedAccessToken, TokenError, TokenSigner};
 pub use opaque::{sha256_hex, OpaqueToken, TokenHash};
 pub use password::{hash_password, verify_password, PasswordError, PasswordHash};

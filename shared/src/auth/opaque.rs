@@ -37,6 +37,56 @@ impl OpaqueToken {
     }
 }
 
+/// Domain separation for [`OpaqueToken::sealed_for`]: the key stream is never the stored hash.
+const SEAL_CONTEXT: &[u8] = b"streamia/opaque-token/sealed-for/v1\0";
+
+impl OpaqueToken {
+    /// Encrypts this token so that only a holder of `key` can recover it, for storing a token
+    /// that must be handed out again (a refresh token's successor, for a retried refresh)
+    /// without keeping it in clear.
+    ///
+    /// The key stream is SHA-256 of `key` under its own context: 256 bits of randomness the
+    /// database never sees (it keeps only `key`'s plain SHA-256), used for exactly one token,
+    /// so XOR is a one-time pad. Integrity comes from the caller comparing the unsealed
+    /// token's [`hash`](Self::hash) with the one it stored. `None` for a token this type did
+    /// not generate.
+    pub fn sealed_for(&self, key: &OpaqueToken) -> Option<String> {
+        let plain = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(&self.0)
+            .ok()?;
+        let stream = Self::key_stream(key);
+        (plain.len() == stream.len()).then(|| {
+            hex::encode(
+                plain
+                    .iter()
+                    .zip(stream)
+                    .map(|(p, k)| p ^ k)
+                    .collect::<Vec<_>>(),
+            )
+        })
+    }
+
+    /// Recovers a token sealed by [`sealed_for`](Self::sealed_for) with the same `key`.
+    pub fn unseal(sealed: &str, key: &OpaqueToken) -> Option<Self> {
+        let cipher = hex::decode(sealed).ok()?;
+        let stream = Self::key_stream(key);
+        if cipher.len() != stream.len() {
+            return None;
+        }
+        let plain: Vec<u8> = cipher.iter().zip(stream).map(|(c, k)| c ^ k).collect();
+        Some(Self(
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(plain),
+        ))
+    }
+
+    fn key_stream(key: &OpaqueToken) -> [u8; 32] {
+        let mut hasher = Sha256::new();
+        hasher.update(SEAL_CONTEXT);
+        hasher.update(key.0.as_bytes());
+        hasher.finalize().into()
+    }
+}
+
 impl fmt::Debug for OpaqueToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("OpaqueToken(<redacted>)")
@@ -62,5 +112,20 @@ mod tests {
         assert_eq!(a.hash(), OpaqueToken::from_client(a.expose()).hash());
         assert_eq!(a.hash().0.len(), 64);
         assert!(!format!("{a:?}").contains(a.expose()));
+    }
+
+    #[test]
+    fn sealed_tokens_open_only_with_their_key() {
+        let (key, secret) = (OpaqueToken::generate(), OpaqueToken::generate());
+        let sealed = secret.sealed_for(&key).unwrap();
+        assert!(!sealed.contains(secret.expose()));
+        assert_eq!(
+            OpaqueToken::unseal(&sealed, &key).unwrap().expose(),
+            secret.expose()
+        );
+        let wrong = OpaqueToken::unseal(&sealed, &OpaqueToken::generate()).unwrap();
+        assert_ne!(wrong.hash(), secret.hash());
+        assert!(OpaqueToken::from_client("short").sealed_for(&key).is_none());
+        assert!(OpaqueToken::unseal("zz", &key).is_none());
     }
 }

@@ -1,7 +1,7 @@
 //! Revoked access tokens and sessions, kept in Redis only as long as a token could still be
 //! presented.
 
-use redis::aio::ConnectionManager;
+use crate::cache::Redis;
 use redis::AsyncCommands;
 
 use super::AccessClaims;
@@ -9,7 +9,7 @@ use super::AccessClaims;
 /// Revocation list shared by the users service (writes) and the authorizer (reads).
 #[derive(Clone)]
 pub struct Revocations {
-    redis: ConnectionManager,
+    redis: Redis,
     prefix: String,
     /// How long a revoked session must be remembered: the longest an access token lives.
     access_ttl_secs: u64,
@@ -17,7 +17,7 @@ pub struct Revocations {
 
 impl Revocations {
     /// Wraps the container's Redis connection.
-    pub fn new(redis: ConnectionManager, key_prefix: &str, access_ttl_secs: u64) -> Self {
+    pub fn new(redis: Redis, key_prefix: &str, access_ttl_secs: u64) -> Self {
         Self {
             redis,
             prefix: key_prefix.to_owned(),

@@ -6,6 +6,7 @@
 mod body;
 mod cors;
 mod error;
+pub mod fields;
 mod identity;
 mod response;
 mod serve;
@@ -13,6 +14,7 @@ mod serve;
 pub use body::{parse_json, parse_optional_json, Patch};
 pub use cors::{Cors, CORS_ALLOWED_ORIGINS, EXPOSED_HEADERS};
 pub use error::{ApiError, FieldError};
+pub use fields::FieldErrors;
 pub use identity::{Identity, Role};
 pub use response::ApiResponse;
 pub use serve::{respond, respond_for, run, RequestCtx, CORRELATION_HEADER};

@@ -2,7 +2,7 @@
 
 use bson::oid::ObjectId;
 use bson::{doc, DateTime};
-use mongodb::{Collection, Database, IndexModel};
+use mongodb::{ClientSession, Collection, Database, IndexModel};
 use serde::{Deserialize, Serialize};
 use streamia_shared::auth::TokenHash;
 
@@ -25,19 +25,26 @@ pub struct ResetStore {
     resets: Collection<PasswordReset>,
 }
 
+/// Outstanding tokens are found by user, to retire them all at once.
+pub(super) async fn create_indexes(db: &Database) -> Result<(), mongodb::error::Error> {
+    db.collection::<PasswordReset>("password_resets")
+        .create_index(IndexModel::builder().keys(doc! {"userId": 1}).build())
+        .await?;
+    Ok(())
+}
+
 impl ResetStore {
-    /// Opens the collection and its index.
-    pub async fn init(db: &Database) -> Result<Self, mongodb::error::Error> {
-        let resets = db.collection::<PasswordReset>("password_resets");
-        resets
-            .create_index(IndexModel::builder().keys(doc! {"userId": 1}).build())
-            .await?;
-        Ok(Self { resets })
+    /// The `password_resets` collection of `db`.
+    pub fn new(db: &Database) -> Self {
+        Self {
+            resets: db.collection::<PasswordReset>("password_resets"),
+        }
     }
 
-    /// Stores a new reset token.
+    /// Stores a new reset token, inside the caller's transaction.
     pub async fn create(
         &self,
+        session: &mut ClientSession,
         user_id: ObjectId,
         hash: &TokenHash,
         expires_at: DateTime,
@@ -50,6 +57,7 @@ impl ResetStore {
                 expires_at,
                 used_at: None,
             })
+            .session(session)
             .await?;
         Ok(())
     }
@@ -67,7 +75,7 @@ impl ResetStore {
         Ok(used.map(|r| r.user_id))
     }
 
-    /// Retires every other outstanding token of the user once one was used.
+    /// Retires every outstanding token of the user (one was used, or the password changed).
     pub async fn retire_all(&self, user_id: ObjectId) -> Result<(), UsersError> {
         self.resets
             .update_many(

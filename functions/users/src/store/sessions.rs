@@ -1,8 +1,8 @@
 //! Sessions and their refresh tokens.
 //!
-//! A session is one login on one device; its refresh tokens form a family. Each refresh spends
-//! the presented token and issues the next; a spent token presented again means it was stolen,
-//! so the whole session is revoked.
+//! A session is one login on one device; its refresh tokens form a family. A refresh spends
+//! the presented token and records its successor (sealed, see `ops::refresh`); a spent token
+//! presented again after the grace window means it was stolen, so the whole session is revoked.
 
 use bson::oid::ObjectId;
 use bson::{doc, DateTime};
@@ -30,33 +30,25 @@ pub struct Session {
 /// One refresh token, stored as its hash.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct RefreshToken {
+pub struct RefreshToken {
+    /// SHA-256 of the token.
     #[serde(rename = "_id")]
-    hash: String,
-    session_id: String,
-    user_id: ObjectId,
-    created_at: DateTime,
-    expires_at: DateTime,
-    spent_at: Option<DateTime>,
-}
-
-/// What presenting a refresh token led to.
-#[derive(Debug)]
-pub enum RefreshOutcome {
-    /// The token was live and is now spent; issue the next one in this session.
-    Rotated {
-        /// The session.
-        session_id: String,
-        /// Its owner.
-        user_id: ObjectId,
-    },
-    /// The token had been spent before: the session was revoked.
-    Reused {
-        /// The revoked session.
-        session_id: String,
-    },
-    /// Unknown, expired, or of a revoked session.
-    Invalid,
+    pub hash: String,
+    /// Its session.
+    pub session_id: String,
+    /// The session's owner.
+    pub user_id: ObjectId,
+    /// Issue time.
+    pub created_at: DateTime,
+    /// After this the token is refused.
+    pub expires_at: DateTime,
+    /// When it was exchanged for its successor.
+    pub spent_at: Option<DateTime>,
+    /// The hash of the successor it was exchanged for.
+    pub successor_hash: Option<String>,
+    /// The successor sealed with this token (only its holder can open it), so a retry within
+    /// the grace window can be given the same successor.
+    pub successor_sealed: Option<String>,
 }
 
 /// Access to `sessions` and `refresh_tokens`.
@@ -66,18 +58,24 @@ pub struct SessionStore {
     tokens: Collection<RefreshToken>,
 }
 
+/// Sessions are found by user (revoke all), tokens by session.
+pub(super) async fn create_indexes(db: &Database) -> Result<(), mongodb::error::Error> {
+    db.collection::<Session>("sessions")
+        .create_index(IndexModel::builder().keys(doc! {"userId": 1}).build())
+        .await?;
+    db.collection::<RefreshToken>("refresh_tokens")
+        .create_index(IndexModel::builder().keys(doc! {"sessionId": 1}).build())
+        .await?;
+    Ok(())
+}
+
 impl SessionStore {
-    /// Opens the collections and their indexes.
-    pub async fn init(db: &Database) -> Result<Self, mongodb::error::Error> {
-        let sessions = db.collection::<Session>("sessions");
-        let tokens = db.collection::<RefreshToken>("refresh_tokens");
-        sessions
-            .create_index(IndexModel::builder().keys(doc! {"userId": 1}).build())
-            .await?;
-        tokens
-            .create_index(IndexModel::builder().keys(doc! {"sessionId": 1}).build())
-            .await?;
-        Ok(Self { sessions, tokens })
+    /// The `sessions` and `refresh_tokens` collections of `db`.
+    pub fn new(db: &Database) -> Self {
+        Self {
+            sessions: db.collection::<Session>("sessions"),
+            tokens: db.collection::<RefreshToken>("refresh_tokens"),
+        }
     }
 
     /// Starts a session for a user.
@@ -108,50 +106,59 @@ impl SessionStore {
                 created_at: DateTime::now(),
                 expires_at,
                 spent_at: None,
+                successor_hash: None,
+                successor_sealed: None,
             })
             .await?;
         Ok(())
     }
 
-    /// Spends a refresh token atomically, or detects its reuse.
-    pub async fn spend(&self, hash: &TokenHash) -> Result<RefreshOutcome, UsersError> {
+    /// Removes a token nobody was given (a successor prepared for a rotation that lost a race).
+    pub async fn remove_token(&self, hash: &TokenHash) -> Result<(), UsersError> {
+        self.tokens.delete_one(doc! {"_id": &hash.0}).await?;
+        Ok(())
+    }
+
+    /// A refresh token by hash.
+    pub async fn token(&self, hash: &TokenHash) -> Result<Option<RefreshToken>, UsersError> {
+        Ok(self.tokens.find_one(doc! {"_id": &hash.0}).await?)
+    }
+
+    /// Spends a live token atomically, recording its successor; false if it was already spent
+    /// or has expired (a concurrent refresh won).
+    pub async fn spend(
+        &self,
+        hash: &TokenHash,
+        successor: &TokenHash,
+        successor_sealed: &str,
+    ) -> Result<bool, UsersError> {
         let now = DateTime::now();
         let spent = self
             .tokens
-            .find_one_and_update(
+            .update_one(
                 doc! {"_id": &hash.0, "spentAt": null, "expiresAt": {"$gt": now}},
-                doc! {"$set": {"spentAt": now}},
+                doc! {"$set": {
+                    "spentAt": now,
+                    "successorHash": &successor.0,
+                    "successorSealed": successor_sealed,
+                }},
             )
             .await?;
-        if let Some(token) = spent {
-            let live = self
-                .sessions
-                .find_one(doc! {"_id": &token.session_id, "revokedAt": null})
-                .await?
-                .is_some();
-            return Ok(if live {
-                RefreshOutcome::Rotated {
-                    session_id: token.session_id,
-                    user_id: token.user_id,
-                }
-            } else {
-                RefreshOutcome::Invalid
-            });
-        }
-        match self.tokens.find_one(doc! {"_id": &hash.0}).await? {
-            Some(token) if token.spent_at.is_some() => {
-                self.revoke(std::slice::from_ref(&token.session_id)).await?;
-                Ok(RefreshOutcome::Reused {
-                    session_id: token.session_id,
-                })
-            }
-            _ => Ok(RefreshOutcome::Invalid),
-        }
+        Ok(spent.modified_count == 1)
+    }
+
+    /// Whether a session is still live (not logged out or revoked).
+    pub async fn is_live(&self, session_id: &str) -> Result<bool, UsersError> {
+        Ok(self
+            .sessions
+            .find_one(doc! {"_id": session_id, "revokedAt": null})
+            .await?
+            .is_some())
     }
 
     /// The owner of the session a refresh token belongs to, if it is still live.
     pub async fn session_of_token(&self, hash: &TokenHash) -> Result<Option<Session>, UsersError> {
-        let Some(token) = self.tokens.find_one(doc! {"_id": &hash.0}).await? else {
+        let Some(token) = self.token(hash).await? else {
             return Ok(None);
         };
         Ok(self

@@ -3,7 +3,7 @@
 use bson::oid::ObjectId;
 use bson::{doc, DateTime, Document};
 use mongodb::options::IndexOptions;
-use mongodb::{Collection, Database, IndexModel};
+use mongodb::{ClientSession, Collection, Database, IndexModel};
 use streamia_shared::db::duplicate_key_index;
 use streamia_shared::http::Patch;
 
@@ -76,35 +76,45 @@ fn taken(err: mongodb::error::Error) -> UsersError {
     }
 }
 
+/// Unique by email and by lower-cased username; the names tell [`taken`] which one collided.
+pub(super) async fn create_indexes(db: &Database) -> Result<(), mongodb::error::Error> {
+    let unique = |name: &str| {
+        IndexOptions::builder()
+            .unique(true)
+            .name(name.to_owned())
+            .build()
+    };
+    db.collection::<User>("users")
+        .create_indexes([
+            IndexModel::builder()
+                .keys(doc! {"email": 1})
+                .options(unique(EMAIL_INDEX))
+                .build(),
+            IndexModel::builder()
+                .keys(doc! {"usernameLower": 1})
+                .options(unique(USERNAME_INDEX))
+                .build(),
+        ])
+        .await?;
+    Ok(())
+}
+
 impl UserStore {
-    /// Opens the collection and makes sure its indexes exist (idempotent, once per container).
-    pub async fn init(db: &Database) -> Result<Self, mongodb::error::Error> {
-        let users = db.collection::<User>("users");
-        let unique = |name: &str| {
-            IndexOptions::builder()
-                .unique(true)
-                .name(name.to_owned())
-                .build()
-        };
-        users
-            .create_indexes([
-                IndexModel::builder()
-                    .keys(doc! {"email": 1})
-                    .options(unique(EMAIL_INDEX))
-                    .build(),
-                IndexModel::builder()
-                    .keys(doc! {"usernameLower": 1})
-                    .options(unique(USERNAME_INDEX))
-                    .build(),
-            ])
-            .await?;
-        Ok(Self { users })
+    /// The `users` collection of `db`.
+    pub fn new(db: &Database) -> Self {
+        Self {
+            users: db.collection::<User>("users"),
+        }
     }
 
-    /// Inserts a new account; a taken email or username is reported as such, even when two
-    /// registrations race.
-    pub async fn insert(&self, user: &User) -> Result<(), UsersError> {
-        self.users.insert_one(user).await.map_err(taken)?;
+    /// Inserts a new account, inside the caller's transaction; a taken email or username is
+    /// reported as such, even when two registrations race.
+    pub async fn insert(&self, session: &mut ClientSession, user: &User) -> Result<(), UsersError> {
+        self.users
+            .insert_one(user)
+            .session(session)
+            .await
+            .map_err(taken)?;
         Ok(())
     }
 
@@ -127,9 +137,10 @@ impl UserStore {
             .is_some())
     }
 
-    /// Applies profile changes and returns the updated account.
+    /// Applies profile changes inside the caller's transaction and returns the updated account.
     pub async fn update_profile(
         &self,
+        session: &mut ClientSession,
         id: ObjectId,
         changes: &ProfileChanges,
     ) -> Result<Option<User>, UsersError> {
@@ -148,6 +159,7 @@ impl UserStore {
                 doc! {"$set": set},
             )
             .return_document(mongodb::options::ReturnDocument::After)
+            .session(session)
             .await
             .map_err(taken)
     }
@@ -164,8 +176,14 @@ impl UserStore {
         Ok(result.matched_count == 1)
     }
 
-    /// Marks an active account as being deleted by `saga_id`; false if it was not active.
-    pub async fn mark_deleting(&self, id: ObjectId, saga_id: &str) -> Result<bool, UsersError> {
+    /// Marks an active account as being deleted by `saga_id`, inside the caller's transaction;
+    /// false if it was not active.
+    pub async fn mark_deleting(
+        &self,
+        session: &mut ClientSession,
+        id: ObjectId,
+        saga_id: &str,
+    ) -> Result<bool, UsersError> {
         let result = self
             .users
             .update_one(
@@ -176,18 +194,8 @@ impl UserStore {
                     "updatedAt": DateTime::now(),
                 }},
             )
+            .session(session)
             .await?;
         Ok(result.modified_count == 1)
-    }
-
-    /// Undoes `mark_deleting` for this saga (its start could not be announced).
-    pub async fn unmark_deleting(&self, id: ObjectId, saga_id: &str) -> Result<(), UsersError> {
-        self.users
-            .update_one(
-                doc! {"_id": id, "deletionSagaId": saga_id},
-                doc! {"$set": {"status": UserStatus::Active.as_str(), "deletionSagaId": null, "updatedAt": DateTime::now()}},
-            )
-            .await?;
-        Ok(())
     }
 }

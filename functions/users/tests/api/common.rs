@@ -10,7 +10,8 @@ use serde_json::{json, Value};
 use streamia_shared::auth::{authorize, AuthorizeError};
 use streamia_shared::http::{respond, ApiError, ApiResponse, RequestCtx};
 use streamia_shared::testing::{apigw::EventBuilder, TestEnv};
-use streamia_users::AppState;
+use streamia_users::config::UsersConfig;
+use streamia_users::Deps;
 
 pub const PASSWORD: &str = "Secret123";
 
@@ -43,7 +44,7 @@ impl Write for CaptureWriter {
 
 pub struct TestApp {
     pub env: TestEnv,
-    pub state: &'static AppState,
+    pub state: &'static Deps,
 }
 
 #[derive(Debug)]
@@ -106,11 +107,43 @@ impl TestApp {
     }
 
     pub async fn with(overrides: &[(&str, &str)]) -> Self {
-        log_buffer();
         let env = TestEnv::new(overrides).await;
-        let state = AppState::build(env.config.clone(), &env.aws)
+        let aws = env.aws.clone();
+        Self::build(env, &aws).await
+    }
+
+    /// A users service whose SNS endpoint is unreachable (nothing listens on port 9), as
+    /// during an SNS outage; the test's topic and queue still work for reading back.
+    pub async fn with_sns_down() -> Self {
+        let env = TestEnv::new(&[]).await;
+        let down = env
+            .aws
+            .to_builder()
+            .endpoint_url("http://127.0.0.1:9")
+            .build();
+        Self::build(env, &down).await
+    }
+
+    /// The users outbox with a publisher that reaches SNS: the relay once SNS is back.
+    pub fn working_outbox(&self) -> streamia_shared::events::Outbox {
+        use streamia_shared::events::{EventPublisher, Outbox, Topic};
+        let publisher = EventPublisher::new(
+            &self.env.aws,
+            self.env.config.topic_arn(Topic::UserEvents),
+            streamia_users::SERVICE,
+        );
+        Outbox::new(&self.state.db, publisher)
+    }
+
+    async fn build(env: TestEnv, aws: &aws_config::SdkConfig) -> Self {
+        log_buffer();
+        let users_config = UsersConfig::from_lookup(|k| env.var(k)).expect("users config");
+        let state = Deps::build(env.config.clone(), users_config, aws)
             .await
-            .expect("users state (are MongoDB and Redis running?)");
+            .expect("users deps");
+        streamia_users::store::create_indexes(&state.db)
+            .await
+            .expect("indexes (is MongoDB running?)");
         Self {
             env,
             state: Box::leak(Box::new(state)),
@@ -120,7 +153,7 @@ impl TestApp {
     /// Invokes a handler exactly as its Lambda binary does.
     pub async fn call<H, Fut>(&self, handler: H, event: EventBuilder) -> TestResponse
     where
-        H: FnOnce(&'static AppState, Request, RequestCtx) -> Fut,
+        H: FnOnce(&'static Deps, Request, RequestCtx) -> Fut,
         Fut: Future<Output = Result<ApiResponse, ApiError>>,
     {
         let state = self.state;
@@ -165,7 +198,7 @@ impl TestApp {
         event: EventBuilder,
     ) -> TestResponse
     where
-        H: FnOnce(&'static AppState, Request, RequestCtx) -> Fut,
+        H: FnOnce(&'static Deps, Request, RequestCtx) -> Fut,
         Fut: Future<Output = Result<ApiResponse, ApiError>>,
     {
         match self.authorize(token).await {
@@ -181,9 +214,9 @@ impl TestApp {
     }
 
     pub async fn register_as(&self, username: &str, email: &str) -> TestResponse {
-        use streamia_users::handlers::register;
+        use streamia_users::adapters::http::register;
         self.call(
-            register::handle,
+            register,
             post(
                 "/api/v1/auth/register",
                 json!({"username": username, "email": email, "password": PASSWORD}),
@@ -208,15 +241,32 @@ impl TestApp {
     }
 
     pub async fn login(&self, email: &str, password: &str) -> TestResponse {
-        use streamia_users::handlers::login;
+        use streamia_users::adapters::http::login;
         self.call(
-            login::handle,
+            login,
             post(
                 "/api/v1/auth/login",
                 json!({"email": email, "password": password}),
             ),
         )
         .await
+    }
+
+    /// Moves every spent refresh token's spend back past the retry grace window, so the next
+    /// presentation counts as reuse (instead of sleeping through the window).
+    pub async fn age_spent_refresh_tokens(&self) {
+        let grace = streamia_users::ops::refresh::RETRY_GRACE.as_millis() as i64;
+        let aged =
+            bson::DateTime::from_millis(bson::DateTime::now().timestamp_millis() - grace - 1000);
+        self.state
+            .db
+            .collection::<bson::Document>("refresh_tokens")
+            .update_many(
+                bson::doc! {"spentAt": {"$ne": null}},
+                bson::doc! {"$set": {"spentAt": aged}},
+            )
+            .await
+            .unwrap();
     }
 
     /// A raw document of this service's database, to check what is stored.

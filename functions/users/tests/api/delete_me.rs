@@ -1,5 +1,5 @@
 use serde_json::json;
-use streamia_users::handlers::{delete_me, forgot_password, get_me};
+use streamia_users::adapters::http::{delete_me, forgot_password, get_me};
 
 use crate::common::*;
 
@@ -13,11 +13,7 @@ async fn starts_the_saga_and_locks_the_account() {
     let (access, refresh, user) = app.user().await;
     let email = user["email"].as_str().unwrap();
     let res = app
-        .call_as(
-            &access,
-            delete_me::handle,
-            delete(json!({"password": PASSWORD})),
-        )
+        .call_as(&access, delete_me, delete(json!({"password": PASSWORD})))
         .await;
     res.assert_ok(202);
     let saga_id = res.data()["sagaId"].as_str().unwrap().to_owned();
@@ -37,13 +33,13 @@ async fn starts_the_saga_and_locks_the_account() {
         .assert_error(401, "INVALID_CREDENTIALS");
     assert!(app.authorize(&access).await.is_err());
     app.call(
-        streamia_users::handlers::refresh::handle,
+        streamia_users::adapters::http::refresh,
         post("/api/v1/auth/refresh", json!({"refreshToken": refresh})),
     )
     .await
     .assert_error(401, "INVALID_REFRESH_TOKEN");
     app.call(
-        forgot_password::handle,
+        forgot_password,
         post("/api/v1/auth/forgot-password", json!({"email": email})),
     )
     .await
@@ -64,60 +60,63 @@ async fn starts_the_saga_and_locks_the_account() {
 async fn wrong_or_missing_password_keeps_the_account() {
     let app = TestApp::spawn().await;
     let (access, _, _) = app.user().await;
-    app.call_as(
-        &access,
-        delete_me::handle,
-        delete(json!({"password": "Wrong1234"})),
-    )
-    .await
-    .assert_error(401, "INVALID_CREDENTIALS");
-    let res = app
-        .call_as(&access, delete_me::handle, delete(json!({})))
-        .await;
+    app.call_as(&access, delete_me, delete(json!({"password": "Wrong1234"})))
+        .await
+        .assert_error(401, "INVALID_CREDENTIALS");
+    let res = app.call_as(&access, delete_me, delete(json!({}))).await;
     res.assert_error(400, "VALIDATION_ERROR");
     assert_eq!(res.detail("password"), Some("is required"));
-    app.call_as(
-        &access,
-        delete_me::handle,
-        delete(json!({"password": {"$ne": ""}})),
-    )
-    .await
-    .assert_error(400, "VALIDATION_ERROR");
-    app.call(delete_me::handle, delete(json!({"password": PASSWORD})))
+    app.call_as(&access, delete_me, delete(json!({"password": {"$ne": ""}})))
+        .await
+        .assert_error(400, "VALIDATION_ERROR");
+    app.call(delete_me, delete(json!({"password": PASSWORD})))
         .await
         .assert_error(401, "UNAUTHORIZED");
-    app.call_as(&access, get_me::handle, request("GET", "/api/v1/users/me"))
+    app.call_as(&access, get_me, request("GET", "/api/v1/users/me"))
         .await
         .assert_ok(200);
 }
 
 #[tokio::test]
-async fn an_unannounced_saga_is_undone() {
-    // No topic: publishing fails, so the account must stay usable and the client may retry.
-    let app = TestApp::with(&[(
-        "USER_EVENTS_TOPIC_ARN",
-        "arn:aws:sns:us-east-1:000000000000:missing-topic",
-    )])
-    .await;
+async fn with_sns_down_the_deletion_is_accepted_and_the_relay_announces_it_once() {
+    let app = TestApp::with_sns_down().await;
     let (access, _, user) = app.user().await;
     let res = app
-        .call_as(
-            &access,
-            delete_me::handle,
-            delete(json!({"password": PASSWORD})),
-        )
+        .call_as(&access, delete_me, delete(json!({"password": PASSWORD})))
         .await;
-    res.assert_error(503, "UNAVAILABLE");
+    res.assert_ok(202);
+    let saga_id = res.data()["sagaId"].as_str().unwrap().to_owned();
+    let email = user["email"].as_str().unwrap();
     let stored = app
-        .stored(
-            "users",
-            bson::doc! {"email": user["email"].as_str().unwrap()},
-        )
+        .stored("users", bson::doc! {"email": email})
         .await
         .unwrap();
-    assert_eq!(stored.get_str("status").unwrap(), "active");
-    app.login(user["email"].as_str().unwrap(), PASSWORD)
+    assert_eq!(stored.get_str("status").unwrap(), "deleting");
+    // The event is committed with the mark, unsent; nothing reached the topic.
+    let pending = app
+        .stored("outbox", bson::doc! {"eventName": "user.deleted"})
         .await
-        .assert_ok(200);
-    assert!(app.authorize(&access).await.is_ok());
+        .expect("user.deleted in the outbox");
+    assert_eq!(pending.get_str("status").unwrap(), "pending");
+    assert!(app.env.events_named("user.deleted", 1).await.is_empty());
+
+    // SNS is back: the scheduled relay publishes it, once.
+    let relay = app.working_outbox();
+    let report = relay.relay(std::time::Duration::ZERO, 10).await.unwrap();
+    assert_eq!(report.failed, 0);
+    assert_eq!(
+        relay
+            .relay(std::time::Duration::ZERO, 10)
+            .await
+            .unwrap()
+            .published,
+        0
+    );
+    let events = app.env.events_named("user.deleted", 2).await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].envelope.payload["sagaId"], saga_id.as_str());
+    assert_eq!(events[0].envelope.event_id, pending.get_str("_id").unwrap());
+    app.login(email, PASSWORD)
+        .await
+        .assert_error(401, "INVALID_CREDENTIALS");
 }

@@ -1,11 +1,11 @@
 use serde_json::json;
-use streamia_users::handlers::refresh;
+use streamia_users::adapters::http::refresh;
 
 use crate::common::*;
 
 async fn refresh_with(app: &TestApp, token: &str) -> TestResponse {
     app.call(
-        refresh::handle,
+        refresh,
         post("/api/v1/auth/refresh", json!({"refreshToken": token})),
     )
     .await
@@ -36,7 +36,8 @@ async fn replaying_a_spent_token_revokes_the_whole_family() {
     let second_access = res.data()["accessToken"].as_str().unwrap().to_owned();
     let second_refresh = res.data()["refreshToken"].as_str().unwrap().to_owned();
 
-    // The thief replays the first token.
+    // The thief replays the first token, after the retry grace window.
+    app.age_spent_refresh_tokens().await;
     refresh_with(&app, &first_refresh)
         .await
         .assert_error(401, "INVALID_REFRESH_TOKEN");
@@ -55,10 +56,26 @@ async fn other_sessions_survive_a_replay() {
     let login = app.login(user["email"].as_str().unwrap(), PASSWORD).await;
     let access_b = login.data()["accessToken"].as_str().unwrap().to_owned();
     refresh_with(&app, &refresh_a).await.assert_ok(200);
+    app.age_spent_refresh_tokens().await;
     refresh_with(&app, &refresh_a)
         .await
         .assert_error(401, "INVALID_REFRESH_TOKEN");
     assert!(app.authorize(&access_b).await.is_ok());
+}
+
+#[tokio::test]
+async fn a_quick_retry_gets_the_same_pair_and_revokes_nothing() {
+    let app = TestApp::spawn().await;
+    let (_, refresh_token, _) = app.user().await;
+    let first = refresh_with(&app, &refresh_token).await;
+    first.assert_ok(200);
+    let retry = refresh_with(&app, &refresh_token).await;
+    retry.assert_ok(200);
+    assert_eq!(retry.data()["refreshToken"], first.data()["refreshToken"]);
+    assert!(app
+        .authorize(first.data()["accessToken"].as_str().unwrap())
+        .await
+        .is_ok());
 }
 
 #[tokio::test]
@@ -71,12 +88,12 @@ async fn unknown_and_malformed_tokens() {
         .await
         .assert_error(401, "INVALID_REFRESH_TOKEN");
     let res = app
-        .call(refresh::handle, post("/api/v1/auth/refresh", json!({})))
+        .call(refresh, post("/api/v1/auth/refresh", json!({})))
         .await;
     res.assert_error(400, "VALIDATION_ERROR");
     assert_eq!(res.detail("refreshToken"), Some("is required"));
     app.call(
-        refresh::handle,
+        refresh,
         post(
             "/api/v1/auth/refresh",
             json!({"refreshToken": {"$ne": null}}),

@@ -1,0 +1,114 @@
+//! Settings only the users service reads. What every function needs (MongoDB, Redis, tokens)
+//! is the platform's `streamia_shared::Config`; a function of another service never sees these.
+
+use std::fmt;
+
+use streamia_shared::config::ConfigError;
+use streamia_shared::domain::Email;
+use url::Url;
+
+/// `FRONTEND_URL`'s default: the web app's dev server.
+const DEFAULT_FRONTEND_URL: &str = "http://localhost:5173";
+
+/// The users service's own settings, validated once at cold start.
+#[derive(Clone)]
+pub struct UsersConfig {
+    /// Base URL of the web app, for links in emails (`FRONTEND_URL`).
+    pub frontend_url: Url,
+    /// Accounts registered with one of these emails get the admin role (`ADMIN_EMAILS`,
+    /// comma-separated).
+    pub admin_emails: Vec<Email>,
+}
+
+impl UsersConfig {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|key| std::env::var(key).ok())
+    }
+
+    /// Reads settings through `lookup`, so a test can build one (and see which variables it
+    /// reads) without touching the process environment. Every problem is reported at once.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |key: &str| lookup(key).filter(|v| !v.trim().is_empty());
+        let mut problems = Vec::new();
+        let raw_url = get("FRONTEND_URL").unwrap_or_else(|| DEFAULT_FRONTEND_URL.to_owned());
+        let frontend_url = match Url::parse(raw_url.trim().trim_end_matches('/')) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") => Some(url),
+            _ => {
+                problems.push(format!(
+                    "FRONTEND_URL must be an http(s) URL, got {raw_url:?}"
+                ));
+                None
+            }
+        };
+        let mut admin_emails = Vec::new();
+        for part in get("ADMIN_EMAILS")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            match Email::parse(part) {
+                Ok(email) => admin_emails.push(email),
+                Err(e) => problems.push(format!("ADMIN_EMAILS: {part:?}: {e}")),
+            }
+        }
+        match frontend_url {
+            Some(frontend_url) if problems.is_empty() => Ok(Self {
+                frontend_url,
+                admin_emails,
+            }),
+            _ => Err(ConfigError { problems }),
+        }
+    }
+
+    /// Whether an account with this email gets the admin role.
+    pub fn is_admin_email(&self, email: &Email) -> bool {
+        self.admin_emails.iter().any(|admin| admin == email)
+    }
+}
+
+impl fmt::Debug for UsersConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UsersConfig")
+            .field("frontend_url", &self.frontend_url.as_str())
+            .field("admin_emails", &self.admin_emails.len())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+
+    fn read(vars: &[(&str, &str)]) -> (Result<UsersConfig, ConfigError>, Vec<String>) {
+        let map: HashMap<&str, &str> = vars.iter().copied().collect();
+        let seen = RefCell::new(Vec::new());
+        let config = UsersConfig::from_lookup(|k| {
+            seen.borrow_mut().push(k.to_owned());
+            map.get(k).map(|v| v.to_string())
+        });
+        (config, seen.into_inner())
+    }
+
+    #[test]
+    fn reads_only_its_own_variables() {
+        let (config, seen) = read(&[("ADMIN_EMAILS", "Admin@Streamia.local, b@x.io")]);
+        let config = config.unwrap();
+        assert_eq!(seen, ["FRONTEND_URL", "ADMIN_EMAILS"]);
+        assert_eq!(config.frontend_url.as_str(), "http://localhost:5173/");
+        assert!(config.is_admin_email(&Email::parse("admin@streamia.local").unwrap()));
+        assert!(!config.is_admin_email(&Email::parse("c@x.io").unwrap()));
+    }
+
+    #[test]
+    fn names_every_problem() {
+        let (config, _) = read(&[
+            ("FRONTEND_URL", "ftp://x"),
+            ("ADMIN_EMAILS", "ok@x.io, nope"),
+        ]);
+        assert_eq!(config.unwrap_err().problems.len(), 2);
+    }
+}

@@ -1,0 +1,123 @@
+//! What every users function holds for the life of its container.
+
+use aws_config::SdkConfig;
+use streamia_shared::auth::{GuessLimit, Revocations, TokenSigner};
+use streamia_shared::cache::{Redis, WindowCounter};
+use streamia_shared::events::{EventPublisher, Outbox, Topic};
+use streamia_shared::Config;
+
+use crate::config::UsersConfig;
+use crate::store::{ResetStore, SessionStore, UserStore};
+use crate::SERVICE;
+
+/// Password checks per subject (an email at login, a user at a re-check) before further checks
+/// are refused, and the window they are counted in.
+pub const PASSWORD_CHECK_LIMIT: u64 = 5;
+/// See [`PASSWORD_CHECK_LIMIT`].
+pub const PASSWORD_CHECK_WINDOW_SECS: u64 = 600;
+/// Reset emails per address per hour; more requests are answered alike but send nothing.
+pub const RESET_REQUEST_LIMIT: u64 = 3;
+
+/// Clients and settings, built once per cold start and shared by every invocation.
+///
+/// Building it opens no connection: MongoDB and Redis connect on first use, so a dependency
+/// that is down at cold start makes requests answer 503 instead of failing the init.
+#[derive(Clone)]
+pub struct Deps {
+    /// The platform's settings.
+    pub config: Config,
+    /// The users service's own settings.
+    pub users_config: UsersConfig,
+    /// Accounts.
+    pub users: UserStore,
+    /// Sessions and refresh tokens.
+    pub sessions: SessionStore,
+    /// Password reset tokens.
+    pub resets: ResetStore,
+    /// Signs access tokens.
+    pub signer: TokenSigner,
+    /// Revoked tokens and sessions (Redis).
+    pub revocations: Revocations,
+    /// Login password checks, per email (Redis).
+    pub login_checks: GuessLimit,
+    /// Current-password re-checks (change password, delete account), per user (Redis).
+    pub password_rechecks: GuessLimit,
+    /// Reset requests per email (Redis).
+    pub reset_requests: WindowCounter,
+    /// Where events go: staged in the transaction of the change they announce, published
+    /// after the commit (the scheduled `users-outbox-relay` publishes what is left).
+    pub outbox: Outbox,
+    /// The client, for transactions.
+    pub mongo: mongodb::Client,
+    /// The service's database.
+    pub db: mongodb::Database,
+    /// For the health check.
+    pub redis: Redis,
+}
+
+/// The container could not start: only bad settings stop it.
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    /// Bad or missing settings.
+    #[error(transparent)]
+    Config(#[from] streamia_shared::config::ConfigError),
+    /// A connection string that cannot be parsed.
+    #[error("mongodb: {0}")]
+    Mongo(#[from] mongodb::error::Error),
+    /// A Redis URL that cannot be parsed.
+    #[error("redis: {0}")]
+    Redis(#[from] redis::RedisError),
+}
+
+impl Deps {
+    /// Builds the dependencies from the process environment (the Lambda path).
+    pub async fn from_env() -> Result<Self, InitError> {
+        let config = Config::from_env()?;
+        let users_config = UsersConfig::from_env()?;
+        let aws = streamia_shared::events::aws_config_from_env().await;
+        Self::build(config, users_config, &aws).await
+    }
+
+    /// Builds the dependencies from explicit settings (tests use this with their own database).
+    pub async fn build(
+        config: Config,
+        users_config: UsersConfig,
+        aws: &SdkConfig,
+    ) -> Result<Self, InitError> {
+        let mongo = streamia_shared::db::connect(&config.mongodb_uri).await?;
+        let db = mongo.database(&config.database_name(SERVICE));
+        let redis = streamia_shared::cache::connect(&config).await?;
+        let prefix = config.redis_key_prefix.clone();
+        let counter =
+            |name: &str, window: u64| WindowCounter::new(redis.clone(), &prefix, name, window);
+        Ok(Self {
+            users: UserStore::new(&db),
+            sessions: SessionStore::new(&db),
+            resets: ResetStore::new(&db),
+            signer: TokenSigner::new(&config.tokens),
+            revocations: Revocations::new(
+                redis.clone(),
+                &prefix,
+                config.tokens.access_ttl.as_secs(),
+            ),
+            login_checks: GuessLimit::new(
+                counter("login-attempts", PASSWORD_CHECK_WINDOW_SECS),
+                PASSWORD_CHECK_LIMIT,
+            ),
+            password_rechecks: GuessLimit::new(
+                counter("password-rechecks", PASSWORD_CHECK_WINDOW_SECS),
+                PASSWORD_CHECK_LIMIT,
+            ),
+            reset_requests: counter("reset-requests", 3600),
+            outbox: Outbox::new(
+                &db,
+                EventPublisher::new(aws, config.topic_arn(Topic::UserEvents), SERVICE),
+            ),
+            mongo,
+            db,
+            redis,
+            config,
+            users_config,
+        })
+    }
+}

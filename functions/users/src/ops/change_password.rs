@@ -1,0 +1,63 @@
+//! Change password: a new password, confirmed with the current one.
+
+use serde::Deserialize;
+use streamia_shared::auth::hash_password;
+use streamia_shared::domain::{Invalid, Password};
+use streamia_shared::http::fields;
+
+use super::{confirm_password, current_user, Caller, Ctx};
+use crate::error::UsersError;
+use crate::{sessions, Deps};
+
+/// The fields a client sends.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Input {
+    /// Required.
+    pub current_password: Option<String>,
+    /// Required; must meet the policy and differ from the current one.
+    pub new_password: Option<String>,
+}
+
+/// A password change.
+#[derive(Debug)]
+pub struct Command {
+    /// Whose password; their session stays.
+    pub caller: Caller,
+    /// To confirm it is them.
+    pub current_password: String,
+    /// The new password.
+    pub new_password: Password,
+}
+
+/// Checks both fields at once.
+pub fn parse(caller: Caller, input: Input) -> Result<Command, UsersError> {
+    let current = fields::required("currentPassword", input.current_password);
+    let new = fields::parse("newPassword", input.new_password, Password::parse).and_then(|new| {
+        match &current {
+            Ok(current) if current == new.expose() => fields::check(
+                "newPassword",
+                Err(Invalid("must differ from the current password".into())),
+            ),
+            _ => Ok(new),
+        }
+    });
+    let (current_password, new_password) = fields::all((current, new))?;
+    Ok(Command {
+        caller,
+        current_password,
+        new_password,
+    })
+}
+
+/// Confirms the current password (limited per user like login), sets the new one, retires
+/// every outstanding reset link (it was sent for the old password) and ends every other
+/// session; the caller's own stays logged in.
+pub async fn execute(deps: &Deps, cmd: Command, _ctx: &Ctx) -> Result<(), UsersError> {
+    let user = current_user(deps, &cmd.caller).await?;
+    confirm_password(deps, &user, &cmd.current_password).await?;
+    let hash = hash_password(&cmd.new_password).await?;
+    deps.users.set_password(user.id, &hash.0).await?;
+    deps.resets.retire_all(user.id).await?;
+    sessions::revoke_all(deps, user.id, Some(&cmd.caller.session_id)).await
+}

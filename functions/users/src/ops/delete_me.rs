@@ -1,0 +1,75 @@
+//! Delete me: start the user-deletion saga.
+
+use serde::{Deserialize, Serialize};
+use streamia_shared::db;
+use streamia_shared::http::fields;
+
+use super::{confirm_password, current_user, Caller, Ctx};
+use crate::error::UsersError;
+use crate::events::UserDeleted;
+use crate::{sessions, Deps};
+
+/// The fields a client sends.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Input {
+    /// Required: the current password, to confirm.
+    pub password: Option<String>,
+}
+
+/// A deletion request.
+#[derive(Debug)]
+pub struct Command {
+    /// Whose account.
+    pub caller: Caller,
+    /// To confirm it is them.
+    pub password: String,
+}
+
+/// What the client learns: the saga to follow.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeletionStarted {
+    /// The saga's id, also the correlation id of its events.
+    pub saga_id: String,
+}
+
+/// Checks the field.
+pub fn parse(caller: Caller, input: Input) -> Result<Command, UsersError> {
+    let (password,) = fields::all((fields::required("password", input.password),))?;
+    Ok(Command { caller, password })
+}
+
+/// Confirms the password (limited per user like login), then in ONE transaction marks the
+/// account `deleting` (no more logins) and stages `user.deleted`, which starts the saga; ends
+/// every session. The answer is 202 even if SNS is down at that moment: the event is committed
+/// with the mark and the relay publishes it, so there is nothing to undo.
+pub async fn execute(deps: &Deps, cmd: Command, ctx: &Ctx) -> Result<DeletionStarted, UsersError> {
+    let user = current_user(deps, &cmd.caller).await?;
+    confirm_password(deps, &user, &cmd.password).await?;
+    let saga_id = uuid::Uuid::new_v4().to_string();
+    let event = UserDeleted {
+        saga_id: saga_id.clone(),
+        user_id: user.id.to_hex(),
+        email: user.email.clone(),
+        username: user.username.clone(),
+    };
+    let staged = db::transaction(
+        &deps.mongo,
+        (deps, user.id, &saga_id, event),
+        |session, (deps, user_id, saga_id, event)| {
+            Box::pin(async move {
+                if !deps.users.mark_deleting(session, *user_id, saga_id).await? {
+                    return Err(UsersError::AlreadyDeleting);
+                }
+                // The saga's id is the correlation id of every event it causes.
+                Ok(deps.outbox.stage(session, saga_id, event.clone()).await?)
+            })
+        },
+    )
+    .await?;
+    deps.outbox.flush(staged).await;
+    sessions::revoke_all(deps, user.id, None).await?;
+    tracing::info!(user_id = %user.id, saga_id = %saga_id, correlation_id = %ctx.correlation_id, "user deletion started");
+    Ok(DeletionStarted { saga_id })
+}

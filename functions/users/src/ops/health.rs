@@ -1,0 +1,41 @@
+//! Health: whether this service's dependencies answer.
+
+use serde::Serialize;
+
+use crate::error::UsersError;
+use crate::Deps;
+
+/// Every dependency answered.
+#[derive(Debug, Serialize)]
+pub struct Health {
+    /// `ok`.
+    pub status: &'static str,
+    /// `ok`.
+    pub mongodb: &'static str,
+    /// `ok`.
+    pub redis: &'static str,
+}
+
+/// Pings MongoDB and Redis; the first that does not answer is named in the error.
+pub async fn execute(deps: &Deps) -> Result<Health, UsersError> {
+    let down = |dependency: &'static str| {
+        move |e: Box<dyn std::error::Error + Send + Sync>| UsersError::DependencyDown {
+            dependency,
+            source: e,
+        }
+    };
+    deps.db
+        .run_command(bson::doc! {"ping": 1})
+        .await
+        .map_err(|e| down("mongodb")(e.into()))?;
+    let mut redis = deps.redis.clone();
+    redis::cmd("PING")
+        .query_async::<String>(&mut redis)
+        .await
+        .map_err(|e| down("redis")(e.into()))?;
+    Ok(Health {
+        status: "ok",
+        mongodb: "ok",
+        redis: "ok",
+    })
+}

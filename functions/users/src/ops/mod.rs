@@ -1,0 +1,100 @@
+//! The users service's operations, one file each, callable from any adapter (an HTTP route
+//! today, an SQS consumer of the deletion saga tomorrow) and from tests without HTTP types.
+//!
+//! Every operation has the same shape:
+//! - `Input`: the raw fields as a client sends them (plain data, `deny_unknown_fields`);
+//! - `parse(..) -> Result<Command, UsersError>`: every field checked at once into a `Command`
+//!   whose fields are domain values, so it cannot be invalid;
+//! - `execute(&Deps, Command, &Ctx) -> Result<Output, UsersError>`: the work, against the
+//!   service's own store, Redis and events.
+
+pub mod change_password;
+pub mod delete_me;
+pub mod forgot_password;
+pub mod get_me;
+pub mod health;
+pub mod login;
+pub mod logout;
+pub mod refresh;
+pub mod register;
+pub mod reset_password;
+pub mod update_me;
+
+use bson::oid::ObjectId;
+use streamia_shared::domain::parse_object_id;
+use streamia_shared::http::Identity;
+
+use crate::domain::User;
+use crate::error::UsersError;
+use crate::Deps;
+
+/// What an operation knows about the request or event that caused it.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    /// Follows the request into every event it causes.
+    pub correlation_id: String,
+}
+
+impl Ctx {
+    /// The context of work correlated by `correlation_id`.
+    pub fn new(correlation_id: impl Into<String>) -> Self {
+        Self {
+            correlation_id: correlation_id.into(),
+        }
+    }
+}
+
+/// The signed-in user an operation acts for, as the authorizer established it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// The account.
+    pub user_id: ObjectId,
+    /// The session the access token belongs to.
+    pub session_id: String,
+    /// The access token's id.
+    pub token_id: String,
+    /// When the access token expires (Unix seconds).
+    pub expires_at: i64,
+}
+
+impl TryFrom<Identity> for Caller {
+    type Error = UsersError;
+
+    /// Only a mis-wired route can pass an identity that is not a user id.
+    fn try_from(identity: Identity) -> Result<Self, UsersError> {
+        Ok(Self {
+            user_id: parse_object_id(&identity.user_id).map_err(|_| UsersError::Unauthenticated)?,
+            session_id: identity.session_id,
+            token_id: identity.token_id,
+            expires_at: identity.expires_at,
+        })
+    }
+}
+
+/// The caller's account.
+pub(crate) async fn current_user(deps: &Deps, caller: &Caller) -> Result<User, UsersError> {
+    deps.users
+        .by_id(caller.user_id)
+        .await?
+        .ok_or(UsersError::UserNotFound)
+}
+
+/// Re-checks the caller's current password before a sensitive change, under the same limit
+/// as login (per user): a stolen access token cannot be used to guess the password.
+pub(crate) async fn confirm_password(
+    deps: &Deps,
+    user: &User,
+    candidate: &str,
+) -> Result<(), UsersError> {
+    use streamia_shared::auth::{PasswordHash, Verdict};
+    let stored = PasswordHash(user.password_hash.clone());
+    match deps
+        .password_rechecks
+        .check(&user.id.to_hex(), candidate, Some(&stored))
+        .await?
+    {
+        Verdict::Match => Ok(()),
+        Verdict::Mismatch => Err(UsersError::WrongPassword),
+        Verdict::Throttled { retry_after } => Err(UsersError::TooManyAttempts { retry_after }),
+    }
+}

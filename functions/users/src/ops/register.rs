@@ -1,0 +1,126 @@
+//! Register: create an account and log it in.
+
+use bson::oid::ObjectId;
+use bson::DateTime;
+use serde::Deserialize;
+use streamia_shared::auth::hash_password;
+use streamia_shared::db;
+use streamia_shared::domain::{Email, Password, Username};
+use streamia_shared::http::fields;
+use streamia_shared::http::Role;
+
+use super::Ctx;
+use crate::domain::{parse_age, parse_name, User, UserStatus};
+use crate::error::UsersError;
+use crate::events;
+use crate::sessions::{self, AuthResponse};
+use crate::Deps;
+
+/// The fields a client sends.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Input {
+    /// Required.
+    pub username: Option<String>,
+    /// Required.
+    pub email: Option<String>,
+    /// Required; must meet the policy.
+    pub password: Option<String>,
+    /// Optional.
+    pub first_name: Option<String>,
+    /// Optional.
+    pub last_name: Option<String>,
+    /// Optional, 13-150.
+    pub age: Option<i64>,
+}
+
+/// A valid registration.
+#[derive(Debug)]
+pub struct Command {
+    /// The handle.
+    pub username: Username,
+    /// The login.
+    pub email: Email,
+    /// The password, to hash.
+    pub password: Password,
+    /// Profile.
+    pub first_name: Option<String>,
+    /// Profile.
+    pub last_name: Option<String>,
+    /// Profile.
+    pub age: Option<i32>,
+}
+
+/// Checks every field at once.
+pub fn parse(input: Input) -> Result<Command, UsersError> {
+    let (username, email, password, first_name, last_name, age) = fields::all((
+        fields::parse("username", input.username, Username::parse),
+        fields::parse("email", input.email, Email::parse),
+        fields::parse("password", input.password, Password::parse),
+        fields::optional("firstName", input.first_name, |v| parse_name(&v)),
+        fields::optional("lastName", input.last_name, |v| parse_name(&v)),
+        fields::optional("age", input.age, parse_age),
+    ))?;
+    Ok(Command {
+        username,
+        email,
+        password,
+        first_name,
+        last_name,
+        age,
+    })
+}
+
+/// Creates the account (admin when its email is in `ADMIN_EMAILS`) and stages
+/// `user.registered` in one transaction, then starts its first session. A taken email or username is a conflict, even when two
+/// registrations race (the unique indexes decide).
+pub async fn execute(deps: &Deps, cmd: Command, ctx: &Ctx) -> Result<AuthResponse, UsersError> {
+    if deps.users.by_email(cmd.email.as_str()).await?.is_some() {
+        return Err(UsersError::EmailTaken);
+    }
+    if deps.users.username_taken(&cmd.username.canonical()).await? {
+        return Err(UsersError::UsernameTaken);
+    }
+    let hash = hash_password(&cmd.password).await?;
+    let now = DateTime::now();
+    let role = if deps.users_config.is_admin_email(&cmd.email) {
+        Role::Admin
+    } else {
+        Role::User
+    };
+    let user = User {
+        id: ObjectId::new(),
+        username_lower: cmd.username.canonical(),
+        username: cmd.username.as_str().to_owned(),
+        email: cmd.email.as_str().to_owned(),
+        password_hash: hash.0,
+        first_name: cmd.first_name,
+        last_name: cmd.last_name,
+        age: cmd.age,
+        avatar: None,
+        role,
+        status: UserStatus::Active,
+        deletion_saga_id: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let staged = db::transaction(
+        &deps.mongo,
+        (deps, &user, ctx),
+        |session, (deps, user, ctx)| {
+            Box::pin(async move {
+                deps.users.insert(session, user).await?;
+                let event = events::registered(user);
+                Ok::<_, UsersError>(
+                    deps.outbox
+                        .stage(session, &ctx.correlation_id, event)
+                        .await?,
+                )
+            })
+        },
+    )
+    .await?;
+    deps.outbox.flush(staged).await;
+    tracing::info!(user_id = %user.id, "user registered");
+    sessions::start(deps, &user).await
+}

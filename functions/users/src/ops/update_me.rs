@@ -1,0 +1,103 @@
+//! Update me: change profile fields.
+
+use serde::Deserialize;
+use streamia_shared::db;
+use streamia_shared::domain::{Invalid, Username};
+use streamia_shared::http::{fields, Patch};
+
+use super::{current_user, Caller, Ctx};
+use crate::domain::{parse_age, parse_avatar, parse_name, UserView};
+use crate::error::UsersError;
+use crate::events;
+use crate::store::ProfileChanges;
+use crate::Deps;
+
+/// The fields a client may send: absent fields stay, `null` clears an optional one.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Input {
+    /// A new username (cannot be cleared).
+    #[serde(default)]
+    pub username: Patch<String>,
+    /// See [`Input`].
+    #[serde(default)]
+    pub first_name: Patch<String>,
+    /// See [`Input`].
+    #[serde(default)]
+    pub last_name: Patch<String>,
+    /// See [`Input`].
+    #[serde(default)]
+    pub age: Patch<i64>,
+    /// An https URL.
+    #[serde(default)]
+    pub avatar: Patch<String>,
+}
+
+/// A non-empty set of valid changes.
+#[derive(Debug)]
+pub struct Command {
+    /// Whose profile.
+    pub caller: Caller,
+    /// What changes.
+    pub changes: ProfileChanges,
+}
+
+/// Checks every field at once; an update with nothing in it is refused.
+pub fn parse(caller: Caller, input: Input) -> Result<Command, UsersError> {
+    let (username, first_name, last_name, age, avatar) = fields::all((
+        fields::patch("username", input.username, |v| Username::parse(&v)).and_then(|p| match p {
+            Patch::Null => fields::check("username", Err(Invalid("cannot be cleared".into()))),
+            Patch::Value(u) => Ok(Some(u)),
+            Patch::Absent => Ok(None),
+        }),
+        fields::patch("firstName", input.first_name, |v| parse_name(&v)),
+        fields::patch("lastName", input.last_name, |v| parse_name(&v)),
+        fields::patch("age", input.age, parse_age),
+        fields::patch("avatar", input.avatar, |v| parse_avatar(&v)),
+    ))?;
+    let changes = ProfileChanges {
+        username: username.map(|u| (u.as_str().to_owned(), u.canonical())),
+        first_name,
+        last_name,
+        age,
+        avatar,
+    };
+    if changes.field_names().is_empty() {
+        return Err(UsersError::NothingToUpdate);
+    }
+    Ok(Command { caller, changes })
+}
+
+/// Applies the changes and stages `user.updated` (with the names of the changed fields) in one
+/// transaction.
+pub async fn execute(deps: &Deps, cmd: Command, ctx: &Ctx) -> Result<UserView, UsersError> {
+    let changes = cmd.changes;
+    let current = current_user(deps, &cmd.caller).await?;
+    if let Some((_, lower)) = &changes.username {
+        if *lower != current.username_lower && deps.users.username_taken(lower).await? {
+            return Err(UsersError::UsernameTaken);
+        }
+    }
+    let (user, staged) = db::transaction(
+        &deps.mongo,
+        (deps, current.id, &changes, ctx),
+        |session, (deps, id, changes, ctx)| {
+            Box::pin(async move {
+                let user = deps
+                    .users
+                    .update_profile(session, *id, changes)
+                    .await?
+                    .ok_or(UsersError::UserNotFound)?;
+                let event = events::updated(&user, changes.field_names());
+                let staged = deps
+                    .outbox
+                    .stage(session, &ctx.correlation_id, event)
+                    .await?;
+                Ok::<_, UsersError>((user, staged))
+            })
+        },
+    )
+    .await?;
+    deps.outbox.flush(staged).await;
+    Ok(UserView::from(&user))
+}

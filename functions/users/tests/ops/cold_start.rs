@@ -1,0 +1,70 @@
+//! A dependency that is down at cold start: the function still starts (building `Deps` opens
+//! no connection) and answers 503 in the envelope, naming the dependency on /health.
+
+use lambda_http::Body;
+use streamia_shared::http::respond;
+use streamia_shared::testing::apigw::EventBuilder;
+use streamia_users::adapters::http;
+use streamia_users::ops::{health, login};
+use streamia_users::{Deps, UsersError};
+
+use crate::common::*;
+
+/// Nothing listens on port 1.
+const CLOSED_REDIS: &str = "redis://127.0.0.1:1/";
+const CLOSED_MONGO: &str = "mongodb://127.0.0.1:1/?directConnection=true";
+
+async fn call_health(deps: &Deps) -> (u16, serde_json::Value) {
+    let event = EventBuilder::new("GET", "/api/v1/health", "/api/v1/health").build();
+    let response = respond(event, |req, rc| http::health(deps, req, rc)).await;
+    let Body::Text(body) = response.body() else {
+        panic!("no body")
+    };
+    (
+        response.status().as_u16(),
+        serde_json::from_str(body).unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn redis_down_is_a_503_naming_redis() {
+    let env = streamia_shared::testing::TestEnv::new(&[("REDIS_URL", CLOSED_REDIS)]).await;
+    let deps = instance(&env).await;
+    let (status, body) = call_health(&deps).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["error"], "UNAVAILABLE");
+    assert!(
+        body["message"].as_str().unwrap().contains("redis"),
+        "{body}"
+    );
+    // An operation that needs Redis answers 503 too, not a panic or a 500.
+    let cmd = login::parse(login::Input {
+        email: Some("a@example.com".into()),
+        password: Some(PASSWORD.into()),
+    })
+    .unwrap();
+    let err = login::execute(&deps, cmd, &ctx()).await.unwrap_err();
+    assert!(matches!(err, UsersError::Redis(_)), "{err:?}");
+    let api: streamia_shared::http::ApiError = err.into();
+    assert_eq!(api.status(), 503);
+}
+
+#[tokio::test]
+async fn mongodb_down_is_a_503_naming_mongodb() {
+    let env = streamia_shared::testing::TestEnv::new(&[("MONGODB_URI", CLOSED_MONGO)]).await;
+    let deps = instance(&env).await;
+    let (status, body) = call_health(&deps).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["error"], "UNAVAILABLE");
+    assert!(
+        body["message"].as_str().unwrap().contains("mongodb"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn health_is_ok_when_both_answer() {
+    let f = Fixture::new().await;
+    let h = health::execute(&f.deps).await.unwrap();
+    assert_eq!((h.mongodb, h.redis), ("ok", "ok"));
+}

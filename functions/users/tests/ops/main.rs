@@ -1,0 +1,9 @@
+//! Users operations called directly, without any HTTP type: real MongoDB, Redis and
+//! LocalStack, a fresh database, key space and topic per test.
+
+mod common;
+
+mod accounts;
+mod cold_start;
+mod passwords;
+mod sessions;
