@@ -230,8 +230,7 @@ async fn a_certificate_from_an_untrusted_ca_is_refused() {
         .expect("the client is prepared; the handshake happens on first use")
         .ping()
         .await
-        .err()
-        .expect("an unverified server must be refused");
+        .expect_err("an unverified server must be refused");
     assert!(
         err.to_string().to_lowercase().contains("certificate"),
         "not a certificate error: {err}"

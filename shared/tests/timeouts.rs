@@ -137,8 +137,7 @@ async fn a_redis_that_never_answers_costs_no_cold_start_and_fails_its_command_fa
     let err = redis
         .ping()
         .await
-        .err()
-        .expect("no connection to a silent server");
+        .expect_err("no connection to a silent server");
     assert!(err.is_timeout(), "{err}");
     // The first command gives up well inside a request's budget.
     assert!(
