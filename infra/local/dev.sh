@@ -4,7 +4,7 @@
 # function under cargo lambda watch, and the local API Gateway on http://127.0.0.1:3000.
 # Installs what is missing first. Ctrl-C stops everything; running it again reuses the data.
 #   STREAMIA_FAST=1 bash infra/local/dev.sh   fast mode: release builds, the gateway runs the
-#   function binaries itself, STREAMIA_INSTANCES (default 4) instances per function.
+#   function binaries itself, STREAMIA_INSTANCES (default: one per core) instances per function.
 set -euo pipefail
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$REPO_ROOT"
@@ -24,7 +24,7 @@ start_stack
 ensure_admin "${ADMIN_EMAILS%%,*}" "$STREAMIA_ADMIN_PASSWORD"
 
 mode="default (debug builds, cargo lambda watch)"
-[ -z "${STREAMIA_FAST:-}" ] || mode="fast (release builds, ${STREAMIA_INSTANCES:-4} instances per function)"
+[ -z "${STREAMIA_FAST:-}" ] || mode="fast (release builds, $STREAMIA_INSTANCES instances per function)"
 cat <<MSG
 
   Streamia is up ($((SECONDS - started)) s).
