@@ -70,7 +70,7 @@ fn unique_email() -> String {
 async fn state(port: &str) -> &'static State {
     let env = TestEnv::new(&[]).await;
     Box::leak(Box::new(
-        State::build(&env.config, &mail_config(port)).await.unwrap(),
+        State::build(&env.mongo, &mail_config(port)).await.unwrap(),
     ))
 }
 

@@ -9,6 +9,7 @@ pub mod error;
 pub mod events;
 pub mod handlers;
 pub mod sessions;
+pub mod setup;
 pub mod state;
 pub mod store;
 

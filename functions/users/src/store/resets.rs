@@ -26,13 +26,19 @@ pub struct ResetStore {
 }
 
 impl ResetStore {
-    /// Opens the collection and its index.
-    pub async fn init(db: &Database) -> Result<Self, mongodb::error::Error> {
-        let resets = db.collection::<PasswordReset>("password_resets");
-        resets
+    /// Opens the collection; its index comes from [`super::create_indexes`].
+    pub fn new(db: &Database) -> Self {
+        Self {
+            resets: db.collection::<PasswordReset>("password_resets"),
+        }
+    }
+
+    /// Resets by user (idempotent).
+    pub(crate) async fn create_indexes(db: &Database) -> Result<(), mongodb::error::Error> {
+        db.collection::<PasswordReset>("password_resets")
             .create_index(IndexModel::builder().keys(doc! {"userId": 1}).build())
             .await?;
-        Ok(Self { resets })
+        Ok(())
     }
 
     /// Stores a new reset token.

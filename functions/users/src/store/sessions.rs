@@ -67,17 +67,23 @@ pub struct SessionStore {
 }
 
 impl SessionStore {
-    /// Opens the collections and their indexes.
-    pub async fn init(db: &Database) -> Result<Self, mongodb::error::Error> {
-        let sessions = db.collection::<Session>("sessions");
-        let tokens = db.collection::<RefreshToken>("refresh_tokens");
-        sessions
+    /// Opens the collections; their indexes come from [`super::create_indexes`].
+    pub fn new(db: &Database) -> Self {
+        Self {
+            sessions: db.collection::<Session>("sessions"),
+            tokens: db.collection::<RefreshToken>("refresh_tokens"),
+        }
+    }
+
+    /// Sessions by user, refresh tokens by session (idempotent).
+    pub(crate) async fn create_indexes(db: &Database) -> Result<(), mongodb::error::Error> {
+        db.collection::<Session>("sessions")
             .create_index(IndexModel::builder().keys(doc! {"userId": 1}).build())
             .await?;
-        tokens
+        db.collection::<RefreshToken>("refresh_tokens")
             .create_index(IndexModel::builder().keys(doc! {"sessionId": 1}).build())
             .await?;
-        Ok(Self { sessions, tokens })
+        Ok(())
     }
 
     /// Starts a session for a user.

@@ -77,8 +77,15 @@ fn taken(err: mongodb::error::Error) -> UsersError {
 }
 
 impl UserStore {
-    /// Opens the collection and makes sure its indexes exist (idempotent, once per container).
-    pub async fn init(db: &Database) -> Result<Self, mongodb::error::Error> {
+    /// Opens the collection; its indexes come from [`super::create_indexes`], run at deploy.
+    pub fn new(db: &Database) -> Self {
+        Self {
+            users: db.collection::<User>("users"),
+        }
+    }
+
+    /// The unique indexes on email and username (idempotent).
+    pub(crate) async fn create_indexes(db: &Database) -> Result<(), mongodb::error::Error> {
         let users = db.collection::<User>("users");
         let unique = |name: &str| {
             IndexOptions::builder()
@@ -98,7 +105,7 @@ impl UserStore {
                     .build(),
             ])
             .await?;
-        Ok(Self { users })
+        Ok(())
     }
 
     /// Inserts a new account; a taken email or username is reported as such, even when two

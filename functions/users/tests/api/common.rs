@@ -108,7 +108,12 @@ impl TestApp {
     pub async fn with(overrides: &[(&str, &str)]) -> Self {
         log_buffer();
         let env = TestEnv::new(overrides).await;
-        let state = AppState::build(env.config.clone(), &env.aws)
+        // The setup step's work, as the deploy (custom resource) and the local stack do it.
+        let client = mongodb::Client::with_uri_str(&env.mongo.uri).await.unwrap();
+        streamia_users::store::create_indexes(&client.database(&env.mongo.database_name("users")))
+            .await
+            .expect("indexes (is MongoDB running?)");
+        let state = AppState::build(&env.lookup(), &env.aws)
             .await
             .expect("users state (are MongoDB and Redis running?)");
         Self {
@@ -221,11 +226,11 @@ impl TestApp {
 
     /// A raw document of this service's database, to check what is stored.
     pub async fn stored(&self, collection: &str, filter: bson::Document) -> Option<bson::Document> {
-        let client = mongodb::Client::with_uri_str(&self.env.config.mongodb_uri)
+        let client = mongodb::Client::with_uri_str(&self.env.mongo.uri)
             .await
             .unwrap();
         client
-            .database(&self.env.config.database_name("users"))
+            .database(&self.env.mongo.database_name("users"))
             .collection::<bson::Document>(collection)
             .find_one(filter)
             .await
