@@ -81,14 +81,16 @@ echo '{"Records":[]}' >"$events/sqs.json"
 printf '\n%-30s %8s %8s %11s %10s %9s   %s\n' function size zipped "cold start" "peak RSS" "warm RSS" \
   "goals: cold start (init + first invocation) <= 15 ms, peak RSS <= 32 MB, zipped <= 4 MB"
 (
-  export MONGODB_URI="mongodb://127.0.0.1:${MONGO_PORT:-27017}/" REDIS_URL="redis://127.0.0.1:${REDIS_PORT:-6379}/"
-  export JWT_SECRET=$(cat "$STACK_DIR/jwt-secret") MONGODB_DATABASE_PREFIX=streamia_bench
+  # Secrets come from the dev stack's LocalStack (Secrets Manager takes a name for an ARN).
+  export MONGODB_URI_SECRET_ARN=streamia-local/mongodb-uri REDIS_URL_SECRET_ARN=streamia-local/redis-url
+  export JWT_SECRET_ARN=streamia-local/jwt-secret MONGODB_DATABASE_PREFIX=streamia_bench
   export AWS_ENDPOINT_URL="http://127.0.0.1:${LOCALSTACK_PORT:-4566}" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
   export AWS_DEFAULT_REGION=us-east-1 SMTP_HOST=127.0.0.1 SMTP_PORT=${SMTP_PORT:-1025} SMTP_TLS=none RUST_LOG=warn
   for src in functions/*/src/bin/*.rs; do
     name=$(basename "$src" .rs)
     bin=$CARGO_TARGET_DIR/release/$name
     case "$name" in
+      *-setup) continue ;; # runs at deploy, not per request
       authorizer) event=$events/authorizer.json ;;
       *-on-*) event=$events/sqs.json ;;
       *) event=$events/http.json ;;

@@ -128,6 +128,19 @@ aws_local() {
     "$VENVS/localstack/bin/aws" --endpoint-url "http://127.0.0.1:$port" "$@"
 }
 
+# put_secret PORT NAME VALUE: stores VALUE as Secrets Manager secret NAME in LocalStack
+# (created, or given a new value) and prints its ARN.
+put_secret() {
+  local port=$1 name=$2 value=$3 arn
+  if ! arn=$(aws_local "$port" secretsmanager create-secret --name "$name" --secret-string "$value" \
+    --query ARN --output text 2>/dev/null); then
+    aws_local "$port" secretsmanager put-secret-value --secret-id "$name" --secret-string "$value" >/dev/null \
+      || die "could not store secret $name in LocalStack"
+    arn=$(aws_local "$port" secretsmanager describe-secret --secret-id "$name" --query ARN --output text)
+  fi
+  printf '%s\n' "$arn"
+}
+
 # start_stack: the whole API on this machine. Reads (with defaults) STACK_DIR, STACK_NAME,
 # MONGO_PORT, MONGO_STORAGE, REDIS_PORT, LOCALSTACK_PORT, SMTP_PORT, LAMBDA_PORT, API_PORT,
 # JWT_SECRET, ADMIN_EMAILS, FRONTEND_URL, CORS_ALLOWED_ORIGINS, VISIBILITY_TIMEOUT, and STREAMIA_FAST /
@@ -173,6 +186,14 @@ start_stack() {
     log "building the functions and the gateway (cargo build; first time takes minutes)"
     cargo build --workspace --bins --locked
   fi
+  # Keep the binaries this stack runs directly: a shared CARGO_TARGET_DIR may be rebuilt from
+  # another checkout while the stack runs.
+  mkdir -p "$STACK_DIR/bin"
+  cp "$CARGO_TARGET_DIR/$profile/local-gateway" "$STACK_DIR/bin/"
+  local setup
+  for setup in "$REPO_ROOT"/functions/*/src/bin/*-setup.rs; do
+    [ -e "$setup" ] && cp "$CARGO_TARGET_DIR/$profile/$(basename "$setup" .rs)" "$STACK_DIR/bin/"
+  done
 
   wait_for "LocalStack" 120 curl -sf "http://127.0.0.1:$LOCALSTACK_PORT/_localstack/health"
   log "deploying infra/messaging.yaml into LocalStack (CloudFormation)"
@@ -182,7 +203,14 @@ start_stack() {
   wait_for "Redis" 30 port_open "$REDIS_PORT"
   wait_for "SMTP sink" 30 port_open "$SMTP_PORT"
 
-  # The functions' environment: what template.yaml's Globals and each function set in AWS,
+  # Secrets live in (LocalStack's) Secrets Manager, as in AWS: functions get only their ARNs.
+  log "storing the secrets in LocalStack (Secrets Manager)"
+  local jwt_arn mongo_arn redis_arn
+  jwt_arn=$(put_secret "$LOCALSTACK_PORT" "$STACK_NAME/jwt-secret" "$JWT_SECRET")
+  mongo_arn=$(put_secret "$LOCALSTACK_PORT" "$STACK_NAME/mongodb-uri" "mongodb://127.0.0.1:$MONGO_PORT/")
+  redis_arn=$(put_secret "$LOCALSTACK_PORT" "$STACK_NAME/redis-url" "redis://127.0.0.1:$REDIS_PORT/")
+
+  # The functions' environment: the union of what template.yaml gives each function in AWS,
   # plus every topic ARN the messaging stack output (UserEventsTopicArn -> USER_EVENTS_TOPIC_ARN).
   local topics
   topics=$(python3 -c '
@@ -193,26 +221,40 @@ for key, value in json.load(open(sys.argv[1])).items():
         print(re.sub(r"(?<!^)(?=[A-Z])", "_", name).upper() + "=" + value)
 ' "$STACK_DIR/outputs.json")
   local gateway=(
-    "$CARGO_TARGET_DIR/$profile/local-gateway" --template "$REPO_ROOT/template.yaml"
+    "$STACK_DIR/bin/local-gateway" --template "$REPO_ROOT/template.yaml"
     --listen "127.0.0.1:$API_PORT" --lambda-endpoint "http://127.0.0.1:$LAMBDA_PORT"
     --aws-endpoint "http://127.0.0.1:$LOCALSTACK_PORT" --outputs "$STACK_DIR/outputs.json"
     --mail-outbox "$STACK_DIR/mail.jsonl" --stack-name "$STACK_NAME"
     --parameter FrontendUrl="$FRONTEND_URL" --parameter CorsAllowedOrigins="$CORS_ALLOWED_ORIGINS"
     --parameter StageName=local
   )
+  function_env() {
+    export MONGODB_URI_SECRET_ARN="$mongo_arn" REDIS_URL_SECRET_ARN="$redis_arn" JWT_SECRET_ARN="$jwt_arn"
+    export ADMIN_EMAILS FRONTEND_URL CORS_ALLOWED_ORIGINS MONGODB_DATABASE_PREFIX="${MONGODB_DATABASE_PREFIX:-streamia}"
+    export AWS_ENDPOINT_URL="http://127.0.0.1:$LOCALSTACK_PORT" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
+    export AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1
+    export SMTP_HOST=127.0.0.1 SMTP_PORT SMTP_TLS=none MAIL_FROM="Streamia <no-reply@streamia.local>"
+    export RUST_LOG="${RUST_LOG:-info}"
+    unset JWT_SECRET MONGODB_URI REDIS_URL SMTP_PASSWORD
+    while IFS= read -r kv; do [ -n "$kv" ] && export "$kv"; done <<<"$topics"
+  }
+
+  # The setup step (collections, indexes): a custom resource at deploy in AWS, run here once.
+  for setup in "$REPO_ROOT"/functions/*/src/bin/*-setup.rs; do
+    [ -e "$setup" ] || continue
+    setup=$(basename "$setup" .rs)
+    log "running $setup"
+    (function_env && exec "$STACK_DIR/bin/$setup") >>"$STACK_DIR/logs/setup.log" 2>&1 \
+      || die "$setup failed: $(tail -n 5 "$STACK_DIR/logs/setup.log")"
+  done
+
   if [ -n "${STREAMIA_FAST:-}" ]; then
     log "starting the gateway (:$API_PORT), running the functions itself ($STREAMIA_INSTANCES instances each)"
   else
     log "starting the functions (cargo lambda watch :$LAMBDA_PORT) and the gateway (:$API_PORT)"
   fi
   (
-    export MONGODB_URI="mongodb://127.0.0.1:$MONGO_PORT/" REDIS_URL="redis://127.0.0.1:$REDIS_PORT/"
-    export JWT_SECRET ADMIN_EMAILS FRONTEND_URL CORS_ALLOWED_ORIGINS MONGODB_DATABASE_PREFIX="${MONGODB_DATABASE_PREFIX:-streamia}"
-    export AWS_ENDPOINT_URL="http://127.0.0.1:$LOCALSTACK_PORT" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
-    export AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1
-    export SMTP_HOST=127.0.0.1 SMTP_PORT SMTP_TLS=none MAIL_FROM="Streamia <no-reply@streamia.local>"
-    export RUST_LOG="${RUST_LOG:-info}"
-    while IFS= read -r kv; do [ -n "$kv" ] && export "$kv"; done <<<"$topics"
+    function_env
     cd "$REPO_ROOT"
     if [ -n "${STREAMIA_FAST:-}" ]; then
       # The functions inherit this environment from the gateway, as from cargo lambda watch.

@@ -10,7 +10,7 @@ use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::{Client, Cmd, Pipeline, RedisFuture, TlsCertificates, Value};
 use tokio::sync::OnceCell;
 
-use crate::Config;
+use crate::config::RedisConfig;
 
 /// One attempt to connect (TCP, TLS handshake, client setup) may take this long: enough for a
 /// lost SYN to be retransmitted once, short enough that a request against a dead Redis fails
@@ -86,7 +86,7 @@ impl ConnectionLike for Redis {
 /// Prepares the Redis connection (`REDIS_URL`; `rediss://` for TLS, verified against the
 /// system roots or the PEM bundle in `REDIS_CA_CERT`) with the timeouts above. Only the URL and
 /// the CA file are checked here; the connection opens on first use (see [`Redis`]).
-pub async fn connect(config: &Config) -> Result<Redis, redis::RedisError> {
+pub async fn connect(config: &RedisConfig) -> Result<Redis, redis::RedisError> {
     Ok(Redis {
         client: client(config)?,
         manager: Arc::new(OnceCell::new()),
@@ -94,10 +94,10 @@ pub async fn connect(config: &Config) -> Result<Redis, redis::RedisError> {
 }
 
 /// The client for `REDIS_URL`, trusting `REDIS_CA_CERT` instead of the system roots when set.
-fn client(config: &Config) -> Result<Client, redis::RedisError> {
-    install_crypto_provider();
-    let Some(ca_path) = &config.redis_ca_cert else {
-        return Client::open(config.redis_url.as_str());
+fn client(config: &RedisConfig) -> Result<Client, redis::RedisError> {
+    crate::tls::install_crypto_provider();
+    let Some(ca_path) = &config.ca_cert else {
+        return Client::open(config.url.as_str());
     };
     let root_cert = std::fs::read(ca_path).map_err(|e| {
         redis::RedisError::from((
@@ -107,19 +107,12 @@ fn client(config: &Config) -> Result<Client, redis::RedisError> {
         ))
     })?;
     Client::build_with_tls(
-        config.redis_url.as_str(),
+        config.url.as_str(),
         TlsCertificates {
             client_tls: None,
             root_cert: Some(root_cert),
         },
     )
-}
-
-/// rustls needs one process-wide crypto provider when more than one is compiled in; the redis
-/// client asks for the default. ring is the one the AWS SDK, Mongo and SMTP clients use.
-fn install_crypto_provider() {
-    // Err only means a provider is installed already, which is just as good.
-    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 /// INCR, and start the window on the first hit, in one step: a crash or a concurrent caller

@@ -1,49 +1,258 @@
-//! Configuration read from the environment once, at init.
+//! Configuration, read once at init, one piece per dependency.
 //!
-//! A function that is missing a setting should fail its cold start with a message naming every
-//! problem at once, not fail the first request that happens to need the setting.
+//! A function reads only the pieces it uses (the authorizer: tokens and Redis; the
+//! notifications consumer: Mongo and its mail settings), so `template.yaml` gives each function
+//! only those variables, and a workspace test (`infra/checks`) holds the template to what the
+//! loaders read. Every loader reads through a lookup closure: at cold start that is
+//! [`crate::secrets::Environment`] (the process environment with its secrets fetched from
+//! Secrets Manager), in tests a map. A function missing a setting fails its cold start with a
+//! message naming every problem at once, not the first request that happens to need it.
+//!
+//! Secrets (`JWT_SECRET`, `MONGODB_URI`, `REDIS_URL`, `SMTP_PASSWORD`) never sit in the
+//! environment: it holds `JWT_SECRET_ARN`, `MONGODB_URI_SECRET_ARN`, ... ([`secret_arn_var`]),
+//! and the value is fetched from Secrets Manager.
 
 use std::fmt;
 use std::time::Duration;
 
 use crate::events::Topic;
 
-/// Everything a Streamia function may need from its environment, validated.
-#[derive(Clone)]
+/// How loaders read settings: a variable's name in, its value (if set) out.
+pub type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// Settings whose values are secrets: never set as plain environment variables (the template
+/// sets `<NAME>_SECRET_ARN` instead); [`crate::secrets::Environment`] ignores them in the
+/// process environment so a deployed function cannot fall back to a plain value.
+pub const SECRET_SETTINGS: [&str; 4] = ["JWT_SECRET", "MONGODB_URI", "REDIS_URL", "SMTP_PASSWORD"];
+
+/// Every variable holding a secret's ARN (or name) ends with this.
+pub const SECRET_ARN_SUFFIX: &str = "_SECRET_ARN";
+
+/// The variable holding the ARN of secret setting `name`: `JWT_SECRET` -> `JWT_SECRET_ARN`,
+/// `MONGODB_URI` -> `MONGODB_URI_SECRET_ARN`.
+pub fn secret_arn_var(name: &str) -> String {
+    match name.ends_with("_SECRET") {
+        true => format!("{name}_ARN"),
+        false => format!("{name}{SECRET_ARN_SUFFIX}"),
+    }
+}
+
+/// The secret setting whose ARN `var` holds (the inverse of [`secret_arn_var`]).
+pub fn secret_name(var: &str) -> Option<String> {
+    SECRET_SETTINGS
+        .iter()
+        .find(|s| secret_arn_var(s) == var)
+        .map(|s| (*s).to_owned())
+        .or_else(|| Some(var.strip_suffix(SECRET_ARN_SUFFIX)?.to_owned()))
+}
+
+/// A piece of configuration read through a lookup. Tuples of pieces load together and report
+/// every problem of every piece at once:
+/// `let (mongo, redis) = <(MongoConfig, RedisConfig)>::load(lookup)?;`
+pub trait Load: Sized {
+    /// Reads and validates this piece.
+    fn load(lookup: Lookup<'_>) -> Result<Self, ConfigError>;
+}
+
+macro_rules! load_tuple {
+    ($($name:ident),+) => {
+        impl<$($name: Load),+> Load for ($($name,)+) {
+            #[allow(non_snake_case)]
+            fn load(lookup: Lookup<'_>) -> Result<Self, ConfigError> {
+                let mut problems = Vec::new();
+                $(let $name = $name::load(lookup).map_err(|e| problems.extend(e.problems));)+
+                match ($($name,)+) {
+                    ($(Ok($name),)+) => Ok(($($name,)+)),
+                    _ => Err(ConfigError { problems }),
+                }
+            }
+        }
+    };
+}
+load_tuple!(A, B);
+load_tuple!(A, B, C);
+load_tuple!(A, B, C, D);
+load_tuple!(A, B, C, D, E);
+load_tuple!(A, B, C, D, E, F);
+
+/// What every API function reads: the platform's HTTP settings.
+#[derive(Debug, Clone)]
 pub struct Config {
-    /// MongoDB connection string (`MONGODB_URI`).
-    pub mongodb_uri: String,
+    /// Largest request body a function parses (`MAX_BODY_BYTES`, default 64 KiB).
+    pub max_body_bytes: usize,
+}
+
+impl Load for Config {
+    fn load(lookup: Lookup<'_>) -> Result<Self, ConfigError> {
+        let mut env = Reader::new(lookup);
+        let max_body_bytes = env.positive("MAX_BODY_BYTES", 64 * 1024) as usize;
+        env.finish(Self { max_body_bytes })
+    }
+}
+
+impl Config {
+    /// Reads settings through `lookup` (kept for callers that name the platform config).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Self::load(&lookup)
+    }
+}
+
+/// MongoDB: where the service's own database lives.
+#[derive(Clone)]
+pub struct MongoConfig {
+    /// Connection string (secret `MONGODB_URI_SECRET_ARN`).
+    pub uri: String,
     /// Prefix of every service database name: the users service uses `<prefix>_users`
     /// (`MONGODB_DATABASE_PREFIX`, default `streamia`). Tests give each test its own prefix.
     pub database_prefix: String,
-    /// Redis connection string (`REDIS_URL`; `rediss://` for TLS).
-    pub redis_url: String,
+}
+
+impl Load for MongoConfig {
+    fn load(lookup: Lookup<'_>) -> Result<Self, ConfigError> {
+        let mut env = Reader::new(lookup);
+        let uri = env.secret("MONGODB_URI");
+        let database_prefix = env.or("MONGODB_DATABASE_PREFIX", "streamia");
+        if !database_prefix
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            env.problem("MONGODB_DATABASE_PREFIX may hold only letters, digits, '_' and '-'");
+        }
+        env.finish(Self {
+            uri,
+            database_prefix,
+        })
+    }
+}
+
+impl MongoConfig {
+    /// The database a service owns: one database per service, never shared.
+    pub fn database_name(&self, service: &str) -> String {
+        format!("{}_{}", self.database_prefix, service)
+    }
+}
+
+/// Secrets never reach a log line, even through `{:?}`.
+impl fmt::Debug for MongoConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MongoConfig")
+            .field("uri", &"<redacted>")
+            .field("database_prefix", &self.database_prefix)
+            .finish()
+    }
+}
+
+/// Redis: revocations, rate limits, caches.
+#[derive(Clone)]
+pub struct RedisConfig {
+    /// Connection string (secret `REDIS_URL_SECRET_ARN`; `rediss://` for TLS).
+    pub url: String,
     /// PEM file of the CA(s) a `rediss://` server's certificate is verified against instead of
     /// the system roots (`REDIS_CA_CERT`), for a Redis with a private CA.
-    pub redis_ca_cert: Option<std::path::PathBuf>,
-    /// Prefix of every Redis key (`REDIS_KEY_PREFIX`, default `streamia:`), so that several
-    /// stacks or tests can share one Redis.
-    pub redis_key_prefix: String,
-    /// Signing secret and lifetimes of tokens.
-    pub tokens: TokenConfig,
-    /// ARNs of the SNS topics this function may publish to (`<NAME>_EVENTS_TOPIC_ARN`);
-    /// functions that publish nothing have none.
-    pub topics: Vec<(Topic, String)>,
-    /// Largest request body a function parses (`MAX_BODY_BYTES`, default 64 KiB).
-    pub max_body_bytes: usize,
+    pub ca_cert: Option<std::path::PathBuf>,
+    /// Prefix of every key (`REDIS_KEY_PREFIX`, default `streamia:`), so that several stacks
+    /// or tests can share one Redis.
+    pub key_prefix: String,
+}
+
+impl Load for RedisConfig {
+    fn load(lookup: Lookup<'_>) -> Result<Self, ConfigError> {
+        let mut env = Reader::new(lookup);
+        let url = env.secret("REDIS_URL");
+        let key_prefix = env.or("REDIS_KEY_PREFIX", "streamia:");
+        let ca_cert = env.get("REDIS_CA_CERT").map(std::path::PathBuf::from);
+        let tls = url.starts_with("rediss://") || url.starts_with("valkeys://");
+        if ca_cert.is_some() && !url.is_empty() && !tls {
+            env.problem("REDIS_CA_CERT is set but REDIS_URL is not rediss://");
+        }
+        env.finish(Self {
+            url,
+            ca_cert,
+            key_prefix,
+        })
+    }
+}
+
+impl fmt::Debug for RedisConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisConfig")
+            .field("url", &"<redacted>")
+            .field("key_prefix", &self.key_prefix)
+            .finish()
+    }
 }
 
 /// How tokens are signed and how long they live.
 #[derive(Clone)]
 pub struct TokenConfig {
-    /// HMAC secret for access tokens (`JWT_SECRET`, at least 32 bytes).
+    /// HMAC secret for access tokens (secret `JWT_SECRET_ARN`, at least 32 bytes).
     pub jwt_secret: String,
     /// `iss` claim (`JWT_ISSUER`, default `streamia`).
     pub issuer: String,
     /// Access token lifetime (`ACCESS_TOKEN_TTL_SECONDS`, default 900).
     pub access_ttl: Duration,
-    /// Refresh token and session lifetime (`REFRESH_TOKEN_TTL_SECONDS`, default 30 days).
+    /// Refresh token and session lifetime (`REFRESH_TOKEN_TTL_SECONDS`, default 30 days);
+    /// only functions that open sessions are given it.
     pub refresh_ttl: Duration,
+}
+
+impl Load for TokenConfig {
+    fn load(lookup: Lookup<'_>) -> Result<Self, ConfigError> {
+        let mut env = Reader::new(lookup);
+        let jwt_secret = env.secret("JWT_SECRET");
+        if !jwt_secret.is_empty() && jwt_secret.len() < 32 {
+            env.problem("JWT_SECRET must be at least 32 bytes long");
+        }
+        let issuer = env.or("JWT_ISSUER", "streamia");
+        let access_ttl = Duration::from_secs(env.positive("ACCESS_TOKEN_TTL_SECONDS", 900));
+        let refresh_ttl =
+            Duration::from_secs(env.positive("REFRESH_TOKEN_TTL_SECONDS", 30 * 24 * 3600));
+        env.finish(Self {
+            jwt_secret,
+            issuer,
+            access_ttl,
+            refresh_ttl,
+        })
+    }
+}
+
+impl fmt::Debug for TokenConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenConfig")
+            .field("jwt_secret", &"<redacted>")
+            .field("issuer", &self.issuer)
+            .field("access_ttl", &self.access_ttl)
+            .field("refresh_ttl", &self.refresh_ttl)
+            .finish()
+    }
+}
+
+/// The SNS topics a function may publish to (`<NAME>_EVENTS_TOPIC_ARN`); functions that
+/// publish nothing have none.
+#[derive(Debug, Clone, Default)]
+pub struct Topics {
+    arns: Vec<(Topic, String)>,
+}
+
+impl Load for Topics {
+    fn load(lookup: Lookup<'_>) -> Result<Self, ConfigError> {
+        let env = Reader::new(lookup);
+        let arns = Topic::ALL
+            .into_iter()
+            .filter_map(|t| Some((t, env.get(t.env_var())?)))
+            .collect();
+        env.finish(Self { arns })
+    }
+}
+
+impl Topics {
+    /// The ARN of a topic, when this function was given one.
+    pub fn arn(&self, topic: Topic) -> Option<String> {
+        self.arns
+            .iter()
+            .find(|(t, _)| *t == topic)
+            .map(|(_, arn)| arn.clone())
+    }
 }
 
 /// Every problem found in the environment, so one failed cold start names them all.
@@ -54,132 +263,94 @@ pub struct ConfigError {
     pub problems: Vec<String>,
 }
 
-impl Config {
-    /// Reads the process environment.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|key| std::env::var(key).ok())
-    }
-
-    /// Reads settings through `lookup`, so tests can build a config without touching the
-    /// process environment.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let mut env = Reader {
-            lookup: &lookup,
-            problems: Vec::new(),
-        };
-        let mongodb_uri = env.required("MONGODB_URI");
-        let database_prefix = env.or("MONGODB_DATABASE_PREFIX", "streamia");
-        let redis_url = env.required("REDIS_URL");
-        let redis_key_prefix = env.or("REDIS_KEY_PREFIX", "streamia:");
-        let redis_ca_cert = env.get("REDIS_CA_CERT").map(std::path::PathBuf::from);
-        let redis_tls = redis_url.starts_with("rediss://") || redis_url.starts_with("valkeys://");
-        if redis_ca_cert.is_some() && !redis_tls {
-            env.problems
-                .push("REDIS_CA_CERT is set but REDIS_URL is not rediss://".to_owned());
-        }
-        let jwt_secret = env.required("JWT_SECRET");
-        if !jwt_secret.is_empty() && jwt_secret.len() < 32 {
-            env.problems
-                .push("JWT_SECRET must be at least 32 bytes long".to_owned());
-        }
-        let issuer = env.or("JWT_ISSUER", "streamia");
-        let access_ttl = env.seconds("ACCESS_TOKEN_TTL_SECONDS", 900);
-        let refresh_ttl = env.seconds("REFRESH_TOKEN_TTL_SECONDS", 30 * 24 * 3600);
-        let topics = Topic::ALL
-            .into_iter()
-            .filter_map(|t| Some((t, lookup(t.env_var()).filter(|v| !v.trim().is_empty())?)))
-            .collect();
-        let max_body_bytes = env.seconds("MAX_BODY_BYTES", 64 * 1024).as_secs() as usize;
-        if !database_prefix
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        {
-            env.problems.push(
-                "MONGODB_DATABASE_PREFIX may hold only letters, digits, '_' and '-'".to_owned(),
-            );
-        }
-        if !env.problems.is_empty() {
-            return Err(ConfigError {
-                problems: env.problems,
-            });
-        }
-        Ok(Self {
-            mongodb_uri,
-            database_prefix,
-            redis_url,
-            redis_ca_cert,
-            redis_key_prefix,
-            tokens: TokenConfig {
-                jwt_secret,
-                issuer,
-                access_ttl,
-                refresh_ttl,
-            },
-            topics,
-            max_body_bytes,
-        })
-    }
-
-    /// The database a service owns: one database per service, never shared.
-    pub fn database_name(&self, service: &str) -> String {
-        format!("{}_{}", self.database_prefix, service)
-    }
-
-    /// The ARN of a topic, when this function was given one.
-    pub fn topic_arn(&self, topic: Topic) -> Option<String> {
-        self.topics
-            .iter()
-            .find(|(t, _)| *t == topic)
-            .map(|(_, arn)| arn.clone())
-    }
-}
-
-/// Secrets never reach a log line, even through `{:?}`.
-impl fmt::Debug for Config {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Config")
-            .field("database_prefix", &self.database_prefix)
-            .field("redis_key_prefix", &self.redis_key_prefix)
-            .field("jwt_secret", &"<redacted>")
-            .field("access_ttl", &self.tokens.access_ttl)
-            .field("refresh_ttl", &self.tokens.refresh_ttl)
-            .field("topics", &self.topics)
-            .finish_non_exhaustive()
-    }
-}
-
-struct Reader<'a> {
-    lookup: &'a dyn Fn(&str) -> Option<String>,
+/// Reads variables through a lookup, collecting problems instead of stopping at the first.
+/// Services use it for their own settings (`Reader::new(lookup)` ... `finish(value)`).
+pub struct Reader<'a> {
+    lookup: Lookup<'a>,
     problems: Vec<String>,
 }
 
-impl Reader<'_> {
-    fn get(&self, key: &str) -> Option<String> {
+impl<'a> Reader<'a> {
+    /// Starts reading through `lookup`.
+    pub fn new(lookup: Lookup<'a>) -> Self {
+        Self {
+            lookup,
+            problems: Vec::new(),
+        }
+    }
+
+    /// A non-blank value.
+    pub fn get(&self, key: &str) -> Option<String> {
         (self.lookup)(key).filter(|v| !v.trim().is_empty())
     }
 
-    fn required(&mut self, key: &str) -> String {
+    /// Records a problem.
+    pub fn problem(&mut self, message: impl Into<String>) {
+        self.problems.push(message.into());
+    }
+
+    /// A value that must be set.
+    pub fn required(&mut self, key: &str) -> String {
         self.get(key).unwrap_or_else(|| {
             self.problems.push(format!("{key} is required"));
             String::new()
         })
     }
 
-    fn or(&self, key: &str, default: &str) -> String {
+    /// A value with a default.
+    pub fn or(&self, key: &str, default: &str) -> String {
         self.get(key).unwrap_or_else(|| default.to_owned())
     }
 
-    fn seconds(&mut self, key: &str, default: u64) -> Duration {
+    /// A positive integer with a default.
+    pub fn positive(&mut self, key: &str, default: u64) -> u64 {
         match self.get(key) {
-            None => Duration::from_secs(default),
+            None => default,
             Some(raw) => match raw.trim().parse::<u64>() {
-                Ok(n) if n > 0 => Duration::from_secs(n),
+                Ok(n) if n > 0 => n,
                 _ => {
                     self.problems
                         .push(format!("{key} must be a positive integer, got {raw:?}"));
-                    Duration::from_secs(default)
+                    default
                 }
             },
+        }
+    }
+
+    /// A secret that must be set: [`secret_arn_var`] (`JWT_SECRET_ARN`) names it, and the lookup answers `NAME`
+    /// with the value fetched from Secrets Manager ([`crate::secrets::Environment`]). Without
+    /// an ARN, `NAME` itself is accepted: only a test's map can hold it, since the
+    /// environment drops plain secret values.
+    pub fn secret(&mut self, name: &str) -> String {
+        let arn_var = secret_arn_var(name);
+        let named = self.get(&arn_var).is_some();
+        self.optional_secret(name).unwrap_or_else(|| {
+            if !named {
+                self.problems.push(format!("{arn_var} is required"));
+            }
+            String::new()
+        })
+    }
+
+    /// A secret that may be absent (e.g. `SMTP_PASSWORD` for a server without login).
+    pub fn optional_secret(&mut self, name: &str) -> Option<String> {
+        let arn_var = secret_arn_var(name);
+        let arn = self.get(&arn_var);
+        let value = self.get(name);
+        if let (Some(arn), None) = (&arn, &value) {
+            self.problems
+                .push(format!("{arn_var}: secret {arn} was not loaded"));
+        }
+        value
+    }
+
+    /// The value, or every problem found.
+    pub fn finish<T>(self, value: T) -> Result<T, ConfigError> {
+        match self.problems.is_empty() {
+            true => Ok(value),
+            false => Err(ConfigError {
+                problems: self.problems,
+            }),
         }
     }
 }
@@ -189,46 +360,56 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    fn load<T: Load>(vars: &[(&str, &str)]) -> Result<T, ConfigError> {
         let map: HashMap<String, String> = vars
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        Config::from_lookup(|k| map.get(k).cloned())
+        T::load(&|k| map.get(k).cloned())
     }
 
     #[test]
-    fn names_every_missing_variable_at_once() {
-        let err = config(&[]).unwrap_err();
+    fn names_every_missing_variable_of_every_piece_at_once() {
+        let err = load::<(MongoConfig, RedisConfig, TokenConfig)>(&[]).unwrap_err();
         let all = err.to_string();
-        assert!(all.contains("MONGODB_URI is required"), "{all}");
-        assert!(all.contains("REDIS_URL is required"), "{all}");
-        assert!(all.contains("JWT_SECRET is required"), "{all}");
+        assert!(all.contains("MONGODB_URI_SECRET_ARN is required"), "{all}");
+        assert!(all.contains("REDIS_URL_SECRET_ARN is required"), "{all}");
+        assert!(all.contains("JWT_SECRET_ARN is required"), "{all}");
     }
 
     #[test]
-    fn rejects_short_secret_and_bad_numbers() {
-        let err = config(&[
-            ("MONGODB_URI", "mongodb://x"),
-            ("REDIS_URL", "redis://x"),
+    fn secret_variables_name_their_setting_both_ways() {
+        for name in SECRET_SETTINGS.into_iter().chain(["SOME_API_KEY"]) {
+            assert_eq!(secret_name(&secret_arn_var(name)).as_deref(), Some(name));
+        }
+        assert_eq!(secret_arn_var("JWT_SECRET"), "JWT_SECRET_ARN");
+        assert_eq!(secret_arn_var("REDIS_URL"), "REDIS_URL_SECRET_ARN");
+    }
+
+    #[test]
+    fn rejects_short_secret_bad_numbers_and_unloaded_secrets() {
+        let err = load::<(TokenConfig, Config, RedisConfig)>(&[
             ("JWT_SECRET", "short"),
             ("ACCESS_TOKEN_TTL_SECONDS", "ten"),
-            ("REFRESH_TOKEN_TTL_SECONDS", "-1"),
+            ("MAX_BODY_BYTES", "0"),
+            ("REDIS_URL_SECRET_ARN", "arn:aws:secretsmanager:x"),
         ])
         .unwrap_err();
-        assert_eq!(err.problems.len(), 3, "{err}");
+        assert_eq!(err.problems.len(), 4, "{err}");
+        assert!(err.to_string().contains("was not loaded"), "{err}");
     }
 
     #[test]
-    fn defaults_and_debug_hides_the_secret() {
-        let cfg = config(&[
-            ("MONGODB_URI", "mongodb://x"),
-            ("REDIS_URL", "redis://x"),
+    fn defaults_and_debug_hides_secrets() {
+        let (mongo, tokens, topics) = load::<(MongoConfig, TokenConfig, Topics)>(&[
+            ("MONGODB_URI", "mongodb://user:pw@x"),
             ("JWT_SECRET", "0123456789abcdef0123456789abcdef-secret"),
         ])
         .unwrap();
-        assert_eq!(cfg.database_name("users"), "streamia_users");
-        assert_eq!(cfg.tokens.access_ttl, Duration::from_secs(900));
-        assert!(!format!("{cfg:?}").contains("0123456789abcdef"));
+        assert_eq!(mongo.database_name("users"), "streamia_users");
+        assert_eq!(tokens.access_ttl, Duration::from_secs(900));
+        assert_eq!(topics.arn(Topic::UserEvents), None);
+        assert!(!format!("{tokens:?}").contains("0123456789abcdef"));
+        assert!(!format!("{mongo:?}").contains("pw"));
     }
 }

@@ -12,9 +12,13 @@ pub mod db;
 pub mod domain;
 pub mod events;
 pub mod http;
+pub mod secrets;
+#[cfg(feature = "setup")]
+pub mod setup;
 pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod time;
+pub mod tls;
 
 pub use config::Config;

@@ -1,8 +1,10 @@
 //! Integration-test support: each test gets its own database, Redis key space, SNS topic and
 //! an SQS queue subscribed to it, on the real services the test command starts.
 //!
-//! Endpoints come from the same variables the functions read (`MONGODB_URI`, `REDIS_URL`,
-//! `AWS_ENDPOINT_URL`), defaulting to the local ports the scripts use.
+//! Endpoints come from the variables the test command exports (`MONGODB_URI`, `REDIS_URL`,
+//! `AWS_ENDPOINT_URL`), defaulting to the local ports the scripts use. The secrets among them
+//! are stored in LocalStack's Secrets Manager per test and read back through
+//! [`Environment::resolve`], the path a deployed function takes.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -10,8 +12,9 @@ use std::time::{Duration, Instant};
 use aws_config::{Region, SdkConfig};
 use aws_sdk_sns::config::Credentials;
 
+use crate::config::{Config, ConfigError, Load, MongoConfig, RedisConfig, TokenConfig, Topics};
 use crate::events::Envelope;
-use crate::Config;
+use crate::secrets::Environment;
 
 pub mod faults;
 
@@ -20,14 +23,23 @@ pub const TEST_JWT_SECRET: &str = "streamia-test-secret-0123456789abcdef01234567
 
 /// One test's isolated slice of the real services.
 pub struct TestEnv {
-    /// Config pointing at this test's database prefix, Redis prefix and topic.
-    pub config: Config,
+    /// This test's settings, as a function reads them (secrets resolved from LocalStack).
+    pub env: Environment,
+    /// HTTP settings.
+    pub http: Config,
+    /// This test's database prefix.
+    pub mongo: MongoConfig,
+    /// This test's Redis key prefix.
+    pub redis: RedisConfig,
+    /// Token settings.
+    pub tokens: TokenConfig,
+    /// Every topic is this test's topic.
+    pub topics: Topics,
     /// SDK config for LocalStack.
     pub aws: SdkConfig,
     /// The queue receiving everything published on this test's topic.
     pub queue_url: String,
     sqs: aws_sdk_sqs::Client,
-    vars: HashMap<String, String>,
 }
 
 fn env_or(key: &str, default: &str) -> String {
@@ -98,18 +110,22 @@ impl TestEnv {
             .await
             .expect("subscribe");
 
-        let mut vars: HashMap<String, String> = HashMap::from([
+        let secrets = aws_sdk_secretsmanager::Client::new(&aws);
+        let mut vars: HashMap<String, String> = HashMap::new();
+        for (name, value) in [
             (
-                "MONGODB_URI".into(),
+                "MONGODB_URI",
                 env_or("MONGODB_URI", "mongodb://127.0.0.1:27017/"),
             ),
+            ("REDIS_URL", env_or("REDIS_URL", "redis://127.0.0.1:6379/")),
+            ("JWT_SECRET", TEST_JWT_SECRET.to_owned()),
+        ] {
+            let arn = create_secret(&secrets, &format!("test-{id}/{name}"), &value).await;
+            vars.insert(crate::config::secret_arn_var(name), arn);
+        }
+        vars.extend([
             ("MONGODB_DATABASE_PREFIX".into(), format!("test_{id}")),
-            (
-                "REDIS_URL".into(),
-                env_or("REDIS_URL", "redis://127.0.0.1:6379/"),
-            ),
             ("REDIS_KEY_PREFIX".into(), format!("test:{id}:")),
-            ("JWT_SECRET".into(), TEST_JWT_SECRET.into()),
             ("FRONTEND_URL".into(), "https://app.streamia.test".into()),
             ("ADMIN_EMAILS".into(), "admin@streamia.test".into()),
         ]);
@@ -120,19 +136,21 @@ impl TestEnv {
         for (k, v) in overrides {
             vars.insert((*k).to_owned(), (*v).to_owned());
         }
-        let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test config");
+        let env = Environment::resolve(vars, &aws)
+            .await
+            .expect("secrets from LocalStack");
+        let (http, mongo, redis, tokens, topics) = load(&env).expect("test config");
         Self {
-            config,
+            env,
+            http,
+            mongo,
+            redis,
+            tokens,
+            topics,
             aws,
             queue_url,
             sqs,
-            vars,
         }
-    }
-
-    /// This test's environment as a lookup, for a service's own config (`from_lookup`).
-    pub fn var(&self, key: &str) -> Option<String> {
-        self.vars.get(key).cloned()
     }
 
     /// Drains the queue until `expected` events have arrived or `wait` has passed, returning
@@ -196,6 +214,36 @@ impl TestEnv {
             }
         }
         found
+    }
+}
+
+type Pieces = (Config, MongoConfig, RedisConfig, TokenConfig, Topics);
+
+fn load(env: &Environment) -> Result<Pieces, ConfigError> {
+    Pieces::load(&env.lookup())
+}
+
+/// Stores `value` as a new secret in LocalStack and returns its ARN.
+pub async fn create_secret(
+    client: &aws_sdk_secretsmanager::Client,
+    name: &str,
+    value: &str,
+) -> String {
+    client
+        .create_secret()
+        .name(name)
+        .secret_string(value)
+        .send()
+        .await
+        .expect("LocalStack Secrets Manager: create secret")
+        .arn
+        .expect("secret arn")
+}
+
+impl TestEnv {
+    /// The lookup a service's own config loader takes (`UsersConfig::load(&env.lookup())`).
+    pub fn lookup(&self) -> impl Fn(&str) -> Option<String> + '_ {
+        self.env.lookup()
     }
 }
 

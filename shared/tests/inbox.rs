@@ -11,8 +11,8 @@ use streamia_shared::testing::TestEnv;
 
 async fn inbox() -> (mongodb::Client, mongodb::Database, Inbox) {
     let env = TestEnv::new(&[]).await;
-    let mongo = db::connect(&env.config.mongodb_uri).await.unwrap();
-    let db = mongo.database(&env.config.database_name("consumer"));
+    let mongo = db::connect(&env.mongo.uri).await.unwrap();
+    let db = mongo.database(&env.mongo.database_name("consumer"));
     let inbox = Inbox::new(&db, "consumer-on-user-event");
     (mongo, db, inbox)
 }

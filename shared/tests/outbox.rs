@@ -20,9 +20,9 @@ struct Fixture {
 
 async fn fixture() -> Fixture {
     let env = TestEnv::new(&[]).await;
-    let mongo = db::connect(&env.config.mongodb_uri).await.unwrap();
-    let db = mongo.database(&env.config.database_name("users"));
-    let publisher = EventPublisher::new(&env.aws, env.config.topic_arn(Topic::UserEvents), "users");
+    let mongo = db::connect(&env.mongo.uri).await.unwrap();
+    let db = mongo.database(&env.mongo.database_name("users"));
+    let publisher = EventPublisher::new(&env.aws, env.topics.arn(Topic::UserEvents), "users");
     let outbox = Outbox::new(&db, publisher);
     outbox.ensure_indexes().await.unwrap();
     Fixture {
@@ -159,11 +159,7 @@ async fn when_sns_is_unreachable_after_the_commit_the_relay_publishes_the_event_
         .build();
     let down = Outbox::new(
         &f.db,
-        EventPublisher::new(
-            &unreachable,
-            f.env.config.topic_arn(Topic::UserEvents),
-            "users",
-        ),
+        EventPublisher::new(&unreachable, f.env.topics.arn(Topic::UserEvents), "users"),
     );
     let users = f.db.collection::<Document>("users");
     let staged = db::transaction(&f.mongo, (&users, &down), |session, (users, outbox)| {
@@ -206,7 +202,7 @@ async fn when_sns_is_unreachable_after_the_commit_the_relay_publishes_the_event_
     assert!(f.env.events(1, Duration::from_secs(2)).await.is_empty());
 
     // A consumer with an inbox: its effect happens once even if the event came twice.
-    let consumer_db = f.mongo.database(&f.env.config.database_name("consumer"));
+    let consumer_db = f.mongo.database(&f.env.mongo.database_name("consumer"));
     let inbox = Inbox::new(&consumer_db, "consumer-on-user-event");
     let welcomed = consumer_db.collection::<Document>("welcomed");
     for delivery in [&events[0], &events[0]] {

@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 
 use streamia_shared::auth::{authorize, AuthorizeError, Revocations, TokenSigner};
 use streamia_shared::cache::{self, WindowCounter};
+use streamia_shared::config::{Load, RedisConfig, TokenConfig};
 use streamia_shared::http::Role;
 use streamia_shared::testing::TEST_JWT_SECRET;
-use streamia_shared::Config;
 
 /// A redis-server with only a TLS port, stopped and cleaned up on drop.
 struct TlsRedis {
@@ -164,7 +164,7 @@ fn make_certificates(dir: &Path) {
     ]);
 }
 
-fn config(redis_url: &str, ca_cert: Option<&Path>) -> Config {
+fn config(redis_url: &str, ca_cert: Option<&Path>) -> RedisConfig {
     let mut vars = HashMap::from([
         ("MONGODB_URI", "mongodb://127.0.0.1:1/".to_owned()),
         ("REDIS_URL", redis_url.to_owned()),
@@ -177,7 +177,11 @@ fn config(redis_url: &str, ca_cert: Option<&Path>) -> Config {
     if let Some(ca) = ca_cert {
         vars.insert("REDIS_CA_CERT", ca.display().to_string());
     }
-    Config::from_lookup(|k| vars.get(k).cloned()).unwrap()
+    RedisConfig::load(&|k: &str| vars.get(k).cloned()).unwrap()
+}
+
+fn tokens() -> TokenConfig {
+    TokenConfig::load(&|k: &str| (k == "JWT_SECRET").then(|| TEST_JWT_SECRET.to_owned())).unwrap()
 }
 
 #[tokio::test]
@@ -190,7 +194,7 @@ async fn the_platform_cache_works_over_rediss_with_a_verified_certificate() {
     let conn = cache::connect(&config).await.expect("rediss:// connects");
 
     // A rate-limit counter: counts, and its window has started.
-    let counter = WindowCounter::new(conn.clone(), &config.redis_key_prefix, "logins", 600);
+    let counter = WindowCounter::new(conn.clone(), &config.key_prefix, "logins", 600);
     assert_eq!(counter.hit("ana@example.com").await.unwrap(), 1);
     assert_eq!(counter.hit("ana@example.com").await.unwrap(), 2);
     let (count, ttl) = counter.get("ana@example.com").await.unwrap();
@@ -198,8 +202,8 @@ async fn the_platform_cache_works_over_rediss_with_a_verified_certificate() {
     assert!((1..=600).contains(&ttl), "window not started: ttl {ttl}");
 
     // A revoked session is refused by the authorizer's decision, read over TLS.
-    let signer = TokenSigner::new(&config.tokens);
-    let revocations = Revocations::new(conn, &config.redis_key_prefix, 900);
+    let signer = TokenSigner::new(&tokens());
+    let revocations = Revocations::new(conn, &config.key_prefix, 900);
     let kept = signer
         .issue("u1", "ana@example.com", Role::User, "kept")
         .unwrap();
@@ -253,6 +257,6 @@ fn a_ca_certificate_without_tls_is_a_configuration_error() {
         ("REDIS_CA_CERT", "/etc/ssl/ca.pem"),
         ("JWT_SECRET", TEST_JWT_SECRET),
     ]);
-    let err = Config::from_lookup(|k| vars.get(k).map(|v| v.to_string())).unwrap_err();
+    let err = RedisConfig::load(&|k: &str| vars.get(k).map(|v| v.to_string())).unwrap_err();
     assert!(err.to_string().contains("REDIS_CA_CERT"), "{err}");
 }

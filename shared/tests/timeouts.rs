@@ -9,12 +9,12 @@ use aws_sdk_sns::config::Credentials;
 use lambda_http::RequestExt;
 use serde_json::Value;
 use streamia_shared::cache::{self, WindowCounter};
+use streamia_shared::config::{Load, RedisConfig};
 use streamia_shared::events::{aws_config_loader, Event, EventPublisher};
 use streamia_shared::http::{respond, ApiError, ApiResponse};
 use streamia_shared::testing::apigw::EventBuilder;
 use streamia_shared::testing::faults::{FreezableProxy, HangingListener};
 use streamia_shared::testing::TEST_JWT_SECRET;
-use streamia_shared::Config;
 
 /// An event for the publisher to send.
 #[derive(serde::Serialize)]
@@ -46,7 +46,7 @@ fn authority(url: &str) -> String {
     )
 }
 
-fn config(redis_url: &str) -> Config {
+fn config(redis_url: &str) -> RedisConfig {
     let vars = [
         ("MONGODB_URI", "mongodb://127.0.0.1:1/".to_owned()),
         ("REDIS_URL", redis_url.to_owned()),
@@ -56,7 +56,8 @@ fn config(redis_url: &str) -> Config {
         ),
         ("JWT_SECRET", TEST_JWT_SECRET.to_owned()),
     ];
-    Config::from_lookup(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())).unwrap()
+    RedisConfig::load(&|k: &str| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
+        .unwrap()
 }
 
 /// A request carrying the Lambda context of an invocation with `timeout` left.
@@ -103,7 +104,7 @@ async fn a_redis_that_stops_answering_gives_a_503_within_a_second_or_two() {
     let redis = cache::connect(&config)
         .await
         .expect("redis through the proxy");
-    let counter = WindowCounter::new(redis, &config.redis_key_prefix, "t", 60);
+    let counter = WindowCounter::new(redis, &config.key_prefix, "t", 60);
     assert_eq!(
         counter.hit("a").await.unwrap(),
         1,

@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 use streamia_shared::auth::{authorize, AuthorizeError, Revocations, TokenSigner};
-use streamia_shared::Config;
+use streamia_shared::config::{RedisConfig, TokenConfig};
 
 /// Clients built once per container.
 pub struct State {
@@ -16,15 +16,18 @@ pub struct State {
 }
 
 impl State {
-    /// Connects to Redis; the authorizer needs nothing else.
-    pub async fn build(config: &Config) -> Result<Self, redis::RedisError> {
-        let redis = streamia_shared::cache::connect(config).await?;
+    /// Connects to Redis; the authorizer needs nothing else (no MongoDB, no topics).
+    pub async fn build(
+        tokens: &TokenConfig,
+        redis: &RedisConfig,
+    ) -> Result<Self, redis::RedisError> {
+        let connection = streamia_shared::cache::connect(redis).await?;
         Ok(Self {
-            signer: TokenSigner::new(&config.tokens),
+            signer: TokenSigner::new(tokens),
             revocations: Revocations::new(
-                redis,
-                &config.redis_key_prefix,
-                config.tokens.access_ttl.as_secs(),
+                connection,
+                &redis.key_prefix,
+                tokens.access_ttl.as_secs(),
             ),
         })
     }

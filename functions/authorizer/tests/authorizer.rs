@@ -17,8 +17,8 @@ struct Fixture {
 
 async fn fixture() -> Fixture {
     let env = TestEnv::new(&[]).await;
-    let state = State::build(&env.config).await.expect("redis");
-    let signer = TokenSigner::new(&env.config.tokens);
+    let state = State::build(&env.tokens, &env.redis).await.expect("redis");
+    let signer = TokenSigner::new(&env.tokens);
     Fixture { env, state, signer }
 }
 
@@ -72,7 +72,7 @@ async fn bad_tokens_are_unauthorized_in_api_gateways_words() {
     let f = fixture().await;
     let other = TokenSigner::new(&streamia_shared::config::TokenConfig {
         jwt_secret: "a-completely-different-secret-of-32-bytes".into(),
-        ..f.env.config.tokens.clone()
+        ..f.env.tokens.clone()
     });
     let forged = other.issue("u", "a@b.co", Role::Admin, "s").unwrap().token;
     for auth in [
@@ -94,10 +94,8 @@ async fn bad_tokens_are_unauthorized_in_api_gateways_words() {
 #[tokio::test]
 async fn revoked_tokens_and_sessions_are_refused() {
     let f = fixture().await;
-    let redis = streamia_shared::cache::connect(&f.env.config)
-        .await
-        .unwrap();
-    let revocations = Revocations::new(redis, &f.env.config.redis_key_prefix, 900);
+    let redis = streamia_shared::cache::connect(&f.env.redis).await.unwrap();
+    let revocations = Revocations::new(redis, &f.env.redis.key_prefix, 900);
     let a = f
         .signer
         .issue("u1", "a@b.co", Role::User, "session-a")

@@ -1,7 +1,8 @@
 //! What the notification function holds for the life of its container.
 
+use streamia_shared::config::{Load, MongoConfig};
 use streamia_shared::events::Inbox;
-use streamia_shared::Config;
+use streamia_shared::secrets::Environment;
 
 use crate::mailer::{MailConfig, Mailer};
 use crate::{ON_USER_EVENT, SERVICE};
@@ -21,6 +22,9 @@ pub enum InitError {
     /// Platform settings.
     #[error(transparent)]
     Config(#[from] streamia_shared::config::ConfigError),
+    /// A secret could not be read.
+    #[error(transparent)]
+    Secret(#[from] streamia_shared::secrets::SecretError),
     /// Mail settings.
     #[error(transparent)]
     Mail(#[from] crate::mailer::MailConfigError),
@@ -32,16 +36,23 @@ pub enum InitError {
 impl Deps {
     /// From the process environment.
     pub async fn from_env() -> Result<Self, InitError> {
-        Self::build(&Config::from_env()?, &MailConfig::from_env()?).await
+        let aws = streamia_shared::events::aws_config_from_env().await;
+        let env = Environment::load(&aws).await?;
+        let lookup = env.lookup();
+        Self::build(
+            &MongoConfig::load(&lookup)?,
+            &MailConfig::from_lookup(lookup)?,
+        )
+        .await
     }
 
     /// From explicit settings (tests).
-    pub async fn build(config: &Config, mail: &MailConfig) -> Result<Self, InitError> {
-        let mongo = streamia_shared::db::connect(&config.mongodb_uri).await?;
+    pub async fn build(mongo: &MongoConfig, mail: &MailConfig) -> Result<Self, InitError> {
+        let client = streamia_shared::db::connect(&mongo.uri).await?;
         Ok(Self {
             mailer: Mailer::new(mail)?,
             inbox: Inbox::new(
-                &mongo.database(&config.database_name(SERVICE)),
+                &client.database(&mongo.database_name(SERVICE)),
                 ON_USER_EVENT,
             ),
         })

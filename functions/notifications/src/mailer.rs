@@ -10,7 +10,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use crate::emails::Email;
 
 /// SMTP settings: `SMTP_HOST`, `SMTP_PORT` (default 587), `SMTP_TLS` (`starttls` default,
-/// `tls`, or `none` for a local sink), `SMTP_USERNAME`/`SMTP_PASSWORD` (optional), `MAIL_FROM`.
+/// `tls`, or `none` for a local sink), `SMTP_USERNAME`/`SMTP_PASSWORD_SECRET_ARN` (optional), `MAIL_FROM`.
 #[derive(Clone)]
 pub struct MailConfig {
     /// Server host.
@@ -48,41 +48,43 @@ pub enum TlsMode {
 pub struct MailConfigError(pub String);
 
 impl MailConfig {
-    /// Reads the settings through `lookup`.
+    /// Reads the settings through `lookup`, naming every problem at once.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, MailConfigError> {
-        let get = |k: &str| lookup(k).filter(|v| !v.trim().is_empty());
-        let host =
-            get("SMTP_HOST").ok_or_else(|| MailConfigError("SMTP_HOST is required".into()))?;
-        let port = match get("SMTP_PORT") {
+        let mut env = streamia_shared::config::Reader::new(&lookup);
+        let host = env.required("SMTP_HOST");
+        let port = match env.get("SMTP_PORT") {
             None => 587,
-            Some(p) => p
-                .parse()
-                .map_err(|_| MailConfigError(format!("SMTP_PORT {p:?} is not a port")))?,
+            Some(p) => p.parse().unwrap_or_else(|_| {
+                env.problem(format!("SMTP_PORT {p:?} is not a port"));
+                587
+            }),
         };
-        let tls = match get("SMTP_TLS").as_deref().unwrap_or("starttls") {
+        let tls = match env.or("SMTP_TLS", "starttls").as_str() {
             "none" => TlsMode::None,
             "starttls" => TlsMode::StartTls,
             "tls" => TlsMode::Tls,
             other => {
-                return Err(MailConfigError(format!(
+                env.problem(format!(
                     "SMTP_TLS must be none, starttls or tls, got {other:?}"
-                )))
+                ));
+                TlsMode::StartTls
             }
         };
-        let credentials = match (get("SMTP_USERNAME"), get("SMTP_PASSWORD")) {
+        // The password is a secret (`SMTP_PASSWORD_SECRET_ARN`), read like every other one.
+        let password = env.optional_secret("SMTP_PASSWORD");
+        let credentials = match (env.get("SMTP_USERNAME"), password) {
             (Some(u), Some(p)) => Some((u, p)),
             (None, None) => None,
             _ => {
-                return Err(MailConfigError(
-                    "set both SMTP_USERNAME and SMTP_PASSWORD, or neither".into(),
-                ))
+                env.problem("set both SMTP_USERNAME and SMTP_PASSWORD_SECRET_ARN, or neither");
+                None
             }
         };
-        let from =
-            get("MAIL_FROM").unwrap_or_else(|| "Streamia <no-reply@streamia.local>".to_owned());
-        from.parse::<Mailbox>()
-            .map_err(|e| MailConfigError(format!("MAIL_FROM {from:?}: {e}")))?;
-        Ok(Self {
+        let from = env.or("MAIL_FROM", "Streamia <no-reply@streamia.local>");
+        if let Err(e) = from.parse::<Mailbox>() {
+            env.problem(format!("MAIL_FROM {from:?}: {e}"));
+        }
+        env.finish(Self {
             host,
             port,
             tls,
@@ -90,6 +92,7 @@ impl MailConfig {
             from,
             timeout: DEFAULT_TIMEOUT,
         })
+        .map_err(|e| MailConfigError(e.problems.join("; ")))
     }
 
     /// Reads the process environment.

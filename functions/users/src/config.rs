@@ -1,9 +1,10 @@
-//! Settings only the users service reads. What every function needs (MongoDB, Redis, tokens)
-//! is the platform's `streamia_shared::Config`; a function of another service never sees these.
+//! Settings only the users service reads. What functions of several services need (MongoDB,
+//! Redis, tokens, topics) are the platform's pieces in `streamia_shared::config`; a function of
+//! another service never sees these.
 
 use std::fmt;
 
-use streamia_shared::config::ConfigError;
+use streamia_shared::config::{ConfigError, Load, Lookup};
 use streamia_shared::domain::Email;
 use url::Url;
 
@@ -65,6 +66,13 @@ impl UsersConfig {
     /// Whether an account with this email gets the admin role.
     pub fn is_admin_email(&self, email: &Email) -> bool {
         self.admin_emails.iter().any(|admin| admin == email)
+    }
+}
+
+/// Loads beside the platform's pieces, so one cold start names every problem at once.
+impl Load for UsersConfig {
+    fn load(lookup: Lookup<'_>) -> Result<Self, ConfigError> {
+        Self::from_lookup(lookup)
     }
 }
 

@@ -3,7 +3,9 @@
 use aws_config::SdkConfig;
 use streamia_shared::auth::{GuessLimit, Revocations, TokenSigner};
 use streamia_shared::cache::{Redis, WindowCounter};
+use streamia_shared::config::{Load, Lookup, MongoConfig, RedisConfig, TokenConfig, Topics};
 use streamia_shared::events::{EventPublisher, Outbox, Topic};
+use streamia_shared::secrets::Environment;
 use streamia_shared::Config;
 
 use crate::config::UsersConfig;
@@ -24,8 +26,10 @@ pub const RESET_REQUEST_LIMIT: u64 = 3;
 /// that is down at cold start makes requests answer 503 instead of failing the init.
 #[derive(Clone)]
 pub struct Deps {
-    /// The platform's settings.
+    /// The platform's HTTP settings.
     pub config: Config,
+    /// How tokens are signed and how long they live.
+    pub tokens: TokenConfig,
     /// The users service's own settings.
     pub users_config: UsersConfig,
     /// Accounts.
@@ -61,6 +65,9 @@ pub enum InitError {
     /// Bad or missing settings.
     #[error(transparent)]
     Config(#[from] streamia_shared::config::ConfigError),
+    /// A secret could not be read from Secrets Manager.
+    #[error(transparent)]
+    Secret(#[from] streamia_shared::secrets::SecretError),
     /// A connection string that cannot be parsed.
     #[error("mongodb: {0}")]
     Mongo(#[from] mongodb::error::Error),
@@ -70,36 +77,40 @@ pub enum InitError {
 }
 
 impl Deps {
-    /// Builds the dependencies from the process environment (the Lambda path).
+    /// Builds the dependencies from the process environment, secrets fetched from Secrets
+    /// Manager once (the Lambda path).
     pub async fn from_env() -> Result<Self, InitError> {
-        let config = Config::from_env()?;
-        let users_config = UsersConfig::from_env()?;
         let aws = streamia_shared::events::aws_config_from_env().await;
-        Self::build(config, users_config, &aws).await
+        let env = Environment::load(&aws).await?;
+        let lookup = env.lookup();
+        let deps = Self::build(&lookup, &aws).await?;
+        Ok(deps)
     }
 
-    /// Builds the dependencies from explicit settings (tests use this with their own database).
-    pub async fn build(
-        config: Config,
-        users_config: UsersConfig,
-        aws: &SdkConfig,
-    ) -> Result<Self, InitError> {
-        let mongo = streamia_shared::db::connect(&config.mongodb_uri).await?;
-        let db = mongo.database(&config.database_name(SERVICE));
-        let redis = streamia_shared::cache::connect(&config).await?;
-        let prefix = config.redis_key_prefix.clone();
+    /// Builds the dependencies from settings read through `lookup` (tests use this with their
+    /// own database); every problem in the settings is reported at once.
+    pub async fn build(lookup: Lookup<'_>, aws: &SdkConfig) -> Result<Self, InitError> {
+        let (config, mongo_config, redis_config, tokens, topics, users_config) =
+            <(
+                Config,
+                MongoConfig,
+                RedisConfig,
+                TokenConfig,
+                Topics,
+                UsersConfig,
+            )>::load(lookup)?;
+        let mongo = streamia_shared::db::connect(&mongo_config.uri).await?;
+        let db = mongo.database(&mongo_config.database_name(SERVICE));
+        let redis = streamia_shared::cache::connect(&redis_config).await?;
+        let prefix = redis_config.key_prefix.clone();
         let counter =
             |name: &str, window: u64| WindowCounter::new(redis.clone(), &prefix, name, window);
         Ok(Self {
             users: UserStore::new(&db),
             sessions: SessionStore::new(&db),
             resets: ResetStore::new(&db),
-            signer: TokenSigner::new(&config.tokens),
-            revocations: Revocations::new(
-                redis.clone(),
-                &prefix,
-                config.tokens.access_ttl.as_secs(),
-            ),
+            signer: TokenSigner::new(&tokens),
+            revocations: Revocations::new(redis.clone(), &prefix, tokens.access_ttl.as_secs()),
             login_checks: GuessLimit::new(
                 counter("login-attempts", PASSWORD_CHECK_WINDOW_SECS),
                 PASSWORD_CHECK_LIMIT,
@@ -111,12 +122,13 @@ impl Deps {
             reset_requests: counter("reset-requests", 3600),
             outbox: Outbox::new(
                 &db,
-                EventPublisher::new(aws, config.topic_arn(Topic::UserEvents), SERVICE),
+                EventPublisher::new(aws, topics.arn(Topic::UserEvents), SERVICE),
             ),
             mongo,
             db,
             redis,
             config,
+            tokens,
             users_config,
         })
     }

@@ -14,6 +14,7 @@ pub mod error;
 pub mod events;
 pub mod ops;
 pub mod sessions;
+pub mod setup;
 pub mod store;
 
 pub use deps::Deps;

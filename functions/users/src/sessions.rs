@@ -31,7 +31,7 @@ pub async fn start(deps: &Deps, user: &User) -> Result<AuthResponse, UsersError>
             &session.id,
             user.id,
             &refresh.hash(),
-            streamia_shared::time::from_now(deps.config.tokens.refresh_ttl),
+            streamia_shared::time::from_now(deps.tokens.refresh_ttl),
         )
         .await?;
     pair(deps, user, &session.id, &refresh)

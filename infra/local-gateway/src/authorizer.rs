@@ -18,7 +18,8 @@ pub enum Decision {
     Unauthorized,
     /// A policy that does not allow this method: 403.
     Denied,
-    /// The function failed or answered garbage: API Gateway's AUTHORIZER_FAILURE.
+    /// The function failed, timed out or answered garbage: API Gateway's
+    /// AUTHORIZER_CONFIGURATION_ERROR.
     Failure(String),
 }
 

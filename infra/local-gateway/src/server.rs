@@ -373,11 +373,14 @@ async fn route(
             Decision::Failure(error) => {
                 tracing::error!(error = %error, "authorizer failed");
                 return (
+                    // As API Gateway: an authorizer that errors, times out or answers garbage
+                    // is an AuthorizerConfigurationException (500 unless the template
+                    // customises AUTHORIZER_CONFIGURATION_ERROR).
                     gw.gateway_response(
-                        "AUTHORIZER_FAILURE",
+                        "AUTHORIZER_CONFIGURATION_ERROR",
                         500,
-                        "authorizer failed",
-                        "UNAVAILABLE",
+                        "Internal server error",
+                        "INTERNAL",
                     ),
                     Some(function),
                 );

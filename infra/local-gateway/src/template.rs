@@ -49,6 +49,11 @@ pub struct Function {
     pub queues: Vec<QueueSource>,
     /// `Schedule` events.
     pub schedules: Vec<ScheduleSource>,
+    /// Names of its environment variables, Globals included (values stay unresolved: locally
+    /// the stack sets them; the workspace checks compare them with what the config reads).
+    pub environment: Vec<String>,
+    /// `Properties.Policies` as written (the workspace checks read them).
+    pub policies: Vec<Value>,
 }
 
 /// One `Api` event.
@@ -187,6 +192,8 @@ pub struct Template {
     pub gateway_responses: HashMap<String, GatewayResponse>,
     /// Stage name, for the request context.
     pub stage: String,
+    /// The whole document, for checks that look past what the gateway serves.
+    pub document: Value,
 }
 
 struct Resolver<'a> {
@@ -372,6 +379,15 @@ impl Template {
         let r = Resolver { doc: &doc, ctx };
         let globals = &doc["Globals"]["Function"];
         let default_timeout = seconds(&globals["Timeout"]).unwrap_or(3);
+        let variable_names = |env: &Value| -> Vec<String> {
+            env["Variables"]
+                .as_mapping()
+                .into_iter()
+                .flatten()
+                .filter_map(|(k, _)| k.as_str().map(str::to_owned))
+                .collect()
+        };
+        let global_environment = variable_names(&globals["Environment"]);
         let Some(resources) = doc["Resources"].as_mapping() else {
             return invalid("no Resources");
         };
@@ -390,6 +406,12 @@ impl Template {
             let props = &resource["Properties"];
             let timeout =
                 Duration::from_secs(seconds(&props["Timeout"]).unwrap_or(default_timeout));
+            let mut environment = global_environment.clone();
+            for name in variable_names(&props["Environment"]) {
+                if !environment.contains(&name) {
+                    environment.push(name);
+                }
+            }
             let mut function = Function {
                 logical_id: id.clone(),
                 binary: binary.clone(),
@@ -397,6 +419,8 @@ impl Template {
                 routes: Vec::new(),
                 queues: Vec::new(),
                 schedules: Vec::new(),
+                environment,
+                policies: props["Policies"].as_sequence().cloned().unwrap_or_default(),
             };
             for (_, event) in props["Events"].as_mapping().into_iter().flatten() {
                 let p = &event["Properties"];
@@ -451,8 +475,10 @@ impl Template {
             cors: None,
             gateway_responses: HashMap::new(),
             stage: "local".to_owned(),
+            document: Value::Null,
         };
         let Some(api) = api else {
+            template.document = doc.clone();
             return Ok(template);
         };
         if let Ok(stage) = r.string(&api["StageName"]) {
@@ -539,6 +565,7 @@ impl Template {
                 },
             );
         }
+        template.document = doc.clone();
         Ok(template)
     }
 

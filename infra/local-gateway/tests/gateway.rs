@@ -90,6 +90,11 @@ fn behaviour(name: &str, event: &Value) -> Answer {
                     "Resource": event["methodArn"].as_str().unwrap().split('/').take(2).collect::<Vec<_>>().join("/") + "/*/*"}]},
                 "context": {"userId": "u1", "role": "admin"}
             })),
+            Some("Bearer redis-down") => Answer::Error(
+                json!({"errorType": "Unavailable", "errorMessage": "authorizer dependency unavailable"}),
+            ),
+            Some("Bearer slow") => Answer::Slow(Duration::from_secs(3)),
+            Some("Bearer garbage") => Answer::Ok(json!({"hello": "world"})),
             Some("Bearer denied") => Answer::Ok(json!({
                 "principalId": "u2",
                 "policyDocument": {"Version": "2012-10-17", "Statement": [{"Action": "execute-api:Invoke", "Effect": "Deny", "Resource": "*"}]}
@@ -113,8 +118,12 @@ fn behaviour(name: &str, event: &Value) -> Answer {
 }
 
 async fn gateway(lambda: &Lambda) -> String {
+    gateway_with(lambda, FIXTURE).await
+}
+
+async fn gateway_with(lambda: &Lambda, template: &str) -> String {
     let running = start(GatewayConfig {
-        template_text: FIXTURE.to_owned(),
+        template_text: template.to_owned(),
         context: Context {
             region: "us-east-1".into(),
             stack_name: "fixture".into(),
@@ -411,4 +420,50 @@ fn the_templates_gateway_responses_and_preflight_name_the_first_allowed_origin()
         !doc["Globals"]["Function"]["Environment"]["Variables"]["CORS_ALLOWED_ORIGINS"].is_null(),
         "every HTTP function reads CORS_ALLOWED_ORIGINS"
     );
+}
+
+#[tokio::test]
+async fn a_failing_authorizer_is_an_authorizer_configuration_error_as_in_api_gateway() {
+    let lambda = Lambda::start(behaviour).await;
+    let http = reqwest::Client::new();
+    // Without a GatewayResponse for it, API Gateway answers 500.
+    let base = gateway(&lambda).await;
+    let res = http
+        .get(format!("{base}/things/1"))
+        .header("authorization", "Bearer redis-down")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 500);
+    assert_eq!(
+        res.headers()["x-amzn-errortype"],
+        "AUTHORIZER_CONFIGURATION_ERROR"
+    );
+
+    // With one (as template.yaml has), an error, a timeout and a malformed answer all take it.
+    let customised = FIXTURE.replace(
+        "        MISSING_AUTHENTICATION_TOKEN:\n",
+        "        AUTHORIZER_CONFIGURATION_ERROR:\n          StatusCode: 503\n          ResponseTemplates:\n            application/json: '{\"success\":false,\"error\":\"UNAVAILABLE\",\"message\":\"authorization is unavailable\"}'\n        MISSING_AUTHENTICATION_TOKEN:\n",
+    );
+    assert_ne!(customised, FIXTURE);
+    let base = gateway_with(&lambda, &customised).await;
+    for token in ["Bearer redis-down", "Bearer slow", "Bearer garbage"] {
+        let res = http
+            .get(format!("{base}/things/1"))
+            .header("authorization", token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 503, "{token}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["error"], "UNAVAILABLE", "{token}");
+    }
+    // A plain "Unauthorized" stays a 401.
+    let res = http
+        .get(format!("{base}/things/1"))
+        .header("authorization", "Bearer nope")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
 }

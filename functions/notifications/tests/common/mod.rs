@@ -30,7 +30,7 @@ pub fn smtp_port() -> String {
 /// Dependencies on this test's own database, mailing through `mail`.
 pub async fn deps_with(mail: MailConfig) -> &'static Deps {
     let env = TestEnv::new(&[]).await;
-    Box::leak(Box::new(Deps::build(&env.config, &mail).await.unwrap()))
+    Box::leak(Box::new(Deps::build(&env.mongo, &mail).await.unwrap()))
 }
 
 /// Dependencies mailing to the real sink.

@@ -103,7 +103,7 @@ async fn rotate(
             &record.session_id,
             record.user_id,
             &successor.hash(),
-            time::from_now(deps.config.tokens.refresh_ttl),
+            time::from_now(deps.tokens.refresh_ttl),
         )
         .await?;
     if deps

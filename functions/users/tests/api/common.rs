@@ -10,7 +10,6 @@ use serde_json::{json, Value};
 use streamia_shared::auth::{authorize, AuthorizeError};
 use streamia_shared::http::{respond, ApiError, ApiResponse, RequestCtx};
 use streamia_shared::testing::{apigw::EventBuilder, TestEnv};
-use streamia_users::config::UsersConfig;
 use streamia_users::Deps;
 
 pub const PASSWORD: &str = "Secret123";
@@ -129,7 +128,7 @@ impl TestApp {
         use streamia_shared::events::{EventPublisher, Outbox, Topic};
         let publisher = EventPublisher::new(
             &self.env.aws,
-            self.env.config.topic_arn(Topic::UserEvents),
+            self.env.topics.arn(Topic::UserEvents),
             streamia_users::SERVICE,
         );
         Outbox::new(&self.state.db, publisher)
@@ -137,10 +136,7 @@ impl TestApp {
 
     async fn build(env: TestEnv, aws: &aws_config::SdkConfig) -> Self {
         log_buffer();
-        let users_config = UsersConfig::from_lookup(|k| env.var(k)).expect("users config");
-        let state = Deps::build(env.config.clone(), users_config, aws)
-            .await
-            .expect("users deps");
+        let state = Deps::build(&env.lookup(), aws).await.expect("users deps");
         streamia_users::store::create_indexes(&state.db)
             .await
             .expect("indexes (is MongoDB running?)");
@@ -271,11 +267,11 @@ impl TestApp {
 
     /// A raw document of this service's database, to check what is stored.
     pub async fn stored(&self, collection: &str, filter: bson::Document) -> Option<bson::Document> {
-        let client = mongodb::Client::with_uri_str(&self.env.config.mongodb_uri)
+        let client = mongodb::Client::with_uri_str(&self.env.mongo.uri)
             .await
             .unwrap();
         client
-            .database(&self.env.config.database_name("users"))
+            .database(&self.env.mongo.database_name("users"))
             .collection::<bson::Document>(collection)
             .find_one(filter)
             .await

@@ -11,4 +11,3 @@ mod profile;
 mod refresh;
 mod register;
 mod security;
-mod template;

@@ -105,11 +105,11 @@ async fn expired_and_unknown_tokens_are_invalid() {
         .assert_ok(202);
     let (token, _) = reset_token_from_event(&app).await;
     // Age the token past its hour.
-    let client = mongodb::Client::with_uri_str(&app.env.config.mongodb_uri)
+    let client = mongodb::Client::with_uri_str(&app.env.mongo.uri)
         .await
         .unwrap();
     client
-        .database(&app.env.config.database_name("users"))
+        .database(&app.env.mongo.database_name("users"))
         .collection::<bson::Document>("password_resets")
         .update_many(
             bson::doc! {},

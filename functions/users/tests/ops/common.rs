@@ -4,7 +4,6 @@
 use serde_json::Value;
 use streamia_shared::http::Identity;
 use streamia_shared::testing::TestEnv;
-use streamia_users::config::UsersConfig;
 use streamia_users::ops::{self, Caller, Ctx};
 use streamia_users::sessions::AuthResponse;
 use streamia_users::Deps;
@@ -22,8 +21,7 @@ pub fn ctx() -> Ctx {
 
 /// Another function instance on the same services: its own clients and connections.
 pub async fn instance(env: &TestEnv) -> Deps {
-    let users_config = UsersConfig::from_lookup(|k| env.var(k)).expect("users config");
-    Deps::build(env.config.clone(), users_config, &env.aws)
+    Deps::build(&env.lookup(), &env.aws)
         .await
         .expect("users deps")
 }

@@ -1,0 +1,199 @@
+//! Each function gets only the environment and the permissions it uses.
+//!
+//! The environment side: every variable the template gives a function (Globals included) must
+//! be read by one of that function's config loaders. What the loaders read is recorded by
+//! running them through a recording lookup, so this cannot drift from the code. The table
+//! below says which loaders each function's `main` runs: a new function or loader is one line.
+//!
+//! The IAM side: a function may read exactly the secrets named in its environment, and may
+//! publish exactly to the topics named in it; any other kind of policy fails here until a rule
+//! for it is added.
+
+mod common;
+
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+
+use common::{get_att_target, ref_target, resource, template};
+use serde_yaml::Value;
+use streamia_shared::config::{
+    Config, Load, Lookup, MongoConfig, RedisConfig, TokenConfig, Topics, SECRET_ARN_SUFFIX,
+    SECRET_SETTINGS,
+};
+
+type Loader = fn(Lookup<'_>);
+
+fn load<T: Load>(lookup: Lookup<'_>) {
+    let _ = T::load(lookup);
+}
+
+/// `telemetry::init` reads `RUST_LOG` (tracing's `EnvFilter::from_default_env`).
+fn telemetry(lookup: Lookup<'_>) {
+    let _ = lookup("RUST_LOG");
+}
+
+/// `http::run` reads the allowed browser origins of every HTTP function.
+fn cors(lookup: Lookup<'_>) {
+    let _ = streamia_shared::http::Cors::from_lookup(lookup);
+}
+
+fn mail(lookup: Lookup<'_>) {
+    let _ = streamia_notifications::mailer::MailConfig::from_lookup(lookup);
+}
+
+/// What each function's `main` loads.
+fn loaders(binary: &str) -> Vec<Loader> {
+    let mut loaders: Vec<Loader> = vec![telemetry];
+    loaders.extend(match binary {
+        "authorizer" => vec![load::<(TokenConfig, RedisConfig)> as Loader],
+        "notifications-on-user-event" => vec![load::<MongoConfig> as Loader, mail],
+        "users-setup" => vec![load::<MongoConfig> as Loader],
+        "users-outbox-relay" => vec![load::<(MongoConfig, Topics)> as Loader],
+        users if users.starts_with("users-") => vec![
+            load::<(Config, MongoConfig, RedisConfig, TokenConfig, Topics)> as Loader,
+            load::<streamia_users::config::UsersConfig>,
+            cors,
+        ],
+        other => panic!("{other}: add the loaders its main runs to this table"),
+    });
+    loaders
+}
+
+/// Every variable the loaders ask for, with nothing set and with everything set (so settings
+/// read only when another is present are seen too).
+fn read_by(binary: &str) -> BTreeSet<String> {
+    let seen = RefCell::new(BTreeSet::new());
+    for value in [None, Some("1".to_owned())] {
+        let record = |key: &str| {
+            seen.borrow_mut().insert(key.to_owned());
+            value.clone()
+        };
+        for loader in loaders(binary) {
+            loader(&record);
+        }
+    }
+    seen.into_inner()
+}
+
+#[test]
+fn every_variable_a_function_is_given_is_read_by_its_config() {
+    let t = template();
+    let mut problems = Vec::new();
+    for f in &t.functions {
+        let read = read_by(&f.binary);
+        for name in &f.environment {
+            if !read.contains(name) {
+                problems.push(format!("{}: {name} is set but never read", f.logical_id));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+#[test]
+fn the_check_catches_a_variable_nobody_reads() {
+    // The notifications consumer signs no token: a JWT secret there must fail the check.
+    let read = read_by("notifications-on-user-event");
+    assert!(!read.contains("JWT_SECRET_ARN"));
+    assert!(read.contains("SMTP_PASSWORD_SECRET_ARN"));
+    let read = read_by("authorizer");
+    assert!(
+        !read.contains("MONGODB_URI_SECRET_ARN"),
+        "the authorizer has no MongoDB"
+    );
+}
+
+#[test]
+fn no_secret_value_sits_in_the_environment() {
+    let t = template();
+    for f in &t.functions {
+        for name in &f.environment {
+            assert!(
+                !SECRET_SETTINGS.contains(&name.as_str()),
+                "{}: {name} must come from Secrets Manager ({name}{SECRET_ARN_SUFFIX})",
+                f.logical_id
+            );
+        }
+    }
+    for (name, p) in t.document["Parameters"].as_mapping().unwrap() {
+        let name = name.as_str().unwrap();
+        assert!(
+            p["NoEcho"].as_bool() != Some(true),
+            "{name}: secrets are Secrets Manager ARNs, not NoEcho parameters"
+        );
+    }
+    let jwt = resource(&t, "JwtSecret");
+    assert_eq!(jwt["Type"], "AWS::SecretsManager::Secret");
+    assert!(jwt["Properties"]["GenerateSecretString"].is_mapping());
+}
+
+/// The environment value of `var` in function `id`, as written.
+fn env_value<'a>(
+    t: &'a streamia_local_gateway::template::Template,
+    id: &str,
+    var: &str,
+) -> &'a Value {
+    &resource(t, id)["Properties"]["Environment"]["Variables"][var]
+}
+
+/// What one `Policies` entry grants: secrets read (by reference) and topics published to.
+#[derive(Default)]
+struct Grants {
+    secrets: BTreeSet<String>,
+    topics: BTreeSet<String>,
+}
+
+fn grants(t: &streamia_local_gateway::template::Template, policy: &Value, into: &mut Grants) {
+    if let Some(id) = ref_target(policy) {
+        let managed = resource(t, &id);
+        assert_eq!(managed["Type"], "AWS::IAM::ManagedPolicy", "{id}");
+        for statement in managed["Properties"]["PolicyDocument"]["Statement"]
+            .as_sequence()
+            .unwrap()
+        {
+            assert_eq!(statement["Action"], "secretsmanager:GetSecretValue", "{id}");
+            assert_eq!(statement["Effect"], "Allow", "{id}");
+            into.secrets.insert(
+                ref_target(&statement["Resource"])
+                    .unwrap_or_else(|| panic!("{id}: Resource must be one !Ref")),
+            );
+        }
+        return;
+    }
+    if let Some(p) = policy.get("AWSSecretsManagerGetSecretValuePolicy") {
+        into.secrets
+            .insert(ref_target(&p["SecretArn"]).expect("SecretArn: !Ref"));
+        return;
+    }
+    if let Some(p) = policy.get("SNSPublishMessagePolicy") {
+        let name = get_att_target(&p["TopicName"]).expect("TopicName: !GetAtt");
+        into.topics.insert(name.trim_end_matches("Name").to_owned());
+        return;
+    }
+    panic!("no rule for policy {policy:?}: add one to infra/checks/tests/environment.rs");
+}
+
+#[test]
+fn each_function_may_read_only_its_secrets_and_publish_only_to_its_topics() {
+    let t = template();
+    for f in &t.functions {
+        let mut granted = Grants::default();
+        for policy in &f.policies {
+            grants(&t, policy, &mut granted);
+        }
+        let mut secrets = BTreeSet::new();
+        let mut topics = BTreeSet::new();
+        for name in &f.environment {
+            let value = env_value(&t, &f.logical_id, name);
+            if name.ends_with(SECRET_ARN_SUFFIX) {
+                secrets.insert(ref_target(value).expect("secret ARN: !Ref"));
+            }
+            if name.ends_with("_EVENTS_TOPIC_ARN") {
+                let arn = get_att_target(value).expect("topic ARN: !GetAtt");
+                topics.insert(arn.trim_end_matches("Arn").to_owned());
+            }
+        }
+        assert_eq!(granted.secrets, secrets, "{}: secrets", f.logical_id);
+        assert_eq!(granted.topics, topics, "{}: topics", f.logical_id);
+    }
+}

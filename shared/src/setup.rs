@@ -1,0 +1,221 @@
+//! Deploy-time setup (collections, indexes) as a CloudFormation custom resource.
+//!
+//! Functions do not create indexes at cold start: each service has a `<service>-setup`
+//! function that CloudFormation calls on create and update of its `Custom::StreamiaSetup`
+//! resource, and that the local stack runs once at start. CloudFormation waits for an answer
+//! PUT to the event's `ResponseURL` (up to an hour if none comes), so every path answers:
+//! success, a setup error, a setup that overruns its budget, even an event it cannot read.
+
+use std::future::Future;
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// What CloudFormation asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum RequestType {
+    /// The stack created the resource.
+    Create,
+    /// Its properties changed (e.g. `SetupVersion` bumped).
+    Update,
+    /// The stack deleted it: data outlives the stack, so nothing is dropped.
+    Delete,
+}
+
+/// A custom resource request.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CustomResourceEvent {
+    /// Create, update or delete.
+    pub request_type: RequestType,
+    /// Pre-signed URL the answer is PUT to.
+    #[serde(rename = "ResponseURL")]
+    pub response_url: String,
+    /// Echoed back.
+    pub stack_id: String,
+    /// Echoed back.
+    pub request_id: String,
+    /// Echoed back.
+    pub logical_resource_id: String,
+    /// Set on update and delete; echoed back so CloudFormation does not see a replacement.
+    #[serde(default)]
+    pub physical_resource_id: Option<String>,
+    /// The resource's properties (unused by the setup itself).
+    #[serde(default)]
+    pub resource_properties: Value,
+}
+
+/// The answer CloudFormation reads.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct CustomResourceResponse {
+    /// `SUCCESS` or `FAILED`.
+    pub status: String,
+    /// Why it failed (shown in the stack events).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Stable per resource.
+    pub physical_resource_id: String,
+    /// Echoed.
+    pub stack_id: String,
+    /// Echoed.
+    pub request_id: String,
+    /// Echoed.
+    pub logical_resource_id: String,
+}
+
+/// The answer could not be delivered (CloudFormation will time the resource out).
+#[derive(Debug, thiserror::Error)]
+#[error("could not answer CloudFormation: {0}")]
+pub struct AnswerError(String);
+
+/// An HTTP client for answers, with a timeout so a stuck PUT cannot hold the function.
+pub fn http_client() -> reqwest::Client {
+    crate::tls::install_crypto_provider();
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap_or_default()
+}
+
+/// Runs `setup` for Create and Update, nothing for Delete, and answers CloudFormation.
+/// `deadline` is the invocation's; the setup gets what is left minus a margin for the answer,
+/// and overrunning it answers FAILED instead of leaving the stack waiting.
+pub async fn handle<F, Fut, E>(
+    http: &reqwest::Client,
+    event: &CustomResourceEvent,
+    deadline: SystemTime,
+    setup: F,
+) -> Result<CustomResourceResponse, AnswerError>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+    E: std::fmt::Display,
+{
+    let budget = deadline
+        .duration_since(SystemTime::now())
+        .unwrap_or_default()
+        .saturating_sub(Duration::from_secs(3));
+    let failure = match event.request_type {
+        RequestType::Delete => None,
+        RequestType::Create | RequestType::Update => {
+            match tokio::time::timeout(budget, setup()).await {
+                Ok(Ok(())) => None,
+                Ok(Err(e)) => Some(format!("setup failed: {e}")),
+                Err(_) => Some(format!("setup did not finish within {budget:?}")),
+            }
+        }
+    };
+    if let Some(reason) = &failure {
+        tracing::error!(reason = %reason, "setup failed");
+    }
+    let response = CustomResourceResponse {
+        status: if failure.is_none() {
+            "SUCCESS"
+        } else {
+            "FAILED"
+        }
+        .to_owned(),
+        reason: failure,
+        physical_resource_id: event
+            .physical_resource_id
+            .clone()
+            .unwrap_or_else(|| format!("{}-setup", event.logical_resource_id)),
+        stack_id: event.stack_id.clone(),
+        request_id: event.request_id.clone(),
+        logical_resource_id: event.logical_resource_id.clone(),
+    };
+    answer(http, &event.response_url, &response).await?;
+    Ok(response)
+}
+
+/// Like [`handle`], for an event as received: one that does not parse as a custom resource
+/// request is answered FAILED (when it names a `ResponseURL`) instead of leaving the stack
+/// waiting for an hour.
+pub async fn handle_value<F, Fut, E>(
+    http: &reqwest::Client,
+    payload: Value,
+    deadline: SystemTime,
+    setup: F,
+) -> Result<CustomResourceResponse, AnswerError>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+    E: std::fmt::Display,
+{
+    let error = match serde_json::from_value::<CustomResourceEvent>(payload.clone()) {
+        Ok(event) => return handle(http, &event, deadline, setup).await,
+        Err(e) => e,
+    };
+    let Some(url) = payload["ResponseURL"].as_str() else {
+        return Err(AnswerError(format!(
+            "not a custom resource event ({error}) and no ResponseURL to answer"
+        )));
+    };
+    let echo = |key: &str| payload[key].as_str().unwrap_or_default().to_owned();
+    let response = CustomResourceResponse {
+        status: "FAILED".to_owned(),
+        reason: Some(format!("not a custom resource event: {error}")),
+        physical_resource_id: payload["PhysicalResourceId"]
+            .as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("{}-setup", echo("LogicalResourceId"))),
+        stack_id: echo("StackId"),
+        request_id: echo("RequestId"),
+        logical_resource_id: echo("LogicalResourceId"),
+    };
+    answer(http, url, &response).await?;
+    Ok(response)
+}
+
+/// PUTs the answer with no content type, as the pre-signed S3 URL requires.
+async fn answer(
+    http: &reqwest::Client,
+    url: &str,
+    response: &CustomResourceResponse,
+) -> Result<(), AnswerError> {
+    let body = serde_json::to_string(response).map_err(|e| AnswerError(e.to_string()))?;
+    let sent = http
+        .put(url)
+        .header("content-type", "")
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| AnswerError(e.to_string()))?;
+    match sent.status().is_success() {
+        true => Ok(()),
+        false => Err(AnswerError(format!(
+            "ResponseURL answered {}",
+            sent.status()
+        ))),
+    }
+}
+
+/// A setup binary's entry point: under Lambda (`AWS_LAMBDA_RUNTIME_API` set) it serves custom
+/// resource events; run by hand (the local stack's start) it runs `setup` once and exits.
+pub async fn run<F, Fut, E>(setup: F) -> Result<(), lambda_runtime::Error>
+where
+    F: Fn() -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), E>> + Send,
+    E: std::fmt::Display + Send,
+{
+    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_none() {
+        return setup()
+            .await
+            .map_err(|e| format!("setup failed: {e}").into());
+    }
+    let http = http_client();
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: lambda_runtime::LambdaEvent<Value>| {
+            let (http, setup) = (http.clone(), setup.clone());
+            async move {
+                let deadline = event.context.deadline();
+                handle_value(&http, event.payload, deadline, setup)
+                    .await
+                    .map_err(lambda_runtime::Error::from)
+            }
+        },
+    ))
+    .await
+}
