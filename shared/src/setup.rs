@@ -72,7 +72,6 @@ pub struct AnswerError(String);
 
 /// An HTTP client for answers, with a timeout so a stuck PUT cannot hold the function.
 pub fn http_client() -> reqwest::Client {
-    crate::tls::install_crypto_provider();
     reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()

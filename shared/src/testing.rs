@@ -120,6 +120,12 @@ impl TestEnv {
             ("REDIS_URL", env_or("REDIS_URL", "redis://127.0.0.1:6379/")),
             ("JWT_SECRET", TEST_JWT_SECRET.to_owned()),
         ] {
+            // An override of a secret setting (e.g. a Redis that is down) becomes the secret's
+            // value: functions read secrets only from Secrets Manager.
+            let value = overrides
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map_or(value, |(_, v)| (*v).to_owned());
             let arn = create_secret(&secrets, &format!("test-{id}/{name}"), &value).await;
             vars.insert(crate::config::secret_arn_var(name), arn);
         }
@@ -134,7 +140,9 @@ impl TestEnv {
             vars.insert(topic.env_var().to_owned(), topic_arn.clone());
         }
         for (k, v) in overrides {
-            vars.insert((*k).to_owned(), (*v).to_owned());
+            if !crate::config::SECRET_SETTINGS.contains(k) {
+                vars.insert((*k).to_owned(), (*v).to_owned());
+            }
         }
         let env = Environment::resolve(vars, &aws)
             .await

@@ -52,7 +52,9 @@
 //! same event in the normal case; a publisher that dies holding a lease delays the event by
 //! the lease, and a publisher slower than its lease may publish it twice. Delivery stays
 //! at-least-once, and `body` (with its `eventId`) is exactly what was staged, so consumers drop
-//! duplicates by event id (see `inbox`). Sent rows are kept (`status: "sent"`, `sentAt`).
+//! duplicates by event id (see `inbox`). Sent rows are kept (`status: "sent"`, `sentAt`) without
+//! their body: an event may carry a secret (the password-reset link), which must not outlive
+//! its delivery.
 //!
 //! Works on SecantusDB: transactions, `findOneAndUpdate` with sort, `$or`/null filters (tested
 //! in `shared/tests/outbox.rs`); no TTL index is used.
@@ -104,7 +106,9 @@ struct Row {
     event_id: String,
     event_name: String,
     correlation_id: String,
-    /// The envelope JSON, exactly as it is published every time.
+    /// The envelope JSON, exactly as it is published every time; dropped once sent, since an
+    /// event may carry what must not be kept (a password-reset link).
+    #[serde(default)]
     body: String,
     status: Status,
     created_at: DateTime,
@@ -295,6 +299,7 @@ impl Outbox {
         let update = match &outcome {
             Ok(()) => doc! {
                 "$set": {"status": "sent", "sentAt": DateTime::now(), "leaseUntil": null, "leaseOwner": null},
+                "$unset": {"body": ""},
             },
             Err(e) => {
                 let retry_at = DateTime::from_millis(
