@@ -10,6 +10,8 @@ use mongodb::Client;
 const SERVER_SELECTION_TIMEOUT: Duration = Duration::from_secs(4);
 /// One TCP + TLS connect.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// Pooled connections idle longer than this are not reused (see [`connect`]).
+const MAX_IDLE_TIME: Duration = Duration::from_secs(60);
 
 /// Connects lazily with short timeouts: a database outage answers 503 within seconds instead of
 /// holding the function until its timeout.
@@ -27,6 +29,10 @@ pub async fn connect(uri: &str) -> Result<Client, mongodb::error::Error> {
     options.connect_timeout = Some(CONNECT_TIMEOUT);
     // Lambda runs one request per container at a time: a small pool is enough.
     options.max_pool_size = Some(options.max_pool_size.unwrap_or(10));
+    // Lambda freezes a container between invocations, and NAT / VPC network interfaces drop
+    // idle connections after a few minutes without telling either end: a pooled connection
+    // idle this long is closed and replaced rather than trusted.
+    options.max_idle_time = Some(options.max_idle_time.unwrap_or(MAX_IDLE_TIME));
     Client::with_options(options)
 }
 

@@ -69,7 +69,8 @@ impl Environment {
                 };
                 match answer {
                     Ok(out) => match out.secret_string {
-                        Some(value) => Ok((name, value)),
+                        // A value pasted with a trailing newline must not break a URI.
+                        Some(value) => Ok((name, value.trim().to_owned())),
                         None => Err(error("the secret has no string value".to_owned())),
                     },
                     Err(e) => Err(error(

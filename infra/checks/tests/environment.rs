@@ -17,28 +17,34 @@ use std::collections::BTreeSet;
 use common::{get_att_target, ref_target, resource, template};
 use serde_yaml::Value;
 use streamia_shared::config::{
-    Config, Load, Lookup, MongoConfig, RedisConfig, TokenConfig, Topics, SECRET_ARN_SUFFIX,
-    SECRET_SETTINGS,
+    secret_name, Config, Load, Lookup, MongoConfig, RedisConfig, TokenConfig, Topics,
+    SECRET_ARN_SUFFIX, SECRET_SETTINGS,
 };
 
-type Loader = fn(Lookup<'_>);
+/// A config loader as a function's `main` runs it; `Err` names what stops the cold start.
+type Loader = fn(Lookup<'_>) -> Result<(), String>;
 
-fn load<T: Load>(lookup: Lookup<'_>) {
-    let _ = T::load(lookup);
+fn load<T: Load>(lookup: Lookup<'_>) -> Result<(), String> {
+    T::load(lookup).map(|_| ()).map_err(|e| e.to_string())
 }
 
 /// `telemetry::init` reads `RUST_LOG` (tracing's `EnvFilter::from_default_env`).
-fn telemetry(lookup: Lookup<'_>) {
+fn telemetry(lookup: Lookup<'_>) -> Result<(), String> {
     let _ = lookup("RUST_LOG");
+    Ok(())
 }
 
 /// `http::run` reads the allowed browser origins of every HTTP function.
-fn cors(lookup: Lookup<'_>) {
-    let _ = streamia_shared::http::Cors::from_lookup(lookup);
+fn cors(lookup: Lookup<'_>) -> Result<(), String> {
+    streamia_shared::http::Cors::from_lookup(lookup)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
-fn mail(lookup: Lookup<'_>) {
-    let _ = streamia_notifications::mailer::MailConfig::from_lookup(lookup);
+fn mail(lookup: Lookup<'_>) -> Result<(), String> {
+    streamia_notifications::mailer::MailConfig::from_lookup(lookup)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// What each function's `main` loads.
@@ -69,7 +75,7 @@ fn read_by(binary: &str) -> BTreeSet<String> {
             value.clone()
         };
         for loader in loaders(binary) {
-            loader(&record);
+            let _ = loader(&record);
         }
     }
     seen.into_inner()
@@ -84,6 +90,58 @@ fn every_variable_a_function_is_given_is_read_by_its_config() {
         for name in &f.environment {
             if !read.contains(name) {
                 problems.push(format!("{}: {name} is set but never read", f.logical_id));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+/// A valid value for a variable, as a deployed function would see it (a `*_SECRET_ARN`'s
+/// setting answered as Secrets Manager would).
+fn plausible(name: &str) -> String {
+    let value = match name {
+        "JWT_SECRET" => "0123456789abcdef0123456789abcdef-plausible",
+        "MONGODB_URI" => "mongodb://db.example:27017/",
+        "REDIS_URL" => "rediss://cache.example:6379/",
+        "SMTP_PASSWORD" => "smtp-password",
+        "SMTP_HOST" => "smtp.example",
+        "SMTP_PORT" => "587",
+        "SMTP_TLS" => "starttls",
+        "SMTP_USERNAME" => "smtp-user",
+        "MAIL_FROM" => "Streamia <no-reply@streamia.example>",
+        "FRONTEND_URL" | "CORS_ALLOWED_ORIGINS" => "https://app.streamia.example",
+        "ADMIN_EMAILS" => "admin@streamia.example",
+        "MONGODB_DATABASE_PREFIX" => "streamia",
+        "RUST_LOG" => "info",
+        n if n.ends_with(SECRET_ARN_SUFFIX) => "arn:aws:secretsmanager:us-east-1:1:secret:s-AbCdEf",
+        n if n.ends_with("_TOPIC_ARN") => "arn:aws:sns:us-east-1:1:topic",
+        n if n.ends_with("_SECONDS") => "900",
+        _ => "1",
+    };
+    value.to_owned()
+}
+
+/// The other direction: a function given ONLY its template environment (plus the secrets it
+/// names) starts. The local stack hands every function the union of all variables, so a
+/// variable missing from one function's template entry would otherwise show up first as a
+/// failed cold start in AWS.
+#[test]
+fn every_function_starts_with_only_its_template_environment() {
+    let t = template();
+    let mut problems = Vec::new();
+    for f in &t.functions {
+        let given: BTreeSet<String> = f
+            .environment
+            .iter()
+            .flat_map(|name| {
+                let setting = secret_name(name);
+                [Some(name.clone()), setting].into_iter().flatten()
+            })
+            .collect();
+        let lookup = |key: &str| given.contains(key).then(|| plausible(key));
+        for loader in loaders(&f.binary) {
+            if let Err(e) = loader(&lookup) {
+                problems.push(format!("{}: {e}", f.logical_id));
             }
         }
     }

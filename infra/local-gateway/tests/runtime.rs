@@ -88,7 +88,36 @@ fn env_or(key: &str, default: &str) -> String {
 }
 
 async fn gateway(template: &str, instances: usize) -> String {
-    let prefix = format!("rt{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    // The functions read their secrets from (LocalStack's) Secrets Manager, as deployed: this
+    // test's secrets and database come from a TestEnv.
+    let test_env = streamia_shared::testing::TestEnv::new(&[]).await;
+    let mut env: Vec<(String, String)> = vec![
+        ("FIXTURE_ENV".into(), "from-the-gateway".into()),
+        ("RUST_LOG".into(), "warn".into()),
+        (
+            "AWS_ENDPOINT_URL".into(),
+            env_or("AWS_ENDPOINT_URL", "http://127.0.0.1:4566"),
+        ),
+        (
+            "AWS_DEFAULT_REGION".into(),
+            env_or("AWS_DEFAULT_REGION", "us-east-1"),
+        ),
+        ("AWS_ACCESS_KEY_ID".into(), "test".into()),
+        ("AWS_SECRET_ACCESS_KEY".into(), "test".into()),
+    ];
+    for name in [
+        "MONGODB_URI_SECRET_ARN",
+        "REDIS_URL_SECRET_ARN",
+        "JWT_SECRET_ARN",
+        "MONGODB_DATABASE_PREFIX",
+        "REDIS_KEY_PREFIX",
+    ] {
+        let value = test_env
+            .env
+            .get(name)
+            .unwrap_or_else(|| panic!("the test environment has {name}"));
+        env.push((name.into(), value));
+    }
     let running = start(GatewayConfig {
         template_text: template.to_owned(),
         context: Context {
@@ -102,20 +131,7 @@ async fn gateway(template: &str, instances: usize) -> String {
             bin_dir: functions_dir(),
             instances,
             memory_mb: 128,
-            env: vec![
-                ("FIXTURE_ENV".into(), "from-the-gateway".into()),
-                (
-                    "MONGODB_URI".into(),
-                    env_or("MONGODB_URI", "mongodb://127.0.0.1:27017/"),
-                ),
-                (
-                    "REDIS_URL".into(),
-                    env_or("REDIS_URL", "redis://127.0.0.1:6379/"),
-                ),
-                ("MONGODB_DATABASE_PREFIX".into(), prefix),
-                ("JWT_SECRET".into(), "a".repeat(48)),
-                ("RUST_LOG".into(), "warn".into()),
-            ],
+            env,
         }),
         aws_endpoint: None,
         mail_outbox: None,

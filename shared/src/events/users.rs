@@ -49,8 +49,8 @@ impl Event for UserUpdated {
 
 /// A user asked to reset their password; carries what the email needs.
 ///
-/// The link holds a secret: consumers must never log the payload.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+/// The link holds a secret: consumers must never log the payload (its `Debug` hides the link).
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct PasswordResetRequested {
     /// The user.
@@ -86,4 +86,17 @@ pub struct UserDeleted {
 
 impl Event for UserDeleted {
     const NAME: &'static str = "user.deleted";
+}
+
+/// The reset link is a bearer secret: `{:?}` shows everything but it.
+impl std::fmt::Debug for PasswordResetRequested {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordResetRequested")
+            .field("user_id", &self.user_id)
+            .field("email", &self.email)
+            .field("username", &self.username)
+            .field("reset_url", &"<redacted>")
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
 }
