@@ -38,23 +38,25 @@ impl OpaqueToken {
 }
 
 /// Domain separation for [`OpaqueToken::sealed_for`]: the key stream is never the stored hash.
-const SEAL_CONTEXT: &[u8] = b"streamia/opaque-token/sealed-for/v1\0";
+const SEAL_CONTEXT: &[u8] = b"streamia/opaque-token/sealed-for/v2\0";
 
 impl OpaqueToken {
-    /// Encrypts this token so that only a holder of `key` can recover it, for storing a token
-    /// that must be handed out again (a refresh token's successor, for a retried refresh)
-    /// without keeping it in clear.
+    /// Encrypts this token so that only a holder of `key` who also knows the server's `pepper`
+    /// can recover it, for storing a token that must be handed out again (a refresh token's
+    /// successor, for a retried refresh) without keeping it in clear.
     ///
-    /// The key stream is SHA-256 of `key` under its own context: 256 bits of randomness the
-    /// database never sees (it keeps only `key`'s plain SHA-256), used for exactly one token,
-    /// so XOR is a one-time pad. Integrity comes from the caller comparing the unsealed
+    /// The key stream is SHA-256 of `pepper` and `key` under its own context: 256 bits of
+    /// randomness the database never sees (it keeps only `key`'s plain SHA-256), used for
+    /// exactly one token, so XOR is a one-time pad. The pepper (a server secret) means an old
+    /// token plus a copy of the database is not enough to walk a session's chain of sealed
+    /// successors up to its live token. Integrity comes from the caller comparing the unsealed
     /// token's [`hash`](Self::hash) with the one it stored. `None` for a token this type did
     /// not generate.
-    pub fn sealed_for(&self, key: &OpaqueToken) -> Option<String> {
+    pub fn sealed_for(&self, key: &OpaqueToken, pepper: &[u8]) -> Option<String> {
         let plain = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(&self.0)
             .ok()?;
-        let stream = Self::key_stream(key);
+        let stream = Self::key_stream(key, pepper);
         (plain.len() == stream.len()).then(|| {
             hex::encode(
                 plain
@@ -66,10 +68,11 @@ impl OpaqueToken {
         })
     }
 
-    /// Recovers a token sealed by [`sealed_for`](Self::sealed_for) with the same `key`.
-    pub fn unseal(sealed: &str, key: &OpaqueToken) -> Option<Self> {
+    /// Recovers a token sealed by [`sealed_for`](Self::sealed_for) with the same `key` and
+    /// `pepper`.
+    pub fn unseal(sealed: &str, key: &OpaqueToken, pepper: &[u8]) -> Option<Self> {
         let cipher = hex::decode(sealed).ok()?;
-        let stream = Self::key_stream(key);
+        let stream = Self::key_stream(key, pepper);
         if cipher.len() != stream.len() {
             return None;
         }
@@ -79,9 +82,11 @@ impl OpaqueToken {
         ))
     }
 
-    fn key_stream(key: &OpaqueToken) -> [u8; 32] {
+    fn key_stream(key: &OpaqueToken, pepper: &[u8]) -> [u8; 32] {
         let mut hasher = Sha256::new();
         hasher.update(SEAL_CONTEXT);
+        hasher.update((pepper.len() as u64).to_be_bytes());
+        hasher.update(pepper);
         hasher.update(key.0.as_bytes());
         hasher.finalize().into()
     }
@@ -115,17 +120,23 @@ mod tests {
     }
 
     #[test]
-    fn sealed_tokens_open_only_with_their_key() {
+    fn sealed_tokens_open_only_with_their_key_and_the_pepper() {
         let (key, secret) = (OpaqueToken::generate(), OpaqueToken::generate());
-        let sealed = secret.sealed_for(&key).unwrap();
+        let pepper = b"server-secret";
+        let sealed = secret.sealed_for(&key, pepper).unwrap();
         assert!(!sealed.contains(secret.expose()));
         assert_eq!(
-            OpaqueToken::unseal(&sealed, &key).unwrap().expose(),
+            OpaqueToken::unseal(&sealed, &key, pepper).unwrap().expose(),
             secret.expose()
         );
-        let wrong = OpaqueToken::unseal(&sealed, &OpaqueToken::generate()).unwrap();
-        assert_ne!(wrong.hash(), secret.hash());
-        assert!(OpaqueToken::from_client("short").sealed_for(&key).is_none());
-        assert!(OpaqueToken::unseal("zz", &key).is_none());
+        let wrong_key = OpaqueToken::unseal(&sealed, &OpaqueToken::generate(), pepper).unwrap();
+        assert_ne!(wrong_key.hash(), secret.hash());
+        // The old token alone (a database copy, no server secret) opens nothing.
+        let no_pepper = OpaqueToken::unseal(&sealed, &key, b"").unwrap();
+        assert_ne!(no_pepper.hash(), secret.hash());
+        assert!(OpaqueToken::from_client("short")
+            .sealed_for(&key, pepper)
+            .is_none());
+        assert!(OpaqueToken::unseal("zz", &key, pepper).is_none());
     }
 }

@@ -5,6 +5,7 @@ use streamia_shared::db;
 use streamia_shared::http::fields;
 
 use super::{confirm_password, current_user, Caller, Ctx};
+use crate::domain::UserStatus;
 use crate::error::UsersError;
 use crate::events::UserDeleted;
 use crate::{sessions, Deps};
@@ -47,6 +48,12 @@ pub fn parse(caller: Caller, input: Input) -> Result<Command, UsersError> {
 pub async fn execute(deps: &Deps, cmd: Command, ctx: &Ctx) -> Result<DeletionStarted, UsersError> {
     let user = current_user(deps, &cmd.caller).await?;
     confirm_password(deps, &user, &cmd.password).await?;
+    if let (UserStatus::Deleting, Some(saga_id)) = (user.status, user.deletion_saga_id.clone()) {
+        // A retry: the first answer was lost, or its session revocation failed (Redis down)
+        // after the commit. The saga is under way; finish the revocation and say so again.
+        sessions::revoke_all(deps, user.id, None).await?;
+        return Ok(DeletionStarted { saga_id });
+    }
     let saga_id = uuid::Uuid::new_v4().to_string();
     let event = UserDeleted {
         saga_id: saga_id.clone(),

@@ -53,7 +53,8 @@ pub fn parse(input: Input) -> Result<Command, UsersError> {
 /// Spends the token and returns its successor with a new access token.
 ///
 /// The successor is stored before the token is spent, and the spend records it sealed with the
-/// presented token (see [`OpaqueToken::sealed_for`]): the database never holds a usable token,
+/// presented token and the server's signing secret (see [`OpaqueToken::sealed_for`]), kept only
+/// for the grace window: the database never holds a usable token,
 /// yet whoever presents the same token again within [`RETRY_GRACE`] can be given the same
 /// successor. A spent token presented after the window, or once its successor was itself used,
 /// revokes its whole session: only a thief or a replaying client would have it.
@@ -96,7 +97,7 @@ async fn rotate(
 ) -> Result<Option<OpaqueToken>, UsersError> {
     let successor = OpaqueToken::generate();
     let sealed = successor
-        .sealed_for(presented)
+        .sealed_for(presented, deps.tokens.jwt_secret.as_bytes())
         .ok_or(UsersError::InvalidRefreshToken)?;
     deps.sessions
         .add_token(
@@ -111,6 +112,11 @@ async fn rotate(
         .spend(&presented.hash(), &successor.hash(), &sealed)
         .await?
     {
+        // Sealed successors past the grace window can serve no retry: drop them, so the
+        // database holds at most the last few seconds of the chain.
+        deps.sessions
+            .forget_sealed_successors(&record.session_id, time::ago(RETRY_GRACE))
+            .await?;
         return Ok(Some(successor));
     }
     deps.sessions.remove_token(&successor.hash()).await?;
@@ -135,7 +141,9 @@ async fn retry(
     let successor = record
         .successor_sealed
         .as_deref()
-        .and_then(|sealed| OpaqueToken::unseal(sealed, presented))
+        .and_then(|sealed| {
+            OpaqueToken::unseal(sealed, presented, deps.tokens.jwt_secret.as_bytes())
+        })
         .filter(|s| Some(&s.hash().0) == record.successor_hash.as_ref());
     if let (true, Some(successor)) = (within_grace, successor) {
         let unused = deps

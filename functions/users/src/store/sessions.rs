@@ -124,6 +124,26 @@ impl SessionStore {
         Ok(self.tokens.find_one(doc! {"_id": &hash.0}).await?)
     }
 
+    /// Drops the sealed successors of a session's tokens spent before `spent_before`: past the
+    /// retry grace window they serve nothing, and an old token could open them.
+    pub async fn forget_sealed_successors(
+        &self,
+        session_id: &str,
+        spent_before: DateTime,
+    ) -> Result<(), UsersError> {
+        self.tokens
+            .update_many(
+                doc! {
+                    "sessionId": session_id,
+                    "spentAt": {"$lt": spent_before},
+                    "successorSealed": {"$ne": null},
+                },
+                doc! {"$unset": {"successorSealed": ""}},
+            )
+            .await?;
+        Ok(())
+    }
+
     /// Spends a live token atomically, recording its successor; false if it was already spent
     /// or has expired (a concurrent refresh won).
     pub async fn spend(

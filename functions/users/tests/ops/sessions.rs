@@ -81,6 +81,46 @@ async fn reuse_after_the_grace_window_revokes_the_family() {
 }
 
 #[tokio::test]
+async fn sealed_successors_do_not_outlive_the_grace_window() {
+    let f = Fixture::new().await;
+    let (auth, _, _) = f.user().await;
+    let next = f.refresh(&auth.refresh_token).await.unwrap();
+    let sealed = bson::doc! {"successorSealed": {"$ne": null}};
+    let count = || async {
+        f.collection("refresh_tokens")
+            .count_documents(sealed.clone())
+            .await
+            .unwrap()
+    };
+    assert_eq!(count().await, 1, "kept for a retry within the window");
+    // The first spend leaves the window; the next rotation drops what it sealed.
+    let aged = bson::DateTime::from_millis(
+        bson::DateTime::now().timestamp_millis() - refresh::RETRY_GRACE.as_millis() as i64 - 1000,
+    );
+    f.collection("refresh_tokens")
+        .update_many(
+            bson::doc! {"spentAt": {"$ne": null}},
+            bson::doc! {"$set": {"spentAt": aged}},
+        )
+        .await
+        .unwrap();
+    let third = f.refresh(&next.refresh_token).await.unwrap();
+    assert_eq!(
+        count().await,
+        1,
+        "only the latest spend keeps its sealed successor"
+    );
+    let first = f
+        .collection("refresh_tokens")
+        .find_one(bson::doc! {"successorHash": {"$ne": null}, "spentAt": aged})
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!first.contains_key("successorSealed"), "{first:?}");
+    assert!(f.authorized(&third.access_token).await);
+}
+
+#[tokio::test]
 async fn a_retry_after_the_successor_was_used_is_reuse() {
     let f = Fixture::new().await;
     let (auth, _, _) = f.user().await;
