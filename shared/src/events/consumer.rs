@@ -81,18 +81,22 @@ impl Budget {
         }
     }
 
-    /// The invocation's deadline (from the Lambda context) minus `limits.margin`. A context
-    /// without a deadline (0) gives no deadline.
+    /// The invocation's deadline (from the Lambda context) minus `limits.margin`.
+    ///
+    /// Lambda always hands an invocation a deadline in the future. A runtime that does not
+    /// (`cargo lambda watch` sends a constant `600000`, i.e. 1970) gives no usable deadline:
+    /// the batch then runs without one, as it did before budgets existed.
     pub fn from_context(context: &lambda_runtime::Context, limits: Limits) -> Self {
-        if context.deadline == 0 {
-            return Self::unlimited().per_record(limits.per_record);
-        }
-        let left = context
-            .deadline()
-            .duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO)
-            .saturating_sub(limits.margin);
-        Self::until(Instant::now() + left).per_record(limits.per_record)
+        let unbounded = Self::unlimited().per_record(limits.per_record);
+        let Ok(left) = context.deadline().duration_since(SystemTime::now()) else {
+            tracing::warn!(
+                deadline_ms = context.deadline,
+                "the runtime gave a deadline in the past; running the batch without one"
+            );
+            return unbounded;
+        };
+        Self::until(Instant::now() + left.saturating_sub(limits.margin))
+            .per_record(limits.per_record)
     }
 
     /// Time left, or `None` without a deadline.
@@ -157,6 +161,7 @@ where
         records = total,
         failed = response.batch_item_failures.len(),
         unfinished,
+        budget_ms = budget.deadline.map(|d| d.saturating_duration_since(started).as_millis() as u64),
         latency_ms = started.elapsed().as_secs_f64() * 1000.0,
         correlation_ids = %correlation_ids.join(","),
         "event batch"
@@ -282,16 +287,22 @@ mod tests {
             "{left:?}"
         );
         assert_eq!(budget.per_record, Duration::from_secs(1));
-        // An already passed deadline leaves nothing; none at all means no deadline.
-        context.deadline = 1;
+        // Less time left than the margin: nothing left, no record is started.
+        context.deadline = (SystemTime::now() + Duration::from_millis(500))
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
         assert_eq!(
             Budget::from_context(&context, Limits::default()).left(),
             Some(Duration::ZERO)
         );
-        context.deadline = 0;
-        assert_eq!(
-            Budget::from_context(&context, Limits::default()).left(),
-            None
-        );
+        // A deadline in the past (cargo lambda watch's constant 600000) or none: unbounded.
+        for deadline in [600_000, 0] {
+            context.deadline = deadline;
+            assert_eq!(
+                Budget::from_context(&context, Limits::default()).left(),
+                None
+            );
+        }
     }
 }

@@ -29,6 +29,11 @@ pub enum PublishError {
     NoTopic,
 }
 
+/// Longest one SNS publish attempt may take.
+const PUBLISH_ATTEMPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+/// Longest a publish may take, retries included.
+const PUBLISH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Loads the AWS SDK configuration from the environment (credentials, region, and
 /// `AWS_ENDPOINT_URL` for LocalStack), once per container.
 pub async fn aws_config_from_env() -> SdkConfig {
@@ -47,8 +52,17 @@ pub struct EventPublisher {
 impl EventPublisher {
     /// A publisher for `source` (the service name) on `topic_arn`.
     pub fn new(sdk: &SdkConfig, topic_arn: Option<String>, source: &'static str) -> Self {
+        // A publish never holds its caller (a request, the relay) for long: SNS that does not
+        // answer is a failed publish the outbox retries later.
+        let timeouts = aws_sdk_sns::config::timeout::TimeoutConfig::builder()
+            .operation_attempt_timeout(PUBLISH_ATTEMPT_TIMEOUT)
+            .operation_timeout(PUBLISH_TIMEOUT)
+            .build();
+        let config = aws_sdk_sns::config::Builder::from(sdk)
+            .timeout_config(timeouts)
+            .build();
         Self {
-            sns: aws_sdk_sns::Client::new(sdk),
+            sns: aws_sdk_sns::Client::from_conf(config),
             topic_arn,
             source,
         }
