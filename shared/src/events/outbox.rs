@@ -26,6 +26,27 @@
 //!
 //! // shared/src/events/relay.rs: the scheduled relay function of a service
 //! pub async fn run(service: &'static str, topic: Topic) -> Result<(), lambda_runtime::Error>;
+//!
+//! // shared/src/events/inbox.rs (consumers)
+//! impl Inbox {
+//!     pub fn new(db: &mongodb::Database, consumer: &str) -> Self;
+//!     pub async fn record(&self, session: &mut ClientSession, event_id: &str) -> Result<bool, InboxError>;
+//!     pub async fn claim(&self, event_id: &str, lease: Duration) -> Result<Claim, InboxError>;
+//!     pub async fn complete(&self, event_id: &str, token: &ClaimToken) -> Result<(), InboxError>;
+//!     pub async fn release(&self, event_id: &str, token: &ClaimToken) -> Result<(), InboxError>;
+//!     pub async fn is_handled(&self, event_id: &str) -> Result<bool, InboxError>;
+//! }
+//! pub enum Claim { Acquired(ClaimToken), AlreadyHandled, Busy { retry_after: Duration } }
+//! pub enum InboxError { Mongo(mongodb::error::Error), Conflict(String) }  // impl TransactionError
+//!
+//! // shared/src/events/consumer.rs (SQS adapters)
+//! pub async fn run<S, H, Fut>(state: S, limits: Limits, handle: H) -> Result<(), lambda_runtime::Error>;
+//! pub async fn process_batch<F, Fut>(event: SqsEvent, budget: Budget, handle: F) -> SqsBatchResponse;
+//! pub struct Limits { pub margin: Duration, pub per_record: Duration }   // Default: 1 s, 0
+//! impl Budget { fn unlimited(); fn until(Instant); fn per_record(self, Duration); fn from_context(&Context, Limits) }
+//!
+//! // shared/src/events/contracts.rs: every event type; examples in shared/events/examples
+//! pub const ALL: &[Contract]; pub fn find(name: &str, version: u32) -> Option<&'static Contract>;
 //! ```
 //!
 //! A write with its event:
