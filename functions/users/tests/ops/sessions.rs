@@ -5,6 +5,22 @@ use streamia_users::UsersError;
 
 use crate::common::*;
 
+/// Moves every spend back past the retry grace window (instead of sleeping through it) and
+/// returns the time it was moved to.
+async fn age_spends(f: &Fixture) -> bson::DateTime {
+    let aged = bson::DateTime::from_millis(
+        bson::DateTime::now().timestamp_millis() - refresh::RETRY_GRACE.as_millis() as i64 - 1000,
+    );
+    f.collection("refresh_tokens")
+        .update_many(
+            bson::doc! {"spentAt": {"$ne": null}},
+            bson::doc! {"$set": {"spentAt": aged}},
+        )
+        .await
+        .unwrap();
+    aged
+}
+
 #[tokio::test]
 async fn refresh_rotates_the_pair() {
     let f = Fixture::new().await;
@@ -58,16 +74,7 @@ async fn reuse_after_the_grace_window_revokes_the_family() {
     let (auth, _, _) = f.user().await;
     let next = f.refresh(&auth.refresh_token).await.unwrap();
     // Age the spend past the window instead of sleeping.
-    let aged = bson::DateTime::from_millis(
-        bson::DateTime::now().timestamp_millis() - refresh::RETRY_GRACE.as_millis() as i64 - 1000,
-    );
-    f.collection("refresh_tokens")
-        .update_many(
-            bson::doc! {"spentAt": {"$ne": null}},
-            bson::doc! {"$set": {"spentAt": aged}},
-        )
-        .await
-        .unwrap();
+    age_spends(&f).await;
     assert!(matches!(
         f.refresh(&auth.refresh_token).await,
         Err(UsersError::RefreshTokenReuse)
@@ -94,16 +101,7 @@ async fn sealed_successors_do_not_outlive_the_grace_window() {
     };
     assert_eq!(count().await, 1, "kept for a retry within the window");
     // The first spend leaves the window; the next rotation drops what it sealed.
-    let aged = bson::DateTime::from_millis(
-        bson::DateTime::now().timestamp_millis() - refresh::RETRY_GRACE.as_millis() as i64 - 1000,
-    );
-    f.collection("refresh_tokens")
-        .update_many(
-            bson::doc! {"spentAt": {"$ne": null}},
-            bson::doc! {"$set": {"spentAt": aged}},
-        )
-        .await
-        .unwrap();
+    let aged = age_spends(&f).await;
     let third = f.refresh(&next.refresh_token).await.unwrap();
     assert_eq!(
         count().await,
