@@ -84,6 +84,9 @@ printf '\n%-30s %8s %8s %11s %10s %9s   %s\n' function size zipped "cold start" 
   # Secrets come from the dev stack's LocalStack (Secrets Manager takes a name for an ARN).
   export MONGODB_URI_SECRET_ARN=streamia-local/mongodb-uri REDIS_URL_SECRET_ARN=streamia-local/redis-url
   export JWT_SECRET_ARN=streamia-local/jwt-secret MONGODB_DATABASE_PREFIX=streamia_bench
+  # Publishers and the relay need a topic; the bench database's outbox is empty, so nothing
+  # is published to it.
+  export USER_EVENTS_TOPIC_ARN=arn:aws:sns:us-east-1:000000000000:bench-unused
   export AWS_ENDPOINT_URL="http://127.0.0.1:${LOCALSTACK_PORT:-4566}" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
   export AWS_DEFAULT_REGION=us-east-1 SMTP_HOST=127.0.0.1 SMTP_PORT=${SMTP_PORT:-1025} SMTP_TLS=none RUST_LOG=warn
   for src in functions/*/src/bin/*.rs; do
