@@ -12,6 +12,7 @@ pub mod db;
 pub mod domain;
 pub mod events;
 pub mod http;
+pub mod init;
 pub mod secrets;
 #[cfg(feature = "setup")]
 pub mod setup;

@@ -16,22 +16,7 @@ pub struct Deps {
     pub inbox: Inbox,
 }
 
-/// The container could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum InitError {
-    /// Platform settings.
-    #[error(transparent)]
-    Config(#[from] streamia_shared::config::ConfigError),
-    /// A secret could not be read.
-    #[error(transparent)]
-    Secret(#[from] streamia_shared::secrets::SecretError),
-    /// Mail settings.
-    #[error(transparent)]
-    Mail(#[from] crate::mailer::MailConfigError),
-    /// MongoDB.
-    #[error("mongodb: {0}")]
-    Mongo(#[from] mongodb::error::Error),
-}
+pub use streamia_shared::init::InitError;
 
 impl Deps {
     /// From the process environment.

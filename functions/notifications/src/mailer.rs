@@ -6,6 +6,7 @@ use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use streamia_shared::config::ConfigError;
 
 use crate::emails::Email;
 
@@ -42,14 +43,9 @@ pub enum TlsMode {
     Tls,
 }
 
-/// Bad mail settings.
-#[derive(Debug, thiserror::Error)]
-#[error("invalid mail configuration: {0}")]
-pub struct MailConfigError(pub String);
-
 impl MailConfig {
     /// Reads the settings through `lookup`, naming every problem at once.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, MailConfigError> {
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let mut env = streamia_shared::config::Reader::new(&lookup);
         let host = env.required("SMTP_HOST");
         let port = match env.get("SMTP_PORT") {
@@ -92,11 +88,10 @@ impl MailConfig {
             from,
             timeout: DEFAULT_TIMEOUT,
         })
-        .map_err(|e| MailConfigError(e.problems.join("; ")))
     }
 
     /// Reads the process environment.
-    pub fn from_env() -> Result<Self, MailConfigError> {
+    pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|k| std::env::var(k).ok())
     }
 }
@@ -125,9 +120,12 @@ pub struct Mailer {
 
 impl Mailer {
     /// Builds the transport (connections are opened on first send).
-    pub fn new(config: &MailConfig) -> Result<Self, MailConfigError> {
-        let tls_params =
-            || TlsParameters::new(config.host.clone()).map_err(|e| MailConfigError(e.to_string()));
+    pub fn new(config: &MailConfig) -> Result<Self, ConfigError> {
+        let tls_params = || {
+            TlsParameters::new(config.host.clone()).map_err(|e| ConfigError {
+                problems: vec![format!("SMTP_HOST {:?}: {e}", config.host)],
+            })
+        };
         let tls = match config.tls {
             TlsMode::None => Tls::None,
             TlsMode::StartTls => Tls::Required(tls_params()?),
@@ -141,10 +139,9 @@ impl Mailer {
         if let Some((user, pass)) = &config.credentials {
             builder = builder.credentials(Credentials::new(user.clone(), pass.clone()));
         }
-        let from = config
-            .from
-            .parse()
-            .map_err(|e| MailConfigError(format!("MAIL_FROM: {e}")))?;
+        let from = config.from.parse().map_err(|e| ConfigError {
+            problems: vec![format!("MAIL_FROM: {e}")],
+        })?;
         Ok(Self {
             transport: builder.build(),
             from,

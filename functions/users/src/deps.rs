@@ -59,22 +59,7 @@ pub struct Deps {
     pub redis: Redis,
 }
 
-/// The container could not start: only bad settings stop it.
-#[derive(Debug, thiserror::Error)]
-pub enum InitError {
-    /// Bad or missing settings.
-    #[error(transparent)]
-    Config(#[from] streamia_shared::config::ConfigError),
-    /// A secret could not be read from Secrets Manager.
-    #[error(transparent)]
-    Secret(#[from] streamia_shared::secrets::SecretError),
-    /// A connection string that cannot be parsed.
-    #[error("mongodb: {0}")]
-    Mongo(#[from] mongodb::error::Error),
-    /// A Redis URL that cannot be parsed.
-    #[error("redis: {0}")]
-    Redis(#[from] redis::RedisError),
-}
+pub use streamia_shared::init::InitError;
 
 impl Deps {
     /// Builds the dependencies from the process environment, secrets fetched from Secrets
