@@ -70,10 +70,16 @@ pub struct CustomResourceResponse {
 #[error("could not answer CloudFormation: {0}")]
 pub struct AnswerError(String);
 
+/// The longest one answer (a PUT to the pre-signed S3 URL, normally well under a second) may
+/// take; it fits inside [`ANSWER_MARGIN`], so a slow answer still ends before the invocation.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(2);
+/// What the setup leaves of the invocation's time for answering CloudFormation.
+const ANSWER_MARGIN: Duration = Duration::from_secs(3);
+
 /// An HTTP client for answers, with a timeout so a stuck PUT cannot hold the function.
 pub fn http_client() -> reqwest::Client {
     reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
+        .timeout(ANSWER_TIMEOUT)
         .build()
         .unwrap_or_default()
 }
@@ -95,7 +101,7 @@ where
     let budget = deadline
         .duration_since(SystemTime::now())
         .unwrap_or_default()
-        .saturating_sub(Duration::from_secs(3));
+        .saturating_sub(ANSWER_MARGIN);
     let failure = match event.request_type {
         RequestType::Delete => None,
         RequestType::Create | RequestType::Update => {
