@@ -24,6 +24,9 @@ struct Probe {
 
 impl Event for Probe {
     const NAME: &'static str = "test.probed";
+    fn aggregate_id(&self) -> &str {
+        "probe"
+    }
 }
 
 /// The function's timeout in template.yaml.

@@ -1,4 +1,5 @@
-//! The event envelope: `{eventId, eventName, occurredAt, correlationId, source, version, payload}`.
+//! The event envelope: `{eventId, eventName, occurredAt, correlationId, source, version,
+//! aggregateId, aggregateVersion, payload}`.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
@@ -9,6 +10,16 @@ pub trait Event: Serialize {
     const NAME: &'static str;
     /// Bumped when the payload changes incompatibly; consumers check it.
     const VERSION: u32 = 1;
+
+    /// The id of the thing this event is about (a user's id for every `user.*` event): the
+    /// events of one aggregate are numbered in order ([`Envelope::aggregate_version`]), so a
+    /// consumer can tell an older event that arrives late from a newer one.
+    fn aggregate_id(&self) -> &str;
+
+    /// The kind of aggregate: the event name's entity (`user` for `user.registered`).
+    fn aggregate_type() -> &'static str {
+        Self::NAME.split('.').next().unwrap_or(Self::NAME)
+    }
 }
 
 /// What travels on SNS/SQS.
@@ -27,6 +38,15 @@ pub struct Envelope<P = serde_json::Value> {
     pub source: String,
     /// Payload schema version.
     pub version: u32,
+    /// See [`Event::aggregate_id`]. Empty in envelopes written before aggregates existed.
+    #[serde(default)]
+    pub aggregate_id: String,
+    /// Position of this event among its aggregate's events: 1 for the first, one more for each
+    /// next, assigned in the same transaction as the change (the outbox). 0 for envelopes
+    /// written before versions existed (and for events published without the outbox), which
+    /// order before every versioned one.
+    #[serde(default)]
+    pub aggregate_version: u64,
     /// The fact itself.
     pub payload: P,
 }
@@ -46,6 +66,8 @@ impl<P: Event> Envelope<P> {
             correlation_id: correlation_id.to_owned(),
             source: source.to_owned(),
             version: P::VERSION,
+            aggregate_id: payload.aggregate_id().to_owned(),
+            aggregate_version: 0,
             payload,
         }
     }

@@ -21,6 +21,9 @@ pub struct UserRegistered {
 
 impl Event for UserRegistered {
     const NAME: &'static str = "user.registered";
+    fn aggregate_id(&self) -> &str {
+        &self.user_id
+    }
 }
 
 /// A profile changed; services that copy the username (comments) refresh it.
@@ -45,6 +48,9 @@ pub struct UserUpdated {
 
 impl Event for UserUpdated {
     const NAME: &'static str = "user.updated";
+    fn aggregate_id(&self) -> &str {
+        &self.user_id
+    }
 }
 
 /// A user asked to reset their password; carries what the email needs.
@@ -67,6 +73,9 @@ pub struct PasswordResetRequested {
 
 impl Event for PasswordResetRequested {
     const NAME: &'static str = "user.password_reset_requested";
+    fn aggregate_id(&self) -> &str {
+        &self.user_id
+    }
 }
 
 /// A user asked to delete their account: starts the deletion saga. Favorites, ratings and
@@ -86,6 +95,9 @@ pub struct UserDeleted {
 
 impl Event for UserDeleted {
     const NAME: &'static str = "user.deleted";
+    fn aggregate_id(&self) -> &str {
+        &self.user_id
+    }
 }
 
 /// The reset link is a bearer secret: `{:?}` shows everything but it.
