@@ -54,6 +54,13 @@ pub trait Load: Sized {
     fn load(lookup: Lookup<'_>) -> Result<Self, ConfigError>;
 }
 
+/// Nothing to load (an entry point that needs no piece of its own).
+impl Load for () {
+    fn load(_: Lookup<'_>) -> Result<Self, ConfigError> {
+        Ok(())
+    }
+}
+
 macro_rules! load_tuple {
     ($($name:ident),+) => {
         impl<$($name: Load),+> Load for ($($name,)+) {
@@ -75,25 +82,19 @@ load_tuple!(A, B, C, D);
 load_tuple!(A, B, C, D, E);
 load_tuple!(A, B, C, D, E, F);
 
-/// What every API function reads: the platform's HTTP settings.
+/// What every HTTP function reads besides its service's pieces (with [`crate::http::Cors`]):
+/// how large a request body it parses.
 #[derive(Debug, Clone)]
-pub struct Config {
+pub struct HttpConfig {
     /// Largest request body a function parses (`MAX_BODY_BYTES`, default 64 KiB).
     pub max_body_bytes: usize,
 }
 
-impl Load for Config {
+impl Load for HttpConfig {
     fn load(lookup: Lookup<'_>) -> Result<Self, ConfigError> {
         let mut env = Reader::new(lookup);
         let max_body_bytes = env.positive("MAX_BODY_BYTES", 64 * 1024) as usize;
         env.finish(Self { max_body_bytes })
-    }
-}
-
-impl Config {
-    /// Reads settings through `lookup` (kept for callers that name the platform config).
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        Self::load(&lookup)
     }
 }
 
@@ -264,7 +265,8 @@ pub struct ConfigError {
 }
 
 /// Reads variables through a lookup, collecting problems instead of stopping at the first.
-/// Services use it for their own settings (`Reader::new(lookup)` ... `finish(value)`).
+/// Every piece's [`Load`] uses it, the platform's and the services' own
+/// (`let mut env = Reader::new(lookup);` ... `env.finish(value)`).
 pub struct Reader<'a> {
     lookup: Lookup<'a>,
     problems: Vec<String>,
@@ -300,6 +302,22 @@ impl<'a> Reader<'a> {
     /// A value with a default.
     pub fn or(&self, key: &str, default: &str) -> String {
         self.get(key).unwrap_or_else(|| default.to_owned())
+    }
+
+    /// A value parsed by `parse` (which names what it expects), with a default when unset.
+    pub fn parsed<T>(
+        &mut self,
+        key: &str,
+        default: T,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> T {
+        match self.get(key) {
+            None => default,
+            Some(raw) => parse(raw.trim()).unwrap_or_else(|why| {
+                self.problems.push(format!("{key}: {why}, got {raw:?}"));
+                default
+            }),
+        }
     }
 
     /// A positive integer with a default.
@@ -388,7 +406,7 @@ mod tests {
 
     #[test]
     fn rejects_short_secret_bad_numbers_and_unloaded_secrets() {
-        let err = load::<(TokenConfig, Config, RedisConfig)>(&[
+        let err = load::<(TokenConfig, HttpConfig, RedisConfig)>(&[
             ("JWT_SECRET", "short"),
             ("ACCESS_TOKEN_TTL_SECONDS", "ten"),
             ("MAX_BODY_BYTES", "0"),

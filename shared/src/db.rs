@@ -92,15 +92,15 @@ impl TransactionError for mongodb::error::Error {
 /// (the driver's own `and_run` shape: a closure cannot lend its captures to a future that
 /// borrows the session).
 ///
+/// A write that publishes events goes through [`crate::events::Outbox::commit`], which wraps
+/// this helper (staging the events inside, publishing them after the commit). A consumer's
+/// effect goes through `Inbox::apply`. Used directly, for a write that publishes nothing:
+///
 /// ```ignore
-/// let staged = db::transaction(&client, (&store, &outbox, input), |session, (store, outbox, input)| {
-///     Box::pin(async move {
-///         store.insert(session, input).await?;
-///         outbox.stage(session, correlation_id, UserRegistered { .. }).await.map_err(Into::into)
-///     })
+/// db::transaction(&client, (&store, input), |session, (store, input)| {
+///     Box::pin(async move { store.insert(session, input).await.map_err(Into::into) })
 /// })
 /// .await?;
-/// outbox.flush(staged).await;
 /// ```
 pub async fn transaction<C, T, E, F>(client: &Client, mut context: C, mut body: F) -> Result<T, E>
 where

@@ -11,9 +11,11 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod events;
+pub mod fields;
 pub mod http;
 pub mod init;
 pub mod secrets;
+pub mod service;
 #[cfg(feature = "setup")]
 pub mod setup;
 pub mod telemetry;
@@ -21,5 +23,3 @@ pub mod telemetry;
 pub mod testing;
 pub mod time;
 pub mod tls;
-
-pub use config::Config;

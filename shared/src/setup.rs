@@ -12,6 +12,9 @@ use std::time::{Duration, SystemTime};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::config::MongoConfig;
+use crate::init::{ColdStart, InitError};
+
 /// What CloudFormation asks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 pub enum RequestType {
@@ -223,4 +226,41 @@ where
         },
     ))
     .await
+}
+
+/// What a setup step loads: its service's database settings, nothing else.
+pub type Pieces = MongoConfig;
+
+/// The `<service>-setup` binary of a service: creates `indexes` (the service's own, which
+/// include the outbox's for a producer: [`crate::events::outbox::create_indexes`]) in the
+/// service's own database, through [`run`] (a custom resource under Lambda, once by hand
+/// locally). The settings are read per run: a setup runs a few times per deploy.
+pub async fn serve<F, Fut>(service: &'static str, indexes: F) -> Result<(), lambda_runtime::Error>
+where
+    F: Fn(mongodb::Database) -> Fut + Copy + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), mongodb::error::Error>> + Send,
+{
+    crate::telemetry::init();
+    run(move || async move {
+        let start = ColdStart::begin().await?;
+        database(service, &start.load::<Pieces>()?, indexes).await
+    })
+    .await
+}
+
+/// What a setup run does: connects to `mongo` and creates `indexes` in `service`'s database.
+pub async fn database<F, Fut>(
+    service: &'static str,
+    mongo: &MongoConfig,
+    indexes: F,
+) -> Result<(), InitError>
+where
+    F: FnOnce(mongodb::Database) -> Fut,
+    Fut: Future<Output = Result<(), mongodb::error::Error>>,
+{
+    let client = crate::db::connect(&mongo.uri).await?;
+    let db = client.database(&mongo.database_name(service));
+    indexes(db.clone()).await?;
+    tracing::info!(database = %db.name(), "indexes ready");
+    Ok(())
 }

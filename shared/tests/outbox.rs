@@ -8,7 +8,9 @@ use std::time::Duration;
 use bson::{doc, Document};
 use streamia_shared::db::{self, TransactionError};
 use streamia_shared::events::users::UserRegistered;
-use streamia_shared::events::{EventPublisher, Inbox, InboxError, Outbox, OutboxError, Topic};
+use streamia_shared::events::{
+    outbox, EventPublisher, Inbox, InboxError, Outbox, OutboxError, Topic,
+};
 use streamia_shared::testing::TestEnv;
 
 struct Fixture {
@@ -23,8 +25,8 @@ async fn fixture() -> Fixture {
     let mongo = db::connect(&env.mongo.uri).await.unwrap();
     let db = mongo.database(&env.mongo.database_name("users"));
     let publisher = EventPublisher::new(&env.aws, env.topics.arn(Topic::UserEvents), "users");
-    let outbox = Outbox::new(&db, publisher);
-    outbox.ensure_indexes().await.unwrap();
+    let outbox = Outbox::new(&mongo, &db, publisher);
+    outbox::create_indexes(&db).await.unwrap();
     Fixture {
         env,
         mongo,
@@ -160,6 +162,7 @@ async fn when_sns_is_unreachable_after_the_commit_the_relay_publishes_the_event_
         .endpoint_url("http://127.0.0.1:9")
         .build();
     let down = Outbox::new(
+        &f.mongo,
         &f.db,
         EventPublisher::new(&unreachable, f.env.topics.arn(Topic::UserEvents), "users"),
     );
@@ -281,4 +284,138 @@ async fn the_relay_takes_the_oldest_first_and_at_most_its_limit() {
         f.outbox.relay(Duration::ZERO, 2).await.unwrap().published,
         1
     );
+}
+
+/// Registers user `n` and updates it `updates` times through `commit`, each in its own
+/// transaction, flushing after each.
+async fn life(f: &Fixture, n: usize, updates: usize) {
+    let users = f.db.collection::<Document>("users");
+    for i in 0..=updates {
+        f.outbox
+            .commit("corr-life", &users, |mut tx, users| {
+                Box::pin(async move {
+                    users
+                        .update_one(
+                            doc! {"_id": format!("u{n}")},
+                            doc! {"$set": {"i": i as i64}},
+                        )
+                        .upsert(true)
+                        .session(tx.session())
+                        .await?;
+                    tx.stage(registered(n)).await?;
+                    Ok::<_, TestError>(())
+                })
+            })
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn commit_numbers_each_aggregates_events_and_publishes_them_after_the_commit() {
+    let f = fixture().await;
+    life(&f, 1, 2).await;
+    life(&f, 2, 0).await;
+    let events = f.env.events(4, Duration::from_secs(10)).await;
+    assert_eq!(events.len(), 4);
+    let mut seen: Vec<(String, u64)> = events
+        .iter()
+        .map(|e| {
+            (
+                e.envelope.aggregate_id.clone(),
+                e.envelope.aggregate_version,
+            )
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            ("u1".into(), 1),
+            ("u1".into(), 2),
+            ("u1".into(), 3),
+            ("u2".into(), 1)
+        ]
+    );
+    assert!(events
+        .iter()
+        .all(|e| e.envelope.correlation_id == "corr-life"));
+    let rows = outbox_rows(&f).await;
+    assert!(
+        rows.iter().all(|r| r.get_str("status") == Ok("sent")),
+        "{rows:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_commit_body_publishes_nothing_and_takes_no_version() {
+    let f = fixture().await;
+    let users = f.db.collection::<Document>("users");
+    let failed = f
+        .outbox
+        .commit("c", &users, |mut tx, users| {
+            Box::pin(async move {
+                users
+                    .insert_one(doc! {"_id": "u1"})
+                    .session(tx.session())
+                    .await?;
+                tx.stage(registered(1)).await?;
+                Err::<(), _>(TestError::Refused)
+            })
+        })
+        .await;
+    assert!(matches!(failed, Err(TestError::Refused)));
+    assert!(outbox_rows(&f).await.is_empty());
+    life(&f, 1, 0).await;
+    let events = f.env.events(1, Duration::from_secs(5)).await;
+    assert_eq!(events[0].envelope.aggregate_version, 1, "no gap");
+}
+
+#[tokio::test]
+async fn concurrent_changes_of_one_aggregate_get_distinct_versions_in_commit_order() {
+    let f = fixture().await;
+    life(&f, 7, 0).await;
+    tokio::join!(
+        life(&f, 7, 0),
+        life(&f, 7, 0),
+        life(&f, 7, 0),
+        life(&f, 7, 0)
+    );
+    let events = f.env.events(5, Duration::from_secs(10)).await;
+    let mut versions: Vec<u64> = events
+        .iter()
+        .map(|e| e.envelope.aggregate_version)
+        .collect();
+    versions.sort();
+    assert_eq!(versions, [1, 2, 3, 4, 5]);
+}
+
+#[tokio::test]
+async fn flush_publishes_the_older_pending_events_of_its_aggregate_first() {
+    let f = fixture().await;
+    // Version 1 committed but not flushed (its flush failed, or the instance died).
+    let first = register(&f, 1).await;
+    assert_eq!(first.version(), 1);
+    // Version 2's flush sends version 1 first, then itself.
+    life(&f, 1, 0).await;
+    let rows = outbox_rows(&f).await;
+    assert!(
+        rows.iter().all(|r| r.get_str("status") == Ok("sent")),
+        "{rows:?}"
+    );
+    let sent_at = |version: i64| {
+        rows.iter()
+            .find(|r| r.get_i64("version") == Ok(version))
+            .and_then(|r| r.get_datetime("sentAt").ok())
+            .copied()
+            .unwrap()
+    };
+    assert!(sent_at(1) <= sent_at(2));
+    let events = f.env.events(2, Duration::from_secs(10)).await;
+    let mut versions: Vec<u64> = events
+        .iter()
+        .map(|e| e.envelope.aggregate_version)
+        .collect();
+    versions.sort();
+    assert_eq!(versions, [1, 2]);
 }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use streamia_shared::auth::{authorize, AuthorizeError, Revocations, TokenSigner};
 use streamia_shared::cache::{self, WindowCounter};
 use streamia_shared::config::{Load, RedisConfig, TokenConfig};
-use streamia_shared::http::Role;
+use streamia_shared::domain::Role;
 use streamia_shared::testing::TEST_JWT_SECRET;
 
 /// A redis-server with only a TLS port, stopped and cleaned up on drop.

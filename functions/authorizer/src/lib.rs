@@ -8,6 +8,8 @@
 use serde::{Deserialize, Serialize};
 use streamia_shared::auth::{authorize, AuthorizeError, Revocations, TokenSigner};
 use streamia_shared::config::{RedisConfig, TokenConfig};
+use streamia_shared::init::InitError;
+use streamia_shared::service::{SdkConfig, Service};
 
 /// Clients built once per container.
 pub struct State {
@@ -15,15 +17,17 @@ pub struct State {
     revocations: Revocations,
 }
 
-impl State {
-    /// Connects to Redis; the authorizer needs nothing else (no MongoDB, no topics).
-    pub async fn build(
-        tokens: &TokenConfig,
-        redis: &RedisConfig,
-    ) -> Result<Self, redis::RedisError> {
-        let connection = streamia_shared::cache::connect(redis).await?;
+/// The authorizer needs tokens and Redis, nothing else (no MongoDB, no topics).
+impl Service for State {
+    type Config = (TokenConfig, RedisConfig);
+
+    async fn build(
+        (tokens, redis): (TokenConfig, RedisConfig),
+        _aws: &SdkConfig,
+    ) -> Result<Self, InitError> {
+        let connection = streamia_shared::cache::connect(&redis).await?;
         Ok(Self {
-            signer: TokenSigner::new(tokens),
+            signer: TokenSigner::new(&tokens),
             revocations: Revocations::new(
                 connection,
                 &redis.key_prefix,

@@ -3,7 +3,7 @@
 use serde_json::json;
 use streamia_authorizer::{handle, AuthorizerError, State, TokenAuthorizerEvent};
 use streamia_shared::auth::{Revocations, TokenSigner};
-use streamia_shared::http::Role;
+use streamia_shared::domain::Role;
 use streamia_shared::testing::TestEnv;
 
 const METHOD_ARN: &str =
@@ -17,7 +17,7 @@ struct Fixture {
 
 async fn fixture() -> Fixture {
     let env = TestEnv::new(&[]).await;
-    let state = State::build(&env.tokens, &env.redis).await.expect("redis");
+    let state: State = env.service().await;
     let signer = TokenSigner::new(&env.tokens);
     Fixture { env, state, signer }
 }

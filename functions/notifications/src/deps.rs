@@ -1,8 +1,10 @@
-//! What the notification function holds for the life of its container.
+//! What the notification functions hold for the life of their container.
 
-use streamia_shared::config::{Load, MongoConfig};
+use streamia_shared::config::MongoConfig;
 use streamia_shared::events::Inbox;
-use streamia_shared::secrets::Environment;
+use streamia_shared::init::InitError;
+use streamia_shared::service::SdkConfig;
+use streamia_shared::service::Service;
 
 use crate::mailer::{MailConfig, Mailer};
 use crate::{ON_USER_EVENT, SERVICE};
@@ -16,26 +18,16 @@ pub struct Deps {
     pub inbox: Inbox,
 }
 
-pub use streamia_shared::init::InitError;
+impl Service for Deps {
+    type Config = (MongoConfig, MailConfig);
 
-impl Deps {
-    /// From the process environment.
-    pub async fn from_env() -> Result<Self, InitError> {
-        let aws = streamia_shared::events::aws_config_from_env().await;
-        let env = Environment::load(&aws).await?;
-        let lookup = env.lookup();
-        Self::build(
-            &MongoConfig::load(&lookup)?,
-            &MailConfig::from_lookup(lookup)?,
-        )
-        .await
-    }
-
-    /// From explicit settings (tests).
-    pub async fn build(mongo: &MongoConfig, mail: &MailConfig) -> Result<Self, InitError> {
+    async fn build(
+        (mongo, mail): (MongoConfig, MailConfig),
+        _aws: &SdkConfig,
+    ) -> Result<Self, InitError> {
         let client = streamia_shared::db::connect(&mongo.uri).await?;
         Ok(Self {
-            mailer: Mailer::new(mail)?,
+            mailer: Mailer::new(&mail)?,
             inbox: Inbox::new(
                 &client.database(&mongo.database_name(SERVICE)),
                 ON_USER_EVENT,

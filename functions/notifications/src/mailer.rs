@@ -6,7 +6,7 @@ use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use streamia_shared::config::ConfigError;
+use streamia_shared::config::{ConfigError, Load, Lookup, Reader};
 
 use crate::emails::Email;
 
@@ -24,13 +24,13 @@ pub struct MailConfig {
     pub credentials: Option<(String, String)>,
     /// Sender.
     pub from: String,
-    /// Longest one send may take, connection included (default 10 s): a server that hangs
+    /// Longest one send may take, connection included ([`SEND_TIMEOUT`]): a server that hangs
     /// fails that record, not the whole batch.
     pub timeout: Duration,
 }
 
 /// See [`MailConfig::timeout`].
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How the SMTP connection is secured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,10 +43,10 @@ pub enum TlsMode {
     Tls,
 }
 
-impl MailConfig {
-    /// Reads the settings through `lookup`, naming every problem at once.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let mut env = streamia_shared::config::Reader::new(&lookup);
+/// Reads the settings, naming every problem at once.
+impl Load for MailConfig {
+    fn load(lookup: Lookup<'_>) -> Result<Self, ConfigError> {
+        let mut env = Reader::new(lookup);
         let host = env.required("SMTP_HOST");
         let port = match env.get("SMTP_PORT") {
             None => 587,
@@ -86,13 +86,8 @@ impl MailConfig {
             tls,
             credentials,
             from,
-            timeout: DEFAULT_TIMEOUT,
+            timeout: SEND_TIMEOUT,
         })
-    }
-
-    /// Reads the process environment.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|k| std::env::var(k).ok())
     }
 }
 

@@ -93,7 +93,7 @@ async fn records_left_when_the_time_budget_runs_out_are_reported_and_the_finishe
     // The invocation is almost over: no record can be finished in time, none is started.
     let response = process_batch(
         sqs_event(&bodies),
-        Budget::until(Instant::now()).per_record(sqs::limits(deps).per_record),
+        Budget::until(Instant::now()).per_record(sqs::PER_RECORD),
         |e| sqs::on_user_event(deps, e),
     )
     .await;

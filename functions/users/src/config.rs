@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use streamia_shared::config::{ConfigError, Load, Lookup};
+use streamia_shared::config::{ConfigError, Load, Lookup, Reader};
 use streamia_shared::domain::Email;
 use url::Url;
 
@@ -22,47 +22,6 @@ pub struct UsersConfig {
 }
 
 impl UsersConfig {
-    /// Reads the process environment.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|key| std::env::var(key).ok())
-    }
-
-    /// Reads settings through `lookup`, so a test can build one (and see which variables it
-    /// reads) without touching the process environment. Every problem is reported at once.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |key: &str| lookup(key).filter(|v| !v.trim().is_empty());
-        let mut problems = Vec::new();
-        let raw_url = get("FRONTEND_URL").unwrap_or_else(|| DEFAULT_FRONTEND_URL.to_owned());
-        let frontend_url = match Url::parse(raw_url.trim().trim_end_matches('/')) {
-            Ok(url) if matches!(url.scheme(), "http" | "https") => Some(url),
-            _ => {
-                problems.push(format!(
-                    "FRONTEND_URL must be an http(s) URL, got {raw_url:?}"
-                ));
-                None
-            }
-        };
-        let mut admin_emails = Vec::new();
-        for part in get("ADMIN_EMAILS")
-            .unwrap_or_default()
-            .split(',')
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-        {
-            match Email::parse(part) {
-                Ok(email) => admin_emails.push(email),
-                Err(e) => problems.push(format!("ADMIN_EMAILS: {part:?}: {e}")),
-            }
-        }
-        match frontend_url {
-            Some(frontend_url) if problems.is_empty() => Ok(Self {
-                frontend_url,
-                admin_emails,
-            }),
-            _ => Err(ConfigError { problems }),
-        }
-    }
-
     /// Whether an account with this email gets the admin role.
     pub fn is_admin_email(&self, email: &Email) -> bool {
         self.admin_emails.iter().any(|admin| admin == email)
@@ -72,7 +31,37 @@ impl UsersConfig {
 /// Loads beside the platform's pieces, so one cold start names every problem at once.
 impl Load for UsersConfig {
     fn load(lookup: Lookup<'_>) -> Result<Self, ConfigError> {
-        Self::from_lookup(lookup)
+        let mut env = Reader::new(lookup);
+        let raw_url = env.or("FRONTEND_URL", DEFAULT_FRONTEND_URL);
+        let frontend_url = match Url::parse(raw_url.trim().trim_end_matches('/')) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") => Some(url),
+            _ => {
+                env.problem(format!(
+                    "FRONTEND_URL must be an http(s) URL, got {raw_url:?}"
+                ));
+                None
+            }
+        };
+        let mut admin_emails = Vec::new();
+        for part in env
+            .or("ADMIN_EMAILS", "")
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            match Email::parse(part) {
+                Ok(email) => admin_emails.push(email),
+                Err(e) => env.problem(format!("ADMIN_EMAILS: {part:?}: {e}")),
+            }
+        }
+        let config = frontend_url.map(|frontend_url| Self {
+            frontend_url,
+            admin_emails,
+        });
+        // A missing URL was recorded as a problem, so `finish` fails first.
+        env.finish(config)?.ok_or_else(|| ConfigError {
+            problems: vec!["FRONTEND_URL is invalid".to_owned()],
+        })
     }
 }
 
@@ -94,7 +83,7 @@ mod tests {
     fn read(vars: &[(&str, &str)]) -> (Result<UsersConfig, ConfigError>, Vec<String>) {
         let map: HashMap<&str, &str> = vars.iter().copied().collect();
         let seen = RefCell::new(Vec::new());
-        let config = UsersConfig::from_lookup(|k| {
+        let config = UsersConfig::load(&|k: &str| {
             seen.borrow_mut().push(k.to_owned());
             map.get(k).map(|v| v.to_string())
         });

@@ -1,12 +1,12 @@
 //! What every users function holds for the life of its container.
 
-use aws_config::SdkConfig;
 use streamia_shared::auth::{GuessLimit, Revocations, TokenSigner};
 use streamia_shared::cache::{Redis, WindowCounter};
-use streamia_shared::config::{Load, Lookup, MongoConfig, RedisConfig, TokenConfig, Topics};
+use streamia_shared::config::{MongoConfig, RedisConfig, TokenConfig, Topics};
 use streamia_shared::events::{EventPublisher, Outbox, Topic};
-use streamia_shared::secrets::Environment;
-use streamia_shared::Config;
+use streamia_shared::init::InitError;
+use streamia_shared::service::SdkConfig;
+use streamia_shared::service::Service;
 
 use crate::config::UsersConfig;
 use crate::store::{ResetStore, SessionStore, UserStore};
@@ -20,14 +20,10 @@ pub const PASSWORD_CHECK_WINDOW_SECS: u64 = 600;
 /// Reset emails per address per hour; more requests are answered alike but send nothing.
 pub const RESET_REQUEST_LIMIT: u64 = 3;
 
-/// Clients and settings, built once per cold start and shared by every invocation.
-///
-/// Building it opens no connection: MongoDB and Redis connect on first use, so a dependency
-/// that is down at cold start makes requests answer 503 instead of failing the init.
+/// Clients and settings, built once per cold start and shared by every invocation (see
+/// [`Service`]: building opens no connection).
 #[derive(Clone)]
 pub struct Deps {
-    /// The platform's HTTP settings.
-    pub config: Config,
     /// How tokens are signed and how long they live.
     pub tokens: TokenConfig,
     /// The users service's own settings.
@@ -59,31 +55,16 @@ pub struct Deps {
     pub redis: Redis,
 }
 
-pub use streamia_shared::init::InitError;
+/// The pieces every users function loads, besides the HTTP ones the platform adds.
+type Pieces = (MongoConfig, RedisConfig, TokenConfig, Topics, UsersConfig);
 
-impl Deps {
-    /// Builds the dependencies from the process environment, secrets fetched from Secrets
-    /// Manager once (the Lambda path).
-    pub async fn from_env() -> Result<Self, InitError> {
-        let aws = streamia_shared::events::aws_config_from_env().await;
-        let env = Environment::load(&aws).await?;
-        let lookup = env.lookup();
-        let deps = Self::build(&lookup, &aws).await?;
-        Ok(deps)
-    }
+impl Service for Deps {
+    type Config = Pieces;
 
-    /// Builds the dependencies from settings read through `lookup` (tests use this with their
-    /// own database); every problem in the settings is reported at once.
-    pub async fn build(lookup: Lookup<'_>, aws: &SdkConfig) -> Result<Self, InitError> {
-        let (config, mongo_config, redis_config, tokens, topics, users_config) =
-            <(
-                Config,
-                MongoConfig,
-                RedisConfig,
-                TokenConfig,
-                Topics,
-                UsersConfig,
-            )>::load(lookup)?;
+    async fn build(
+        (mongo_config, redis_config, tokens, topics, users_config): Pieces,
+        aws: &SdkConfig,
+    ) -> Result<Self, InitError> {
         let mongo = streamia_shared::db::connect(&mongo_config.uri).await?;
         let db = mongo.database(&mongo_config.database_name(SERVICE));
         let redis = streamia_shared::cache::connect(&redis_config).await?;
@@ -106,13 +87,13 @@ impl Deps {
             ),
             reset_requests: counter("reset-requests", 3600),
             outbox: Outbox::new(
+                &mongo,
                 &db,
                 EventPublisher::new(aws, topics.arn(Topic::UserEvents), SERVICE),
             ),
             mongo,
             db,
             redis,
-            config,
             tokens,
             users_config,
         })

@@ -4,7 +4,7 @@ use bson::oid::ObjectId;
 use bson::DateTime;
 use serde::{Deserialize, Serialize};
 use streamia_shared::domain::Invalid;
-use streamia_shared::http::Role;
+use streamia_shared::domain::Role;
 use streamia_shared::time::rfc3339;
 use url::Url;
 

@@ -6,7 +6,8 @@
 use streamia_shared::auth::{GuessError, PasswordError};
 use streamia_shared::db::TransactionError;
 use streamia_shared::events::OutboxError;
-use streamia_shared::http::{ApiError, FieldErrors};
+use streamia_shared::fields::FieldErrors;
+use streamia_shared::http::ApiError;
 
 /// A users-service failure.
 #[derive(Debug, thiserror::Error)]
@@ -14,9 +15,6 @@ pub enum UsersError {
     /// Fields failed their domain rules (all of them are listed).
     #[error(transparent)]
     Validation(#[from] FieldErrors),
-    /// The caller's identity from the authorizer is not a user id (a wiring fault, not a user's).
-    #[error("invalid identity")]
-    Unauthenticated,
     /// Another account has this email.
     #[error("email taken")]
     EmailTaken,
@@ -73,24 +71,19 @@ pub enum UsersError {
     /// A token could not be signed.
     #[error(transparent)]
     Token(#[from] streamia_shared::auth::TokenError),
-    /// An event could not be serialized into the outbox.
+    /// An event could not be staged in the outbox.
     #[error(transparent)]
-    Serialize(#[from] serde_json::Error),
-}
-
-impl From<OutboxError> for UsersError {
-    fn from(err: OutboxError) -> Self {
-        match err {
-            OutboxError::Mongo(e) => Self::Mongo(e),
-            OutboxError::Serialize(e) => Self::Serialize(e),
-        }
-    }
+    Outbox(#[from] OutboxError),
 }
 
 /// A write conflict with a concurrent transaction runs the transaction again.
 impl TransactionError for UsersError {
     fn is_transient(&self) -> bool {
-        matches!(self, UsersError::Mongo(e) if e.is_transient())
+        match self {
+            UsersError::Mongo(e) => e.is_transient(),
+            UsersError::Outbox(e) => e.is_transient(),
+            _ => false,
+        }
     }
 }
 
@@ -107,7 +100,6 @@ impl From<UsersError> for ApiError {
     fn from(err: UsersError) -> Self {
         match err {
             UsersError::Validation(errors) => errors.into(),
-            UsersError::Unauthenticated => ApiError::unauthorized("invalid identity"),
             UsersError::EmailTaken => {
                 ApiError::conflict("EMAIL_TAKEN", "an account with this email already exists")
             }
@@ -150,7 +142,9 @@ impl From<UsersError> for ApiError {
             UsersError::Mongo(e) => e.into(),
             UsersError::Redis(e) => e.into(),
             UsersError::Token(e) => ApiError::internal(e),
-            UsersError::Serialize(e) => ApiError::internal(e),
+            UsersError::Outbox(OutboxError::Mongo(e)) => e.into(),
+            UsersError::Outbox(e @ OutboxError::Conflict(_)) => ApiError::unavailable(e),
+            UsersError::Outbox(e) => ApiError::internal(e),
         }
     }
 }

@@ -6,8 +6,10 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::{json, Value};
 use streamia_shared::config::{Load, MongoConfig};
-use streamia_shared::setup::{handle_value, http_client, CustomResourceResponse};
+use streamia_shared::setup::{self, handle_value, http_client, CustomResourceResponse};
 use streamia_shared::testing::TestEnv;
+use streamia_users::store::create_indexes;
+use streamia_users::SERVICE;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -101,7 +103,7 @@ async fn create_builds_the_indexes_and_answers_success() {
         &http_client(),
         event("Create", &target.url),
         deadline(60),
-        || streamia_users::setup::setup_database(&env.mongo),
+        || setup::database(SERVICE, &env.mongo, create_indexes),
     )
     .await
     .unwrap();
@@ -136,7 +138,7 @@ async fn an_unreachable_database_answers_failed_with_the_reason() {
         &http_client(),
         event("Update", &target.url),
         deadline(60),
-        || streamia_users::setup::setup_database(&mongo),
+        || setup::database(SERVICE, &mongo, create_indexes),
     )
     .await
     .unwrap();

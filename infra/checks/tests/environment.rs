@@ -16,10 +16,9 @@ use std::collections::BTreeSet;
 
 use common::{get_att_target, ref_target, resource, template};
 use serde_yaml::Value;
-use streamia_shared::config::{
-    secret_name, Config, Load, Lookup, MongoConfig, RedisConfig, TokenConfig, Topics,
-    SECRET_ARN_SUFFIX, SECRET_SETTINGS,
-};
+use streamia_shared::config::{secret_name, Load, Lookup, SECRET_ARN_SUFFIX, SECRET_SETTINGS};
+use streamia_shared::http::HttpPieces;
+use streamia_shared::service::Service;
 
 /// A config loader as a function's `main` runs it; `Err` names what stops the cold start.
 type Loader = fn(Lookup<'_>) -> Result<(), String>;
@@ -34,32 +33,22 @@ fn telemetry(lookup: Lookup<'_>) -> Result<(), String> {
     Ok(())
 }
 
-/// `http::run` reads the allowed browser origins of every HTTP function.
-fn cors(lookup: Lookup<'_>) -> Result<(), String> {
-    streamia_shared::http::Cors::from_lookup(lookup)
-        .map(|_| ())
-        .map_err(|e| e.to_string())
-}
+/// The pieces service `D`'s functions load (`Service::Config`), as the service declares them.
+type Of<D> = <D as Service>::Config;
 
-fn mail(lookup: Lookup<'_>) -> Result<(), String> {
-    streamia_notifications::mailer::MailConfig::from_lookup(lookup)
-        .map(|_| ())
-        .map_err(|e| e.to_string())
-}
-
-/// What each function's `main` loads.
+/// What each function's `main` loads: the service's own pieces as the service exports them,
+/// plus what the platform's entry point adds (HTTP: body limit and CORS; the setup step and the
+/// relay: their own pieces).
 fn loaders(binary: &str) -> Vec<Loader> {
     let mut loaders: Vec<Loader> = vec![telemetry];
-    loaders.extend(match binary {
-        "authorizer" => vec![load::<(TokenConfig, RedisConfig)> as Loader],
-        "notifications-on-user-event" => vec![load::<MongoConfig> as Loader, mail],
-        "users-setup" => vec![load::<MongoConfig> as Loader],
-        "users-outbox-relay" => vec![load::<(MongoConfig, Topics)> as Loader],
-        users if users.starts_with("users-") => vec![
-            load::<(Config, MongoConfig, RedisConfig, TokenConfig, Topics)> as Loader,
-            load::<streamia_users::config::UsersConfig>,
-            cors,
-        ],
+    loaders.push(match binary {
+        "authorizer" => load::<Of<streamia_authorizer::State>>,
+        notifications if notifications.starts_with("notifications-on-") => {
+            load::<Of<streamia_notifications::Deps>>
+        }
+        setup if setup.ends_with("-setup") => load::<streamia_shared::setup::Pieces>,
+        relay if relay.ends_with("-outbox-relay") => load::<streamia_shared::events::relay::Pieces>,
+        users if users.starts_with("users-") => load::<(HttpPieces, Of<streamia_users::Deps>)>,
         other => panic!("{other}: add the loaders its main runs to this table"),
     });
     loaders

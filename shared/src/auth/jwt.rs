@@ -6,7 +6,7 @@ use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, 
 use serde::{Deserialize, Serialize};
 
 use crate::config::TokenConfig;
-use crate::http::Role;
+use crate::domain::Role;
 
 /// The only `typ` an access token has; anything else presented as a bearer token is refused.
 const ACCESS: &str = "access";

@@ -9,6 +9,8 @@ use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent
 use lambda_runtime::{service_fn, LambdaEvent};
 
 use super::Envelope;
+use crate::init::{log_failure, ColdStart};
+use crate::service::Service;
 
 /// Why a record was not processed; either way it is reported as failed and redelivered, until
 /// the queue's maxReceiveCount moves it to the dead-letter queue.
@@ -175,23 +177,24 @@ fn failure(id: String) -> BatchItemFailure {
     failure
 }
 
-/// Serves an SQS consumer as a Lambda function for the life of the container; `state` is built
-/// once in `main`. Each batch gets the invocation's deadline minus `limits.margin`.
-pub async fn run<S, H, Fut>(
-    state: S,
-    limits: Limits,
-    handle: H,
-) -> Result<(), lambda_runtime::Error>
+/// Serves an SQS consumer of service `D` as a Lambda function for the life of the container:
+/// the cold-start prelude and `D`'s dependencies built once (as [`crate::http::serve`] does),
+/// then [`process_batch`] for every invocation, each batch within the invocation's deadline
+/// minus `limits.margin`.
+pub async fn serve<D, H, Fut>(limits: Limits, handle: H) -> Result<(), lambda_runtime::Error>
 where
-    S: Send + Sync + 'static,
-    H: Fn(&'static S, Envelope) -> Fut + Send + Sync + Copy + 'static,
+    D: Service,
+    H: Fn(&'static D, Envelope) -> Fut + Send + Sync + Copy + 'static,
     Fut: Future<Output = Result<(), ConsumeError>> + Send,
 {
-    let state: &'static S = Box::leak(Box::new(state));
+    crate::telemetry::init();
+    let start = ColdStart::begin().await.map_err(log_failure)?;
+    let (deps, ()) = start.service::<D, ()>().await.map_err(log_failure)?;
+    let deps: &'static D = Box::leak(Box::new(deps));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         let budget = Budget::from_context(&event.context, limits);
         Ok::<_, std::convert::Infallible>(
-            process_batch(event.payload, budget, |e| handle(state, e)).await,
+            process_batch(event.payload, budget, |e| handle(deps, e)).await,
         )
     }))
     .await

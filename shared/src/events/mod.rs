@@ -17,7 +17,7 @@ pub mod users;
 
 pub use envelope::{Envelope, Event};
 pub use inbox::{Claim, ClaimToken, Inbox, InboxError};
-pub use outbox::{Outbox, OutboxError, RelayReport, Staged};
+pub use outbox::{Outbox, OutboxError, RelayReport, Staged, Tx};
 pub use publisher::{
     aws_config_from_env, aws_config_loader, aws_defaults, EventPublisher, PublishError,
 };

@@ -1,72 +1,36 @@
 //! The transactional outbox: an event is written in the same MongoDB transaction as the change
 //! it announces, so a crash or an SNS outage between the write and the publish loses nothing.
 //!
-//! # API (final; what services call)
+//! A write with its events, as an operation writes it ([`Outbox::commit`]: the transaction,
+//! the staging inside it, the flush after the commit):
 //!
 //! ```ignore
-//! // shared/src/db.rs
-//! pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-//! pub trait TransactionError: From<mongodb::error::Error> { fn is_transient(&self) -> bool; }
-//! pub async fn transaction<C, T, E: TransactionError, F>(client: &mongodb::Client, context: C, body: F)
-//!     -> Result<T, E>
-//! where F: for<'s> FnMut(&'s mut ClientSession, &'s mut C) -> BoxFuture<'s, Result<T, E>>;
-//!
-//! // shared/src/events/outbox.rs
-//! impl Outbox {
-//!     pub fn new(db: &mongodb::Database, publisher: EventPublisher) -> Self;
-//!     pub async fn ensure_indexes(&self) -> Result<(), OutboxError>;        // setup step
-//!     pub async fn stage<P: Event>(&self, session: &mut ClientSession, correlation_id: &str,
-//!         payload: P) -> Result<Staged, OutboxError>;                       // inside the transaction
-//!     pub async fn flush(&self, staged: Staged);                            // after the commit
-//!     pub async fn relay(&self, min_age: Duration, limit: usize) -> Result<RelayReport, OutboxError>;
-//! }
-//! impl Staged { pub fn event_id(&self) -> &str; pub fn event_name(&self) -> &str; }
-//! pub struct RelayReport { pub published: usize, pub failed: usize }
-//! pub enum OutboxError { Mongo(mongodb::error::Error), Serialize(serde_json::Error) }  // impl TransactionError
-//!
-//! // shared/src/events/relay.rs: the scheduled relay function of a service
-//! pub async fn run(service: &'static str, topic: Topic) -> Result<(), lambda_runtime::Error>;
-//!
-//! // shared/src/events/inbox.rs (consumers)
-//! impl Inbox {
-//!     pub fn new(db: &mongodb::Database, consumer: &str) -> Self;
-//!     pub async fn record(&self, session: &mut ClientSession, event_id: &str) -> Result<bool, InboxError>;
-//!     pub async fn claim(&self, event_id: &str, lease: Duration) -> Result<Claim, InboxError>;
-//!     pub async fn complete(&self, event_id: &str, token: &ClaimToken) -> Result<(), InboxError>;
-//!     pub async fn release(&self, event_id: &str, token: &ClaimToken) -> Result<(), InboxError>;
-//!     pub async fn is_handled(&self, event_id: &str) -> Result<bool, InboxError>;
-//! }
-//! pub enum Claim { Acquired(ClaimToken), AlreadyHandled, Busy { retry_after: Duration } }
-//! pub enum InboxError { Mongo(mongodb::error::Error), Conflict(String) }  // impl TransactionError
-//!
-//! // shared/src/events/consumer.rs (SQS adapters)
-//! pub async fn run<S, H, Fut>(state: S, limits: Limits, handle: H) -> Result<(), lambda_runtime::Error>;
-//! pub async fn process_batch<F, Fut>(event: SqsEvent, budget: Budget, handle: F) -> SqsBatchResponse;
-//! pub struct Limits { pub margin: Duration, pub per_record: Duration }   // Default: 1 s, 0
-//! impl Budget { fn unlimited(); fn until(Instant); fn per_record(self, Duration); fn from_context(&Context, Limits) }
-//!
-//! // shared/src/events/contracts.rs: every event type; examples in shared/events/examples
-//! pub const ALL: &[Contract]; pub fn find(name: &str, version: u32) -> Option<&'static Contract>;
-//! ```
-//!
-//! A write with its event:
-//!
-//! ```ignore
-//! let staged = db::transaction(&mongo, (&users, &outbox, new_user), |session, (users, outbox, new_user)| {
+//! let user = deps.outbox.commit(&ctx.correlation_id, (deps, &new_user), |mut tx, (deps, user)| {
 //!     Box::pin(async move {
-//!         users.insert(session, new_user).await?;
-//!         Ok(outbox.stage(session, correlation_id, UserRegistered { .. }).await?)
+//!         deps.users.insert(tx.session(), user).await?;
+//!         tx.stage(events::registered(user)).await?;
+//!         Ok::<_, UsersError>(())
 //!     })
 //! })
 //! .await?;
-//! outbox.flush(staged).await; // never fails the request: the relay publishes what is left
 //! ```
 //!
 //! # How it works
 //!
-//! `stage` inserts `{_id: eventId, eventName, correlationId, body, status: "pending",
-//! createdAt, leaseUntil: null, attempts}` into the collection `outbox` of the service's own
-//! database, inside the caller's transaction: the event exists if and only if the change does.
+//! `stage` inserts `{_id: eventId, eventName, correlationId, aggregate, version, body, status:
+//! "pending", createdAt, leaseUntil: null, attempts}` into the collection `outbox` of the
+//! service's own database, inside the caller's transaction: the event exists if and only if the
+//! change does.
+//!
+//! **Order.** SNS and SQS standard queues deliver in any order, so every event carries its
+//! aggregate's id and a version (`aggregateId`, `aggregateVersion` in the envelope): `stage`
+//! increments the aggregate's counter (`outbox_versions`, `{_id: "<type>:<id>", version}`) in the
+//! same transaction, so two concurrent changes of one aggregate conflict and one runs again
+//! (the versions follow the commit order, without gaps). Consumers apply an event only when it
+//! is newer than what they hold (`events::projection`). `flush` also publishes the older
+//! pending rows of the same aggregate first when it can claim them, but never waits for one
+//! another publisher holds: consumers do not depend on it, and waiting would hold a saga hop
+//! for a relay run.
 //! `flush` (after the commit) and `relay` (scheduled) both *claim* a pending row before
 //! publishing it: one atomic `findOneAndUpdate` sets `leaseUntil` (and a fresh `leaseOwner`)
 //! only where no live lease exists. Two relays running at once therefore never publish the
@@ -77,18 +41,20 @@
 //! their body: an event may carry a secret (the password-reset link), which must not outlive
 //! its delivery.
 //!
-//! Works on SecantusDB: transactions, `findOneAndUpdate` with sort, `$or`/null filters (tested
-//! in `shared/tests/outbox.rs`); no TTL index is used.
+//! Works on SecantusDB: transactions, `findOneAndUpdate` with sort and upsert, `$or`/null
+//! filters (tested in `shared/tests/outbox.rs`); no TTL index is used.
 
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use bson::{doc, DateTime};
 use mongodb::options::ReturnDocument;
-use mongodb::{ClientSession, Collection, Database, IndexModel};
+use mongodb::{Client, ClientSession, Collection, Database, IndexModel};
 use serde::{Deserialize, Serialize};
 
 use super::publisher::EnvelopeIds;
 use super::{Envelope, Event, EventPublisher};
+use crate::db::{BoxFuture, TransactionError};
 
 /// How long a claim on a row lasts: far longer than one SNS publish (which has its own
 /// timeouts), short enough that an event whose publisher died goes out within minutes.
@@ -103,11 +69,19 @@ pub enum OutboxError {
     /// The payload could not be serialized.
     #[error("outbox: cannot serialize event: {0}")]
     Serialize(#[from] serde_json::Error),
+    /// A concurrent transaction numbered the same aggregate's first event; running the
+    /// transaction again takes the next number.
+    #[error("outbox: aggregate {0} was numbered by a concurrent transaction")]
+    Conflict(String),
 }
 
-impl crate::db::TransactionError for OutboxError {
+impl TransactionError for OutboxError {
     fn is_transient(&self) -> bool {
-        matches!(self, OutboxError::Mongo(e) if crate::db::TransactionError::is_transient(e))
+        match self {
+            OutboxError::Mongo(e) => TransactionError::is_transient(e),
+            OutboxError::Conflict(_) => true,
+            OutboxError::Serialize(_) => false,
+        }
     }
 }
 
@@ -127,6 +101,13 @@ struct Row {
     event_id: String,
     event_name: String,
     correlation_id: String,
+    /// `<aggregate type>:<aggregate id>` (`user:65a4...`); empty in rows staged before
+    /// versions existed.
+    #[serde(default)]
+    aggregate: String,
+    /// The aggregate's version this event carries (0 before versions existed).
+    #[serde(default)]
+    version: i64,
     /// The envelope JSON, exactly as it is published every time; dropped once sent, since an
     /// event may carry what must not be kept (a password-reset link).
     #[serde(default)]
@@ -146,6 +127,8 @@ struct Row {
 pub struct Staged {
     event_id: String,
     event_name: String,
+    aggregate: String,
+    version: i64,
 }
 
 impl Staged {
@@ -157,6 +140,11 @@ impl Staged {
     /// The event's name.
     pub fn event_name(&self) -> &str {
         &self.event_name
+    }
+
+    /// The aggregate's version the event carries.
+    pub fn version(&self) -> u64 {
+        self.version.max(0) as u64
     }
 }
 
@@ -170,35 +158,96 @@ pub struct RelayReport {
     pub failed: usize,
 }
 
+/// The outbox's collections in a service's database: the relay's query (pending, oldest
+/// first) and the ordered flush (pending rows of one aggregate by version) each have an index.
+/// The service's setup step calls this beside its own indexes, never a cold start.
+pub async fn create_indexes(db: &Database) -> Result<(), mongodb::error::Error> {
+    let rows: Collection<Row> = db.collection(ROWS);
+    rows.create_index(
+        IndexModel::builder()
+            .keys(doc! {"status": 1, "createdAt": 1})
+            .build(),
+    )
+    .await?;
+    rows.create_index(
+        IndexModel::builder()
+            .keys(doc! {"aggregate": 1, "version": 1})
+            .build(),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The collection of staged events.
+const ROWS: &str = "outbox";
+/// The collection of aggregate counters.
+const VERSIONS: &str = "outbox_versions";
+
+/// An aggregate's counter: the version of its latest staged event.
+#[derive(Debug, Deserialize)]
+struct Counter {
+    version: i64,
+}
+
 /// The `outbox` collection of one service's database and the publisher its events go out
 /// through. Cheap to clone; build it once per container.
 #[derive(Clone)]
 pub struct Outbox {
+    client: Client,
     rows: Collection<Row>,
+    versions: Collection<Counter>,
     publisher: EventPublisher,
 }
 
 impl Outbox {
-    /// The collection `outbox` in `db` (the service's own database); events go out through
-    /// `publisher`, whose `source` every envelope carries.
-    pub fn new(db: &Database, publisher: EventPublisher) -> Self {
+    /// The collections of `db` (the service's own database, on `client`, which runs the
+    /// transactions of [`Outbox::commit`]); events go out through `publisher`, whose `source`
+    /// every envelope carries.
+    pub fn new(client: &Client, db: &Database, publisher: EventPublisher) -> Self {
         Self {
-            rows: db.collection("outbox"),
+            client: client.clone(),
+            rows: db.collection(ROWS),
+            versions: db.collection(VERSIONS),
             publisher,
         }
     }
 
-    /// Creates the index the relay's query uses. Run by the deploy-time setup step, not at
-    /// cold start.
-    pub async fn ensure_indexes(&self) -> Result<(), OutboxError> {
-        self.rows
-            .create_index(
-                IndexModel::builder()
-                    .keys(doc! {"status": 1, "createdAt": 1})
-                    .build(),
-            )
-            .await?;
-        Ok(())
+    /// Runs `body` in one MongoDB transaction ([`crate::db::transaction`]: retried on a
+    /// conflict) with a [`Tx`] to write through and stage events on, then publishes what it
+    /// staged once the transaction committed (see [`Outbox::flush`]). Every event carries
+    /// `correlation_id`. A body that fails commits nothing and publishes nothing.
+    pub async fn commit<C, T, E, F>(
+        &self,
+        correlation_id: &str,
+        context: C,
+        mut body: F,
+    ) -> Result<T, E>
+    where
+        C: Send,
+        E: TransactionError,
+        F: for<'s> FnMut(Tx<'s>, &'s mut C) -> BoxFuture<'s, Result<T, E>>,
+    {
+        let staged = Arc::new(Mutex::new(Vec::new()));
+        let value = crate::db::transaction(&self.client, context, |session, context| {
+            // An attempt that runs again starts over: what the aborted one staged is gone.
+            staged
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clear();
+            let tx = Tx {
+                session,
+                outbox: self.clone(),
+                correlation_id: correlation_id.to_owned(),
+                staged: staged.clone(),
+            };
+            body(tx, context)
+        })
+        .await?;
+        let staged = std::mem::take(&mut *staged.lock().unwrap_or_else(PoisonError::into_inner));
+        for event in staged {
+            self.flush(event).await;
+        }
+        Ok(value)
     }
 
     /// Inside the caller's transaction: stores the event, pending. Its `eventId` is fixed
@@ -209,11 +258,16 @@ impl Outbox {
         correlation_id: &str,
         payload: P,
     ) -> Result<Staged, OutboxError> {
-        let envelope = Envelope::new(self.publisher.source(), correlation_id, payload);
+        let aggregate = format!("{}:{}", P::aggregate_type(), payload.aggregate_id());
+        let version = self.next_version(session, &aggregate).await?;
+        let mut envelope = Envelope::new(self.publisher.source(), correlation_id, payload);
+        envelope.aggregate_version = version.max(0) as u64;
         let row = Row {
             event_id: envelope.event_id.clone(),
             event_name: envelope.event_name.clone(),
             correlation_id: envelope.correlation_id.clone(),
+            aggregate,
+            version,
             body: serde_json::to_string(&envelope)?,
             status: Status::Pending,
             created_at: DateTime::now(),
@@ -227,14 +281,49 @@ impl Outbox {
         Ok(Staged {
             event_id: row.event_id,
             event_name: row.event_name,
+            aggregate: row.aggregate,
+            version: row.version,
         })
+    }
+
+    /// Inside the caller's transaction: the aggregate's next version. The counter's update
+    /// makes two concurrent transactions of one aggregate conflict, so one of them runs again.
+    async fn next_version(
+        &self,
+        session: &mut ClientSession,
+        aggregate: &str,
+    ) -> Result<i64, OutboxError> {
+        let counter = self
+            .versions
+            .find_one_and_update(doc! {"_id": aggregate}, doc! {"$inc": {"version": 1_i64}})
+            .upsert(true)
+            .return_document(ReturnDocument::After)
+            .session(session)
+            .await;
+        match counter {
+            Ok(Some(counter)) => Ok(counter.version),
+            Ok(None) => Ok(1),
+            // Two first events of one aggregate at once: both upserts insert, one loses.
+            Err(e) if crate::db::duplicate_key_index(&e).is_some() => {
+                Err(OutboxError::Conflict(aggregate.to_owned()))
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// After the commit: publishes the staged event and marks it sent. Never fails the
     /// caller, whose change is already committed: a failure is logged and the event is left
     /// pending for the relay.
+    ///
+    /// Older pending events of the same aggregate (an earlier flush that failed, or one still
+    /// running in another instance) go out first when they can be claimed now; one that
+    /// another publisher holds is not waited for.
     pub async fn flush(&self, staged: Staged) {
-        let claimed = match self.claim(doc! {"_id": &staged.event_id}).await {
+        let _older = self.publish_older(&staged.aggregate, staged.version).await;
+        let claimed = match self
+            .claim(doc! {"_id": &staged.event_id}, Order::ByAge)
+            .await
+        {
             Ok(Some(row)) => row,
             // Already sent, or a relay holds it.
             Ok(None) => return,
@@ -253,6 +342,31 @@ impl Outbox {
         }
     }
 
+    /// Publishes the pending events of `aggregate` older than `version`, in version order,
+    /// until none is left that can be claimed now or a publish fails; how many went out.
+    async fn publish_older(&self, aggregate: &str, version: i64) -> usize {
+        let mut published = 0;
+        if aggregate.is_empty() || version <= 1 {
+            return published;
+        }
+        let older = doc! {"aggregate": aggregate, "version": {"$lt": version}};
+        loop {
+            let row = match self.claim(older.clone(), Order::ByVersion).await {
+                Ok(Some(row)) => row,
+                Ok(None) => return published,
+                Err(e) => {
+                    tracing::warn!(aggregate, error = %e, "outbox: claim of older events failed");
+                    return published;
+                }
+            };
+            if let Err(e) = self.publish(&row, Duration::ZERO).await {
+                tracing::warn!(event_id = %row.event_id, error = %e, "outbox: publish of an older event failed; the relay will publish");
+                return published;
+            }
+            published += 1;
+        }
+    }
+
     /// The scheduled relay: publishes pending events created at least `min_age` ago (so it
     /// does not race the flush that follows each commit), oldest first, at most `limit`,
     /// marking each sent. Stops at the first publish failure (SNS is likely down; the failed
@@ -263,9 +377,14 @@ impl Outbox {
             let cutoff = DateTime::from_millis(
                 DateTime::now().timestamp_millis() - min_age.as_millis() as i64,
             );
-            let Some(row) = self.claim(doc! {"createdAt": {"$lte": cutoff}}).await? else {
+            let Some(row) = self
+                .claim(doc! {"createdAt": {"$lte": cutoff}}, Order::ByAge)
+                .await?
+            else {
                 break;
             };
+            // Its aggregate's older events first, when they are pending and free.
+            report.published += self.publish_older(&row.aggregate, row.version).await;
             let backoff = Duration::from_secs(10 * row.attempts.clamp(1, 30) as u64);
             match self.publish(&row, backoff).await {
                 Ok(()) => report.published += 1,
@@ -284,9 +403,13 @@ impl Outbox {
         Ok(report)
     }
 
-    /// Atomically takes the oldest pending row matching `filter` whose lease is free or
-    /// expired, giving it a fresh lease and owner; `None` when there is none.
-    async fn claim(&self, filter: bson::Document) -> Result<Option<Row>, OutboxError> {
+    /// Atomically takes the first pending row in `order` matching `filter` whose lease is free
+    /// or expired, giving it a fresh lease and owner; `None` when there is none.
+    async fn claim(
+        &self,
+        filter: bson::Document,
+        order: Order,
+    ) -> Result<Option<Row>, OutboxError> {
         let now = DateTime::now();
         let mut query = doc! {
             "status": "pending",
@@ -303,7 +426,10 @@ impl Outbox {
                     "$inc": {"attempts": 1},
                 },
             )
-            .sort(doc! {"createdAt": 1, "_id": 1})
+            .sort(match order {
+                Order::ByAge => doc! {"createdAt": 1, "_id": 1},
+                Order::ByVersion => doc! {"version": 1, "_id": 1},
+            })
             .return_document(ReturnDocument::After)
             .await?)
     }
@@ -340,5 +466,44 @@ impl Outbox {
             tracing::warn!(event_id = %row.event_id, error = %e, "outbox: could not record the publish outcome");
         }
         outcome
+    }
+}
+
+/// Which pending row [`Outbox::claim`] takes first.
+#[derive(Clone, Copy)]
+enum Order {
+    /// The oldest (the relay).
+    ByAge,
+    /// The lowest aggregate version (the ordered flush).
+    ByVersion,
+}
+
+/// The transaction an [`Outbox::commit`] body writes through: the session every write must
+/// use, and [`Tx::stage`] for the events the change causes.
+pub struct Tx<'s> {
+    session: &'s mut ClientSession,
+    outbox: Outbox,
+    correlation_id: String,
+    staged: Arc<Mutex<Vec<Staged>>>,
+}
+
+impl Tx<'_> {
+    /// The transaction's session: pass it to every write (`.session(tx.session())`).
+    pub fn session(&mut self) -> &mut ClientSession {
+        self.session
+    }
+
+    /// Stages `payload` as an event of this transaction, numbered in its aggregate; it is
+    /// published after the commit.
+    pub async fn stage<P: Event>(&mut self, payload: P) -> Result<(), OutboxError> {
+        let staged = self
+            .outbox
+            .stage(self.session, &self.correlation_id, payload)
+            .await?;
+        self.staged
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(staged);
+        Ok(())
     }
 }

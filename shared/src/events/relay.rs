@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use lambda_runtime::{service_fn, LambdaEvent};
 
-use super::{aws_config_from_env, EventPublisher, Outbox, RelayReport, Topic};
-use crate::config::{ConfigError, Load, MongoConfig, Topics};
-use crate::secrets::Environment;
+use super::{EventPublisher, Outbox, RelayReport, Topic};
+use crate::config::{ConfigError, MongoConfig, Topics};
+use crate::init::{log_failure, ColdStart};
 
 /// Events younger than this are left to the flush that follows their commit.
 pub const MIN_AGE: Duration = Duration::from_secs(5);
@@ -20,19 +20,22 @@ pub const BATCH_LIMIT: usize = 200;
 
 /// Serves the relay of `service` (its outbox, publishing to `topic`) for the life of the
 /// container. Clients are built once, before the runtime loop. It reads only what it needs
-/// (the MongoDB settings, its secret fetched once from Secrets Manager, and the topic's ARN).
+/// ([`Pieces`]: the MongoDB settings, its secret fetched once from Secrets Manager, and the
+/// topic's ARN).
 pub async fn run(service: &'static str, topic: Topic) -> Result<(), lambda_runtime::Error> {
-    let aws = aws_config_from_env().await;
-    let env = Environment::load(&aws).await?;
-    let lookup = env.lookup();
-    let (mongo, topics) = <(MongoConfig, Topics)>::load(&lookup)?;
-    let topic_arn = topics.arn(topic).ok_or_else(|| ConfigError {
-        problems: vec![format!("{} is required", topic.env_var())],
+    crate::telemetry::init();
+    let start = ColdStart::begin().await.map_err(log_failure)?;
+    let (mongo, topics) = start.load::<Pieces>().map_err(log_failure)?;
+    let topic_arn = topics.arn(topic).ok_or_else(|| {
+        log_failure(ConfigError {
+            problems: vec![format!("{} is required", topic.env_var())],
+        })
     })?;
-    let client = crate::db::connect(&mongo.uri).await?;
+    let client = crate::db::connect(&mongo.uri).await.map_err(log_failure)?;
     let outbox = Outbox::new(
+        &client,
         &client.database(&mongo.database_name(service)),
-        EventPublisher::new(&aws, Some(topic_arn), service),
+        EventPublisher::new(&start.aws, Some(topic_arn), service),
     );
     let outbox = &outbox;
     lambda_runtime::run(service_fn(
@@ -48,6 +51,9 @@ pub async fn run(service: &'static str, topic: Topic) -> Result<(), lambda_runti
     ))
     .await
 }
+
+/// What a relay loads: its service's database and the topic it publishes to.
+pub type Pieces = (MongoConfig, Topics);
 
 /// The report is the function's result (visible in the invocation's response and logs).
 impl RelayReport {

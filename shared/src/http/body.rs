@@ -1,10 +1,10 @@
 //! JSON request bodies: bounded, typed, and rejected with a field-level 400 instead of a 500.
 
 use lambda_http::{Body, Request};
-use serde::de::{DeserializeOwned, Deserializer};
-use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
-use super::{ApiError, FieldError};
+use super::ApiError;
+use crate::fields::FieldError;
 
 /// Parses the body as JSON into `T`.
 ///
@@ -114,39 +114,11 @@ fn missing_field_name(message: &str) -> Option<String> {
     Some(rest.split('`').next()?.to_owned())
 }
 
-/// A field of a partial update: absent (leave it), `null` (clear it) or a new value.
-///
-/// Use with `#[serde(default)]`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum Patch<T> {
-    /// Not in the body: unchanged.
-    #[default]
-    Absent,
-    /// Explicit `null`: cleared.
-    Null,
-    /// A new value.
-    Value(T),
-}
-
-impl<T> Patch<T> {
-    /// Whether the client mentioned the field at all.
-    pub fn is_present(&self) -> bool {
-        !matches!(self, Patch::Absent)
-    }
-}
-
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Patch<T> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Ok(match Option::<T>::deserialize(deserializer)? {
-            Some(value) => Patch::Value(value),
-            None => Patch::Null,
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fields::Patch;
+    use serde::Deserialize;
 
     #[derive(Debug, Deserialize)]
     #[serde(deny_unknown_fields, rename_all = "camelCase")]

@@ -13,7 +13,7 @@ use http::header::{
 use http::HeaderMap;
 use url::Url;
 
-use crate::config::ConfigError;
+use crate::config::{ConfigError, Load, Lookup, Reader};
 
 /// The environment variable holding the allowed origins, comma-separated.
 pub const CORS_ALLOWED_ORIGINS: &str = "CORS_ALLOWED_ORIGINS";
@@ -33,39 +33,28 @@ pub struct Cors {
     origins: Vec<String>,
 }
 
-impl Cors {
-    /// Reads `CORS_ALLOWED_ORIGINS` from the process environment.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|key| std::env::var(key).ok())
-    }
-
-    /// Reads `CORS_ALLOWED_ORIGINS` through `lookup` (unset or empty: no origin allowed), so
-    /// tests and the platform config read it the same way. Every entry must be an http(s)
-    /// origin without a path; every bad entry is reported at once.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let raw = lookup(CORS_ALLOWED_ORIGINS).unwrap_or_default();
+/// `CORS_ALLOWED_ORIGINS` (unset or empty: no origin allowed). Every entry must be an http(s)
+/// origin without a path; every bad entry is reported at once.
+impl Load for Cors {
+    fn load(lookup: Lookup<'_>) -> Result<Self, ConfigError> {
+        let mut env = Reader::new(lookup);
+        let raw = env.get(CORS_ALLOWED_ORIGINS).unwrap_or_default();
         let mut origins = Vec::new();
-        let mut problems = Vec::new();
         for entry in raw.split(',').map(str::trim).filter(|e| !e.is_empty()) {
             match parse_origin(entry) {
-                Some(origin) => {
-                    if !origins.contains(&origin) {
-                        origins.push(origin);
-                    }
-                }
-                None => problems.push(format!(
+                Some(origin) if !origins.contains(&origin) => origins.push(origin),
+                Some(_) => {}
+                None => env.problem(format!(
                     "{CORS_ALLOWED_ORIGINS}: {entry:?} is not an origin like https://app.example.com \
                      (http or https, host, optional port, no path and no '*')"
                 )),
             }
         }
-        if problems.is_empty() {
-            Ok(Self { origins })
-        } else {
-            Err(ConfigError { problems })
-        }
+        env.finish(Self { origins })
     }
+}
 
+impl Cors {
     /// The allowed origins, serialized as browsers send them.
     pub fn origins(&self) -> &[String] {
         &self.origins
@@ -125,7 +114,7 @@ mod tests {
 
     fn cors(origins: &str) -> Result<Cors, ConfigError> {
         let origins = origins.to_owned();
-        Cors::from_lookup(move |key| (key == CORS_ALLOWED_ORIGINS).then(|| origins.clone()))
+        Cors::load(&move |key: &str| (key == CORS_ALLOWED_ORIGINS).then(|| origins.clone()))
     }
 
     fn headers_for(cors: &Cors, origin: Option<&str>) -> HeaderMap {
@@ -144,7 +133,7 @@ mod tests {
             cors.origins(),
             ["https://app.example.com", "http://127.0.0.1:5173"]
         );
-        assert_eq!(Cors::from_lookup(|_| None).unwrap(), Cors::default());
+        assert_eq!(Cors::load(&|_| None).unwrap(), Cors::default());
     }
 
     #[test]

@@ -3,33 +3,8 @@
 use std::error::Error as StdError;
 
 use http::StatusCode;
-use serde::Serialize;
 
-use crate::domain::Invalid;
-
-/// One rejected field, as listed in the envelope's `details`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FieldError {
-    /// The field's name in the request (camelCase, dotted for nested fields).
-    pub field: String,
-    /// Why it was rejected.
-    pub message: String,
-}
-
-impl FieldError {
-    /// A rejected field.
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-
-    /// A field rejected by a domain type's `parse`.
-    pub fn from_invalid(field: &str, invalid: Invalid) -> Self {
-        Self::new(field, invalid.0)
-    }
-}
+use crate::fields::{FieldError, FieldErrors};
 
 /// A failed request: status, machine code, human message, and for server faults the cause,
 /// which is logged and never sent.
@@ -226,5 +201,19 @@ impl From<bson::ser::Error> for ApiError {
 impl From<bson::de::Error> for ApiError {
     fn from(err: bson::de::Error) -> Self {
         Self::internal(err)
+    }
+}
+
+/// Every rejected field: 400 VALIDATION_ERROR with `details`.
+impl From<FieldErrors> for ApiError {
+    fn from(errors: FieldErrors) -> Self {
+        ApiError::validation("invalid request", errors.0)
+    }
+}
+
+/// An operation refused the caller (not the owner, not an admin): 403.
+impl From<crate::service::Forbidden> for ApiError {
+    fn from(err: crate::service::Forbidden) -> Self {
+        ApiError::forbidden(err.0)
     }
 }

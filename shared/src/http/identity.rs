@@ -3,44 +3,10 @@
 //! Protected functions never look at the bearer token themselves: the authorizer verified it
 //! and put the identity into the request context, which API Gateway alone can write.
 
-use std::str::FromStr;
-
+use super::ApiError;
+use crate::domain::Role;
 use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
-use serde::{Deserialize, Serialize};
-
-use super::ApiError;
-
-/// A user's role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    /// An ordinary account.
-    User,
-    /// May manage the catalog and moderate.
-    Admin,
-}
-
-impl Role {
-    /// The wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::User => "user",
-            Role::Admin => "admin",
-        }
-    }
-}
-
-impl FromStr for Role {
-    type Err = ();
-    fn from_str(s: &str) -> Result<Self, ()> {
-        match s {
-            "user" => Ok(Role::User),
-            "admin" => Ok(Role::Admin),
-            _ => Err(()),
-        }
-    }
-}
 
 /// The caller of a protected route.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,13 +94,5 @@ impl Identity {
         put(Self::SESSION_ID, self.session_id.clone());
         put(Self::EXPIRES_AT, self.expires_at.to_string());
         map
-    }
-
-    /// 403 unless the caller is an admin.
-    pub fn require_admin(&self) -> Result<(), ApiError> {
-        match self.role {
-            Role::Admin => Ok(()),
-            Role::User => Err(ApiError::forbidden("administrator role required")),
-        }
     }
 }

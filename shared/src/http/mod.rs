@@ -6,15 +6,15 @@
 mod body;
 mod cors;
 mod error;
-pub mod fields;
 mod identity;
 mod response;
+mod route;
 mod serve;
 
-pub use body::{parse_json, parse_optional_json, Patch};
+pub use body::{parse_json, parse_optional_json};
 pub use cors::{Cors, CORS_ALLOWED_ORIGINS, EXPOSED_HEADERS};
-pub use error::{ApiError, FieldError};
-pub use fields::FieldErrors;
-pub use identity::{Identity, Role};
+pub use error::ApiError;
+pub use identity::Identity;
 pub use response::ApiResponse;
-pub use serve::{respond, respond_for, run, RequestCtx, CORRELATION_HEADER};
+pub use route::{serve, Access, Answer, HttpPieces, Req, Route};
+pub use serve::{respond, respond_for, CORRELATION_HEADER};

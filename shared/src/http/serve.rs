@@ -1,34 +1,25 @@
 //! The wrapper around every HTTP handler: correlation id in and out, error mapping, CORS
 //! headers for allowed browser origins, one access log line per request.
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::time::{Duration, Instant, SystemTime};
 
 use http::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER};
 use lambda_http::request::RequestContext;
-use lambda_http::{service_fn, Body, Request, RequestExt, Response};
+use lambda_http::{Body, Request, RequestExt, Response};
 use tracing::Instrument;
 
 use super::{ApiError, ApiResponse, Cors};
+use crate::service::Ctx;
 
 /// Header carrying the correlation id between client, functions and events.
 pub const CORRELATION_HEADER: &str = "x-correlation-id";
 
-/// What the wrapper learned about the request, for the handler.
-#[derive(Debug, Clone)]
-pub struct RequestCtx {
-    /// Follows the request into every event it causes.
-    pub correlation_id: String,
-    /// API Gateway's (or Lambda's) id of this request.
-    pub request_id: String,
-}
-
 /// [`respond_for`] with no browser origin allowed: for tests and tools that do not look at
-/// CORS. Functions are served by [`run`], which uses the configured origins.
+/// CORS. Functions are served by [`super::serve`], which uses the configured origins.
 pub async fn respond<F, Fut>(req: Request, handler: F) -> Response<Body>
 where
-    F: FnOnce(Request, RequestCtx) -> Fut,
+    F: FnOnce(Request, Ctx) -> Fut,
     Fut: Future<Output = Result<ApiResponse, ApiError>>,
 {
     respond_for(&Cors::default(), req, handler).await
@@ -43,7 +34,7 @@ where
 /// read it.
 pub async fn respond_for<F, Fut>(cors: &Cors, req: Request, handler: F) -> Response<Body>
 where
-    F: FnOnce(Request, RequestCtx) -> Fut,
+    F: FnOnce(Request, Ctx) -> Fut,
     Fut: Future<Output = Result<ApiResponse, ApiError>>,
 {
     let started = Instant::now();
@@ -69,10 +60,7 @@ where
         .filter(|v| is_sane_id(v))
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let ctx = RequestCtx {
-        correlation_id: correlation_id.clone(),
-        request_id: request_id.clone(),
-    };
+    let ctx = Ctx::new(correlation_id.clone());
     let span =
         tracing::info_span!("request", correlation_id = %correlation_id, request_id = %request_id);
     let budget = request_budget(&req);
@@ -147,28 +135,6 @@ fn request_budget(req: &Request) -> Duration {
 #[error("request budget of {0:?} exhausted (a dependency did not answer)")]
 struct DeadlineExceeded(Duration);
 
-/// Serves `handler` as a Lambda function for the life of the container.
-///
-/// `state` (clients, config) is built once in `main` before this is called and shared by every
-/// invocation; it lives as long as the process, so it is leaked rather than reference-counted.
-/// The allowed browser origins are read here, once (`CORS_ALLOWED_ORIGINS`); a bad entry fails
-/// the cold start with a message naming it.
-pub async fn run<S, H, Fut>(state: S, handler: H) -> Result<(), lambda_http::Error>
-where
-    S: Send + Sync + 'static,
-    H: Fn(&'static S, Request, RequestCtx) -> Fut + Send + Sync + Copy + 'static,
-    Fut: Future<Output = Result<ApiResponse, ApiError>> + Send,
-{
-    let cors: &'static Cors = Box::leak(Box::new(Cors::from_env().inspect_err(|e| {
-        tracing::error!(error = %e, "init failed");
-    })?));
-    let state: &'static S = Box::leak(Box::new(state));
-    lambda_http::run(service_fn(move |req: Request| async move {
-        Ok::<_, Infallible>(respond_for(cors, req, |req, ctx| handler(state, req, ctx)).await)
-    }))
-    .await
-}
-
 /// Correlation ids are echoed into headers and logs: keep them short and plain.
 fn is_sane_id(id: &str) -> bool {
     (1..=128).contains(&id.len())
@@ -185,7 +151,8 @@ mod tests {
     };
 
     fn cors() -> Cors {
-        Cors::from_lookup(|_| Some("https://app.example.com,http://127.0.0.1:5173".into())).unwrap()
+        use crate::config::Load;
+        Cors::load(&|_| Some("https://app.example.com,http://127.0.0.1:5173".into())).unwrap()
     }
 
     fn request(origin: Option<&str>) -> Request {

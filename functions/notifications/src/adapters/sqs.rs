@@ -4,10 +4,13 @@
 use streamia_shared::events::consumer::{self, ConsumeError, Limits};
 use streamia_shared::events::Envelope;
 
+use std::time::Duration;
+
+use crate::mailer::SEND_TIMEOUT;
 use crate::{events, ops, Deps};
 
 /// Handles one envelope from the user-events queue.
-pub async fn on_user_event(deps: &Deps, envelope: Envelope) -> Result<(), ConsumeError> {
+pub async fn on_user_event(deps: &'static Deps, envelope: Envelope) -> Result<(), ConsumeError> {
     let Some(incoming) = events::parse(envelope)? else {
         return Ok(());
     };
@@ -15,17 +18,16 @@ pub async fn on_user_event(deps: &Deps, envelope: Envelope) -> Result<(), Consum
     Ok(())
 }
 
-/// The time limits of this consumer: a record may take one SMTP send plus the inbox's round
-/// trips; it is not started with less time left than that.
-pub fn limits(deps: &Deps) -> Limits {
-    Limits {
-        per_record: deps.mailer.timeout() + std::time::Duration::from_secs(2),
-        ..Limits::default()
-    }
-}
+/// The longest one record may take: one SMTP send (its timeout) plus the inbox's round trips.
+/// A record is not started with less time left; `infra/checks` holds the queue's batch size to
+/// it (batch size x this must fit the function's timeout).
+pub const PER_RECORD: Duration = Duration::from_secs(SEND_TIMEOUT.as_secs() + 2);
 
 /// Serves `notifications-on-user-event` for the life of the container.
-pub async fn run(deps: Deps) -> Result<(), lambda_runtime::Error> {
-    let limits = limits(&deps);
-    consumer::run(deps, limits, on_user_event).await
+pub async fn serve_user_events() -> Result<(), lambda_runtime::Error> {
+    let limits = Limits {
+        per_record: PER_RECORD,
+        ..Limits::default()
+    };
+    consumer::serve(limits, on_user_event).await
 }

@@ -3,7 +3,5 @@
 // One invocation at a time per instance: one thread, no idle workers holding memory.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    streamia_shared::telemetry::init();
-    let deps = streamia_notifications::Deps::from_env().await?;
-    streamia_notifications::adapters::sqs::run(deps).await
+    streamia_notifications::adapters::sqs::serve_user_events().await
 }

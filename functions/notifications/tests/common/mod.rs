@@ -7,12 +7,14 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use streamia_notifications::mailer::MailConfig;
 use streamia_notifications::Deps;
+use streamia_shared::config::Load;
 use streamia_shared::events::users::{PasswordResetRequested, UserRegistered};
 use streamia_shared::events::Envelope;
+use streamia_shared::service::Service;
 use streamia_shared::testing::TestEnv;
 
 pub fn mail_config(port: &str) -> MailConfig {
-    MailConfig::from_lookup(|k| match k {
+    MailConfig::load(&|k: &str| match k {
         "SMTP_HOST" => Some("127.0.0.1".into()),
         "SMTP_PORT" => Some(port.into()),
         "SMTP_TLS" => Some("none".into()),
@@ -30,7 +32,8 @@ pub fn smtp_port() -> String {
 /// Dependencies on this test's own database, mailing through `mail`.
 pub async fn deps_with(mail: MailConfig) -> &'static Deps {
     let env = TestEnv::new(&[]).await;
-    Box::leak(Box::new(Deps::build(&env.mongo, &mail).await.unwrap()))
+    let deps = Deps::build((env.mongo.clone(), mail), &env.aws).await;
+    Box::leak(Box::new(deps.unwrap()))
 }
 
 /// Dependencies mailing to the real sink.

@@ -1,63 +1,69 @@
-//! API Gateway routes: parse the body, run the operation, answer in the envelope. One function
-//! per route, each served by one binary in `src/bin`; errors become the envelope through
-//! `UsersError`'s single mapping.
+//! API Gateway routes: who may call each one, and what it does — read the body, run the
+//! operation, answer in the envelope. One constant per route, each served by one binary in
+//! `src/bin` (`streamia_shared::http::serve(ROUTE)`); the platform checks the access before the
+//! handler runs, and errors become the envelope through `UsersError`'s single mapping. Paths
+//! are the full ones a client calls (the API's base path is `/api/v1`).
 
-use lambda_http::Request;
-use streamia_shared::http::{
-    parse_json, parse_optional_json, ApiError, ApiResponse, Identity, RequestCtx,
-};
+use streamia_shared::http::{ApiError, ApiResponse, Req, Route};
 
 use crate::ops::{self, Caller, Ctx};
 use crate::Deps;
 
-/// The signed-in caller, from the authorizer's context.
-fn caller(req: &Request) -> Result<Caller, ApiError> {
-    Ok(Caller::try_from(Identity::from_request(req)?)?)
-}
+type Answer = Result<ApiResponse, ApiError>;
 
-fn ctx(request: &RequestCtx) -> Ctx {
-    Ctx::new(request.correlation_id.clone())
-}
+/// POST /api/v1/auth/register: 201 with the first token pair.
+pub const REGISTER: Route<Deps> = Route::Public(|d, r, c| Box::pin(register(d, r, c)));
+/// POST /api/v1/auth/login: 200 with a token pair.
+pub const LOGIN: Route<Deps> = Route::Public(|d, r, c| Box::pin(login(d, r, c)));
+/// POST /api/v1/auth/refresh: 200 with the next pair.
+pub const REFRESH: Route<Deps> = Route::Public(|d, r, c| Box::pin(refresh(d, r, c)));
+/// POST /api/v1/auth/logout (optional body): 200.
+pub const LOGOUT: Route<Deps> = Route::User(|d, r, c, u| Box::pin(logout(d, r, c, u)));
+/// POST /api/v1/auth/forgot-password: the same 202 whether or not the account exists.
+pub const FORGOT_PASSWORD: Route<Deps> =
+    Route::Public(|d, r, c| Box::pin(forgot_password(d, r, c)));
+/// POST /api/v1/auth/reset-password: 200.
+pub const RESET_PASSWORD: Route<Deps> = Route::Public(|d, r, c| Box::pin(reset_password(d, r, c)));
+/// GET /api/v1/users/me: 200 with the profile.
+pub const GET_ME: Route<Deps> = Route::User(|d, r, c, u| Box::pin(get_me(d, r, c, u)));
+/// PUT /api/v1/users/me: 200 with the updated profile.
+pub const UPDATE_ME: Route<Deps> = Route::User(|d, r, c, u| Box::pin(update_me(d, r, c, u)));
+/// PUT /api/v1/users/me/password: 200; the caller's other sessions end.
+pub const CHANGE_PASSWORD: Route<Deps> =
+    Route::User(|d, r, c, u| Box::pin(change_password(d, r, c, u)));
+/// DELETE /api/v1/users/me: 202 with the deletion saga's id.
+pub const DELETE_ME: Route<Deps> = Route::User(|d, r, c, u| Box::pin(delete_me(d, r, c, u)));
+/// GET /api/v1/health: 200 when MongoDB and Redis answer, 503 naming neither.
+pub const HEALTH: Route<Deps> = Route::Public(|d, r, c| Box::pin(health(d, r, c)));
 
-/// POST /auth/register: 201 with the first token pair.
-pub async fn register(deps: &Deps, req: Request, rc: RequestCtx) -> Result<ApiResponse, ApiError> {
-    let cmd = ops::register::parse(parse_json(&req, deps.config.max_body_bytes)?)?;
-    let auth = ops::register::execute(deps, cmd, &ctx(&rc)).await?;
-    Ok(ApiResponse::created(auth))
-}
-
-/// POST /auth/login: 200 with a token pair.
-pub async fn login(deps: &Deps, req: Request, rc: RequestCtx) -> Result<ApiResponse, ApiError> {
-    let cmd = ops::login::parse(parse_json(&req, deps.config.max_body_bytes)?)?;
-    Ok(ApiResponse::ok(
-        ops::login::execute(deps, cmd, &ctx(&rc)).await?,
+async fn register(deps: &'static Deps, req: Req, ctx: Ctx) -> Answer {
+    let cmd = ops::register::parse(req.json()?)?;
+    Ok(ApiResponse::created(
+        ops::register::execute(deps, cmd, &ctx).await?,
     ))
 }
 
-/// POST /auth/refresh: 200 with the next pair.
-pub async fn refresh(deps: &Deps, req: Request, rc: RequestCtx) -> Result<ApiResponse, ApiError> {
-    let cmd = ops::refresh::parse(parse_json(&req, deps.config.max_body_bytes)?)?;
+async fn login(deps: &'static Deps, req: Req, ctx: Ctx) -> Answer {
+    let cmd = ops::login::parse(req.json()?)?;
+    Ok(ApiResponse::ok(ops::login::execute(deps, cmd, &ctx).await?))
+}
+
+async fn refresh(deps: &'static Deps, req: Req, ctx: Ctx) -> Answer {
+    let cmd = ops::refresh::parse(req.json()?)?;
     Ok(ApiResponse::ok(
-        ops::refresh::execute(deps, cmd, &ctx(&rc)).await?,
+        ops::refresh::execute(deps, cmd, &ctx).await?,
     ))
 }
 
-/// POST /auth/logout (optional body): 200.
-pub async fn logout(deps: &Deps, req: Request, rc: RequestCtx) -> Result<ApiResponse, ApiError> {
-    let input = parse_optional_json(&req, deps.config.max_body_bytes)?;
-    let cmd = ops::logout::parse(caller(&req)?, input)?;
-    ops::logout::execute(deps, cmd, &ctx(&rc)).await?;
+async fn logout(deps: &'static Deps, req: Req, ctx: Ctx, caller: Caller) -> Answer {
+    let cmd = ops::logout::parse(caller, req.optional_json()?)?;
+    ops::logout::execute(deps, cmd, &ctx).await?;
     Ok(ApiResponse::ok(()).message("logged out"))
 }
 
-/// POST /auth/forgot-password: the same 202 whether or not the account exists.
-pub async fn forgot_password(
-    deps: &Deps,
-    req: Request,
-    rc: RequestCtx,
-) -> Result<ApiResponse, ApiError> {
-    let cmd = ops::forgot_password::parse(parse_json(&req, deps.config.max_body_bytes)?)?;
-    ops::forgot_password::execute(deps, cmd, &ctx(&rc)).await?;
+async fn forgot_password(deps: &'static Deps, req: Req, ctx: Ctx) -> Answer {
+    let cmd = ops::forgot_password::parse(req.json()?)?;
+    ops::forgot_password::execute(deps, cmd, &ctx).await?;
     Ok(ApiResponse::accepted(()).message(FORGOT_PASSWORD_ANSWER))
 }
 
@@ -65,55 +71,38 @@ pub async fn forgot_password(
 pub const FORGOT_PASSWORD_ANSWER: &str =
     "If an account exists for this email, a password reset link has been sent.";
 
-/// POST /auth/reset-password: 200.
-pub async fn reset_password(
-    deps: &Deps,
-    req: Request,
-    rc: RequestCtx,
-) -> Result<ApiResponse, ApiError> {
-    let cmd = ops::reset_password::parse(parse_json(&req, deps.config.max_body_bytes)?)?;
-    ops::reset_password::execute(deps, cmd, &ctx(&rc)).await?;
+async fn reset_password(deps: &'static Deps, req: Req, ctx: Ctx) -> Answer {
+    let cmd = ops::reset_password::parse(req.json()?)?;
+    ops::reset_password::execute(deps, cmd, &ctx).await?;
     Ok(ApiResponse::ok(()).message("password has been reset; please log in again"))
 }
 
-/// GET /users/me: 200 with the profile.
-pub async fn get_me(deps: &Deps, req: Request, rc: RequestCtx) -> Result<ApiResponse, ApiError> {
-    let cmd = ops::get_me::parse(caller(&req)?)?;
+async fn get_me(deps: &'static Deps, _: Req, ctx: Ctx, caller: Caller) -> Answer {
+    let cmd = ops::get_me::parse(caller)?;
     Ok(ApiResponse::ok(
-        ops::get_me::execute(deps, cmd, &ctx(&rc)).await?,
+        ops::get_me::execute(deps, cmd, &ctx).await?,
     ))
 }
 
-/// PUT /users/me: 200 with the updated profile.
-pub async fn update_me(deps: &Deps, req: Request, rc: RequestCtx) -> Result<ApiResponse, ApiError> {
-    let input = parse_json(&req, deps.config.max_body_bytes)?;
-    let cmd = ops::update_me::parse(caller(&req)?, input)?;
+async fn update_me(deps: &'static Deps, req: Req, ctx: Ctx, caller: Caller) -> Answer {
+    let cmd = ops::update_me::parse(caller, req.json()?)?;
     Ok(ApiResponse::ok(
-        ops::update_me::execute(deps, cmd, &ctx(&rc)).await?,
+        ops::update_me::execute(deps, cmd, &ctx).await?,
     ))
 }
 
-/// PUT /users/me/password: 200; the caller's other sessions end.
-pub async fn change_password(
-    deps: &Deps,
-    req: Request,
-    rc: RequestCtx,
-) -> Result<ApiResponse, ApiError> {
-    let input = parse_json(&req, deps.config.max_body_bytes)?;
-    let cmd = ops::change_password::parse(caller(&req)?, input)?;
-    ops::change_password::execute(deps, cmd, &ctx(&rc)).await?;
+async fn change_password(deps: &'static Deps, req: Req, ctx: Ctx, caller: Caller) -> Answer {
+    let cmd = ops::change_password::parse(caller, req.json()?)?;
+    ops::change_password::execute(deps, cmd, &ctx).await?;
     Ok(ApiResponse::ok(()).message("password changed; other sessions were logged out"))
 }
 
-/// DELETE /users/me: 202 with the deletion saga's id.
-pub async fn delete_me(deps: &Deps, req: Request, rc: RequestCtx) -> Result<ApiResponse, ApiError> {
-    let input = parse_json(&req, deps.config.max_body_bytes)?;
-    let cmd = ops::delete_me::parse(caller(&req)?, input)?;
-    let started = ops::delete_me::execute(deps, cmd, &ctx(&rc)).await?;
+async fn delete_me(deps: &'static Deps, req: Req, ctx: Ctx, caller: Caller) -> Answer {
+    let cmd = ops::delete_me::parse(caller, req.json()?)?;
+    let started = ops::delete_me::execute(deps, cmd, &ctx).await?;
     Ok(ApiResponse::accepted(started).message("account deletion started"))
 }
 
-/// GET /health: 200 when MongoDB and Redis answer, 503 naming the one that does not.
-pub async fn health(deps: &Deps, _req: Request, _rc: RequestCtx) -> Result<ApiResponse, ApiError> {
+async fn health(deps: &'static Deps, _: Req, _: Ctx) -> Answer {
     Ok(ApiResponse::ok(ops::health::execute(deps).await?))
 }

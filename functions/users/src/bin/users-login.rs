@@ -3,5 +3,5 @@
 // One invocation at a time per instance: one thread, no idle workers holding memory.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    streamia_users::run(streamia_users::adapters::http::login).await
+    streamia_shared::http::serve(streamia_users::adapters::http::LOGIN).await
 }

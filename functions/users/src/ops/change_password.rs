@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use streamia_shared::auth::hash_password;
 use streamia_shared::domain::{Invalid, Password};
-use streamia_shared::http::fields;
+use streamia_shared::fields;
 
 use super::{confirm_password, current_user, Caller, Ctx};
 use crate::error::UsersError;

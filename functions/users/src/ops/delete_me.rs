@@ -1,8 +1,7 @@
 //! Delete me: start the user-deletion saga.
 
 use serde::{Deserialize, Serialize};
-use streamia_shared::db;
-use streamia_shared::http::fields;
+use streamia_shared::fields;
 
 use super::{confirm_password, current_user, Caller, Ctx};
 use crate::domain::UserStatus;
@@ -61,21 +60,26 @@ pub async fn execute(deps: &Deps, cmd: Command, ctx: &Ctx) -> Result<DeletionSta
         email: user.email.clone(),
         username: user.username.clone(),
     };
-    let staged = db::transaction(
-        &deps.mongo,
-        (deps, user.id, &saga_id, event),
-        |session, (deps, user_id, saga_id, event)| {
-            Box::pin(async move {
-                if !deps.users.mark_deleting(session, *user_id, saga_id).await? {
-                    return Err(UsersError::AlreadyDeleting);
-                }
-                // The saga's id is the correlation id of every event it causes.
-                Ok(deps.outbox.stage(session, saga_id, event.clone()).await?)
-            })
-        },
-    )
-    .await?;
-    deps.outbox.flush(staged).await;
+    // The saga's id is the correlation id of every event it causes.
+    deps.outbox
+        .commit(
+            &saga_id,
+            (deps, user.id, &saga_id, event),
+            |mut tx, (deps, user_id, saga_id, event)| {
+                Box::pin(async move {
+                    if !deps
+                        .users
+                        .mark_deleting(tx.session(), *user_id, saga_id)
+                        .await?
+                    {
+                        return Err(UsersError::AlreadyDeleting);
+                    }
+                    tx.stage(event.clone()).await?;
+                    Ok(())
+                })
+            },
+        )
+        .await?;
     sessions::revoke_all(deps, user.id, None).await?;
     tracing::info!(user_id = %user.id, saga_id = %saga_id, correlation_id = %ctx.correlation_id, "user deletion started");
     Ok(DeletionStarted { saga_id })

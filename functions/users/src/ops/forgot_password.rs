@@ -4,9 +4,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use streamia_shared::auth::OpaqueToken;
-use streamia_shared::db;
 use streamia_shared::domain::Email;
-use streamia_shared::http::fields;
+use streamia_shared::fields;
 use streamia_shared::time;
 
 use super::Ctx;
@@ -72,23 +71,20 @@ pub async fn execute(deps: &Deps, cmd: Command, ctx: &Ctx) -> Result<(), UsersEr
         reset_url: reset_url.to_string(),
         expires_at: time::rfc3339(expires_at),
     };
-    let staged = db::transaction(
-        &deps.mongo,
-        (deps, user.id, token.hash(), event, ctx),
-        |session, (deps, user_id, hash, event, ctx)| {
-            Box::pin(async move {
-                deps.resets
-                    .create(session, *user_id, hash, expires_at)
-                    .await?;
-                let staged = deps
-                    .outbox
-                    .stage(session, &ctx.correlation_id, event.clone())
-                    .await?;
-                Ok::<_, UsersError>(staged)
-            })
-        },
-    )
-    .await?;
-    deps.outbox.flush(staged).await;
+    deps.outbox
+        .commit(
+            &ctx.correlation_id,
+            (deps, user.id, token.hash(), event),
+            |mut tx, (deps, user_id, hash, event)| {
+                Box::pin(async move {
+                    deps.resets
+                        .create(tx.session(), *user_id, hash, expires_at)
+                        .await?;
+                    tx.stage(event.clone()).await?;
+                    Ok::<_, UsersError>(())
+                })
+            },
+        )
+        .await?;
     Ok(())
 }

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use streamia_shared::auth::{PasswordHash, Verdict};
 use streamia_shared::domain::Email;
-use streamia_shared::http::fields;
+use streamia_shared::fields;
 
 use super::Ctx;
 use crate::domain::UserStatus;

@@ -20,56 +20,11 @@ pub mod register;
 pub mod reset_password;
 pub mod update_me;
 
-use bson::oid::ObjectId;
-use streamia_shared::domain::parse_object_id;
-use streamia_shared::http::Identity;
+pub use streamia_shared::service::{Caller, Ctx};
 
 use crate::domain::User;
 use crate::error::UsersError;
 use crate::Deps;
-
-/// What an operation knows about the request or event that caused it.
-#[derive(Debug, Clone)]
-pub struct Ctx {
-    /// Follows the request into every event it causes.
-    pub correlation_id: String,
-}
-
-impl Ctx {
-    /// The context of work correlated by `correlation_id`.
-    pub fn new(correlation_id: impl Into<String>) -> Self {
-        Self {
-            correlation_id: correlation_id.into(),
-        }
-    }
-}
-
-/// The signed-in user an operation acts for, as the authorizer established it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Caller {
-    /// The account.
-    pub user_id: ObjectId,
-    /// The session the access token belongs to.
-    pub session_id: String,
-    /// The access token's id.
-    pub token_id: String,
-    /// When the access token expires (Unix seconds).
-    pub expires_at: i64,
-}
-
-impl TryFrom<Identity> for Caller {
-    type Error = UsersError;
-
-    /// Only a mis-wired route can pass an identity that is not a user id.
-    fn try_from(identity: Identity) -> Result<Self, UsersError> {
-        Ok(Self {
-            user_id: parse_object_id(&identity.user_id).map_err(|_| UsersError::Unauthenticated)?,
-            session_id: identity.session_id,
-            token_id: identity.token_id,
-            expires_at: identity.expires_at,
-        })
-    }
-}
 
 /// The caller's account.
 pub(crate) async fn current_user(deps: &Deps, caller: &Caller) -> Result<User, UsersError> {

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use streamia_shared::auth::OpaqueToken;
-use streamia_shared::http::fields;
+use streamia_shared::fields;
 use streamia_shared::time;
 
 use super::Ctx;

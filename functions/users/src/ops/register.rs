@@ -4,10 +4,9 @@ use bson::oid::ObjectId;
 use bson::DateTime;
 use serde::Deserialize;
 use streamia_shared::auth::hash_password;
-use streamia_shared::db;
+use streamia_shared::domain::Role;
 use streamia_shared::domain::{Email, Password, Username};
-use streamia_shared::http::fields;
-use streamia_shared::http::Role;
+use streamia_shared::fields;
 
 use super::Ctx;
 use crate::domain::{parse_age, parse_name, User, UserStatus};
@@ -104,23 +103,19 @@ pub async fn execute(deps: &Deps, cmd: Command, ctx: &Ctx) -> Result<AuthRespons
         created_at: now,
         updated_at: now,
     };
-    let staged = db::transaction(
-        &deps.mongo,
-        (deps, &user, ctx),
-        |session, (deps, user, ctx)| {
-            Box::pin(async move {
-                deps.users.insert(session, user).await?;
-                let event = events::registered(user);
-                Ok::<_, UsersError>(
-                    deps.outbox
-                        .stage(session, &ctx.correlation_id, event)
-                        .await?,
-                )
-            })
-        },
-    )
-    .await?;
-    deps.outbox.flush(staged).await;
+    deps.outbox
+        .commit(
+            &ctx.correlation_id,
+            (deps, &user),
+            |mut tx, (deps, user)| {
+                Box::pin(async move {
+                    deps.users.insert(tx.session(), user).await?;
+                    tx.stage(events::registered(user)).await?;
+                    Ok::<_, UsersError>(())
+                })
+            },
+        )
+        .await?;
     tracing::info!(user_id = %user.id, "user registered");
     sessions::start(deps, &user).await
 }

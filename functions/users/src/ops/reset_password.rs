@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use streamia_shared::auth::{hash_password, OpaqueToken};
 use streamia_shared::domain::Password;
-use streamia_shared::http::fields;
+use streamia_shared::fields;
 
 use super::Ctx;
 use crate::domain::UserStatus;

@@ -1,9 +1,8 @@
 //! Update me: change profile fields.
 
 use serde::Deserialize;
-use streamia_shared::db;
 use streamia_shared::domain::{Invalid, Username};
-use streamia_shared::http::{fields, Patch};
+use streamia_shared::fields::{self, Patch};
 
 use super::{current_user, Caller, Ctx};
 use crate::domain::{parse_age, parse_avatar, parse_name, UserView};
@@ -78,26 +77,24 @@ pub async fn execute(deps: &Deps, cmd: Command, ctx: &Ctx) -> Result<UserView, U
             return Err(UsersError::UsernameTaken);
         }
     }
-    let (user, staged) = db::transaction(
-        &deps.mongo,
-        (deps, current.id, &changes, ctx),
-        |session, (deps, id, changes, ctx)| {
-            Box::pin(async move {
-                let user = deps
-                    .users
-                    .update_profile(session, *id, changes)
-                    .await?
-                    .ok_or(UsersError::UserNotFound)?;
-                let event = events::updated(&user, changes.field_names());
-                let staged = deps
-                    .outbox
-                    .stage(session, &ctx.correlation_id, event)
-                    .await?;
-                Ok::<_, UsersError>((user, staged))
-            })
-        },
-    )
-    .await?;
-    deps.outbox.flush(staged).await;
+    let user = deps
+        .outbox
+        .commit(
+            &ctx.correlation_id,
+            (deps, current.id, &changes),
+            |mut tx, (deps, id, changes)| {
+                Box::pin(async move {
+                    let user = deps
+                        .users
+                        .update_profile(tx.session(), *id, changes)
+                        .await?
+                        .ok_or(UsersError::UserNotFound)?;
+                    tx.stage(events::updated(&user, changes.field_names()))
+                        .await?;
+                    Ok::<_, UsersError>(user)
+                })
+            },
+        )
+        .await?;
     Ok(UserView::from(&user))
 }

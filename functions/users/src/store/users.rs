@@ -5,7 +5,7 @@ use bson::{doc, DateTime, Document};
 use mongodb::options::IndexOptions;
 use mongodb::{ClientSession, Collection, Database, IndexModel};
 use streamia_shared::db::duplicate_key_index;
-use streamia_shared::http::Patch;
+use streamia_shared::fields::Patch;
 
 use crate::domain::{User, UserStatus};
 use crate::error::UsersError;

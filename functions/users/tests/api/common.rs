@@ -1,14 +1,13 @@
 //! The test harness: a users service on the real MongoDB, Redis and LocalStack, with its own
 //! database, key space and topic per test, called with API Gateway REST events.
 
-use std::future::Future;
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use lambda_http::{Body, Request};
 use serde_json::{json, Value};
-use streamia_shared::auth::{authorize, AuthorizeError};
-use streamia_shared::http::{respond, ApiError, ApiResponse, RequestCtx};
+use streamia_shared::auth::AuthorizeError;
+use streamia_shared::http::Route;
+pub use streamia_shared::testing::api::{TestApi, TestResponse};
 use streamia_shared::testing::{apigw::EventBuilder, TestEnv};
 use streamia_users::Deps;
 
@@ -43,52 +42,8 @@ impl Write for CaptureWriter {
 
 pub struct TestApp {
     pub env: TestEnv,
+    pub api: TestApi<Deps>,
     pub state: &'static Deps,
-}
-
-#[derive(Debug)]
-pub struct TestResponse {
-    pub status: u16,
-    pub headers: http::HeaderMap,
-    pub body: Value,
-    pub raw: String,
-}
-
-impl TestResponse {
-    pub fn data(&self) -> &Value {
-        &self.body["data"]
-    }
-    pub fn error(&self) -> &str {
-        self.body["error"].as_str().unwrap_or("")
-    }
-    /// Asserts a failure in the contract's envelope.
-    #[track_caller]
-    pub fn assert_error(&self, status: u16, code: &str) {
-        assert_eq!(self.status, status, "{}", self.raw);
-        assert_eq!(self.body["success"], json!(false), "{}", self.raw);
-        assert_eq!(self.error(), code, "{}", self.raw);
-        assert!(
-            self.body["message"].as_str().is_some_and(|m| !m.is_empty()),
-            "{}",
-            self.raw
-        );
-    }
-    /// Asserts a success in the contract's envelope.
-    #[track_caller]
-    pub fn assert_ok(&self, status: u16) {
-        assert_eq!(self.status, status, "{}", self.raw);
-        if status != 204 {
-            assert_eq!(self.body["success"], json!(true), "{}", self.raw);
-        }
-    }
-    /// The details entry for `field`.
-    pub fn detail(&self, field: &str) -> Option<&str> {
-        self.body["details"]
-            .as_array()?
-            .iter()
-            .find(|d| d["field"] == field)?["message"]
-            .as_str()
-    }
 }
 
 /// A request as API Gateway builds it.
@@ -131,88 +86,45 @@ impl TestApp {
             self.env.topics.arn(Topic::UserEvents),
             streamia_users::SERVICE,
         );
-        Outbox::new(&self.state.db, publisher)
+        Outbox::new(&self.state.mongo, &self.state.db, publisher)
     }
 
     async fn build(env: TestEnv, aws: &aws_config::SdkConfig) -> Self {
         log_buffer();
-        let state = Deps::build(&env.lookup(), aws).await.expect("users deps");
-        streamia_users::store::create_indexes(&state.db)
+        let deps: Deps = env.service_with(aws).await;
+        streamia_users::store::create_indexes(deps.db.clone())
             .await
             .expect("indexes (is MongoDB running?)");
-        Self {
-            env,
-            state: Box::leak(Box::new(state)),
-        }
+        let api = TestApi::new(&env, deps).await;
+        let state = api.deps;
+        Self { env, api, state }
     }
 
-    /// Invokes a handler exactly as its Lambda binary does.
-    pub async fn call<H, Fut>(&self, handler: H, event: EventBuilder) -> TestResponse
-    where
-        H: FnOnce(&'static Deps, Request, RequestCtx) -> Fut,
-        Fut: Future<Output = Result<ApiResponse, ApiError>>,
-    {
-        let state = self.state;
-        let response = respond(event.build(), |req, ctx| handler(state, req, ctx)).await;
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let raw = match response.body() {
-            Body::Text(t) => t.clone(),
-            Body::Binary(b) => String::from_utf8_lossy(b).into_owned(),
-            _ => String::new(),
-        };
-        let body = if raw.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&raw).expect("response body is JSON")
-        };
-        TestResponse {
-            status,
-            headers,
-            body,
-            raw,
-        }
+    /// Invokes a route exactly as its Lambda binary does.
+    pub async fn call(&self, route: Route<Deps>, event: EventBuilder) -> TestResponse {
+        self.api.call(route, event).await
     }
 
     /// What API Gateway does before a protected function: the authorizer's decision.
     pub async fn authorize(&self, token: &str) -> Result<Value, AuthorizeError> {
-        let identity = authorize(
-            &self.state.signer,
-            &self.state.revocations,
-            Some(&format!("Bearer {token}")),
-        )
-        .await?;
-        Ok(Value::Object(identity.to_context()))
+        self.api.authorize(token).await
     }
 
-    /// Calls a protected handler through the authorizer, as API Gateway would; a refused token
+    /// Calls a protected route through the authorizer, as API Gateway would; a refused token
     /// yields the gateway's 401.
-    pub async fn call_as<H, Fut>(
+    pub async fn call_as(
         &self,
         token: &str,
-        handler: H,
+        route: Route<Deps>,
         event: EventBuilder,
-    ) -> TestResponse
-    where
-        H: FnOnce(&'static Deps, Request, RequestCtx) -> Fut,
-        Fut: Future<Output = Result<ApiResponse, ApiError>>,
-    {
-        match self.authorize(token).await {
-            Ok(context) => self.call(handler, event.authorizer(context)).await,
-            Err(AuthorizeError::Unauthorized(_)) => TestResponse {
-                status: 401,
-                headers: http::HeaderMap::new(),
-                body: json!({"success": false, "error": "UNAUTHORIZED", "message": "unauthorized"}),
-                raw: String::new(),
-            },
-            Err(e) => panic!("authorizer failed: {e}"),
-        }
+    ) -> TestResponse {
+        self.api.call_as(token, route, event).await
     }
 
     pub async fn register_as(&self, username: &str, email: &str) -> TestResponse {
-        use streamia_users::adapters::http::register;
+        use streamia_users::adapters::http::REGISTER;
         self.call(
-            register,
+            REGISTER,
             post(
                 "/api/v1/auth/register",
                 json!({"username": username, "email": email, "password": PASSWORD}),
@@ -237,9 +149,9 @@ impl TestApp {
     }
 
     pub async fn login(&self, email: &str, password: &str) -> TestResponse {
-        use streamia_users::adapters::http::login;
+        use streamia_users::adapters::http::LOGIN;
         self.call(
-            login,
+            LOGIN,
             post(
                 "/api/v1/auth/login",
                 json!({"email": email, "password": password}),

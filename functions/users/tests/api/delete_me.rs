@@ -1,5 +1,5 @@
 use serde_json::json;
-use streamia_users::adapters::http::{delete_me, forgot_password, get_me};
+use streamia_users::adapters::http::{DELETE_ME, FORGOT_PASSWORD, GET_ME};
 
 use crate::common::*;
 
@@ -13,7 +13,7 @@ async fn starts_the_saga_and_locks_the_account() {
     let (access, refresh, user) = app.user().await;
     let email = user["email"].as_str().unwrap();
     let res = app
-        .call_as(&access, delete_me, delete(json!({"password": PASSWORD})))
+        .call_as(&access, DELETE_ME, delete(json!({"password": PASSWORD})))
         .await;
     res.assert_ok(202);
     let saga_id = res.data()["sagaId"].as_str().unwrap().to_owned();
@@ -33,13 +33,13 @@ async fn starts_the_saga_and_locks_the_account() {
         .assert_error(401, "INVALID_CREDENTIALS");
     assert!(app.authorize(&access).await.is_err());
     app.call(
-        streamia_users::adapters::http::refresh,
+        streamia_users::adapters::http::REFRESH,
         post("/api/v1/auth/refresh", json!({"refreshToken": refresh})),
     )
     .await
     .assert_error(401, "INVALID_REFRESH_TOKEN");
     app.call(
-        forgot_password,
+        FORGOT_PASSWORD,
         post("/api/v1/auth/forgot-password", json!({"email": email})),
     )
     .await
@@ -60,19 +60,19 @@ async fn starts_the_saga_and_locks_the_account() {
 async fn wrong_or_missing_password_keeps_the_account() {
     let app = TestApp::spawn().await;
     let (access, _, _) = app.user().await;
-    app.call_as(&access, delete_me, delete(json!({"password": "Wrong1234"})))
+    app.call_as(&access, DELETE_ME, delete(json!({"password": "Wrong1234"})))
         .await
         .assert_error(401, "INVALID_CREDENTIALS");
-    let res = app.call_as(&access, delete_me, delete(json!({}))).await;
+    let res = app.call_as(&access, DELETE_ME, delete(json!({}))).await;
     res.assert_error(400, "VALIDATION_ERROR");
     assert_eq!(res.detail("password"), Some("is required"));
-    app.call_as(&access, delete_me, delete(json!({"password": {"$ne": ""}})))
+    app.call_as(&access, DELETE_ME, delete(json!({"password": {"$ne": ""}})))
         .await
         .assert_error(400, "VALIDATION_ERROR");
-    app.call(delete_me, delete(json!({"password": PASSWORD})))
+    app.call(DELETE_ME, delete(json!({"password": PASSWORD})))
         .await
         .assert_error(401, "UNAUTHORIZED");
-    app.call_as(&access, get_me, request("GET", "/api/v1/users/me"))
+    app.call_as(&access, GET_ME, request("GET", "/api/v1/users/me"))
         .await
         .assert_ok(200);
 }
@@ -82,7 +82,7 @@ async fn with_sns_down_the_deletion_is_accepted_and_the_relay_announces_it_once(
     let app = TestApp::with_sns_down().await;
     let (access, _, user) = app.user().await;
     let res = app
-        .call_as(&access, delete_me, delete(json!({"password": PASSWORD})))
+        .call_as(&access, DELETE_ME, delete(json!({"password": PASSWORD})))
         .await;
     res.assert_ok(202);
     let saga_id = res.data()["sagaId"].as_str().unwrap().to_owned();

@@ -1,5 +1,5 @@
 use serde_json::json;
-use streamia_users::adapters::http::login;
+use streamia_users::adapters::http::LOGIN;
 
 use crate::common::*;
 
@@ -92,7 +92,7 @@ async fn validation_errors() {
     let app = TestApp::spawn().await;
     let res = app
         .call(
-            login,
+            LOGIN,
             post("/api/v1/auth/login", json!({"password": PASSWORD})),
         )
         .await;
@@ -100,14 +100,14 @@ async fn validation_errors() {
     assert_eq!(res.detail("email"), Some("is required"));
     let res = app
         .call(
-            login,
+            LOGIN,
             post("/api/v1/auth/login", json!({"email": "a@example.com"})),
         )
         .await;
     assert_eq!(res.detail("password"), Some("is required"));
     let res = app
         .call(
-            login,
+            LOGIN,
             post(
                 "/api/v1/auth/login",
                 json!({"email": {"$gt": ""}, "password": {"$ne": null}}),
@@ -117,12 +117,12 @@ async fn validation_errors() {
     res.assert_error(400, "VALIDATION_ERROR");
     let res = app
         .call(
-            login,
+            LOGIN,
             post("/api/v1/auth/login", json!({"email": "x", "password": "y"})),
         )
         .await;
     res.assert_error(400, "VALIDATION_ERROR");
-    app.call(login, request("POST", "/api/v1/auth/login").body("nope"))
+    app.call(LOGIN, request("POST", "/api/v1/auth/login").body("nope"))
         .await
         .assert_error(400, "VALIDATION_ERROR");
 }

@@ -1,5 +1,5 @@
 use serde_json::json;
-use streamia_users::adapters::http::{get_me, logout, refresh};
+use streamia_users::adapters::http::{GET_ME, LOGOUT, REFRESH};
 
 use crate::common::*;
 
@@ -10,7 +10,7 @@ async fn logout_revokes_the_access_token_and_the_session() {
     let res = app
         .call_as(
             &access,
-            logout,
+            LOGOUT,
             post(
                 "/api/v1/auth/logout",
                 json!({"refreshToken": refresh_token}),
@@ -19,12 +19,12 @@ async fn logout_revokes_the_access_token_and_the_session() {
         .await;
     res.assert_ok(200);
     // The gateway now refuses the access token...
-    app.call_as(&access, get_me, request("GET", "/api/v1/users/me"))
+    app.call_as(&access, GET_ME, request("GET", "/api/v1/users/me"))
         .await
         .assert_error(401, "UNAUTHORIZED");
     // ...and the refresh token is dead.
     app.call(
-        refresh,
+        REFRESH,
         post(
             "/api/v1/auth/refresh",
             json!({"refreshToken": refresh_token}),
@@ -40,12 +40,12 @@ async fn logout_without_a_body_ends_the_session_of_the_token() {
     let (access, refresh_token, user) = app.user().await;
     let other = app.login(user["email"].as_str().unwrap(), PASSWORD).await;
     let other_access = other.data()["accessToken"].as_str().unwrap().to_owned();
-    app.call_as(&access, logout, request("POST", "/api/v1/auth/logout"))
+    app.call_as(&access, LOGOUT, request("POST", "/api/v1/auth/logout"))
         .await
         .assert_ok(200);
     assert!(app.authorize(&access).await.is_err());
     app.call(
-        refresh,
+        REFRESH,
         post(
             "/api/v1/auth/refresh",
             json!({"refreshToken": refresh_token}),
@@ -64,14 +64,14 @@ async fn logout_cannot_end_someone_elses_session() {
     let (access_b, refresh_b, _) = app.user().await;
     app.call_as(
         &access_a,
-        logout,
+        LOGOUT,
         post("/api/v1/auth/logout", json!({"refreshToken": refresh_b})),
     )
     .await
     .assert_ok(200);
     assert!(app.authorize(&access_b).await.is_ok());
     app.call(
-        refresh,
+        REFRESH,
         post("/api/v1/auth/refresh", json!({"refreshToken": refresh_b})),
     )
     .await
@@ -81,13 +81,13 @@ async fn logout_cannot_end_someone_elses_session() {
 #[tokio::test]
 async fn logout_needs_identity_and_a_sane_body() {
     let app = TestApp::spawn().await;
-    app.call(logout, request("POST", "/api/v1/auth/logout"))
+    app.call(LOGOUT, request("POST", "/api/v1/auth/logout"))
         .await
         .assert_error(401, "UNAUTHORIZED");
     let (access, _, _) = app.user().await;
     app.call_as(
         &access,
-        logout,
+        LOGOUT,
         post("/api/v1/auth/logout", json!({"refreshToken": 5})),
     )
     .await

@@ -1,11 +1,11 @@
 use serde_json::{json, Value};
-use streamia_users::adapters::http::{change_password, forgot_password, reset_password};
+use streamia_users::adapters::http::{CHANGE_PASSWORD, FORGOT_PASSWORD, RESET_PASSWORD};
 
 use crate::common::*;
 
 async fn forgot(app: &TestApp, email: &str) -> TestResponse {
     app.call(
-        forgot_password,
+        FORGOT_PASSWORD,
         post("/api/v1/auth/forgot-password", json!({"email": email})),
     )
     .await
@@ -13,7 +13,7 @@ async fn forgot(app: &TestApp, email: &str) -> TestResponse {
 
 async fn reset(app: &TestApp, token: &str, password: &str) -> TestResponse {
     app.call(
-        reset_password,
+        RESET_PASSWORD,
         post(
             "/api/v1/auth/reset-password",
             json!({"token": token, "password": password}),
@@ -89,7 +89,7 @@ async fn the_link_resets_the_password_once_and_ends_every_session() {
     // Sessions from before are gone.
     assert!(app.authorize(&access).await.is_err());
     app.call(
-        streamia_users::adapters::http::refresh,
+        streamia_users::adapters::http::REFRESH,
         post("/api/v1/auth/refresh", json!({"refreshToken": refresh})),
     )
     .await
@@ -159,7 +159,7 @@ async fn forgot_and_reset_validation() {
     let app = TestApp::spawn().await;
     let res = app
         .call(
-            forgot_password,
+            FORGOT_PASSWORD,
             post("/api/v1/auth/forgot-password", json!({})),
         )
         .await;
@@ -169,7 +169,7 @@ async fn forgot_and_reset_validation() {
         .await
         .assert_error(400, "VALIDATION_ERROR");
     app.call(
-        forgot_password,
+        FORGOT_PASSWORD,
         post(
             "/api/v1/auth/forgot-password",
             json!({"email": {"$gt": ""}}),
@@ -179,7 +179,7 @@ async fn forgot_and_reset_validation() {
     .assert_error(400, "VALIDATION_ERROR");
     let res = app
         .call(
-            reset_password,
+            RESET_PASSWORD,
             post("/api/v1/auth/reset-password", json!({})),
         )
         .await;
@@ -199,7 +199,7 @@ async fn change_password_keeps_this_session_and_ends_the_others() {
     let res = app
         .call_as(
             &access,
-            change_password,
+            CHANGE_PASSWORD,
             request("PUT", path)
                 .json(json!({"currentPassword": PASSWORD, "newPassword": "Changed123"})),
         )
@@ -208,7 +208,7 @@ async fn change_password_keeps_this_session_and_ends_the_others() {
     assert!(app.authorize(&access).await.is_ok());
     assert!(app.authorize(&other_access).await.is_err());
     app.call(
-        streamia_users::adapters::http::refresh,
+        streamia_users::adapters::http::REFRESH,
         post("/api/v1/auth/refresh", json!({"refreshToken": refresh})),
     )
     .await
@@ -224,7 +224,7 @@ async fn change_password_errors() {
     let put = |body: Value| request("PUT", path).json(body);
     app.call_as(
         &access,
-        change_password,
+        CHANGE_PASSWORD,
         put(json!({"currentPassword": "Wrong1234", "newPassword": "Changed123"})),
     )
     .await
@@ -232,7 +232,7 @@ async fn change_password_errors() {
     let res = app
         .call_as(
             &access,
-            change_password,
+            CHANGE_PASSWORD,
             put(json!({"currentPassword": PASSWORD, "newPassword": "weak"})),
         )
         .await;
@@ -241,7 +241,7 @@ async fn change_password_errors() {
     let res = app
         .call_as(
             &access,
-            change_password,
+            CHANGE_PASSWORD,
             put(json!({"currentPassword": PASSWORD, "newPassword": PASSWORD})),
         )
         .await;
@@ -249,10 +249,10 @@ async fn change_password_errors() {
         res.detail("newPassword"),
         Some("must differ from the current password")
     );
-    let res = app.call_as(&access, change_password, put(json!({}))).await;
+    let res = app.call_as(&access, CHANGE_PASSWORD, put(json!({}))).await;
     assert_eq!(res.detail("currentPassword"), Some("is required"));
     app.call(
-        change_password,
+        CHANGE_PASSWORD,
         put(json!({"currentPassword": PASSWORD, "newPassword": "Changed123"})),
     )
     .await

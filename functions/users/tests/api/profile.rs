@@ -1,5 +1,5 @@
 use serde_json::{json, Value};
-use streamia_users::adapters::http::{get_me, update_me};
+use streamia_users::adapters::http::{GET_ME, UPDATE_ME};
 
 use crate::common::*;
 
@@ -12,7 +12,7 @@ async fn get_me_returns_the_profile_without_secrets() {
     let app = TestApp::spawn().await;
     let (access, _, user) = app.user().await;
     let res = app
-        .call_as(&access, get_me, request("GET", "/api/v1/users/me"))
+        .call_as(&access, GET_ME, request("GET", "/api/v1/users/me"))
         .await;
     res.assert_ok(200);
     assert_eq!(res.data(), &user);
@@ -23,13 +23,13 @@ async fn get_me_returns_the_profile_without_secrets() {
 #[tokio::test]
 async fn protected_routes_need_the_authorizer_identity() {
     let app = TestApp::spawn().await;
-    app.call(get_me, request("GET", "/api/v1/users/me"))
+    app.call(GET_ME, request("GET", "/api/v1/users/me"))
         .await
         .assert_error(401, "UNAUTHORIZED");
-    app.call(update_me, put(json!({"firstName": "X"})))
+    app.call(UPDATE_ME, put(json!({"firstName": "X"})))
         .await
         .assert_error(401, "UNAUTHORIZED");
-    app.call_as("garbage", get_me, request("GET", "/api/v1/users/me"))
+    app.call_as("garbage", GET_ME, request("GET", "/api/v1/users/me"))
         .await
         .assert_error(401, "UNAUTHORIZED");
 }
@@ -41,7 +41,7 @@ async fn updates_fields_clears_with_null_and_publishes() {
     let res = app
         .call_as(
             &access,
-            update_me,
+            UPDATE_ME,
             put(json!({"username": "Renamed_1", "firstName": " Ana ", "lastName": "Lopez", "age": 40,
                        "avatar": "https://cdn.example.com/a.png"}))
             .header("x-correlation-id", "corr-update"),
@@ -68,7 +68,7 @@ async fn updates_fields_clears_with_null_and_publishes() {
     let res = app
         .call_as(
             &access,
-            update_me,
+            UPDATE_ME,
             put(json!({"age": null, "avatar": null})),
         )
         .await;
@@ -77,7 +77,7 @@ async fn updates_fields_clears_with_null_and_publishes() {
     assert_eq!(res.data()["avatar"], json!(null));
     assert_eq!(res.data()["firstName"], "Ana");
     let me = app
-        .call_as(&access, get_me, request("GET", "/api/v1/users/me"))
+        .call_as(&access, GET_ME, request("GET", "/api/v1/users/me"))
         .await;
     assert_eq!(me.data(), res.data());
 }
@@ -103,20 +103,20 @@ async fn update_validation_and_conflicts() {
         (json!({"role": "admin"}), "role"),
     ];
     for (body, field) in cases {
-        let res = app.call_as(&access, update_me, put(body.clone())).await;
+        let res = app.call_as(&access, UPDATE_ME, put(body.clone())).await;
         res.assert_error(400, "VALIDATION_ERROR");
         assert!(res.detail(field).is_some(), "{body}: {}", res.raw);
     }
-    app.call_as(&access, update_me, put(json!({})))
+    app.call_as(&access, UPDATE_ME, put(json!({})))
         .await
         .assert_error(400, "VALIDATION_ERROR");
     let taken = other["username"].as_str().unwrap().to_uppercase();
-    app.call_as(&access, update_me, put(json!({"username": taken})))
+    app.call_as(&access, UPDATE_ME, put(json!({"username": taken})))
         .await
         .assert_error(409, "USERNAME_TAKEN");
     // Re-saving one's own name in another case is fine.
     let own = user["username"].as_str().unwrap().to_uppercase();
-    app.call_as(&access, update_me, put(json!({"username": own})))
+    app.call_as(&access, UPDATE_ME, put(json!({"username": own})))
         .await
         .assert_ok(200);
 }

@@ -1,11 +1,11 @@
 use serde_json::json;
-use streamia_users::adapters::http::refresh;
+use streamia_users::adapters::http::REFRESH;
 
 use crate::common::*;
 
 async fn refresh_with(app: &TestApp, token: &str) -> TestResponse {
     app.call(
-        refresh,
+        REFRESH,
         post("/api/v1/auth/refresh", json!({"refreshToken": token})),
     )
     .await
@@ -88,12 +88,12 @@ async fn unknown_and_malformed_tokens() {
         .await
         .assert_error(401, "INVALID_REFRESH_TOKEN");
     let res = app
-        .call(refresh, post("/api/v1/auth/refresh", json!({})))
+        .call(REFRESH, post("/api/v1/auth/refresh", json!({})))
         .await;
     res.assert_error(400, "VALIDATION_ERROR");
     assert_eq!(res.detail("refreshToken"), Some("is required"));
     app.call(
-        refresh,
+        REFRESH,
         post(
             "/api/v1/auth/refresh",
             json!({"refreshToken": {"$ne": null}}),

@@ -1,5 +1,5 @@
 use serde_json::json;
-use streamia_users::adapters::http::register;
+use streamia_users::adapters::http::REGISTER;
 
 use crate::common::*;
 
@@ -8,7 +8,7 @@ async fn registers_and_returns_a_session() {
     let app = TestApp::spawn().await;
     let res = app
         .call(
-            register,
+            REGISTER,
             post(
                 "/api/v1/auth/register",
                 json!({"username": "Ana_M", "email": " Ana@Example.com ", "password": PASSWORD,
@@ -210,7 +210,7 @@ async fn every_validation_rule_is_a_400_with_details() {
     ];
     for (body, field, message) in cases {
         let res = app
-            .call(register, post("/api/v1/auth/register", body.clone()))
+            .call(REGISTER, post("/api/v1/auth/register", body.clone()))
             .await;
         res.assert_error(400, "VALIDATION_ERROR");
         let detail = res
@@ -221,7 +221,7 @@ async fn every_validation_rule_is_a_400_with_details() {
     // Several problems are reported together.
     let res = app
         .call(
-            register,
+            REGISTER,
             post(
                 "/api/v1/auth/register",
                 json!({"username": "a", "email": "b", "password": "c"}),
@@ -241,24 +241,24 @@ async fn malformed_and_oversize_bodies_are_4xx() {
     let app = TestApp::spawn().await;
     let path = "/api/v1/auth/register";
     let res = app
-        .call(register, request("POST", path).body("{\"username\":"))
+        .call(REGISTER, request("POST", path).body("{\"username\":"))
         .await;
     res.assert_error(400, "VALIDATION_ERROR");
     assert!(res.body["message"]
         .as_str()
         .unwrap()
         .contains("malformed JSON"));
-    app.call(register, request("POST", path))
+    app.call(REGISTER, request("POST", path))
         .await
         .assert_error(400, "VALIDATION_ERROR");
-    app.call(register, request("POST", path).body("[1,2]"))
+    app.call(REGISTER, request("POST", path).body("[1,2]"))
         .await
         .assert_error(400, "VALIDATION_ERROR");
-    app.call(register, request("POST", path).body("null"))
+    app.call(REGISTER, request("POST", path).body("null"))
         .await
         .assert_error(400, "VALIDATION_ERROR");
     app.call(
-        register,
+        REGISTER,
         request("POST", path)
             .header("content-type", "text/plain")
             .body("{}"),
@@ -267,7 +267,7 @@ async fn malformed_and_oversize_bodies_are_4xx() {
     .assert_error(400, "VALIDATION_ERROR");
     let huge =
         json!({"username": "x".repeat(70_000), "email": "a@example.com", "password": PASSWORD});
-    app.call(register, post(path, huge))
+    app.call(REGISTER, post(path, huge))
         .await
         .assert_error(413, "PAYLOAD_TOO_LARGE");
 }

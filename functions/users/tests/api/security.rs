@@ -2,7 +2,7 @@ use base64::Engine;
 use jsonwebtoken::{encode, EncodingKey, Header};
 use serde_json::json;
 use streamia_shared::testing::TEST_JWT_SECRET;
-use streamia_users::adapters::http::{get_me, health, logout, refresh, reset_password};
+use streamia_users::adapters::http::{GET_ME, HEALTH, LOGOUT, REFRESH, RESET_PASSWORD};
 
 use crate::common::*;
 
@@ -68,7 +68,7 @@ async fn the_authorizer_refuses_every_kind_of_bad_token() {
         ("empty", ""),
     ] {
         let res = app
-            .call_as(token, get_me, request("GET", "/api/v1/users/me"))
+            .call_as(token, GET_ME, request("GET", "/api/v1/users/me"))
             .await;
         assert_eq!(res.status, 401, "{name} was accepted");
     }
@@ -91,11 +91,11 @@ async fn the_authorizer_refuses_every_kind_of_bad_token() {
     assert!(auth(Some(&format!("bearer {access}"))).await.is_ok());
 
     // Revoked after logout.
-    app.call_as(&access, logout, request("POST", "/api/v1/auth/logout"))
+    app.call_as(&access, LOGOUT, request("POST", "/api/v1/auth/logout"))
         .await
         .assert_ok(200);
     let res = app
-        .call_as(&access, get_me, request("GET", "/api/v1/users/me"))
+        .call_as(&access, GET_ME, request("GET", "/api/v1/users/me"))
         .await;
     assert_eq!(res.status, 401);
 }
@@ -107,7 +107,7 @@ async fn no_response_or_log_line_carries_a_secret() {
     let email = user["email"].as_str().unwrap();
     let rotated = app
         .call(
-            refresh,
+            REFRESH,
             post(
                 "/api/v1/auth/refresh",
                 json!({"refreshToken": refresh_token}),
@@ -117,7 +117,7 @@ async fn no_response_or_log_line_carries_a_secret() {
     rotated.assert_ok(200);
     app.login(email, "Wrong1234").await;
     app.call(
-        streamia_users::adapters::http::forgot_password,
+        streamia_users::adapters::http::FORGOT_PASSWORD,
         post("/api/v1/auth/forgot-password", json!({"email": email})),
     )
     .await
@@ -132,7 +132,7 @@ async fn no_response_or_log_line_carries_a_secret() {
         .to_owned();
     let reset_token = link.rsplit('/').next().unwrap().to_owned();
     app.call(
-        reset_password,
+        RESET_PASSWORD,
         post(
             "/api/v1/auth/reset-password",
             json!({"token": reset_token, "password": "Another123"}),
@@ -149,7 +149,7 @@ async fn no_response_or_log_line_carries_a_secret() {
     let me = app
         .call_as(
             rotated.data()["accessToken"].as_str().unwrap(),
-            get_me,
+            GET_ME,
             request("GET", "/api/v1/users/me"),
         )
         .await;
@@ -210,7 +210,7 @@ async fn refresh_and_reset_tokens_are_stored_hashed() {
 #[tokio::test]
 async fn health_reports_dependencies() {
     let app = TestApp::spawn().await;
-    let res = app.call(health, request("GET", "/api/v1/health")).await;
+    let res = app.call(HEALTH, request("GET", "/api/v1/health")).await;
     res.assert_ok(200);
     assert_eq!(res.data()["mongodb"], "ok");
     assert_eq!(res.data()["redis"], "ok");
@@ -222,7 +222,7 @@ async fn a_bad_correlation_id_is_replaced() {
     let app = TestApp::spawn().await;
     let res = app
         .call(
-            health,
+            HEALTH,
             request("GET", "/api/v1/health").header("x-correlation-id", "bad id\twith junk"),
         )
         .await;

@@ -1,7 +1,7 @@
 //! register, get_me, update_me, delete_me.
 
 use serde_json::json;
-use streamia_shared::http::Patch;
+use streamia_shared::fields::Patch;
 use streamia_users::ops::{delete_me, get_me, register, update_me};
 use streamia_users::UsersError;
 

@@ -1,9 +1,9 @@
 //! A dependency that is down at cold start: the function still starts (building `Deps` opens
 //! no connection) and answers 503 in the envelope, naming the dependency on /health.
 
-use lambda_http::Body;
-use streamia_shared::http::respond;
+use streamia_shared::testing::api::TestApi;
 use streamia_shared::testing::apigw::EventBuilder;
+use streamia_shared::testing::TestEnv;
 use streamia_users::adapters::http;
 use streamia_users::ops::{health, login};
 use streamia_users::{Deps, UsersError};
@@ -14,23 +14,18 @@ use crate::common::*;
 const CLOSED_REDIS: &str = "redis://127.0.0.1:1/";
 const CLOSED_MONGO: &str = "mongodb://127.0.0.1:1/?directConnection=true";
 
-async fn call_health(deps: &Deps) -> (u16, serde_json::Value) {
-    let event = EventBuilder::new("GET", "/api/v1/health", "/api/v1/health").build();
-    let response = respond(event, |req, rc| http::health(deps, req, rc)).await;
-    let Body::Text(body) = response.body() else {
-        panic!("no body")
-    };
-    (
-        response.status().as_u16(),
-        serde_json::from_str(body).unwrap(),
-    )
+/// A function instance built on `env` (its cold start succeeds), and its answer to /health.
+async fn call_health(env: &TestEnv) -> (u16, serde_json::Value, &'static Deps) {
+    let api = TestApi::new(env, instance(env).await).await;
+    let event = EventBuilder::new("GET", "/api/v1/health", "/api/v1/health");
+    let res = api.call(http::HEALTH, event).await;
+    (res.status, res.body, api.deps)
 }
 
 #[tokio::test]
 async fn redis_down_is_a_503_naming_redis() {
-    let env = streamia_shared::testing::TestEnv::new(&[("REDIS_URL", CLOSED_REDIS)]).await;
-    let deps = instance(&env).await;
-    let (status, body) = call_health(&deps).await;
+    let env = TestEnv::new(&[("REDIS_URL", CLOSED_REDIS)]).await;
+    let (status, body, deps) = call_health(&env).await;
     assert_eq!(status, 503, "{body}");
     assert_eq!(body["error"], "UNAVAILABLE");
     assert!(
@@ -43,7 +38,7 @@ async fn redis_down_is_a_503_naming_redis() {
         password: Some(PASSWORD.into()),
     })
     .unwrap();
-    let err = login::execute(&deps, cmd, &ctx()).await.unwrap_err();
+    let err = login::execute(deps, cmd, &ctx()).await.unwrap_err();
     assert!(matches!(err, UsersError::Redis(_)), "{err:?}");
     let api: streamia_shared::http::ApiError = err.into();
     assert_eq!(api.status(), 503);
@@ -51,9 +46,8 @@ async fn redis_down_is_a_503_naming_redis() {
 
 #[tokio::test]
 async fn mongodb_down_is_a_503_naming_mongodb() {
-    let env = streamia_shared::testing::TestEnv::new(&[("MONGODB_URI", CLOSED_MONGO)]).await;
-    let deps = instance(&env).await;
-    let (status, body) = call_health(&deps).await;
+    let env = TestEnv::new(&[("MONGODB_URI", CLOSED_MONGO)]).await;
+    let (status, body, _) = call_health(&env).await;
     assert_eq!(status, 503, "{body}");
     assert_eq!(body["error"], "UNAVAILABLE");
     assert!(

@@ -2,7 +2,6 @@
 //! the operations the way an adapter does.
 
 use serde_json::Value;
-use streamia_shared::http::Identity;
 use streamia_shared::testing::TestEnv;
 use streamia_users::ops::{self, Caller, Ctx};
 use streamia_users::sessions::AuthResponse;
@@ -21,9 +20,7 @@ pub fn ctx() -> Ctx {
 
 /// Another function instance on the same services: its own clients and connections.
 pub async fn instance(env: &TestEnv) -> Deps {
-    Deps::build(&env.lookup(), &env.aws)
-        .await
-        .expect("users deps")
+    env.service().await
 }
 
 impl Fixture {
@@ -34,7 +31,7 @@ impl Fixture {
     pub async fn with(overrides: &[(&str, &str)]) -> Self {
         let env = TestEnv::new(overrides).await;
         let deps = instance(&env).await;
-        streamia_users::store::create_indexes(&deps.db)
+        streamia_users::store::create_indexes(deps.db.clone())
             .await
             .expect("indexes (is MongoDB running?)");
         Self { env, deps }
@@ -47,7 +44,13 @@ impl Fixture {
             .signer
             .verify(&auth.access_token)
             .expect("access token");
-        Caller::try_from(Identity::from_claims(&claims)).expect("caller")
+        Caller {
+            user_id: bson::oid::ObjectId::parse_str(&claims.sub).expect("user id"),
+            role: claims.role,
+            session_id: claims.sid,
+            token_id: claims.jti,
+            expires_at: claims.exp,
+        }
     }
 
     pub async fn register(&self, username: &str, email: &str) -> AuthResponse {

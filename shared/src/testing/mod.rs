@@ -12,10 +12,13 @@ use std::time::{Duration, Instant};
 use aws_config::{Region, SdkConfig};
 use aws_sdk_sns::config::Credentials;
 
-use crate::config::{Config, ConfigError, Load, MongoConfig, RedisConfig, TokenConfig, Topics};
+use crate::config::{ConfigError, HttpConfig, Load, MongoConfig, RedisConfig, TokenConfig, Topics};
 use crate::events::Envelope;
+use crate::init::ColdStart;
 use crate::secrets::Environment;
+use crate::service::Service;
 
+pub mod api;
 pub mod faults;
 
 /// A JWT secret for tests only.
@@ -26,7 +29,7 @@ pub struct TestEnv {
     /// This test's settings, as a function reads them (secrets resolved from LocalStack).
     pub env: Environment,
     /// HTTP settings.
-    pub http: Config,
+    pub http: HttpConfig,
     /// This test's database prefix.
     pub mongo: MongoConfig,
     /// This test's Redis key prefix.
@@ -225,7 +228,7 @@ impl TestEnv {
     }
 }
 
-type Pieces = (Config, MongoConfig, RedisConfig, TokenConfig, Topics);
+type Pieces = (HttpConfig, MongoConfig, RedisConfig, TokenConfig, Topics);
 
 fn load(env: &Environment) -> Result<Pieces, ConfigError> {
     Pieces::load(&env.lookup())
@@ -252,6 +255,22 @@ impl TestEnv {
     /// The lookup a service's own config loader takes (`UsersConfig::load(&env.lookup())`).
     pub fn lookup(&self) -> impl Fn(&str) -> Option<String> + '_ {
         self.env.lookup()
+    }
+
+    /// Service `D` on this test's slice, built as its functions build it at cold start
+    /// (another call: another function instance, with its own clients).
+    pub async fn service<D: Service>(&self) -> D {
+        self.service_with(&self.aws).await
+    }
+
+    /// Like [`TestEnv::service`], its AWS clients on `aws` (e.g. an unreachable SNS endpoint).
+    pub async fn service_with<D: Service>(&self, aws: &SdkConfig) -> D {
+        let start = ColdStart::with(aws.clone(), self.env.clone());
+        let (deps, ()) = start
+            .service::<D, ()>()
+            .await
+            .unwrap_or_else(|e| panic!("building the service: {e}"));
+        deps
     }
 }
 

@@ -1,4 +1,6 @@
-//! Turning a request's raw fields into domain values, reporting every rejected field at once.
+//! Turning an operation's raw input fields into domain values, reporting every rejected field
+//! at once. No HTTP here: an operation's `parse` uses it whichever adapter called it (an HTTP
+//! route, an SQS consumer, a test); the HTTP layer maps [`FieldErrors`] to a 400 with `details`.
 //!
 //! Each field is checked on its own into a [`Checked`] value; [`all`] then either yields every
 //! value or every problem. Because the values come out of `all` only when all of them parsed,
@@ -7,7 +9,7 @@
 //!
 //! ```
 //! use streamia_shared::domain::{Email, Password};
-//! use streamia_shared::http::fields::{self, FieldErrors};
+//! use streamia_shared::fields::{self, FieldErrors};
 //!
 //! fn parse(email: Option<String>, password: Option<String>) -> Result<(Email, Password), FieldErrors> {
 //!     fields::all((
@@ -18,9 +20,64 @@
 //! assert_eq!(parse(None, Some("x".into())).unwrap_err().0.len(), 2);
 //! ```
 
+use serde::de::Deserializer;
+use serde::{Deserialize, Serialize};
+
 use crate::domain::Invalid;
 
-use super::{ApiError, FieldError, Patch};
+/// One rejected field, as listed in the envelope's `details`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    /// The field's name in the request (camelCase, dotted for nested fields).
+    pub field: String,
+    /// Why it was rejected.
+    pub message: String,
+}
+
+impl FieldError {
+    /// A rejected field.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// A field rejected by a domain type's `parse`.
+    pub fn from_invalid(field: &str, invalid: Invalid) -> Self {
+        Self::new(field, invalid.0)
+    }
+}
+
+/// A field of a partial update: absent (leave it), `null` (clear it) or a new value.
+///
+/// Use with `#[serde(default)]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Patch<T> {
+    /// Not in the body: unchanged.
+    #[default]
+    Absent,
+    /// Explicit `null`: cleared.
+    Null,
+    /// A new value.
+    Value(T),
+}
+
+impl<T> Patch<T> {
+    /// Whether the client mentioned the field at all.
+    pub fn is_present(&self) -> bool {
+        !matches!(self, Patch::Absent)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Patch<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(match Option::<T>::deserialize(deserializer)? {
+            Some(value) => Patch::Value(value),
+            None => Patch::Null,
+        })
+    }
+}
 
 /// One field's value, or why it was rejected.
 pub type Checked<T> = Result<T, FieldError>;
@@ -29,12 +86,6 @@ pub type Checked<T> = Result<T, FieldError>;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid fields: {}", .0.iter().map(|f| f.field.as_str()).collect::<Vec<_>>().join(", "))]
 pub struct FieldErrors(pub Vec<FieldError>);
-
-impl From<FieldErrors> for ApiError {
-    fn from(errors: FieldErrors) -> Self {
-        ApiError::validation("invalid request", errors.0)
-    }
-}
 
 /// A domain type's verdict on one field.
 pub fn check<T>(field: &str, result: Result<T, Invalid>) -> Checked<T> {
@@ -137,7 +188,7 @@ mod tests {
         let fields: Vec<&str> = err.0.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(fields, ["email", "password", "age"]);
         assert_eq!(err.0[1].message, "is required");
-        assert_eq!(ApiError::from(err).status(), 400);
+        assert_eq!(err.0[0].field, "email");
     }
 
     #[test]

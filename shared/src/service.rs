@@ -1,0 +1,121 @@
+//! What every service's operations share, whichever adapter calls them: the context of the
+//! work ([`Ctx`]), who asks ([`Caller`]), and how a service's dependencies are built once per
+//! container ([`Service`]). No HTTP or SQS type appears here, so an operation written against
+//! these runs the same from a route, a consumer or a test.
+
+use std::future::Future;
+
+pub use aws_config::SdkConfig;
+use bson::oid::ObjectId;
+
+use crate::config::Load;
+use crate::domain::Role;
+use crate::init::InitError;
+
+/// What an operation knows about the request or event that caused it.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    /// Follows the request into every event it causes, and every log line.
+    pub correlation_id: String,
+}
+
+impl Ctx {
+    /// The context of work correlated by `correlation_id`.
+    pub fn new(correlation_id: impl Into<String>) -> Self {
+        Self {
+            correlation_id: correlation_id.into(),
+        }
+    }
+}
+
+/// The signed-in user an operation acts for, as the authorizer established it: the platform
+/// builds it (and refuses the request when it cannot) before a `user` or `admin` route runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// The account.
+    pub user_id: ObjectId,
+    /// The role the access token carries (re-checked against revocations by the authorizer).
+    pub role: Role,
+    /// The session the access token belongs to.
+    pub session_id: String,
+    /// The access token's id.
+    pub token_id: String,
+    /// When the access token expires (Unix seconds).
+    pub expires_at: i64,
+}
+
+/// The caller may not do this (403): not an admin, or not the owner of what it touches.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Forbidden(pub &'static str);
+
+impl Caller {
+    /// Whether the caller is an administrator.
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+
+    /// For "owner or admin" routes (deleting a comment): the caller owns the thing (`owner` is
+    /// its author's id) or is an admin. Checked by the operation, which alone knows the owner.
+    pub fn require_owner_or_admin(&self, owner: ObjectId) -> Result<(), Forbidden> {
+        match self.user_id == owner || self.is_admin() {
+            true => Ok(()),
+            false => Err(Forbidden("only its owner or an administrator may do this")),
+        }
+    }
+
+    /// For "owner only" routes (editing a comment): even an admin may not speak for a user.
+    pub fn require_owner(&self, owner: ObjectId) -> Result<(), Forbidden> {
+        match self.user_id == owner {
+            true => Ok(()),
+            false => Err(Forbidden("only its owner may do this")),
+        }
+    }
+}
+
+/// A service's dependencies (clients, stores, settings), built once per container and shared
+/// by every invocation. The platform's entry points (`http::serve`, `events::consumer::serve`)
+/// build it through one cold-start prelude, so a service writes only what it holds.
+///
+/// Building opens no connection: MongoDB and Redis connect on first use, so a dependency that
+/// is down at cold start makes requests answer 503 instead of failing the init.
+pub trait Service: Sized + Send + Sync + 'static {
+    /// The configuration pieces its functions load (a tuple of [`Load`] pieces, loaded together
+    /// so one failed cold start names every problem). `infra/checks` reads the same type to
+    /// hold `template.yaml` to what the functions read.
+    type Config: Load;
+
+    /// Builds the dependencies from loaded settings; `aws` is the SDK configuration (region,
+    /// endpoint, credentials) for its AWS clients.
+    fn build(
+        config: Self::Config,
+        aws: &SdkConfig,
+    ) -> impl Future<Output = Result<Self, InitError>> + Send;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caller(role: Role) -> Caller {
+        Caller {
+            user_id: ObjectId::new(),
+            role,
+            session_id: "s".into(),
+            token_id: "t".into(),
+            expires_at: 0,
+        }
+    }
+
+    #[test]
+    fn owner_checks() {
+        let user = caller(Role::User);
+        let admin = caller(Role::Admin);
+        let other = ObjectId::new();
+        assert!(user.require_owner_or_admin(user.user_id).is_ok());
+        assert!(user.require_owner_or_admin(other).is_err());
+        assert!(admin.require_owner_or_admin(other).is_ok());
+        assert!(admin.require_owner(other).is_err());
+        assert!(user.require_owner(user.user_id).is_ok());
+    }
+}
