@@ -13,6 +13,9 @@ pub mod domain;
 pub mod events;
 pub mod http;
 pub mod init;
+pub mod not_found;
+pub mod paging;
+pub mod search;
 pub mod secrets;
 #[cfg(feature = "setup")]
 pub mod setup;

@@ -8,6 +8,11 @@ mod cors;
 mod error;
 pub mod fields;
 mod identity;
+mod not_found;
+pub mod path;
+#[cfg(test)]
+mod proxy_event;
+pub mod query;
 mod response;
 mod serve;
 
