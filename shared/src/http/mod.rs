@@ -7,6 +7,11 @@ mod body;
 mod cors;
 mod error;
 mod identity;
+mod not_found;
+pub mod path;
+#[cfg(test)]
+mod proxy_event;
+pub mod query;
 mod response;
 mod route;
 mod serve;
