@@ -14,7 +14,6 @@ pub mod events;
 pub mod fields;
 pub mod http;
 pub mod init;
-pub mod not_found;
 pub mod paging;
 pub mod search;
 pub mod secrets;

@@ -19,7 +19,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::Invalid;
-use crate::http::fields::{self, FieldErrors};
+use crate::fields::{self, FieldErrors};
 
 /// The largest page number kept as asked: 2^53 - 1, the largest integer a JavaScript client
 /// reads exactly. A bigger number is still a number (a page past the end, a 200 with no items),

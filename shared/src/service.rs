@@ -49,6 +49,34 @@ pub struct Caller {
 #[error("{0}")]
 pub struct Forbidden(pub &'static str);
 
+/// An unknown resource (a 404): an operation says it in one line, `found.ok_or(MOVIE)?` with
+/// `const MOVIE: NotFound = NotFound::new("MOVIE_NOT_FOUND", "movie")`. A deleted (or being
+/// deleted) resource answers the same as one that never existed. An unknown resource: the machine code the client gets (`NOT_FOUND` unless the contract
+/// names a specific one, such as `MOVIE_NOT_FOUND`) and what was looked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{what} not found")]
+pub struct NotFound {
+    /// The envelope's `error` code.
+    pub code: &'static str,
+    /// The kind of thing that was not found, for the message (`"movie"`).
+    pub what: &'static str,
+}
+
+impl NotFound {
+    /// The contract's generic code for a 404.
+    pub const CODE: &'static str = "NOT_FOUND";
+
+    /// An unknown `what` answered with the contract's specific `code`.
+    pub const fn new(code: &'static str, what: &'static str) -> Self {
+        Self { code, what }
+    }
+
+    /// An unknown `what` answered with the generic `NOT_FOUND`.
+    pub const fn of(what: &'static str) -> Self {
+        Self::new(Self::CODE, what)
+    }
+}
+
 impl Caller {
     /// Whether the caller is an administrator.
     pub fn is_admin(&self) -> bool {
@@ -105,6 +133,13 @@ mod tests {
             token_id: "t".into(),
             expires_at: 0,
         }
+    }
+
+    #[test]
+    fn says_what_was_not_found() {
+        let err = NotFound::new("MOVIE_NOT_FOUND", "movie");
+        assert_eq!(err.to_string(), "movie not found");
+        assert_eq!(NotFound::of("comment").code, "NOT_FOUND");
     }
 
     #[test]

@@ -217,3 +217,10 @@ impl From<crate::service::Forbidden> for ApiError {
         ApiError::forbidden(err.0)
     }
 }
+
+/// An unknown resource: 404 with the operation's code and `"<what> not found"`.
+impl From<crate::service::NotFound> for ApiError {
+    fn from(err: crate::service::NotFound) -> Self {
+        ApiError::not_found(err.code, err.to_string())
+    }
+}

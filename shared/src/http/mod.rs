@@ -7,7 +7,6 @@ mod body;
 mod cors;
 mod error;
 mod identity;
-mod not_found;
 pub mod path;
 #[cfg(test)]
 mod proxy_event;

@@ -7,14 +7,15 @@
 //!   in `details` (never a 500, never a driver error from a malformed id).
 //!
 //! A well-formed id that matches nothing is the operation's business: it answers
-//! [`NotFound`](crate::not_found::NotFound), which the HTTP layer turns into the 404.
+//! [`NotFound`](crate::service::NotFound), which the HTTP layer turns into the 404.
 //!
 //! Values arrive percent-decoded (API Gateway, and the local gateway, decode them).
 
 use lambda_http::{Request, RequestExt};
 
-use super::{ApiError, FieldError};
+use super::ApiError;
 use crate::domain::{parse_object_id, Invalid};
+use crate::fields::FieldError;
 use bson::oid::ObjectId;
 
 /// The route declares a parameter the request does not carry.

@@ -12,7 +12,7 @@
 
 use lambda_http::{Request, RequestExt};
 
-use super::fields::{self, FieldErrors};
+use crate::fields::{self, FieldErrors};
 use crate::paging::{Page, PageRules};
 use crate::search::SearchTerm;
 

@@ -21,10 +21,14 @@ use lambda_http::{service_fn, Body, Request, Response};
 use serde::de::DeserializeOwned;
 
 use super::{parse_json, parse_optional_json, respond_for, ApiError, ApiResponse, Cors, Identity};
+use bson::oid::ObjectId;
+
 use crate::config::HttpConfig;
 use crate::db::BoxFuture;
 use crate::domain::parse_object_id;
 use crate::init::{log_failure, ColdStart};
+use crate::paging::{Page, PageRules};
+use crate::search::SearchTerm;
 use crate::service::{Caller, Ctx, Service};
 
 /// What a handler returns.
@@ -133,6 +137,27 @@ impl Req {
     /// Like [`Req::json`], a blank body being `T::default()` (routes whose body is optional).
     pub fn optional_json<T: DeserializeOwned + Default>(&self) -> Result<T, ApiError> {
         parse_optional_json(&self.request, self.http.max_body_bytes)
+    }
+
+    /// Path parameter `name` as an ObjectId (`/movies/{id}`): 400 naming it when malformed.
+    pub fn path_id(&self, name: &str) -> Result<ObjectId, ApiError> {
+        super::path::object_id(&self.request, name)
+    }
+
+    /// Path parameter `name` as text of at most `max_chars` (`/subtitles/{language}`).
+    pub fn path_text(&self, name: &str, max_chars: usize) -> Result<String, ApiError> {
+        super::path::text(&self.request, name, max_chars)
+    }
+
+    /// `?page&limit` under `rules` (400 naming the field when malformed; a limit over the
+    /// maximum is clamped).
+    pub fn page(&self, rules: PageRules) -> Result<Page, ApiError> {
+        Ok(super::query::page(&self.request, rules)?)
+    }
+
+    /// `?search`, safe to put in a MongoDB query (`None` when absent or blank).
+    pub fn search(&self) -> Result<Option<SearchTerm>, ApiError> {
+        Ok(super::query::search(&self.request)?)
     }
 
     /// The request itself (headers, path and query parameters).
