@@ -1,6 +1,6 @@
 //! The notification service: consumes domain events and sends the emails users expect.
 //!
-//! The service shape (../ARCHITECTURE.md, "A service"): `events` turns an envelope into one of
+//! The service shape (ARCHITECTURE.md, "An event" and "A new service"): `events` turns an envelope into one of
 //! the events this service subscribes to (the platform's typed contracts), `ops::send_email`
 //! is the core (no SQS types: parsed event in, email out, exactly once through the inbox),
 //! `adapters::sqs` is the thin SQS side (record -> event -> op -> batch item failure), and
