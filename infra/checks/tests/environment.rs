@@ -53,6 +53,7 @@ fn loaders(binary: &str) -> Vec<Loader> {
     loaders.extend(match binary {
         "authorizer" => vec![load::<(TokenConfig, RedisConfig)> as Loader],
         "notifications-on-user-event" => vec![load::<MongoConfig> as Loader, mail],
+        "notifications-on-user-change" => vec![load::<MongoConfig> as Loader],
         "users-setup" => vec![load::<MongoConfig> as Loader],
         "users-outbox-relay" => vec![load::<(MongoConfig, Topics)> as Loader],
         users if users.starts_with("users-") => vec![

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use serde_json::{json, Value};
+use streamia_notifications::deps::CopyDeps;
 use streamia_notifications::mailer::MailConfig;
 use streamia_notifications::Deps;
 use streamia_shared::events::users::{PasswordResetRequested, UserRegistered};
@@ -31,6 +32,12 @@ pub fn smtp_port() -> String {
 pub async fn deps_with(mail: MailConfig) -> &'static Deps {
     let env = TestEnv::new(&[]).await;
     Box::leak(Box::new(Deps::build(&env.mongo, &mail).await.unwrap()))
+}
+
+/// The user-changes consumer's dependencies on this test's own database.
+pub async fn copy_deps() -> &'static CopyDeps {
+    let env = TestEnv::new(&[]).await;
+    Box::leak(Box::new(CopyDeps::build(&env.mongo).await.unwrap()))
 }
 
 /// Dependencies mailing to the real sink.
