@@ -127,8 +127,8 @@ impl Inbox {
         }
     }
 
-    /// A database effect, exactly once per event: runs `effect` in ONE transaction (
-    /// [`crate::db::transaction`], with its retries) whose first step records `event_id`, so
+    /// A database effect, exactly once per event: runs `effect` in ONE transaction
+    /// ([`crate::db::transaction`], with its retries) whose first step records `event_id`, so
     /// the change and the record commit together or not at all.
     ///
     /// Why a helper: every consumer that changes its own database needs exactly this, and
