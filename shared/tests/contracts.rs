@@ -3,7 +3,7 @@
 #![cfg(feature = "testing")]
 
 use streamia_shared::events::contracts::{self, ALL};
-use streamia_shared::testing::contracts::examples;
+use streamia_shared::testing::contracts::{assert_consumer_handles, examples};
 
 #[test]
 fn every_example_parses_into_its_type_and_round_trips() {
@@ -55,4 +55,32 @@ fn a_changed_payload_breaks_its_contract() {
     let mut value: serde_json::Value = serde_json::from_str(&example.json).unwrap();
     value["version"] = 2.into();
     assert!(contract.check(&value.to_string()).is_err(), "other version");
+}
+
+#[test]
+fn the_consumer_helper_passes_each_subscribed_example_and_returns_what_was_handled() {
+    let handled = assert_consumer_handles("NotificationsUserEventsQueue", |envelope| {
+        Ok::<_, String>(Some(envelope.event_name))
+    });
+    assert!(handled.contains(&"user.registered".to_owned()));
+    assert!(
+        !handled.contains(&"user.updated".to_owned()),
+        "not subscribed"
+    );
+}
+
+#[test]
+#[should_panic(expected = "ignores")]
+fn the_consumer_helper_fails_when_a_subscribed_event_is_ignored() {
+    assert_consumer_handles("NotificationsUserEventsQueue", |envelope| {
+        Ok::<_, String>((envelope.event_name != "user.password_reset_requested").then_some(()))
+    });
+}
+
+#[test]
+#[should_panic(expected = "cannot read it: unknown version")]
+fn the_consumer_helper_fails_when_an_example_is_unreadable() {
+    assert_consumer_handles("NotificationsUserEventsQueue", |_| {
+        Err::<Option<()>, _>("unknown version")
+    });
 }

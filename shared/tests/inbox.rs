@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use bson::{doc, Document};
 use streamia_shared::db::{self, TransactionError};
-use streamia_shared::events::{Claim, Inbox, InboxError};
+use streamia_shared::events::{Claim, Handled, Inbox, InboxError};
 use streamia_shared::testing::TestEnv;
 
 async fn inbox() -> (mongodb::Client, mongodb::Database, Inbox) {
@@ -114,6 +114,85 @@ async fn concurrent_deliveries_of_one_event_record_one_effect() {
     );
     let acted = [a, b, c, d];
     assert_eq!(acted.iter().filter(|a| **a).count(), 1, "{acted:?}");
+    assert_eq!(effects(&db).await, 1);
+}
+
+/// Handles an event whose effect is a counter increment through `Inbox::apply`.
+async fn apply(
+    mongo: &mongodb::Client,
+    db: &mongodb::Database,
+    inbox: &Inbox,
+    event_id: &str,
+) -> Handled<i32> {
+    let counter = db.collection::<Document>("effects");
+    inbox
+        .apply(mongo, event_id, &counter, |session, counter| {
+            Box::pin(async move {
+                counter
+                    .update_one(doc! {"_id": "n"}, doc! {"$inc": {"n": 1}})
+                    .upsert(true)
+                    .session(&mut *session)
+                    .await?;
+                Ok::<_, TestError>(7)
+            })
+        })
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn apply_makes_a_database_effect_happen_once_per_event() {
+    let (mongo, db, inbox) = inbox().await;
+    assert_eq!(apply(&mongo, &db, &inbox, "e1").await, Handled::Applied(7));
+    assert_eq!(apply(&mongo, &db, &inbox, "e1").await, Handled::Duplicate);
+    assert_eq!(apply(&mongo, &db, &inbox, "e2").await, Handled::Applied(7));
+    assert_eq!(effects(&db).await, 2);
+    assert!(inbox.is_handled("e1").await.unwrap());
+}
+
+#[tokio::test]
+async fn apply_of_a_failed_effect_records_nothing() {
+    let (mongo, db, inbox) = inbox().await;
+    let counter = db.collection::<Document>("effects");
+    let result = inbox
+        .apply(&mongo, "e1", &counter, |session, counter| {
+            Box::pin(async move {
+                counter
+                    .update_one(doc! {"_id": "n"}, doc! {"$inc": {"n": 1}})
+                    .upsert(true)
+                    .session(&mut *session)
+                    .await?;
+                Err::<(), TestError>(TestError::EffectFailed)
+            })
+        })
+        .await;
+    assert!(matches!(result, Err(TestError::EffectFailed)));
+    // Neither the effect nor the record committed: the redelivery applies it.
+    assert_eq!(effects(&db).await, 0);
+    assert!(!inbox.is_handled("e1").await.unwrap());
+    assert_eq!(apply(&mongo, &db, &inbox, "e1").await, Handled::Applied(7));
+}
+
+#[tokio::test]
+async fn apply_of_concurrent_deliveries_of_one_event_changes_the_database_once() {
+    let (mongo, db, inbox) = inbox().await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let (mongo, db, inbox) = (mongo.clone(), db.clone(), inbox.clone());
+        tasks.spawn(async move { apply(&mongo, &db, &inbox, "e1").await });
+    }
+    let outcomes = tasks.join_all().await;
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|o| **o == Handled::Applied(7))
+            .count(),
+        1,
+        "{outcomes:?}"
+    );
+    assert!(outcomes
+        .iter()
+        .all(|o| matches!(o, Handled::Applied(7) | Handled::Duplicate)));
     assert_eq!(effects(&db).await, 1);
 }
 

@@ -6,8 +6,9 @@ use streamia_shared::init::InitError;
 use streamia_shared::service::SdkConfig;
 use streamia_shared::service::Service;
 
+use crate::copies::{self, UserCopies};
 use crate::mailer::{MailConfig, Mailer};
-use crate::{ON_USER_EVENT, SERVICE};
+use crate::{ON_USER_CHANGE, ON_USER_EVENT, SERVICE};
 
 /// Clients built once in `main`.
 #[derive(Clone)]
@@ -32,6 +33,33 @@ impl Service for Deps {
                 &client.database(&mongo.database_name(SERVICE)),
                 ON_USER_EVENT,
             ),
+        })
+    }
+}
+
+/// What `notifications-on-user-change` holds: MongoDB only. It sends no email, so it loads no
+/// SMTP setting and the template gives it none (nor the SMTP password's secret).
+#[derive(Clone)]
+pub struct CopyDeps {
+    /// The client the inbox transactions run on.
+    pub mongo: mongodb::Client,
+    /// Handled events of the user-changes consumer.
+    pub inbox: Inbox,
+    /// The copies of users.
+    pub copies: UserCopies,
+}
+
+/// The user-changes consumer reads MongoDB only (no SMTP settings).
+impl Service for CopyDeps {
+    type Config = MongoConfig;
+
+    async fn build(mongo: MongoConfig, _aws: &SdkConfig) -> Result<Self, InitError> {
+        let client = streamia_shared::db::connect(&mongo.uri).await?;
+        let db = client.database(&mongo.database_name(SERVICE));
+        Ok(Self {
+            inbox: Inbox::new(&db, ON_USER_CHANGE),
+            copies: copies::user_copies(&db),
+            mongo: client,
         })
     }
 }

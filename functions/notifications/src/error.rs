@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use streamia_shared::events::consumer::ConsumeError;
-use streamia_shared::events::InboxError;
+use streamia_shared::events::{InboxError, ProjectionError, Unreadable};
 
 use crate::mailer::SendError;
 
@@ -12,8 +12,8 @@ use crate::mailer::SendError;
 pub enum NotifyError {
     /// The event cannot be understood (unknown version, payload not matching its contract):
     /// no redelivery can help.
-    #[error("unreadable event: {0}")]
-    Unreadable(String),
+    #[error(transparent)]
+    Unreadable(#[from] Unreadable),
     /// The email cannot be built (e.g. the recipient is not an address).
     #[error("cannot build the email: {0}")]
     BadEmail(String),
@@ -29,6 +29,10 @@ pub enum NotifyError {
     /// The inbox (MongoDB) did not answer.
     #[error(transparent)]
     Inbox(#[from] InboxError),
+    /// The copy of a user could not be updated (MongoDB, or a conflict that outlasted the
+    /// transaction's retries).
+    #[error(transparent)]
+    UserCopy(#[from] ProjectionError),
 }
 
 impl From<SendError> for NotifyError {
@@ -44,12 +48,15 @@ impl From<NotifyError> for ConsumeError {
     /// Poison goes to the dead-letter queue after its retries; everything else is retried.
     fn from(e: NotifyError) -> Self {
         match e {
-            NotifyError::Unreadable(_) | NotifyError::BadEmail(_) => {
+            NotifyError::Unreadable(_)
+            | NotifyError::BadEmail(_)
+            | NotifyError::UserCopy(ProjectionError::State { .. }) => {
                 ConsumeError::Poison(e.to_string())
             }
-            NotifyError::Mail(_) | NotifyError::Busy { .. } | NotifyError::Inbox(_) => {
-                ConsumeError::Transient(e.to_string())
-            }
+            NotifyError::Mail(_)
+            | NotifyError::Busy { .. }
+            | NotifyError::Inbox(_)
+            | NotifyError::UserCopy(_) => ConsumeError::Transient(e.to_string()),
         }
     }
 }

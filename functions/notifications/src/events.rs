@@ -1,15 +1,19 @@
 //! The events this service consumes, parsed from their envelope into the platform's typed
-//! contracts (`streamia_shared::events::users`). Each subscribed event name (the filter policy
-//! of the queue in infra/messaging.yaml) must have a variant here: the contract test in
-//! `tests/contracts.rs` fails otherwise.
+//! contracts (`streamia_shared::events::users`) with the platform's [`Incoming`] (version and
+//! contract checked, ids kept). One enum per consumer: each event name its queue subscribes to
+//! (the filter policies in infra/messaging.yaml) must have a variant, or the contract tests in
+//! `tests/contracts.rs` fail.
 
-use serde::de::DeserializeOwned;
-use streamia_shared::events::users::{PasswordResetRequested, UserRegistered};
+use streamia_shared::events::users::{
+    PasswordResetRequested, UserDeleted, UserDeletionCancelled, UserDeletionCompleted,
+    UserRegistered, UserUpdated,
+};
+pub use streamia_shared::events::Incoming;
 use streamia_shared::events::{Envelope, Event};
 
 use crate::NotifyError;
 
-/// A user event that calls for an email.
+/// A user event that calls for an email (`notifications-on-user-event`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum UserEvent {
     /// `user.registered` v1: welcome email.
@@ -18,42 +22,46 @@ pub enum UserEvent {
     PasswordResetRequested(PasswordResetRequested),
 }
 
-/// One parsed delivery: the id it is deduplicated by, and the event.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Incoming {
-    /// The envelope's `eventId` (the inbox key).
-    pub event_id: String,
-    /// For logs.
-    pub correlation_id: String,
-    /// What happened.
-    pub event: UserEvent,
-}
-
-/// Parses an envelope from the user-events queue. `Ok(None)`: an event this service does
+/// Parses an envelope from the user-events queue. `Ok(None)`: an event this consumer does
 /// not act on (acknowledged). An event it does act on but cannot read is `Unreadable`.
-pub fn parse(envelope: Envelope) -> Result<Option<Incoming>, NotifyError> {
-    let event = match envelope.event_name.as_str() {
-        UserRegistered::NAME => UserEvent::Registered(payload(&envelope)?),
-        PasswordResetRequested::NAME => UserEvent::PasswordResetRequested(payload(&envelope)?),
+pub fn parse(envelope: Envelope) -> Result<Option<Incoming<UserEvent>>, NotifyError> {
+    Ok(Some(match envelope.event_name.as_str() {
+        UserRegistered::NAME => Incoming::parse(envelope)?.map(UserEvent::Registered),
+        PasswordResetRequested::NAME => {
+            Incoming::parse(envelope)?.map(UserEvent::PasswordResetRequested)
+        }
         _ => return Ok(None),
-    };
-    Ok(Some(Incoming {
-        event_id: envelope.event_id,
-        correlation_id: envelope.correlation_id,
-        event,
     }))
 }
 
-fn payload<E: Event + DeserializeOwned>(envelope: &Envelope) -> Result<E, NotifyError> {
-    if envelope.version != E::VERSION {
-        return Err(NotifyError::Unreadable(format!(
-            "{} version {} is not understood (expected {})",
-            envelope.event_name,
-            envelope.version,
-            E::VERSION
-        )));
-    }
-    // The payload may hold a secret (reset link): the error names the field, not the value.
-    serde_json::from_value(envelope.payload.clone())
-        .map_err(|e| NotifyError::Unreadable(format!("{} payload: {e}", envelope.event_name)))
+/// An event of a user's life, which the service's copy of the user follows
+/// (`notifications-on-user-change`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum UserChange {
+    /// `user.registered` v1: the copy's first state.
+    Registered(UserRegistered),
+    /// `user.updated` v1: the current profile.
+    Updated(UserUpdated),
+    /// `user.deleted` v1: being deleted (reversible).
+    Deleted(UserDeleted),
+    /// `user.deletion_cancelled` v1: active again.
+    DeletionCancelled(UserDeletionCancelled),
+    /// `user.deletion_completed` v1: gone for good.
+    DeletionCompleted(UserDeletionCompleted),
+}
+
+/// Parses an envelope from the user-changes queue; as [`parse`].
+pub fn parse_change(envelope: Envelope) -> Result<Option<Incoming<UserChange>>, NotifyError> {
+    Ok(Some(match envelope.event_name.as_str() {
+        UserRegistered::NAME => Incoming::parse(envelope)?.map(UserChange::Registered),
+        UserUpdated::NAME => Incoming::parse(envelope)?.map(UserChange::Updated),
+        UserDeleted::NAME => Incoming::parse(envelope)?.map(UserChange::Deleted),
+        UserDeletionCancelled::NAME => {
+            Incoming::parse(envelope)?.map(UserChange::DeletionCancelled)
+        }
+        UserDeletionCompleted::NAME => {
+            Incoming::parse(envelope)?.map(UserChange::DeletionCompleted)
+        }
+        _ => return Ok(None),
+    }))
 }

@@ -5,8 +5,13 @@
 //! is the core (no SQS types: parsed event in, email out, exactly once through the inbox),
 //! `adapters::sqs` is the thin SQS side (record -> event -> op -> batch item failure), and
 //! `emails` says what each email says, `mailer` speaks SMTP.
+//!
+//! A second consumer, `notifications-on-user-change`, is the model of a database effect:
+//! `ops::copy_user` keeps `copies` (each user's name and email) in step with the user's
+//! events, once per event and whatever order they arrive in.
 
 pub mod adapters;
+pub mod copies;
 pub mod deps;
 pub mod emails;
 pub mod error;
@@ -22,3 +27,7 @@ pub const SERVICE: &str = "notifications";
 
 /// The consumer of the user-events queue; its inbox entries carry this name.
 pub const ON_USER_EVENT: &str = "notifications-on-user-event";
+
+/// The consumer of the user-changes queue (the copies of users); its inbox entries carry
+/// this name.
+pub const ON_USER_CHANGE: &str = "notifications-on-user-change";

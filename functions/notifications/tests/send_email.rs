@@ -11,7 +11,9 @@ use streamia_notifications::ops::send_email::{self, Outcome};
 use streamia_notifications::NotifyError;
 use streamia_shared::events::Claim;
 
-fn incoming<P: serde::Serialize>(envelope: &streamia_shared::events::Envelope<P>) -> Incoming {
+fn incoming<P: serde::Serialize>(
+    envelope: &streamia_shared::events::Envelope<P>,
+) -> Incoming<UserEvent> {
     events::parse(untyped(envelope)).unwrap().unwrap()
 }
 

@@ -43,9 +43,8 @@ fn loaders(binary: &str) -> Vec<Loader> {
     let mut loaders: Vec<Loader> = vec![telemetry];
     loaders.push(match binary {
         "authorizer" => load::<Of<streamia_authorizer::State>>,
-        notifications if notifications.starts_with("notifications-on-") => {
-            load::<Of<streamia_notifications::Deps>>
-        }
+        "notifications-on-user-event" => load::<Of<streamia_notifications::Deps>>,
+        "notifications-on-user-change" => load::<Of<streamia_notifications::deps::CopyDeps>>,
         setup if setup.ends_with("-setup") => load::<streamia_shared::setup::Pieces>,
         relay if relay.ends_with("-outbox-relay") => load::<streamia_shared::events::relay::Pieces>,
         users if users.starts_with("users-") => load::<(HttpPieces, Of<streamia_users::Deps>)>,

@@ -118,3 +118,32 @@ fn a_failing_authorizer_is_the_contracts_503_not_a_500() {
         );
     }
 }
+
+#[test]
+fn a_user_changes_batch_fits_its_function_timeout() {
+    // The consumer starts a record only with its reserve left: a full batch of records that
+    // each take their whole reserve must end before the margin it keeps to report the batch.
+    let t = template();
+    let f = t
+        .functions
+        .iter()
+        .find(|f| f.binary == "notifications-on-user-change")
+        .expect("notifications-on-user-change is deployed");
+    let limits = streamia_notifications::adapters::sqs::change_limits();
+    assert!(!f.queues.is_empty(), "it consumes a queue");
+    for queue in &f.queues {
+        assert!(
+            queue.report_batch_item_failures,
+            "ReportBatchItemFailures: only failed records come back"
+        );
+        let worst = limits.per_record * queue.batch_size as u32 + limits.margin;
+        assert!(
+            worst <= f.timeout,
+            "BatchSize {} x {:?} + {:?} exceeds Timeout {:?}",
+            queue.batch_size,
+            limits.per_record,
+            limits.margin,
+            f.timeout
+        );
+    }
+}

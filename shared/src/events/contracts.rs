@@ -12,7 +12,10 @@
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::users::{PasswordResetRequested, UserDeleted, UserRegistered, UserUpdated};
+use super::users::{
+    PasswordResetRequested, UserDeleted, UserDeletionCancelled, UserDeletionCompleted,
+    UserRegistered, UserUpdated,
+};
 use super::{Envelope, Event};
 
 /// One event type at one version.
@@ -76,6 +79,8 @@ pub const ALL: &[Contract] = &[
     contract::<UserUpdated>(),
     contract::<PasswordResetRequested>(),
     contract::<UserDeleted>(),
+    contract::<UserDeletionCancelled>(),
+    contract::<UserDeletionCompleted>(),
 ];
 
 /// The contract of an event name at a version, if the platform defines it.

@@ -3,9 +3,9 @@
 //!
 //! Two ways to use it, by the kind of effect:
 //!
-//! - **A database effect**: [`Inbox::record`] inside the transaction that makes the change.
-//!   The event id and the change commit together; a second delivery finds the id and does
-//!   nothing.
+//! - **A database effect**: [`Inbox::apply`] runs the change in ONE transaction that first
+//!   [`Inbox::record`]s the event id: the id and the change commit together, and a second
+//!   delivery (later, or at the same moment) finds the id and changes nothing.
 //! - **A side effect outside the database** (an email): it cannot join a transaction, so the
 //!   event is [`Inbox::claim`]ed with a lease before acting, [`Inbox::complete`]d after, and
 //!   [`Inbox::release`]d if the action failed. Two concurrent deliveries: one acquires, the
@@ -43,6 +43,16 @@ impl crate::db::TransactionError for InboxError {
             InboxError::Mongo(e) => crate::db::TransactionError::is_transient(e),
         }
     }
+}
+
+/// What [`Inbox::apply`] did with a delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Handled<T> {
+    /// This delivery made the change (committed); `T` is what the effect returned.
+    Applied(T),
+    /// The event was handled before (a redelivery, or a twin delivery that committed first):
+    /// nothing changed. Acknowledge it.
+    Duplicate,
 }
 
 /// Proof of a claim; only its holder can release it.
@@ -115,6 +125,58 @@ impl Inbox {
             }
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// A database effect, exactly once per event: runs `effect` in ONE transaction
+    /// ([`crate::db::transaction`], with its retries) whose first step records `event_id`, so
+    /// the change and the record commit together or not at all.
+    ///
+    /// Why a helper: every consumer that changes its own database needs exactly this, and
+    /// the order matters (record first, inside the transaction, same session). A redelivery,
+    /// sequential or concurrent, gets [`Handled::Duplicate`] and changes nothing: of two
+    /// deliveries racing, the second's record conflicts and its transaction runs again, now
+    /// finding the event handled. The caller's error `E` must therefore treat
+    /// [`InboxError`] as [`crate::db::TransactionError::is_transient`] says (delegate to it).
+    ///
+    /// `context` is what `effect` borrows (see [`crate::db::transaction`]); `effect` may run
+    /// more than once (retries) and must pass `session` to every read and write.
+    ///
+    /// ```ignore
+    /// let handled = inbox
+    ///     .apply(&mongo, &incoming.event_id, (&store, &incoming), |session, (store, incoming)| {
+    ///         Box::pin(async move { Ok(store.change(session, &incoming.event).await?) })
+    ///     })
+    ///     .await?;
+    /// ```
+    pub async fn apply<C, T, E, F>(
+        &self,
+        client: &mongodb::Client,
+        event_id: &str,
+        context: C,
+        effect: F,
+    ) -> Result<Handled<T>, E>
+    where
+        C: Send,
+        E: crate::db::TransactionError + From<InboxError>,
+        F: for<'s> FnMut(
+                &'s mut ClientSession,
+                &'s mut C,
+            ) -> crate::db::BoxFuture<'s, Result<T, E>>
+            + Send,
+    {
+        crate::db::transaction(
+            client,
+            (self, event_id, context, effect),
+            |session, (inbox, event_id, context, effect)| {
+                Box::pin(async move {
+                    if !inbox.record(&mut *session, event_id).await? {
+                        return Ok(Handled::Duplicate);
+                    }
+                    Ok(Handled::Applied(effect(session, context).await?))
+                })
+            },
+        )
+        .await
     }
 
     /// For a side effect: claims the event for `lease` before acting. See [`Claim`].

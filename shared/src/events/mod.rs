@@ -9,15 +9,19 @@ pub mod consumer;
 pub mod contracts;
 mod envelope;
 pub mod inbox;
+pub mod incoming;
 pub mod outbox;
+pub mod projection;
 mod publisher;
 pub mod relay;
 mod topics;
 pub mod users;
 
 pub use envelope::{Envelope, Event};
-pub use inbox::{Claim, ClaimToken, Inbox, InboxError};
+pub use inbox::{Claim, ClaimToken, Handled, Inbox, InboxError};
+pub use incoming::{Incoming, Unreadable};
 pub use outbox::{Outbox, OutboxError, RelayReport, Staged, Tx};
+pub use projection::{Change, Projected, Projection, ProjectionError, Replica};
 pub use publisher::{
     aws_config_from_env, aws_config_loader, aws_defaults, EventPublisher, PublishError,
 };

@@ -1,11 +1,19 @@
 //! Events the users service publishes. Consumers (notifications, favorites, ratings, comments)
-//! depend on these shapes; change them only with a version bump.
+//! depend on these shapes: an incompatible change is a new version (ARCHITECTURE.md, "An
+//! event"); an added optional field is compatible.
+//!
+//! The events of a user's life (`user.registered`, `user.updated`, `user.deleted`,
+//! `user.deletion_cancelled`, `user.deletion_completed`) each carry the snapshot a copy of the
+//! user keeps (`username`, `email`, `firstName`), or say the user is gone for good: SNS/SQS
+//! deliver them in any order, and a consumer applying only the newest one
+//! (`events::projection`) must find in it everything the in-order result would hold.
 
 use serde::{Deserialize, Serialize};
 
 use super::Event;
 
-/// A new account exists; the notification service sends the welcome email.
+/// A new account exists; the notification service sends the welcome email. The first state
+/// of a copy of the user (`firstName` absent or null: the user gave none).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct UserRegistered {
@@ -26,7 +34,8 @@ impl Event for UserRegistered {
     }
 }
 
-/// A profile changed; services that copy the username (comments) refresh it.
+/// A profile changed; services that copy the username (comments) refresh it. Carries the
+/// whole current profile, not only what changed, so a copy takes it as the newest state.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct UserUpdated {
@@ -78,8 +87,17 @@ impl Event for PasswordResetRequested {
     }
 }
 
-/// A user asked to delete their account: starts the deletion saga. Favorites, ratings and
-/// comments remove the user's data and confirm; the users service completes or compensates.
+/// A user asked to delete their account: it is now BEING deleted (marked `deleting`, no more
+/// logins), which is reversible. Starts the deletion saga: favorites, ratings and comments
+/// remove the user's data and confirm, then the users service publishes
+/// [`UserDeletionCompleted`] (final) or, if a step failed, [`UserDeletionCancelled`] (the
+/// account is active again). A copy of the user marks it "being deleted" and keeps its fields.
+///
+/// `firstName` was added (compatible, still v1: an optional field) so that the event carries
+/// the whole snapshot a copy keeps, like every event of a user's life: a copy that sees this
+/// event first (before `user.registered`) is already right. An event published before the
+/// field existed reads as having no first name; such events are also unnumbered
+/// (`aggregateVersion` 0), which every numbered event overrides.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct UserDeleted {
@@ -87,14 +105,68 @@ pub struct UserDeleted {
     pub saga_id: String,
     /// The user being deleted.
     pub user_id: String,
-    /// For the final email.
+    /// The user's email when the deletion started.
     pub email: String,
-    /// For the final email.
+    /// The user's username when the deletion started.
     pub username: String,
+    /// The user's first name when the deletion started, if any.
+    #[serde(default)]
+    pub first_name: Option<String>,
 }
 
 impl Event for UserDeleted {
     const NAME: &'static str = "user.deleted";
+    fn aggregate_id(&self) -> &str {
+        &self.user_id
+    }
+}
+
+/// The deletion saga failed (a participant could not remove the user's data) and was
+/// compensated: the account is active again. Published by the users service's saga
+/// compensation (the user-deletion saga issue); nothing publishes it yet.
+///
+/// Carries the same snapshot as [`UserDeleted`], so a copy that never saw the user before
+/// (this event arrived first) restores it complete.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct UserDeletionCancelled {
+    /// The saga that was compensated (the correlation id of its events).
+    pub saga_id: String,
+    /// The user, active again.
+    pub user_id: String,
+    /// The user's email.
+    pub email: String,
+    /// The user's username.
+    pub username: String,
+    /// The user's first name, if any.
+    pub first_name: Option<String>,
+}
+
+impl Event for UserDeletionCancelled {
+    const NAME: &'static str = "user.deletion_cancelled";
+    fn aggregate_id(&self) -> &str {
+        &self.user_id
+    }
+}
+
+/// The deletion saga finished: every service removed the user's data and the account is gone
+/// for good. Final: a copy of the user becomes a tombstone that no later-arriving event brings
+/// back. Published by the users service when the last participant confirms (the user-deletion
+/// saga issue); nothing publishes it yet.
+///
+/// It carries no personal data on purpose: after it nothing should hold the user's name or
+/// email (an email about the deletion goes out from `user.deleted`, which has the address).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct UserDeletionCompleted {
+    /// The saga that completed (the correlation id of its events).
+    pub saga_id: String,
+    /// The user that no longer exists.
+    pub user_id: String,
+}
+
+impl Event for UserDeletionCompleted {
+    const NAME: &'static str = "user.deletion_completed";
     fn aggregate_id(&self) -> &str {
         &self.user_id
     }

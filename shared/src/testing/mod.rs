@@ -437,6 +437,57 @@ pub mod contracts {
         out
     }
 
+    /// The contract test of a consumer: every example of every event its queue's filter
+    /// (infra/messaging.yaml) lets through must be handled. `handle` is the consumer's parse
+    /// step (or more), telling for each example envelope `Ok(Some(_))` handled, `Ok(None)`
+    /// ignored, `Err(_)` unreadable; an ignored or unreadable example, or a subscribed event
+    /// without an example, fails naming the file. Returns what `handle` produced, in example
+    /// order, for further checks.
+    ///
+    /// Why: a producer that changes a payload must change its example, which then breaks
+    /// every consumer that does not follow; a subscription added without handling it fails
+    /// here too, before it fills a dead-letter queue.
+    ///
+    /// ```ignore
+    /// #[test]
+    /// fn every_subscribed_event_is_handled() {
+    ///     assert_consumer_handles("NotificationsUserEventsQueue", events::parse);
+    /// }
+    /// ```
+    pub fn assert_consumer_handles<T, E: std::fmt::Display>(
+        queue_logical_id: &str,
+        mut handle: impl FnMut(Envelope) -> Result<Option<T>, E>,
+    ) -> Vec<T> {
+        let subscribed = subscribed_events(queue_logical_id);
+        assert!(
+            !subscribed.is_empty(),
+            "{queue_logical_id} subscribes to nothing"
+        );
+        let examples = examples();
+        let mut handled = Vec::new();
+        for name in &subscribed {
+            let of_event: Vec<&Example> = examples.iter().filter(|e| &e.name == name).collect();
+            assert!(
+                !of_event.is_empty(),
+                "{queue_logical_id} subscribes to {name}, which has no example in shared/events/examples"
+            );
+            for example in of_event {
+                match handle(example.envelope()) {
+                    Ok(Some(out)) => handled.push(out),
+                    Ok(None) => panic!(
+                        "{queue_logical_id} subscribes to {name} but its consumer ignores {}",
+                        example.path.display()
+                    ),
+                    Err(e) => panic!(
+                        "{}: the consumer of {queue_logical_id} cannot read it: {e}",
+                        example.path.display()
+                    ),
+                }
+            }
+        }
+        handled
+    }
+
     /// The event names the queue `queue_logical_id` of infra/messaging.yaml receives: the
     /// `eventName` filter policies of the subscriptions delivering to it.
     pub fn subscribed_events(queue_logical_id: &str) -> Vec<String> {

@@ -1,11 +1,12 @@
 //! The SQS side: record body -> envelope (platform) -> event (`events::parse`) -> operation
 //! -> acknowledged, or a batch item failure (poison or retry, mapped in `error.rs`).
 
+use std::time::Duration;
+
 use streamia_shared::events::consumer::{self, ConsumeError, Limits};
 use streamia_shared::events::Envelope;
 
-use std::time::Duration;
-
+use crate::deps::CopyDeps;
 use crate::mailer::SEND_TIMEOUT;
 use crate::{events, ops, Deps};
 
@@ -30,4 +31,31 @@ pub async fn serve_user_events() -> Result<(), lambda_runtime::Error> {
         ..Limits::default()
     };
     consumer::serve(limits, on_user_event).await
+}
+
+/// Handles one envelope from the user-changes queue (`notifications-on-user-change`).
+pub async fn on_user_change(
+    deps: &'static CopyDeps,
+    envelope: Envelope,
+) -> Result<(), ConsumeError> {
+    let Some(incoming) = events::parse_change(envelope)? else {
+        return Ok(());
+    };
+    ops::copy_user::execute(deps, &incoming).await?;
+    Ok(())
+}
+
+/// The time limits of the user-changes consumer: a record is one MongoDB transaction, at
+/// most a server selection (4 s) and a few round trips. template.yaml's BatchSize times this
+/// must fit in the function's Timeout minus the margin.
+pub fn change_limits() -> Limits {
+    Limits {
+        per_record: Duration::from_secs(5),
+        ..Limits::default()
+    }
+}
+
+/// Serves `notifications-on-user-change` for the life of the container.
+pub async fn serve_user_changes() -> Result<(), lambda_runtime::Error> {
+    consumer::serve(change_limits(), on_user_change).await
 }

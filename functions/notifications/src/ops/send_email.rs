@@ -27,7 +27,7 @@ pub fn email_for(event: &UserEvent) -> Email {
 
 /// Sends `incoming`'s email unless it was sent before. `Busy` when another delivery holds
 /// the event (the caller retries later); on a failed send the claim is released.
-pub async fn execute(deps: &Deps, incoming: &Incoming) -> Result<Outcome, NotifyError> {
+pub async fn execute(deps: &Deps, incoming: &Incoming<UserEvent>) -> Result<Outcome, NotifyError> {
     let email = email_for(&incoming.event);
     let token = match deps
         .inbox

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use serde_json::{json, Value};
+use streamia_notifications::deps::CopyDeps;
 use streamia_notifications::mailer::MailConfig;
 use streamia_notifications::Deps;
 use streamia_shared::config::Load;
@@ -34,6 +35,12 @@ pub async fn deps_with(mail: MailConfig) -> &'static Deps {
     let env = TestEnv::new(&[]).await;
     let deps = Deps::build((env.mongo.clone(), mail), &env.aws).await;
     Box::leak(Box::new(deps.unwrap()))
+}
+
+/// The user-changes consumer's dependencies on this test's own database.
+pub async fn copy_deps() -> &'static CopyDeps {
+    let env = TestEnv::new(&[]).await;
+    Box::leak(Box::new(env.service::<CopyDeps>().await))
 }
 
 /// Dependencies mailing to the real sink.

@@ -59,6 +59,7 @@ pub async fn execute(deps: &Deps, cmd: Command, ctx: &Ctx) -> Result<DeletionSta
         user_id: user.id.to_hex(),
         email: user.email.clone(),
         username: user.username.clone(),
+        first_name: user.first_name.clone(),
     };
     // The saga's id is the correlation id of every event it causes.
     deps.outbox
