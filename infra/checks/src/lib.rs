@@ -4,5 +4,7 @@
 //! test also feeds deliberately broken input live here, as plain functions.
 //!
 //! - `consumers`: an SQS consumer's batch fits in its timeout;
+//! - `layers`: operations, stores and domain types name no HTTP type.
 
 pub mod consumers;
+pub mod layers;
