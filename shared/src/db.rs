@@ -12,6 +12,11 @@ const SERVER_SELECTION_TIMEOUT: Duration = Duration::from_secs(4);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// Pooled connections idle longer than this are not reused (see [`connect`]).
 const MAX_IDLE_TIME: Duration = Duration::from_secs(60);
+/// Pooled connections per server unless the URI sets `maxPoolSize`. A Lambda instance serves
+/// one invocation at a time, and every instance keeps its pool open while it lives (frozen
+/// ones too), so the cluster's connection limit is shared by pool size x instances: see the
+/// connection budget in README.md.
+const MAX_POOL_SIZE: u32 = 2;
 
 /// Connects lazily with short timeouts: a database outage answers 503 within seconds instead of
 /// holding the function until its timeout.
@@ -27,8 +32,7 @@ pub async fn connect(uri: &str) -> Result<Client, mongodb::error::Error> {
         .get_or_insert_with(|| "streamia".to_owned());
     options.server_selection_timeout = Some(SERVER_SELECTION_TIMEOUT);
     options.connect_timeout = Some(CONNECT_TIMEOUT);
-    // Lambda runs one request per container at a time: a small pool is enough.
-    options.max_pool_size = Some(options.max_pool_size.unwrap_or(10));
+    options.max_pool_size = Some(options.max_pool_size.unwrap_or(MAX_POOL_SIZE));
     // Lambda freezes a container between invocations, and NAT / VPC network interfaces drop
     // idle connections after a few minutes without telling either end: a pooled connection
     // idle this long is closed and replaced rather than trusted.

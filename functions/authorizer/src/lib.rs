@@ -1,9 +1,10 @@
 //! The API Gateway (REST) Lambda authorizer.
 //!
 //! API Gateway calls it with the `Authorization` header of every protected request (TOKEN
-//! authorizer, cached per token). It verifies the JWT and checks Redis for revocation, then
-//! answers an IAM policy allowing the whole API plus the caller's identity as context, which
-//! API Gateway hands to the function. Functions never parse tokens themselves.
+//! authorizer, never cached: `ReauthorizeEvery: 0` in template.yaml, so a token revoked by a
+//! logout is refused on the very next request). It verifies the JWT and checks Redis for
+//! revocation, then answers an IAM policy allowing the whole API plus the caller's identity as
+//! context, which API Gateway hands to the function. Functions never parse tokens themselves.
 
 use serde::{Deserialize, Serialize};
 use streamia_shared::auth::{authorize, AuthorizeError, Revocations, TokenSigner};
@@ -58,7 +59,8 @@ pub struct TokenAuthorizerEvent {
 pub struct AuthorizerResponse {
     /// The user id.
     pub principal_id: String,
-    /// Allow on the whole API, so one cached answer serves every route for this token.
+    /// Allow on the whole API: stays right for every route of this token should the result
+    /// cache (off today, `ReauthorizeEvery: 0`) ever be turned on.
     pub policy_document: PolicyDocument,
     /// The identity, read by functions from `requestContext.authorizer`.
     pub context: serde_json::Map<String, serde_json::Value>,

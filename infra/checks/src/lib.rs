@@ -1,3 +1,10 @@
-//! Workspace-level checks live in `tests/`: they hold `template.yaml` to the code (every
+//! Workspace-level checks. The tests in `tests/` hold `template.yaml` to the code (every
 //! binary deployed, every function given only the environment and permissions it reads), to
-//! `infra/openapi.yaml` and to the team's API contract. This library is empty on purpose.
+//! `infra/openapi.yaml` and to the API contract (`infra/api-contract.md`). The rules that a
+//! test also feeds deliberately broken input live here, as plain functions.
+//!
+//! - `consumers`: an SQS consumer's batch fits in its timeout;
+//! - `layers`: operations, stores and domain types name no HTTP type.
+
+pub mod consumers;
+pub mod layers;

@@ -1,5 +1,5 @@
 //! template.yaml wiring: linters do not catch a route that points at a binary that does not
-//! exist, or a contract route nobody deployed.
+//! exist, or a contract route (infra/api-contract.md) nobody deployed or documented.
 
 mod common;
 
@@ -48,7 +48,7 @@ fn every_function_is_a_workspace_binary_built_by_cargo_lambda() {
 }
 
 #[test]
-fn every_users_route_of_the_contract_is_deployed_with_its_auth() {
+fn every_users_route_of_the_contract_is_deployed_and_documented_with_its_auth() {
     let t = template();
     let deployed: BTreeSet<(String, String, bool)> = t
         .routes()
@@ -56,11 +56,14 @@ fn every_users_route_of_the_contract_is_deployed_with_its_auth() {
         .collect();
     let contract = contract_routes("Users and auth");
     assert_eq!(contract.len(), 10, "{contract:?}");
+    let spec = openapi();
     for route in &contract {
         assert!(
             deployed.contains(route),
             "{route:?} missing or with the wrong auth in template.yaml"
         );
+        let (method, path, public) = route;
+        assert_openapi_route(&spec, method, path, *public);
     }
     assert!(deployed.contains(&("GET".into(), "/api/v1/health".into(), true)));
     let authorizer = t.authorizer.as_ref().expect("a default authorizer");
@@ -83,21 +86,27 @@ fn the_openapi_file_describes_every_deployed_route() {
     );
     let t = template();
     for (route, _) in t.routes() {
-        let rel = route.path.strip_prefix("/api/v1").unwrap();
-        let method = route.method.to_lowercase();
-        let op = &spec["paths"][rel][method.as_str()];
-        assert!(op.is_mapping(), "openapi lacks {method} {rel}");
-        let secured = op["security"].as_sequence().map(|s| !s.is_empty());
-        match route.public {
-            true => assert_eq!(
-                secured,
-                Some(false),
-                "{method} {rel} should declare security: []"
-            ),
-            false => assert_ne!(secured, Some(false), "{method} {rel} is protected"),
-        }
-        assert!(op["responses"].is_mapping(), "{method} {rel}: responses");
+        assert_openapi_route(&spec, &route.method, &route.path, route.public);
     }
+}
+
+/// `METHOD /api/v1/...` is in the OpenAPI file with its responses, public (`security: []`)
+/// exactly when `public`.
+fn assert_openapi_route(spec: &serde_yaml::Value, method: &str, path: &str, public: bool) {
+    let rel = path.strip_prefix("/api/v1").unwrap();
+    let method = method.to_lowercase();
+    let op = &spec["paths"][rel][method.as_str()];
+    assert!(op.is_mapping(), "openapi lacks {method} {rel}");
+    let secured = op["security"].as_sequence().map(|s| !s.is_empty());
+    match public {
+        true => assert_eq!(
+            secured,
+            Some(false),
+            "{method} {rel} should declare security: []"
+        ),
+        false => assert_ne!(secured, Some(false), "{method} {rel} is protected"),
+    }
+    assert!(op["responses"].is_mapping(), "{method} {rel}: responses");
 }
 
 #[test]
@@ -115,35 +124,6 @@ fn a_failing_authorizer_is_the_contracts_503_not_a_500() {
                 .is_some_and(|b| b.contains(r#""error":"UNAVAILABLE""#)),
             "{kind}: {:?}",
             response.body
-        );
-    }
-}
-
-#[test]
-fn a_user_changes_batch_fits_its_function_timeout() {
-    // The consumer starts a record only with its reserve left: a full batch of records that
-    // each take their whole reserve must end before the margin it keeps to report the batch.
-    let t = template();
-    let f = t
-        .functions
-        .iter()
-        .find(|f| f.binary == "notifications-on-user-change")
-        .expect("notifications-on-user-change is deployed");
-    let limits = streamia_notifications::adapters::sqs::change_limits();
-    assert!(!f.queues.is_empty(), "it consumes a queue");
-    for queue in &f.queues {
-        assert!(
-            queue.report_batch_item_failures,
-            "ReportBatchItemFailures: only failed records come back"
-        );
-        let worst = limits.per_record * queue.batch_size as u32 + limits.margin;
-        assert!(
-            worst <= f.timeout,
-            "BatchSize {} x {:?} + {:?} exceeds Timeout {:?}",
-            queue.batch_size,
-            limits.per_record,
-            limits.margin,
-            f.timeout
         );
     }
 }

@@ -6,7 +6,8 @@ use std::time::Instant;
 
 use serde_json::{json, Value};
 
-use crate::invoke::{InvokeError, Invoker};
+use crate::invoke::Invoker;
+use crate::invoke_error::InvokeError;
 use crate::template::AuthorizerSpec;
 
 /// What the authorizer decided for one request.

@@ -2,17 +2,21 @@
 //! a laptop from `template.yaml` alone.
 //!
 //! - `template` reads functions, routes, the authorizer, SQS sources and schedules;
-//! - `routes` matches a request to a route, with path parameters;
+//! - `routes` matches a request to a route, with path parameters (`percent`-decoded, as the
+//!   proxy event's query string is);
 //! - `proxy` builds the REST (v1) proxy event and maps the function's answer back;
 //! - `authorizer` runs the Lambda authorizer, caching as API Gateway does;
 //! - `invoke` calls functions through the Lambda Invoke API (cargo lambda watch locally), or
 //!   `runtime` runs the binaries itself behind its own Lambda Runtime API (the fast mode);
+//!   either way a failure is an `invoke_error::InvokeError`;
 //! - `sqs` and `schedule` drive consumers and scheduled functions;
 //! - `server` ties it together, plus `GET /_local/mail`.
 
 pub mod authorizer;
 pub mod invoke;
+pub mod invoke_error;
 pub mod mail;
+mod percent;
 pub mod proxy;
 pub mod routes;
 pub mod runtime;

@@ -6,6 +6,7 @@ use base64::Engine;
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use serde_json::{json, Map, Value};
 
+use crate::percent::percent_decode;
 use crate::routes::Matched;
 
 /// What the gateway received.
@@ -23,28 +24,6 @@ pub struct Incoming {
     pub body: Vec<u8>,
     /// Caller address.
     pub source_ip: String,
-}
-
-/// Percent-decoding (`%2F` -> `/`); invalid escapes stay as they are.
-pub(crate) fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            if let Some(b) = s
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-            {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Form-style query decoding: `+` is a space, then percent-decoding.

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::proxy::percent_decode;
+use crate::percent::percent_decode;
 use crate::template::{Function, RouteSpec, Template};
 
 /// A matched route with its path parameters.

@@ -24,7 +24,7 @@ use http::StatusCode;
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, oneshot, Notify};
 
-use crate::invoke::InvokeError;
+use crate::invoke_error::InvokeError;
 
 /// Lambda's limit on a synchronous response payload.
 const MAX_PAYLOAD: usize = 6 * 1024 * 1024;

@@ -12,7 +12,8 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::authorizer::{Authorizer, Decision};
-use crate::invoke::{InvokeError, Invoker};
+use crate::invoke::Invoker;
+use crate::invoke_error::InvokeError;
 use crate::proxy::{build_event, to_response, Incoming};
 use crate::routes;
 use crate::sqs::QueuePoller;

@@ -1,4 +1,5 @@
-//! SQS event sources against LocalStack: partial batch failures and the dead-letter queue.
+//! SQS event sources against LocalStack: partial batch failures and the dead-letter queue, and
+//! batches no larger than the template's `BatchSize`.
 
 mod common;
 
@@ -192,6 +193,83 @@ async fn failed_records_come_back_alone_and_poison_ends_in_the_dlq() {
         .as_deref()
         .unwrap()
         .starts_with("corr-"));
+}
+
+#[tokio::test]
+async fn a_batch_never_holds_more_records_than_the_templates_batch_size() {
+    let aws = streamia_shared::testing::localstack_config().await;
+    let sqs = aws_sdk_sqs::Client::new(&aws);
+    let id = uuid::Uuid::new_v4().simple().to_string()[..10].to_owned();
+    let queue_name = format!("fixture-batch-{id}");
+    let queue_url = sqs
+        .create_queue()
+        .queue_name(&queue_name)
+        // Long enough that nothing comes back during the test: every record is delivered once.
+        .attributes(
+            aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout,
+            "60",
+        )
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    const SENT: usize = 5;
+    for n in 0..SENT {
+        sqs.send_message()
+            .queue_url(&queue_url)
+            .message_body(format!("ok-{n}"))
+            .send()
+            .await
+            .unwrap();
+    }
+
+    let lambda = Lambda::start(consumer).await;
+    let mut context = Context {
+        region: "us-east-1".into(),
+        stack_name: "fixture".into(),
+        ..Context::default()
+    };
+    context.outputs.insert(
+        "Messaging.Outputs.FixtureQueueArn".into(),
+        format!("arn:aws:sqs:us-east-1:000000000000:{queue_name}"),
+    );
+    let endpoint =
+        std::env::var("AWS_ENDPOINT_URL").unwrap_or_else(|_| "http://127.0.0.1:4566".into());
+    // Every record is already queued and the window (1 s) lets the poller gather: without the
+    // limit it would hand over more than 2 at once.
+    start(GatewayConfig {
+        template_text: FIXTURE.replace("BatchSize: 10", "BatchSize: 2"),
+        context,
+        listen: "127.0.0.1:0".parse().unwrap(),
+        lambda_endpoint: Some(lambda.endpoint()),
+        runtime: None,
+        aws_endpoint: Some(endpoint),
+        mail_outbox: None,
+        event_sources: true,
+    })
+    .await
+    .unwrap();
+
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let sizes = || -> Vec<usize> {
+        lambda
+            .calls_to("fixture-consumer")
+            .iter()
+            .map(|c| c["Records"].as_array().unwrap().len())
+            .collect()
+    };
+    while sizes().iter().sum::<usize>() < SENT {
+        assert!(
+            Instant::now() < deadline,
+            "delivered batches: {:?}",
+            sizes()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let sizes = sizes();
+    assert_eq!(sizes.iter().sum::<usize>(), SENT, "{sizes:?}");
+    assert_eq!(sizes.iter().max(), Some(&2), "batch sizes: {sizes:?}");
 }
 
 /// Messages in the queue, visible or in flight.

@@ -45,17 +45,16 @@ pub async fn on_user_change(
     Ok(())
 }
 
-/// The time limits of the user-changes consumer: a record is one MongoDB transaction, at
-/// most a server selection (4 s) and a few round trips. template.yaml's BatchSize times this
-/// must fit in the function's Timeout minus the margin.
-pub fn change_limits() -> Limits {
-    Limits {
-        per_record: Duration::from_secs(5),
-        ..Limits::default()
-    }
-}
+/// The longest one record of the user-changes consumer may take: one MongoDB transaction, at
+/// most a server selection (4 s) and a few round trips. `infra/checks` holds the queue's batch
+/// size to it.
+pub const CHANGE_PER_RECORD: Duration = Duration::from_secs(5);
 
 /// Serves `notifications-on-user-change` for the life of the container.
 pub async fn serve_user_changes() -> Result<(), lambda_runtime::Error> {
-    consumer::serve(change_limits(), on_user_change).await
+    let limits = Limits {
+        per_record: CHANGE_PER_RECORD,
+        ..Limits::default()
+    };
+    consumer::serve(limits, on_user_change).await
 }

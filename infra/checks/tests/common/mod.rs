@@ -101,9 +101,10 @@ pub fn workspace_binaries() -> BTreeSet<String> {
 }
 
 /// (METHOD, /api/v1 path, is public) rows of one section of the contract's tables
-/// (`../shared/design/api-contract.md` beside the checkout).
+/// (`infra/api-contract.md`: the team's API contract, checked in so that the repository holds
+/// what it is checked against).
 pub fn contract_routes(section: &str) -> BTreeSet<(String, String, bool)> {
-    let path = root().join("../shared/design/api-contract.md");
+    let path = root().join("infra/api-contract.md");
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("the API contract must sit at {}: {e}", path.display()));
     let start = text.find(&format!("## {section}")).expect("section");
