@@ -24,7 +24,7 @@ const MAX_POOL_SIZE: u32 = 2;
 /// The 3.x driver has no client-side timeout for an operation on an established connection
 /// (no `socketTimeoutMS`, no `timeoutMS`; `maxTimeMS` is enforced by the server, so useless
 /// when the server hangs). Operations are bounded by the request's deadline instead
-/// (`http::respond` answers 503 when it passes), which covers every call a handler makes.
+/// (`http::Route::respond` answers 503 when it passes), which covers every call a handler makes.
 pub async fn connect(uri: &str) -> Result<Client, mongodb::error::Error> {
     let mut options = ClientOptions::parse(uri).await?;
     options

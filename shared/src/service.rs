@@ -34,7 +34,8 @@ impl Ctx {
 pub struct Caller {
     /// The account.
     pub user_id: ObjectId,
-    /// The role the access token carries (re-checked against revocations by the authorizer).
+    /// The role the access token carried when it was issued (the authorizer checks the token and
+    /// its session against revocations, not the role: a role change must revoke the sessions).
     pub role: Role,
     /// The session the access token belongs to.
     pub session_id: String,
@@ -51,8 +52,9 @@ pub struct Forbidden(pub &'static str);
 
 /// An unknown resource (a 404): an operation says it in one line, `found.ok_or(MOVIE)?` with
 /// `const MOVIE: NotFound = NotFound::new("MOVIE_NOT_FOUND", "movie")`. A deleted (or being
-/// deleted) resource answers the same as one that never existed. An unknown resource: the machine code the client gets (`NOT_FOUND` unless the contract
-/// names a specific one, such as `MOVIE_NOT_FOUND`) and what was looked for.
+/// deleted) resource answers the same as one that never existed. It holds the machine code the
+/// client gets (`NOT_FOUND` unless the contract names a specific one, such as
+/// `MOVIE_NOT_FOUND`) and what was looked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("{what} not found")]
 pub struct NotFound {

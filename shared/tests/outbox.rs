@@ -419,3 +419,52 @@ async fn flush_publishes_the_older_pending_events_of_its_aggregate_first() {
     versions.sort();
     assert_eq!(versions, [1, 2]);
 }
+
+#[tokio::test]
+async fn a_hanging_sns_holds_a_commit_for_the_flush_budget_only_and_the_relay_publishes_later() {
+    use streamia_shared::testing::faults::HangingListener;
+    let f = fixture().await;
+    // SNS accepts the connection and never answers (not a quick refusal).
+    let hanging = HangingListener::start().await;
+    let silent = f
+        .env
+        .aws
+        .to_builder()
+        .endpoint_url(format!("http://{}", hanging.addr()))
+        .build();
+    let stuck = Outbox::new(
+        &f.mongo,
+        &f.db,
+        EventPublisher::new(&silent, f.env.topics.arn(Topic::UserEvents), "users"),
+    );
+    // An older event of the same user is pending too: the flush would try it first.
+    let _pending = register(&f, 1).await;
+    let users = f.db.collection::<Document>("users");
+    let started = std::time::Instant::now();
+    stuck
+        .commit("corr-stuck", &users, |mut tx, users| {
+            Box::pin(async move {
+                users
+                    .update_one(doc! {"_id": "u1"}, doc! {"$set": {"n": 2}})
+                    .session(tx.session())
+                    .await?;
+                tx.stage(registered(1)).await?;
+                Ok::<_, TestError>(())
+            })
+        })
+        .await
+        .unwrap();
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_millis(4500),
+        "the commit waited {took:?}"
+    );
+    // Both events are still there for the relay (leases lapse; min_age zero and a fresh
+    // relay on a working SNS stand for the next scheduled runs).
+    let rows = outbox_rows(&f).await;
+    assert_eq!(rows.len(), 2);
+    assert!(
+        rows.iter().all(|r| r.get_str("status") == Ok("pending")),
+        "{rows:?}"
+    );
+}

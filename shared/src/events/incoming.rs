@@ -71,6 +71,10 @@ impl<E: Event + DeserializeOwned> Incoming<E> {
             version: envelope.version,
             reason,
         };
+        if envelope.event_id.trim().is_empty() {
+            // The inbox keys on it: every id-less event would look like the first one's twin.
+            return Err(unreadable("eventId is empty".to_owned()));
+        }
         if envelope.version != E::VERSION {
             return Err(unreadable(format!(
                 "this consumer reads version {}",

@@ -60,6 +60,11 @@ use crate::db::{BoxFuture, TransactionError};
 /// timeouts), short enough that an event whose publisher died goes out within minutes.
 const LEASE: Duration = Duration::from_secs(60);
 
+/// The most a request spends publishing after its commit ([`Outbox::commit`]): about one SNS
+/// attempt. Past it the rest is left to the relay, so an SNS outage never pushes a request
+/// whose change is committed past its budget (a 503 for a write that happened).
+const FLUSH_BUDGET: Duration = Duration::from_secs(3);
+
 /// Why the outbox could not do its part.
 #[derive(Debug, thiserror::Error)]
 pub enum OutboxError {
@@ -244,8 +249,16 @@ impl Outbox {
         })
         .await?;
         let staged = std::mem::take(&mut *staged.lock().unwrap_or_else(PoisonError::into_inner));
-        for event in staged {
-            self.flush(event).await;
+        let flush_all = async {
+            for event in staged {
+                if !self.flush(event).await {
+                    // SNS is failing: the relay publishes the rest.
+                    break;
+                }
+            }
+        };
+        if tokio::time::timeout(FLUSH_BUDGET, flush_all).await.is_err() {
+            tracing::warn!("outbox: publishing after the commit ran out of time; the relay will publish the rest");
         }
         Ok(value)
     }
@@ -317,19 +330,22 @@ impl Outbox {
     ///
     /// Older pending events of the same aggregate (an earlier flush that failed, or one still
     /// running in another instance) go out first when they can be claimed now; one that
-    /// another publisher holds is not waited for.
-    pub async fn flush(&self, staged: Staged) {
-        let _older = self.publish_older(&staged.aggregate, staged.version).await;
+    /// another publisher holds is not waited for. `false` when a publish failed (SNS is
+    /// likely down: the caller leaves the rest to the relay).
+    pub async fn flush(&self, staged: Staged) -> bool {
+        if let Older::Failed = self.publish_older(&staged.aggregate, staged.version).await {
+            return false;
+        }
         let claimed = match self
             .claim(doc! {"_id": &staged.event_id}, Order::ByAge)
             .await
         {
             Ok(Some(row)) => row,
             // Already sent, or a relay holds it.
-            Ok(None) => return,
+            Ok(None) => return true,
             Err(e) => {
                 tracing::warn!(event_id = %staged.event_id, error = %e, "outbox: claim failed; the relay will publish");
-                return;
+                return false;
             }
         };
         if let Err(e) = self.publish(&claimed, Duration::ZERO).await {
@@ -339,29 +355,32 @@ impl Outbox {
                 error = %e,
                 "outbox: publish after commit failed; the relay will publish"
             );
+            return false;
         }
+        true
     }
 
     /// Publishes the pending events of `aggregate` older than `version`, in version order,
-    /// until none is left that can be claimed now or a publish fails; how many went out.
-    async fn publish_older(&self, aggregate: &str, version: i64) -> usize {
+    /// until none is left that can be claimed now or a publish fails. A failed row keeps the
+    /// relay's backoff, so a row SNS keeps refusing is not retried on every write.
+    async fn publish_older(&self, aggregate: &str, version: i64) -> Older {
         let mut published = 0;
         if aggregate.is_empty() || version <= 1 {
-            return published;
+            return Older::Published(published);
         }
         let older = doc! {"aggregate": aggregate, "version": {"$lt": version}};
         loop {
             let row = match self.claim(older.clone(), Order::ByVersion).await {
                 Ok(Some(row)) => row,
-                Ok(None) => return published,
+                Ok(None) => return Older::Published(published),
                 Err(e) => {
                     tracing::warn!(aggregate, error = %e, "outbox: claim of older events failed");
-                    return published;
+                    return Older::Failed;
                 }
             };
-            if let Err(e) = self.publish(&row, Duration::ZERO).await {
+            if let Err(e) = self.publish(&row, backoff(row.attempts)).await {
                 tracing::warn!(event_id = %row.event_id, error = %e, "outbox: publish of an older event failed; the relay will publish");
-                return published;
+                return Older::Failed;
             }
             published += 1;
         }
@@ -384,9 +403,15 @@ impl Outbox {
                 break;
             };
             // Its aggregate's older events first, when they are pending and free.
-            report.published += self.publish_older(&row.aggregate, row.version).await;
-            let backoff = Duration::from_secs(10 * row.attempts.clamp(1, 30) as u64);
-            match self.publish(&row, backoff).await {
+            match self.publish_older(&row.aggregate, row.version).await {
+                Older::Published(n) => report.published += n,
+                Older::Failed => {
+                    // SNS is likely down: this row's claim lapses by the next run.
+                    report.failed += 1;
+                    break;
+                }
+            }
+            match self.publish(&row, backoff(row.attempts)).await {
                 Ok(()) => report.published += 1,
                 Err(e) => {
                     tracing::error!(event_id = %row.event_id, event_name = %row.event_name, error = %e, "outbox relay: publish failed");
@@ -467,6 +492,20 @@ impl Outbox {
         }
         outcome
     }
+}
+
+/// How long a row whose publish failed waits before it is claimed again: longer with each
+/// attempt, so one event SNS keeps refusing cannot hold the ones behind it.
+fn backoff(attempts: i32) -> Duration {
+    Duration::from_secs(10 * attempts.clamp(1, 30) as u64)
+}
+
+/// What publishing an aggregate's older pending events did.
+enum Older {
+    /// This many went out (or none was pending).
+    Published(usize),
+    /// A claim or a publish failed.
+    Failed,
 }
 
 /// Which pending row [`Outbox::claim`] takes first.

@@ -65,7 +65,7 @@ impl<D> Clone for Route<D> {
 impl<D> Copy for Route<D> {}
 
 impl<D: Send + Sync + 'static> Route<D> {
-    /// Who may call it (read by `infra/checks` against the template's authorizer setting).
+    /// Who may call it.
     pub fn access(&self) -> Access {
         match self {
             Route::Public(_) => Access::Public,
@@ -153,6 +153,14 @@ impl Req {
     /// maximum is clamped).
     pub fn page(&self, rules: PageRules) -> Result<Page, ApiError> {
         Ok(super::query::page(&self.request, rules)?)
+    }
+
+    /// `?page&limit` and `?search` together, every problem of the three named at once.
+    pub fn page_and_search(
+        &self,
+        rules: PageRules,
+    ) -> Result<(Page, Option<SearchTerm>), ApiError> {
+        Ok(super::query::page_and_search(&self.request, rules)?)
     }
 
     /// `?search`, safe to put in a MongoDB query (`None` when absent or blank).

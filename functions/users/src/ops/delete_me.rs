@@ -54,29 +54,29 @@ pub async fn execute(deps: &Deps, cmd: Command, ctx: &Ctx) -> Result<DeletionSta
         return Ok(DeletionStarted { saga_id });
     }
     let saga_id = uuid::Uuid::new_v4().to_string();
-    let event = UserDeleted {
-        saga_id: saga_id.clone(),
-        user_id: user.id.to_hex(),
-        email: user.email.clone(),
-        username: user.username.clone(),
-        first_name: user.first_name.clone(),
-    };
-    // The saga's id is the correlation id of every event it causes.
+    // The saga's id is the correlation id of every event it causes. The event is built from
+    // the account as this transaction marked it, so a profile change committed since the read
+    // above cannot leave an older snapshot in the newest event.
     deps.outbox
         .commit(
             &saga_id,
-            (deps, user.id, &saga_id, event),
-            |mut tx, (deps, user_id, saga_id, event)| {
+            (deps, user.id, &saga_id),
+            |mut tx, (deps, user_id, saga_id)| {
                 Box::pin(async move {
-                    if !deps
+                    let marked = deps
                         .users
                         .mark_deleting(tx.session(), *user_id, saga_id)
                         .await?
-                    {
-                        return Err(UsersError::AlreadyDeleting);
-                    }
-                    tx.stage(event.clone()).await?;
-                    Ok(())
+                        .ok_or(UsersError::AlreadyDeleting)?;
+                    tx.stage(UserDeleted {
+                        saga_id: saga_id.to_string(),
+                        user_id: marked.id.to_hex(),
+                        email: marked.email,
+                        username: marked.username,
+                        first_name: marked.first_name,
+                    })
+                    .await?;
+                    Ok::<_, UsersError>(())
                 })
             },
         )

@@ -176,17 +176,18 @@ impl UserStore {
         Ok(result.matched_count == 1)
     }
 
-    /// Marks an active account as being deleted by `saga_id`, inside the caller's transaction;
-    /// false if it was not active.
+    /// Inside the deletion's transaction: marks an active account `deleting` (no more logins)
+    /// under `saga_id` and returns it as marked, so the event it announces carries the state
+    /// this transaction saw; `None` when it was not active (already deleting).
     pub async fn mark_deleting(
         &self,
         session: &mut ClientSession,
         id: ObjectId,
         saga_id: &str,
-    ) -> Result<bool, UsersError> {
-        let result = self
+    ) -> Result<Option<User>, UsersError> {
+        Ok(self
             .users
-            .update_one(
+            .find_one_and_update(
                 doc! {"_id": id, "status": UserStatus::Active.as_str()},
                 doc! {"$set": {
                     "status": UserStatus::Deleting.as_str(),
@@ -194,8 +195,8 @@ impl UserStore {
                     "updatedAt": DateTime::now(),
                 }},
             )
+            .return_document(mongodb::options::ReturnDocument::After)
             .session(session)
-            .await?;
-        Ok(result.modified_count == 1)
+            .await?)
     }
 }
