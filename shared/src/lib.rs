@@ -15,6 +15,7 @@ pub mod fields;
 pub mod http;
 pub mod init;
 pub mod paging;
+pub mod runtime;
 pub mod search;
 pub mod secrets;
 pub mod service;

@@ -214,7 +214,7 @@ where
             .map_err(|e| format!("setup failed: {e}").into());
     }
     let http = http_client();
-    lambda_runtime::run(lambda_runtime::service_fn(
+    crate::runtime::run(lambda_runtime::service_fn(
         move |event: lambda_runtime::LambdaEvent<Value>| {
             let (http, setup) = (http.clone(), setup.clone());
             async move {

@@ -1,5 +1,11 @@
 //! Structured JSON logs, one object per line, as CloudWatch Logs Insights reads them.
 
+use std::fmt;
+
+use tracing::{Event, Subscriber};
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
+use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::EnvFilter;
 
 /// Installs the JSON subscriber once, at init. `RUST_LOG` tunes levels (default `info`).
@@ -25,5 +31,38 @@ where
         .flatten_event(true)
         .with_target(false)
         .with_ansi(false)
+        .map_event_format(WithTraceId)
         .try_init();
+}
+
+/// Puts the invocation's X-Ray trace id (`crate::runtime::trace::current`) first in every line
+/// logged while serving it, as `"xray_trace_id"`: a line then leads to the trace and back,
+/// whatever logged it. Lines logged outside an invocation are left as they are.
+struct WithTraceId<F>(F);
+
+impl<S, N, F> FormatEvent<S, N> for WithTraceId<F>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+    F: FormatEvent<S, N>,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        let Some(trace) = crate::runtime::trace::current() else {
+            return self.0.format_event(ctx, writer, event);
+        };
+        let mut line = String::new();
+        self.0.format_event(ctx, Writer::new(&mut line), event)?;
+        match line.strip_prefix('{') {
+            Some(rest) => {
+                let trace = serde_json::to_string(trace.as_str()).map_err(|_| fmt::Error)?;
+                write!(writer, "{{\"xray_trace_id\":{trace},{rest}")
+            }
+            None => writer.write_str(&line),
+        }
+    }
 }

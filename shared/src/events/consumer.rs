@@ -179,8 +179,8 @@ fn failure(id: String) -> BatchItemFailure {
 
 /// Serves an SQS consumer of service `D` as a Lambda function for the life of the container:
 /// the cold-start prelude and `D`'s dependencies built once (as [`crate::http::serve`] does),
-/// then [`process_batch`] for every invocation, each batch within the invocation's deadline
-/// minus `limits.margin`.
+/// then [`process_batch`] for every invocation (served by [`crate::runtime::run`]), each batch
+/// within the invocation's deadline minus `limits.margin`.
 pub async fn serve<D, H, Fut>(limits: Limits, handle: H) -> Result<(), lambda_runtime::Error>
 where
     D: Service,
@@ -191,7 +191,7 @@ where
     let start = ColdStart::begin().await.map_err(log_failure)?;
     let (deps, ()) = start.service::<D, ()>().await.map_err(log_failure)?;
     let deps: &'static D = Box::leak(Box::new(deps));
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
+    crate::runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         let budget = Budget::from_context(&event.context, limits);
         Ok::<_, std::convert::Infallible>(
             process_batch(event.payload, budget, |e| handle(deps, e)).await,

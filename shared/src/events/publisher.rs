@@ -104,8 +104,10 @@ impl EventPublisher {
             .operation_attempt_timeout(PUBLISH_ATTEMPT_TIMEOUT)
             .operation_timeout(PUBLISH_TIMEOUT)
             .build();
+        // Each publish carries the invocation's trace id (`X-Amzn-Trace-Id`).
         let config = aws_sdk_sns::config::Builder::from(sdk)
             .timeout_config(timeouts)
+            .interceptor(crate::runtime::TraceHeader)
             .build();
         Self {
             sns: aws_sdk_sns::Client::from_conf(config),

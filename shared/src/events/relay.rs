@@ -19,7 +19,7 @@ pub const MIN_AGE: Duration = Duration::from_secs(5);
 pub const BATCH_LIMIT: usize = 200;
 
 /// Serves the relay of `service` (its outbox, publishing to `topic`) for the life of the
-/// container. Clients are built once, before the runtime loop. It reads only what it needs
+/// container ([`crate::runtime::run`]). Clients are built once, before the runtime loop. It reads only what it needs
 /// ([`Pieces`]: the MongoDB settings, its secret fetched once from Secrets Manager, and the
 /// topic's ARN).
 pub async fn run(service: &'static str, topic: Topic) -> Result<(), lambda_runtime::Error> {
@@ -38,7 +38,7 @@ pub async fn run(service: &'static str, topic: Topic) -> Result<(), lambda_runti
         EventPublisher::new(&start.aws, Some(topic_arn), service),
     );
     let outbox = &outbox;
-    lambda_runtime::run(service_fn(
+    crate::runtime::run(service_fn(
         move |_: LambdaEvent<serde_json::Value>| async move {
             outbox
                 .relay(MIN_AGE, BATCH_LIMIT)

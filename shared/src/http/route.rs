@@ -179,7 +179,8 @@ pub type HttpPieces = (HttpConfig, Cors);
 
 /// Serves `route` as a Lambda function for the life of the container: the cold-start prelude
 /// (secrets, settings: the service's pieces, [`HttpConfig`] and [`Cors`], every problem named
-/// at once), the service's dependencies built once, then one [`Route::respond`] per invocation.
+/// at once), the service's dependencies built once, then one [`Route::respond`] per invocation
+/// (served by [`crate::runtime::run`]: the X-Ray trace id stays out of the process environment).
 ///
 /// What it builds lives as long as the process, so it is leaked rather than reference-counted.
 pub async fn serve<D: Service>(route: Route<D>) -> Result<(), lambda_http::Error> {
@@ -192,9 +193,11 @@ pub async fn serve<D: Service>(route: Route<D>) -> Result<(), lambda_http::Error
     let deps: &'static D = Box::leak(Box::new(deps));
     let http: &'static HttpConfig = Box::leak(Box::new(http));
     let cors: &'static Cors = Box::leak(Box::new(cors));
-    lambda_http::run(service_fn(move |request: Request| async move {
-        Ok::<_, Infallible>(route.respond(deps, http, cors, request).await)
-    }))
+    crate::runtime::run(lambda_http::Adapter::from(service_fn(
+        move |request: Request| async move {
+            Ok::<_, Infallible>(route.respond(deps, http, cors, request).await)
+        },
+    )))
     .await
 }
 

@@ -11,7 +11,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let start = ColdStart::begin().await.map_err(log_failure)?;
     let (state, ()) = start.service::<State, ()>().await.map_err(log_failure)?;
     let state: &'static State = Box::leak(Box::new(state));
-    lambda_runtime::run(service_fn(
+    // The platform's loop, as every function's (no trace id in the process environment).
+    streamia_shared::runtime::run(service_fn(
         move |event: LambdaEvent<TokenAuthorizerEvent>| async move {
             handle(state, event.payload).await
         },

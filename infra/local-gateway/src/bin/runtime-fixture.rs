@@ -1,5 +1,5 @@
-//! A Lambda function for the gateway's runtime tests, on the same runtime client the real
-//! functions use: it answers as the request path says (`/error`, `/slow`, `/crash`, `/hold`,
+//! A Lambda function for the gateway's runtime tests, on the same invocation loop the real
+//! functions use (`streamia_shared::runtime`): it answers as the request path says (`/error`, `/slow`, `/crash`, `/hold`,
 //! anything else echoes what Lambda told it), and fails its init when deployed as a function
 //! named `fixture-init-fails`. Never deployed.
 
@@ -14,7 +14,7 @@ async fn main() -> Result<(), Error> {
     if name == "fixture-init-fails" {
         return Err("init failed on purpose".into());
     }
-    lambda_runtime::run(service_fn(handle)).await
+    streamia_shared::runtime::run(service_fn(handle)).await
 }
 
 async fn handle(event: LambdaEvent<Value>) -> Result<Value, Error> {
