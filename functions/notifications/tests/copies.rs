@@ -10,6 +10,7 @@ use streamia_notifications::copies::{CopyStatus, UserCopy};
 use streamia_notifications::deps::CopyDeps;
 use streamia_notifications::events;
 use streamia_notifications::ops::copy_user;
+use streamia_shared::events::consumer::ConsumeError;
 use streamia_shared::events::consumer::{process_batch, Budget};
 use streamia_shared::events::users::{
     UserDeleted, UserDeletionCancelled, UserDeletionCompleted, UserRegistered, UserUpdated,
@@ -112,9 +113,22 @@ fn deletion_completed(user: &str, version: u64) -> Envelope {
 }
 
 /// Delivers one envelope to the consumer's op, as the SQS adapter does.
+/// Delivers `envelope` as SQS does: a delivery that fails for a passing reason (a write
+/// conflict that outlived the transaction's retries, on a machine running 600 transactions at
+/// once) comes back; a poison one is a test failure.
 async fn deliver(deps: &CopyDeps, envelope: &Envelope) -> Handled<Projected> {
     let incoming = events::parse_change(envelope.clone()).unwrap().unwrap();
-    copy_user::execute(deps, &incoming).await.unwrap()
+    let mut redeliveries = 0;
+    loop {
+        match copy_user::execute(deps, &incoming)
+            .await
+            .map_err(ConsumeError::from)
+        {
+            Ok(handled) => return handled,
+            Err(ConsumeError::Transient(_)) if redeliveries < 5 => redeliveries += 1,
+            Err(e) => panic!("delivery failed: {e}"),
+        }
+    }
 }
 
 async fn stored(deps: &CopyDeps, user: &str) -> Option<Replica<UserCopy>> {
