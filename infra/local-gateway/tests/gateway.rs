@@ -372,9 +372,15 @@ fn the_templates_gateway_responses_and_preflight_name_the_first_allowed_origin()
         "CorsAllowedOrigins".into(),
         "https://web.example,https://admin.example".into(),
     );
-    for name in ["NotificationsUserEventsQueueArn", "UserEventsTopicArn"] {
+    // Every output the nested messaging stack declares (a new queue needs no change here).
+    let messaging: serde_yaml::Value = serde_yaml::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../messaging.yaml"))
+            .unwrap(),
+    )
+    .unwrap();
+    for name in messaging["Outputs"].as_mapping().unwrap().keys() {
         context.outputs.insert(
-            format!("Messaging.Outputs.{name}"),
+            format!("Messaging.Outputs.{}", name.as_str().unwrap()),
             "arn:aws:sqs:us-east-1:0:q".into(),
         );
     }
