@@ -13,6 +13,18 @@ STREAMIA_PIDS=()
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31mERROR:\033[0m %s\n' "$*" >&2; exit 1; }
 
+# prune_target MARKER: deletes the older generations of the workspace's own artifacts that a
+# build since MARKER (a file touched before it) replaced (prune_target.py says why). Call it
+# after a build; a shared target dir otherwise fills the disk, a commit at a time.
+prune_target() {
+  local names
+  names=$(cargo metadata --no-deps --format-version 1 --locked | python3 -c '
+import json, sys
+print(" ".join(t["name"] for p in json.load(sys.stdin)["packages"] for t in p["targets"]))')
+  # shellcheck disable=SC2086 # one argument per target name
+  python3 "$REPO_ROOT/infra/local/prune_target.py" "$CARGO_TARGET_DIR" "$1" $names >&2
+}
+
 # ensure_apt COMMAND PACKAGE: installs PACKAGE with apt when COMMAND is missing.
 _apt_updated=
 ensure_apt() {
@@ -177,7 +189,9 @@ start_stack() {
   # Fast mode (STREAMIA_FAST=1): release builds, and the gateway runs the function binaries
   # itself (its own Lambda Runtime API, up to STREAMIA_INSTANCES instances per function)
   # instead of going through cargo lambda watch. The default stays quick to rebuild (debug).
-  local profile=debug
+  # The builds since this marker are this run's (test.sh sets one before its clippy step).
+  local profile=debug built=${STREAMIA_BUILD_MARKER:-$STACK_DIR/.build-started}
+  [ -n "${STREAMIA_BUILD_MARKER:-}" ] || { mkdir -p "$STACK_DIR" && touch "$built"; }
   if [ -n "${STREAMIA_FAST:-}" ]; then
     profile=release
     log "fast mode: release build of the functions and the gateway (first time ~20 min)"
@@ -186,6 +200,7 @@ start_stack() {
     log "building the functions and the gateway (cargo build; first time takes minutes)"
     cargo build --workspace --bins --locked
   fi
+  prune_target "$built"
   # Keep the binaries this stack runs directly: a shared CARGO_TARGET_DIR may be rebuilt from
   # another checkout while the stack runs.
   mkdir -p "$STACK_DIR/bin"

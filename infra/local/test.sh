@@ -48,6 +48,9 @@ step "SAM transform (what sam deploy runs; the linters miss what it rejects)"
 AWS_DEFAULT_REGION=us-east-1 "$VENVS/lint/bin/python" infra/local/sam_translate.py template.yaml
 
 step "cargo clippy"
+# Every build from here on is this run's: afterwards, the older generations it replaced go.
+export STREAMIA_BUILD_MARKER=$RUN_DIR/build-started
+touch "$STREAMIA_BUILD_MARKER"
 cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 
 step "local stack (the README's run command, on test ports)"
@@ -56,6 +59,7 @@ ensure_admin admin@streamia.local "${STREAMIA_ADMIN_PASSWORD:-StreamiaAdmin1!}"
 
 step "build tests"
 cargo build --workspace --all-targets --all-features --locked
+prune_target "$STREAMIA_BUILD_MARKER"
 
 step "tests (unit, integration, end-to-end)"
 export MONGODB_URI="mongodb://127.0.0.1:$MONGO_PORT/"
