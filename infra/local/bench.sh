@@ -2,9 +2,14 @@
 # Benchmarks against the running local stack (start it with infra/local/dev.sh first).
 #  1. Load: wrk drives a public route (GET /health) and an authenticated one (GET /users/me)
 #     through the local gateway at fixed concurrency: requests/s, p50/p99 latency, errors.
-#  2. Functions: every binary built with the release profile Lambda gets: size (and zipped
-#     size), cold start (process start to first answered invocation through a Lambda Runtime
-#     API) and peak memory.
+#  2. Functions: every binary built with the release profile Lambda gets (`sam build`'s, even
+#     when the stack runs the fast mode's `fast` profile): size (and zipped size), cold start
+#     (process start to first answered invocation through a Lambda Runtime API) and peak memory.
+#  3. Memory over traced invocations: each binary serves 50,000 valid events, a new trace id
+#     each as from Lambda (password hashing ones: a minute), RSS growth <= 1 MB (bench_runtime.py).
+#  4. Build times of both profiles (infra/local/build-times.sh): the workspace's crates rebuilt
+#     clean, and after touching one function's binary and its service's lib. Skipped with
+#     BENCH_BUILD_TIMES=0 (they take minutes and keep both cores busy).
 # Every figure is printed beside the goal for the fast mode (STREAMIA_FAST=1 bash infra/local/dev.sh
 # on a 2-core machine), with the shortfall where one is missed. The run's mode comes from the
 # running stack's banner variable: pass STREAMIA_FAST=1 here too when benchmarking the fast mode.
@@ -65,7 +70,7 @@ wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -H "Authorization: Bearer $toke
   report "GET /users/me (authorizer)" 1500 15
 log "load average after: $(cut -d' ' -f1-3 /proc/loadavg) (other processes on this machine share the cores)"
 
-log "release build of every function (the profile Lambda ships; the fast mode's build, reused)"
+log "release build of every function (the profile Lambda ships, whatever the stack runs)"
 cargo build --release --workspace --bins --locked
 events=$(mktemp -d)
 trap 'rm -rf "$events"' EXIT
@@ -112,4 +117,11 @@ print("%-30s %5.1f MB %5.1f MB %8s ms %7.1f MB %6.1f MB   %s" % (r["binary"], si
       "MISSED: " + "; ".join(missed) if missed else "met"))
 ' "$size" "$zipped"
   done
+  echo && python3 infra/local/bench_runtime.py --memory "$CARGO_TARGET_DIR/release"
 )
+
+if [ "${BENCH_BUILD_TIMES:-1}" != 0 ]; then
+  printf '\n'
+  log "build times (release: what sam build deploys; fast: the fast mode's)"
+  bash infra/local/build-times.sh release fast
+fi
