@@ -2,11 +2,14 @@
 # Benchmarks against the running local stack (start it with infra/local/dev.sh first).
 #  1. Load: wrk drives a public route (GET /health) and an authenticated one (GET /users/me)
 #     through the local gateway at fixed concurrency: requests/s, p50/p99 latency, errors.
+#     In the fast mode, a soak follows: GET /users/me for BENCH_SOAK_SECONDS (300; 0 skips),
+#     every function instance's RSS after the first minute and at the end (goal: within 2 MB).
 #  2. Functions: every binary built with the release profile Lambda gets (`sam build`'s, even
 #     when the stack runs the fast mode's `fast` profile): size (and zipped size), cold start
 #     (process start to first answered invocation through a Lambda Runtime API) and peak memory.
 #  3. Memory over traced invocations: each binary serves 50,000 valid events, a new trace id
-#     each as from Lambda (password hashing ones: a minute), RSS growth <= 1 MB (bench_runtime.py).
+#     each as from Lambda (password hashing ones: a minute), RSS growth <= 1 MB (bench_runtime.py;
+#     ~40 min on 2 cores; BENCH_MEMORY=0 skips it).
 #  4. Build times of both profiles (infra/local/build-times.sh): the workspace's crates rebuilt
 #     clean, and after touching one function's binary and its service's lib. Skipped with
 #     BENCH_BUILD_TIMES=0 (they take minutes and keep both cores busy).
@@ -70,6 +73,49 @@ wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -H "Authorization: Bearer $toke
   report "GET /users/me (authorizer)" 1500 15
 log "load average after: $(cut -d' ' -f1-3 /proc/loadavg) (other processes on this machine share the cores)"
 
+# A long load in the fast mode, where the gateway runs the function binaries itself (one
+# process per instance, under $STACK_DIR/functions): every instance's RSS after the first
+# minute and at the end. A hot instance serves for hours in AWS, so its memory must stay flat.
+SOAK=${BENCH_SOAK_SECONDS:-300}
+if [ "$MODE" = fast ] && [ "$SOAK" != 0 ]; then
+  rss_of_functions() {
+    local pid exe
+    for pid in $(pgrep -f "^$STACK_DIR/functions/" || true); do
+      exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || continue
+      printf '%s %s %s\n' "$pid" "$(basename "$exe")" "$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null)"
+    done
+  }
+  log "soak: GET /users/me for $SOAK s (wrk -t2 -c$CONNECTIONS); RSS per function instance after 60 s and at the end"
+  soak=$(mktemp -d)
+  wrk -t2 -c"$CONNECTIONS" -d"${SOAK}s" --latency -H "Authorization: Bearer $token" "$API/users/me" >"$soak/wrk" &
+  wrk_pid=$!
+  sleep 60
+  rss_of_functions >"$soak/first"
+  wait "$wrk_pid"
+  rss_of_functions >"$soak/end"
+  report "GET /users/me, ${SOAK} s" 1500 15 <"$soak/wrk"
+  python3 - "$soak/first" "$soak/end" <<'PY'
+import sys
+def read(path):
+    rows = {}
+    for line in open(path):
+        parts = line.split()
+        if len(parts) == 3 and parts[2].isdigit():
+            rows[parts[0]] = (parts[1], int(parts[2]))
+    return rows
+first, end = read(sys.argv[1]), read(sys.argv[2])
+print("%-30s %8s %12s %10s %9s   goal: within 2 MB of the RSS after the first minute" % ("instance", "pid", "after 60 s", "at end", "growth"))
+for pid, (name, rss) in sorted(first.items(), key=lambda kv: kv[1][0]):
+    if pid not in end:
+        print("%-30s %8s %9.1f MB %10s" % (name, pid, rss / 1024, "(gone)"))
+        continue
+    growth = (end[pid][1] - rss) / 1024
+    print("%-30s %8s %9.1f MB %7.1f MB %+6.2f MB   %s" % (name, pid, rss / 1024, end[pid][1] / 1024, growth,
+          "met" if growth <= 2 else "MISSED: +%.2f MB over" % (growth - 2)))
+PY
+  rm -rf "$soak"
+fi
+
 log "release build of every function (the profile Lambda ships, whatever the stack runs)"
 cargo build --release --workspace --bins --locked
 events=$(mktemp -d)
@@ -117,7 +163,9 @@ print("%-30s %5.1f MB %5.1f MB %8s ms %7.1f MB %6.1f MB   %s" % (r["binary"], si
       "MISSED: " + "; ".join(missed) if missed else "met"))
 ' "$size" "$zipped"
   done
-  echo && python3 infra/local/bench_runtime.py --memory "$CARGO_TARGET_DIR/release"
+  if [ "${BENCH_MEMORY:-1}" != 0 ]; then
+    echo && python3 infra/local/bench_runtime.py --memory "$CARGO_TARGET_DIR/release"
+  fi
 )
 
 if [ "${BENCH_BUILD_TIMES:-1}" != 0 ]; then
