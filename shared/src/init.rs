@@ -1,6 +1,12 @@
 //! What can stop a cold start, the same for every function: only bad settings, an unreadable
 //! secret, or a connection string / URL the clients cannot parse. Connections themselves open
 //! on first use, so a dependency that is down is a 503 per request, not a failed init.
+//!
+//! HTTP functions and consumers go further ([`Deferred`]): their cold start reads only the
+//! process environment, and the secrets (Secrets Manager) and clients (a `mongodb+srv://` URI
+//! is a DNS lookup) come with the first invocation that needs them. A failed init is API
+//! Gateway's 502 outside the contract's envelope; a failed first use is a 503 `UNAVAILABLE`
+//! in it, and the next invocation tries again.
 
 use crate::config::{ConfigError, Load};
 use crate::secrets::{Environment, SecretError};
@@ -58,6 +64,63 @@ impl ColdStart {
         let (config, extra) = self.load::<(D::Config, X)>()?;
         let deps = D::build(config, &self.aws).await?;
         Ok((deps, extra))
+    }
+}
+
+/// Service `D`, built on first use rather than at cold start, and again on the next use after
+/// a failure (Secrets Manager or DNS down): what every HTTP function and consumer serves with.
+/// Built once, it lives as long as the process (leaked, like everything a cold start builds).
+pub struct Deferred<D: 'static> {
+    aws: aws_config::SdkConfig,
+    vars: Vec<(String, String)>,
+    built: tokio::sync::OnceCell<&'static D>,
+}
+
+impl<D: Service> Deferred<D> {
+    /// The function's own settings (`X`, e.g. HTTP limits and CORS: no secret among them),
+    /// loaded now from the process environment, and `D` for later. Only bad settings fail this,
+    /// and no network call is made: nothing a dependency outage can break.
+    pub async fn begin<X: Load>() -> Result<(Self, X), ConfigError> {
+        let aws = crate::events::aws_config_from_env().await;
+        Self::with(aws, std::env::vars().collect())
+    }
+
+    /// Like [`Deferred::begin`] over explicit settings (tests: `*_SECRET_ARN` variables and
+    /// an SDK config whose endpoint may be down).
+    pub fn with<X: Load>(
+        aws: aws_config::SdkConfig,
+        vars: Vec<(String, String)>,
+    ) -> Result<(Self, X), ConfigError> {
+        let plain = Environment::from_vars(
+            vars.iter()
+                .filter(|(k, _)| !crate::config::SECRET_SETTINGS.contains(&k.as_str()))
+                .cloned(),
+        );
+        let own = X::load(&plain.lookup())?;
+        let deferred = Self {
+            aws,
+            vars,
+            built: tokio::sync::OnceCell::new(),
+        };
+        Ok((deferred, own))
+    }
+
+    /// `D`, built now if no invocation has built it yet: secrets fetched, its settings loaded
+    /// (every problem named), its clients made. A failure is returned (and logged by the
+    /// caller's 503 path) and nothing is kept, so the next call tries again.
+    pub async fn get(&self) -> Result<&'static D, InitError> {
+        if let Some(deps) = self.built.get() {
+            return Ok(deps);
+        }
+        // Boxed: the build's future (secrets, every client) is deep, and callers nest it in
+        // their own futures (the compiler's type-depth limit).
+        let build: crate::db::BoxFuture<'_, Result<&'static D, InitError>> = Box::pin(async {
+            let env = Environment::resolve(self.vars.iter().cloned(), &self.aws).await?;
+            let start = ColdStart::with(self.aws.clone(), env);
+            let (deps, ()) = start.service::<D, ()>().await?;
+            Ok(&*Box::leak(Box::new(deps)))
+        });
+        self.built.get_or_try_init(|| build).await.copied()
     }
 }
 

@@ -25,6 +25,82 @@ pub struct SecretError {
     pub message: String,
 }
 
+/// The most secret ids one `BatchGetSecretValue` call takes.
+const BATCH_LIMIT: usize = 20;
+
+/// Fetches `wanted` (setting name, secret name or full ARN: what an entry of the answer is
+/// matched by) in one `BatchGetSecretValue` call (and
+/// its next pages, if Secrets Manager splits the answer): the settings with their values, or
+/// the first secret that could not be read.
+async fn fetch_batch(
+    client: &aws_sdk_secretsmanager::Client,
+    wanted: &[(String, String)],
+) -> Result<Vec<(String, String)>, SecretError> {
+    let error = |name: &str, arn: &str, message: String| SecretError {
+        var: secret_arn_var(name),
+        arn: arn.to_owned(),
+        message,
+    };
+    let mut values: HashMap<String, String> = HashMap::new();
+    let mut errors: HashMap<String, String> = HashMap::new();
+    let mut next_token: Option<String> = None;
+    loop {
+        let answer = client
+            .batch_get_secret_value()
+            .set_secret_id_list(Some(wanted.iter().map(|(_, arn)| arn.clone()).collect()))
+            .set_next_token(next_token.take())
+            .send()
+            .await
+            .map_err(|e| SecretError {
+                var: wanted
+                    .iter()
+                    .map(|(name, _)| secret_arn_var(name))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                arn: wanted
+                    .iter()
+                    .map(|(_, arn)| arn.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                message: aws_sdk_secretsmanager::error::DisplayErrorContext(&e).to_string(),
+            })?;
+        for entry in answer.secret_values() {
+            // A value pasted with a trailing newline must not break a URI.
+            let value = entry.secret_string().map(|v| v.trim().to_owned());
+            for id in [entry.arn(), entry.name()].into_iter().flatten() {
+                if let Some(value) = &value {
+                    values.insert(id.to_owned(), value.clone());
+                }
+            }
+        }
+        for failure in answer.errors() {
+            if let Some(id) = failure.secret_id() {
+                let code = failure.error_code().unwrap_or("error");
+                let message = failure.message().unwrap_or_default();
+                errors.insert(id.to_owned(), format!("{code}: {message}"));
+            }
+        }
+        next_token = answer.next_token().map(str::to_owned);
+        if next_token.is_none() {
+            break;
+        }
+    }
+    wanted
+        .iter()
+        .map(|(name, arn)| match values.get(arn) {
+            Some(value) => Ok((name.clone(), value.clone())),
+            None => Err(error(
+                name,
+                arn,
+                errors
+                    .get(arn)
+                    .cloned()
+                    .unwrap_or_else(|| "no string value returned for it".to_owned()),
+            )),
+        })
+        .collect()
+}
+
 /// Settings as a function's loaders see them.
 #[derive(Clone, Default)]
 pub struct Environment {
@@ -39,8 +115,10 @@ impl Environment {
     }
 
     /// `vars` with every `*_SECRET_ARN` fetched from Secrets Manager and exposed as the setting
-    /// it holds (`JWT_SECRET_ARN` -> `JWT_SECRET`, see [`secret_name`]). A plain value of a secret setting in `vars` is dropped, so a deployed function
-    /// cannot be configured around Secrets Manager by mistake.
+    /// it holds (`JWT_SECRET_ARN` -> `JWT_SECRET`, see [`secret_name`]). A plain value of a
+    /// secret setting in `vars` is dropped, so a deployed function cannot be configured around
+    /// Secrets Manager by mistake. All of a function's secrets come in one `BatchGetSecretValue`
+    /// call: in AWS every call is a round trip added to the cold start.
     pub async fn resolve(
         vars: impl IntoIterator<Item = (String, String)> + Send,
         sdk: &SdkConfig,
@@ -58,31 +136,10 @@ impl Environment {
             return Ok(Self { vars });
         }
         let client = aws_sdk_secretsmanager::Client::new(sdk);
-        let fetched = futures_util::future::join_all(wanted.into_iter().map(|(name, arn)| {
-            let client = client.clone();
-            async move {
-                let answer = client.get_secret_value().secret_id(&arn).send().await;
-                let error = |message: String| SecretError {
-                    var: secret_arn_var(&name),
-                    arn: arn.clone(),
-                    message,
-                };
-                match answer {
-                    Ok(out) => match out.secret_string {
-                        // A value pasted with a trailing newline must not break a URI.
-                        Some(value) => Ok((name, value.trim().to_owned())),
-                        None => Err(error("the secret has no string value".to_owned())),
-                    },
-                    Err(e) => Err(error(
-                        aws_sdk_secretsmanager::error::DisplayErrorContext(&e).to_string(),
-                    )),
-                }
+        for chunk in wanted.chunks(BATCH_LIMIT) {
+            for (name, value) in fetch_batch(&client, chunk).await? {
+                vars.insert(name, value);
             }
-        }))
-        .await;
-        for result in fetched {
-            let (name, value) = result?;
-            vars.insert(name, value);
         }
         Ok(Self { vars })
     }

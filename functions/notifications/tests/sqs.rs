@@ -133,3 +133,28 @@ async fn records_left_when_the_time_budget_runs_out_are_reported_and_the_finishe
         assert_eq!(mails_to(to, 2).await.len(), 1, "{to}");
     }
 }
+
+#[tokio::test]
+async fn a_secrets_manager_outage_at_cold_start_fails_every_record_for_redelivery_then_recovers() {
+    use streamia_notifications::deps::CopyDeps;
+    use streamia_shared::events::consumer::consume;
+    use streamia_shared::init::Deferred;
+    use streamia_shared::testing::faults::{localstack_addr, DownEndpoint};
+    use streamia_shared::testing::{aws_config_at, TestEnv};
+
+    let env = TestEnv::new(&[]).await;
+    let mut aws_endpoint = DownEndpoint::new();
+    let aws = aws_config_at(&aws_endpoint.url()).await;
+    let (deps, ()) = Deferred::<CopyDeps>::with::<()>(aws, env.vars()).unwrap();
+    let deps: &'static Deferred<CopyDeps> = Box::leak(Box::new(deps));
+    let body = serde_json::to_string(&welcome(&unique_email())).unwrap();
+    let batch = || sqs_event(&[("m1", body.clone()), ("m2", body.clone())]);
+
+    // Nothing is lost: both come back (SQS redelivers them after the visibility timeout).
+    let down = consume(deps, batch(), Budget::unlimited(), sqs::on_user_change).await;
+    assert_eq!(failed(&down), ["m1", "m2"]);
+
+    aws_endpoint.come_up(localstack_addr()).await;
+    let up = consume(deps, batch(), Budget::unlimited(), sqs::on_user_change).await;
+    assert!(failed(&up).is_empty(), "{:?}", failed(&up));
+}

@@ -9,7 +9,7 @@ use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent
 use lambda_runtime::{service_fn, LambdaEvent};
 
 use super::Envelope;
-use crate::init::{log_failure, ColdStart};
+use crate::init::{log_failure, Deferred};
 use crate::service::Service;
 
 /// Why a record was not processed; either way it is reported as failed and redelivered, until
@@ -177,10 +177,38 @@ fn failure(id: String) -> BatchItemFailure {
     failure
 }
 
+/// One invocation of a consumer of service `D`: the batch through `handle`, `D` built first if
+/// no invocation has built it yet. While it cannot be built (Secrets Manager or DNS down), every
+/// record is reported failed, so SQS delivers it again later: nothing is lost or half done.
+pub async fn consume<D, H, Fut>(
+    deps: &'static Deferred<D>,
+    event: SqsEvent,
+    budget: Budget,
+    handle: H,
+) -> SqsBatchResponse
+where
+    D: Service,
+    H: Fn(&'static D, Envelope) -> Fut,
+    Fut: Future<Output = Result<(), ConsumeError>>,
+{
+    match deps.get().await {
+        Ok(deps) => process_batch(event, budget, |e| handle(deps, e)).await,
+        Err(e) => {
+            tracing::error!(error = %e, "dependencies unavailable: the batch comes back later");
+            let why = format!("dependencies unavailable: {e}");
+            process_batch(event, budget, |_| {
+                let why = why.clone();
+                async move { Err(ConsumeError::Transient(why)) }
+            })
+            .await
+        }
+    }
+}
+
 /// Serves an SQS consumer of service `D` as a Lambda function for the life of the container:
-/// the cold-start prelude and `D`'s dependencies built once (as [`crate::http::serve`] does),
-/// then [`process_batch`] for every invocation (served by [`crate::runtime::run`]), each batch
-/// within the invocation's deadline minus `limits.margin`.
+/// `D`'s dependencies built on first use ([`Deferred`], as [`crate::http::serve`] does), then
+/// [`consume`] for every invocation (served by [`crate::runtime::run`]), each batch within the
+/// invocation's deadline minus `limits.margin`.
 pub async fn serve<D, H, Fut>(limits: Limits, handle: H) -> Result<(), lambda_runtime::Error>
 where
     D: Service,
@@ -188,14 +216,11 @@ where
     Fut: Future<Output = Result<(), ConsumeError>> + Send,
 {
     crate::telemetry::init();
-    let start = ColdStart::begin().await.map_err(log_failure)?;
-    let (deps, ()) = start.service::<D, ()>().await.map_err(log_failure)?;
-    let deps: &'static D = Box::leak(Box::new(deps));
+    let (deps, ()) = Deferred::<D>::begin::<()>().await.map_err(log_failure)?;
+    let deps: &'static Deferred<D> = Box::leak(Box::new(deps));
     crate::runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         let budget = Budget::from_context(&event.context, limits);
-        Ok::<_, std::convert::Infallible>(
-            process_batch(event.payload, budget, |e| handle(deps, e)).await,
-        )
+        Ok::<_, std::convert::Infallible>(consume(deps, event.payload, budget, handle).await)
     }))
     .await
 }

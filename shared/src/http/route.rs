@@ -26,7 +26,7 @@ use bson::oid::ObjectId;
 use crate::config::HttpConfig;
 use crate::db::BoxFuture;
 use crate::domain::parse_object_id;
-use crate::init::{log_failure, ColdStart};
+use crate::init::{log_failure, Deferred};
 use crate::paging::{Page, PageRules};
 use crate::search::SearchTerm;
 use crate::service::{Caller, Ctx, Service};
@@ -75,7 +75,7 @@ impl<D: Send + Sync + 'static> Route<D> {
     }
 
     /// Answers one request: correlation id, access check, handler, envelope, CORS, log line
-    /// (see [`respond_for`]). What the Lambda binary does per invocation, and what tests call.
+    /// (see [`respond_for`]). What tests call, with the service built.
     pub async fn respond(
         self,
         deps: &'static D,
@@ -83,12 +83,45 @@ impl<D: Send + Sync + 'static> Route<D> {
         cors: &Cors,
         request: Request,
     ) -> Response<Body> {
+        self.respond_with(|| async { Ok(deps) }, http, cors, request)
+            .await
+    }
+
+    /// [`Route::respond`] with the service built on first use (what the Lambda binary does per
+    /// invocation): while it cannot be built (Secrets Manager or DNS down), the answer is a 503
+    /// `UNAVAILABLE` in the envelope, and the next request tries again.
+    pub async fn respond_deferred(
+        self,
+        deps: &'static Deferred<D>,
+        http: &'static HttpConfig,
+        cors: &Cors,
+        request: Request,
+    ) -> Response<Body>
+    where
+        D: Service,
+    {
+        let deps = || async { deps.get().await.map_err(ApiError::unavailable) };
+        self.respond_with(deps, http, cors, request).await
+    }
+
+    async fn respond_with<F, Fut>(
+        self,
+        deps: F,
+        http: &'static HttpConfig,
+        cors: &Cors,
+        request: Request,
+    ) -> Response<Body>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<&'static D, ApiError>>,
+    {
         respond_for(cors, request, move |request, ctx| async move {
             let access = self.access();
             let caller = match access {
                 Access::Public => None,
                 Access::User | Access::Admin => Some(caller_of(&request)?),
             };
+            let deps = deps().await?;
             let req = Req { request, http };
             match (self, caller) {
                 (Route::Public(handler), _) => handler(deps, req, ctx).await,
@@ -177,25 +210,24 @@ impl Req {
 /// What every HTTP function loads besides its service's pieces.
 pub type HttpPieces = (HttpConfig, Cors);
 
-/// Serves `route` as a Lambda function for the life of the container: the cold-start prelude
-/// (secrets, settings: the service's pieces, [`HttpConfig`] and [`Cors`], every problem named
-/// at once), the service's dependencies built once, then one [`Route::respond`] per invocation
-/// (served by [`crate::runtime::run`]: the X-Ray trace id stays out of the process environment).
+/// Serves `route` as a Lambda function for the life of the container: the function's own
+/// settings ([`HttpConfig`], [`Cors`]) at cold start, the service's dependencies (secrets,
+/// settings, clients) on first use ([`Deferred`]: a 503 in the envelope while they cannot be
+/// had, not a failed init), then one [`Route::respond_deferred`] per invocation (served by
+/// [`crate::runtime::run`]: the X-Ray trace id stays out of the process environment).
 ///
 /// What it builds lives as long as the process, so it is leaked rather than reference-counted.
 pub async fn serve<D: Service>(route: Route<D>) -> Result<(), lambda_http::Error> {
     crate::telemetry::init();
-    let start = ColdStart::begin().await.map_err(log_failure)?;
-    let (deps, (http, cors)) = start
-        .service::<D, HttpPieces>()
+    let (deps, (http, cors)) = Deferred::<D>::begin::<HttpPieces>()
         .await
         .map_err(log_failure)?;
-    let deps: &'static D = Box::leak(Box::new(deps));
+    let deps: &'static Deferred<D> = Box::leak(Box::new(deps));
     let http: &'static HttpConfig = Box::leak(Box::new(http));
     let cors: &'static Cors = Box::leak(Box::new(cors));
     crate::runtime::run(lambda_http::Adapter::from(service_fn(
         move |request: Request| async move {
-            Ok::<_, Infallible>(route.respond(deps, http, cors, request).await)
+            Ok::<_, Infallible>(route.respond_deferred(deps, http, cors, request).await)
         },
     )))
     .await

@@ -125,3 +125,64 @@ async fn forward(
         }
     }
 }
+
+/// An endpoint that is down (nothing listens on its port: connections are refused, as from a
+/// service that is not there) until [`DownEndpoint::come_up`] forwards it to the real one.
+pub struct DownEndpoint {
+    port: u16,
+    task: Option<JoinHandle<()>>,
+}
+
+impl DownEndpoint {
+    /// A free local port, left closed.
+    pub fn new() -> Self {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a local port");
+        let port = probe.local_addr().expect("local addr").port();
+        Self { port, task: None }
+    }
+
+    /// `http://127.0.0.1:PORT`, to point a client at.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// From now on the port accepts and forwards every connection to `upstream` (`host:port`).
+    pub async fn come_up(&mut self, upstream: String) {
+        let listener = TcpListener::bind(("127.0.0.1", self.port))
+            .await
+            .expect("bind the endpoint's port");
+        self.task = Some(tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let upstream = upstream.clone();
+                tokio::spawn(async move {
+                    if let Ok(mut server) = TcpStream::connect(&upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+            }
+        }));
+    }
+}
+
+impl Default for DownEndpoint {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for DownEndpoint {
+    fn drop(&mut self) {
+        if let Some(task) = &self.task {
+            task.abort();
+        }
+    }
+}
+
+/// `host:port` of the LocalStack the test command started (`AWS_ENDPOINT_URL`).
+pub fn localstack_addr() -> String {
+    std::env::var("AWS_ENDPOINT_URL")
+        .unwrap_or_else(|_| "http://127.0.0.1:4566".to_owned())
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned()
+}

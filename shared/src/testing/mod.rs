@@ -43,6 +43,7 @@ pub struct TestEnv {
     /// The queue receiving everything published on this test's topic.
     pub queue_url: String,
     sqs: aws_sdk_sqs::Client,
+    vars: Vec<(String, String)>,
 }
 
 fn env_or(key: &str, default: &str) -> String {
@@ -54,9 +55,20 @@ fn env_or(key: &str, default: &str) -> String {
 
 /// SDK config for the LocalStack the test command started.
 pub async fn localstack_config() -> SdkConfig {
-    crate::events::aws_defaults()
+    let endpoint = env_or("AWS_ENDPOINT_URL", "http://127.0.0.1:4566");
+    test_credentials(crate::events::aws_defaults(), &endpoint).await
+}
+
+/// SDK config for an AWS endpoint of the test's choosing (e.g. one that is down), with the
+/// functions' own call budget (`aws_config_loader`) and LocalStack's credentials.
+pub async fn aws_config_at(endpoint: &str) -> SdkConfig {
+    test_credentials(crate::events::aws_config_loader(), endpoint).await
+}
+
+async fn test_credentials(loader: aws_config::ConfigLoader, endpoint: &str) -> SdkConfig {
+    loader
         .region(Region::new(env_or("AWS_DEFAULT_REGION", "us-east-1")))
-        .endpoint_url(env_or("AWS_ENDPOINT_URL", "http://127.0.0.1:4566"))
+        .endpoint_url(endpoint)
         .credentials_provider(Credentials::new(
             "test",
             "test",
@@ -147,6 +159,7 @@ impl TestEnv {
                 vars.insert((*k).to_owned(), (*v).to_owned());
             }
         }
+        let raw: Vec<(String, String)> = vars.clone().into_iter().collect();
         let env = Environment::resolve(vars, &aws)
             .await
             .expect("secrets from LocalStack");
@@ -161,7 +174,14 @@ impl TestEnv {
             aws,
             queue_url,
             sqs,
+            vars: raw,
         }
+    }
+
+    /// This test's settings as a function's process environment holds them: `*_SECRET_ARN`
+    /// variables naming LocalStack secrets, not their values (for [`crate::init::Deferred`]).
+    pub fn vars(&self) -> Vec<(String, String)> {
+        self.vars.clone()
     }
 
     /// Drains the queue until `expected` events have arrived or `wait` has passed, returning

@@ -3,6 +3,7 @@
 
 mod common;
 
+mod cold_start;
 mod delete_me;
 mod login;
 mod logout;

@@ -1,0 +1,67 @@
+//! A function whose cold start meets a Secrets Manager outage: the request is a 503 in the
+//! contract's envelope (not API Gateway's 502 for a failed init), and the next request, once
+//! the endpoint answers again, is served by the same instance.
+
+use lambda_http::Body;
+use serde_json::Value;
+use streamia_shared::http::{Cors, HttpPieces};
+use streamia_shared::init::Deferred;
+use streamia_shared::testing::faults::{localstack_addr, DownEndpoint};
+use streamia_shared::testing::{apigw::EventBuilder, aws_config_at, TestEnv};
+use streamia_users::adapters::http::HEALTH;
+use streamia_users::Deps;
+
+fn json_of(response: &lambda_http::Response<Body>) -> Value {
+    match response.body() {
+        Body::Text(text) => serde_json::from_str(text).expect("a JSON body"),
+        other => panic!("expected a text body, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_secrets_manager_outage_at_cold_start_is_a_503_in_the_envelope_then_the_next_request_recovers(
+) {
+    let env = TestEnv::new(&[]).await;
+    // Every AWS call of this "instance", Secrets Manager's first, is refused.
+    let mut aws_endpoint = DownEndpoint::new();
+    let aws = aws_config_at(&aws_endpoint.url()).await;
+    // The cold start itself reads only the process environment: it cannot fail for this.
+    let (deps, (http, cors)) = Deferred::<Deps>::with::<HttpPieces>(aws, env.vars())
+        .expect("the function's own settings load without any secret");
+    let deps: &'static Deferred<Deps> = Box::leak(Box::new(deps));
+    let http = Box::leak(Box::new(http));
+    let request = || EventBuilder::new("GET", "/api/v1/health", "/api/v1/health").build();
+
+    let first = HEALTH.respond_deferred(deps, http, &cors, request()).await;
+    assert_eq!(first.status(), 503);
+    let body = json_of(&first);
+    assert_eq!(body["success"], false);
+    assert_eq!(body["error"], "UNAVAILABLE");
+    assert!(first.headers().contains_key("x-correlation-id"));
+
+    // Secrets Manager answers again: the same instance builds its dependencies now.
+    aws_endpoint.come_up(localstack_addr()).await;
+    let second = HEALTH
+        .respond_deferred(deps, http, &Cors::default(), request())
+        .await;
+    assert_eq!(second.status(), 200, "{:?}", json_of(&second));
+    let third = HEALTH
+        .respond_deferred(deps, http, &Cors::default(), request())
+        .await;
+    assert_eq!(third.status(), 200);
+}
+
+#[tokio::test]
+async fn a_mongodb_srv_name_that_does_not_resolve_is_a_503_in_the_envelope_not_a_failed_init() {
+    // `mongodb+srv://` is resolved (DNS SRV and TXT) when the client is built: with DNS down,
+    // or a cluster name that does not exist, building the service fails.
+    let env = TestEnv::new(&[("MONGODB_URI", "mongodb+srv://cluster0.streamia.invalid/")]).await;
+    let (deps, (http, cors)) = Deferred::<Deps>::with::<HttpPieces>(env.aws.clone(), env.vars())
+        .expect("the function's own settings load without any secret");
+    let deps: &'static Deferred<Deps> = Box::leak(Box::new(deps));
+    let http = Box::leak(Box::new(http));
+    let request = EventBuilder::new("GET", "/api/v1/health", "/api/v1/health").build();
+    let answer = HEALTH.respond_deferred(deps, http, &cors, request).await;
+    assert_eq!(answer.status(), 503);
+    assert_eq!(json_of(&answer)["error"], "UNAVAILABLE");
+}
