@@ -51,7 +51,8 @@ pub enum UsersError {
     /// The account's deletion is already under way.
     #[error("already being deleted")]
     AlreadyDeleting,
-    /// A dependency did not answer a health check.
+    /// A dependency did not answer a health check. The message names it, for the log line;
+    /// the client's 503 does not.
     #[error("{dependency} unavailable: {source}")]
     DependencyDown {
         /// `mongodb` or `redis`.
@@ -135,9 +136,7 @@ impl From<UsersError> for ApiError {
             UsersError::AlreadyDeleting => {
                 ApiError::conflict("CONFLICT", "the account is already being deleted")
             }
-            UsersError::DependencyDown { dependency, source } => {
-                ApiError::dependency_unavailable(dependency, source)
-            }
+            e @ UsersError::DependencyDown { .. } => ApiError::unavailable(e),
             UsersError::Password(e) => ApiError::internal(e),
             UsersError::Mongo(e) => e.into(),
             UsersError::Redis(e) => e.into(),
