@@ -51,7 +51,7 @@ pub struct User {
     pub age: Option<i32>,
     /// An https URL.
     pub avatar: Option<String>,
-    /// From ADMIN_EMAILS at registration.
+    /// `user` at registration; changed only by an operator (`ops::set_role`).
     pub role: Role,
     /// Active or being deleted.
     pub status: UserStatus,

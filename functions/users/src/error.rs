@@ -1,7 +1,9 @@
 //! Everything that can go wrong in the users service, mapped to HTTP in one place.
 //!
 //! Operations return [`UsersError`] and never build an HTTP answer; the adapters turn it into
-//! the contract's envelope through the single `From<UsersError> for ApiError` below.
+//! the contract's envelope through the single `From<UsersError> for ApiError` below, or, for an
+//! operator's direct invocation (`adapters::invoke`), into a Lambda function error through
+//! `From<UsersError> for Diagnostic`.
 
 use streamia_shared::auth::{GuessError, PasswordError};
 use streamia_shared::db::TransactionError;
@@ -144,6 +146,33 @@ impl From<UsersError> for ApiError {
             UsersError::Outbox(OutboxError::Mongo(e)) => e.into(),
             UsersError::Outbox(e @ OutboxError::Conflict(_)) => ApiError::unavailable(e),
             UsersError::Outbox(e) => ApiError::internal(e),
+        }
+    }
+}
+
+/// A failed operator invocation (`users-set-role`): the Lambda function error the operator
+/// reads (`aws lambda invoke` prints `FunctionError: Unhandled`, the payload holds this).
+/// Unlike a client, an operator is told the cause of a server-side failure.
+impl From<UsersError> for lambda_runtime::Diagnostic {
+    fn from(err: UsersError) -> Self {
+        let error_type = match &err {
+            UsersError::Validation(_) => "ValidationError",
+            UsersError::UserNotFound => "UserNotFound",
+            UsersError::Mongo(_) | UsersError::Redis(_) | UsersError::Outbox(_) => "Unavailable",
+            _ => "InternalError",
+        };
+        let error_message = match &err {
+            UsersError::Validation(FieldErrors(fields)) => fields
+                .iter()
+                .map(|f| format!("{}: {}", f.field, f.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+            UsersError::UserNotFound => "no user with this id or email".to_owned(),
+            other => other.to_string(),
+        };
+        lambda_runtime::Diagnostic {
+            error_type: error_type.to_owned(),
+            error_message,
         }
     }
 }
