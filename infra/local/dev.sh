@@ -13,7 +13,7 @@ source infra/local/lib.sh
 STACK_DIR=${STACK_DIR:-$REPO_ROOT/.streamia}
 API_PORT=${API_PORT:-3000}
 STREAMIA_ADMIN_PASSWORD=${STREAMIA_ADMIN_PASSWORD:-StreamiaAdmin1!}
-ADMIN_EMAILS=${ADMIN_EMAILS:-admin@streamia.local}
+ADMIN_EMAIL=admin@streamia.local
 mkdir -p "$STACK_DIR"
 trap 'log "stopping"; stop_services; exit 0' INT TERM
 trap 'stop_services' EXIT
@@ -21,7 +21,7 @@ trap 'stop_services' EXIT
 started=$SECONDS
 ensure_tools
 start_stack
-ensure_admin "${ADMIN_EMAILS%%,*}" "$STREAMIA_ADMIN_PASSWORD"
+ensure_admin "$ADMIN_EMAIL" "$STREAMIA_ADMIN_PASSWORD"
 
 mode="default (debug builds, cargo lambda watch)"
 [ -z "${STREAMIA_FAST:-}" ] || mode="fast (release builds, $STREAMIA_INSTANCES instances per function)"
@@ -30,9 +30,9 @@ cat <<MSG
   Streamia is up ($((SECONDS - started)) s).
     API            http://127.0.0.1:$API_PORT/api/v1   (health: /api/v1/health)
     Emails         http://127.0.0.1:$API_PORT/_local/mail
-    Admin          ${ADMIN_EMAILS%%,*} / \$STREAMIA_ADMIN_PASSWORD (default StreamiaAdmin1!)
+    Admin          $ADMIN_EMAIL / \$STREAMIA_ADMIN_PASSWORD (default StreamiaAdmin1!)
     Mode           $mode
-    Lambda API     http://127.0.0.1:${LAMBDA_PORT}   LocalStack http://127.0.0.1:${LOCALSTACK_PORT}
+    Lambda API     http://127.0.0.1:$API_PORT (aws lambda invoke --endpoint-url)   LocalStack http://127.0.0.1:${LOCALSTACK_PORT}
     MongoDB        mongodb://127.0.0.1:${MONGO_PORT}/  Redis redis://127.0.0.1:${REDIS_PORT}/
     Logs           $STACK_DIR/logs/
   Ctrl-C stops everything.

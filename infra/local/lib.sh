@@ -155,14 +155,14 @@ put_secret() {
 
 # start_stack: the whole API on this machine. Reads (with defaults) STACK_DIR, STACK_NAME,
 # MONGO_PORT, MONGO_STORAGE, REDIS_PORT, LOCALSTACK_PORT, SMTP_PORT, LAMBDA_PORT, API_PORT,
-# JWT_SECRET, ADMIN_EMAILS, FRONTEND_URL, CORS_ALLOWED_ORIGINS, VISIBILITY_TIMEOUT, and STREAMIA_FAST /
+# JWT_SECRET, FRONTEND_URL, CORS_ALLOWED_ORIGINS, VISIBILITY_TIMEOUT, and STREAMIA_FAST /
 # STREAMIA_INSTANCES for the fast mode. Returns once GET /api/v1/health
 # answers 200 through the gateway; the children are in STREAMIA_PIDS.
 start_stack() {
   : "${STACK_DIR:?}" "${STACK_NAME:=streamia-local}"
   : "${MONGO_PORT:=27017}" "${MONGO_STORAGE:=$STACK_DIR/mongo}" "${REDIS_PORT:=6379}"
   : "${LOCALSTACK_PORT:=4566}" "${SMTP_PORT:=1025}" "${LAMBDA_PORT:=9000}" "${API_PORT:=3000}"
-  : "${ADMIN_EMAILS:=admin@streamia.local}" "${FRONTEND_URL:=http://localhost:5173}"
+  : "${FRONTEND_URL:=http://localhost:5173}"
   # Browser origins allowed to read answers; the first is also the one the gateway's own
   # answers (preflight, 401, 404, ...) name, as in AWS.
   : "${CORS_ALLOWED_ORIGINS:=http://localhost:5173}"
@@ -255,7 +255,7 @@ for key, value in json.load(open(sys.argv[1])).items():
   )
   function_env() {
     export MONGODB_URI_SECRET_ARN="$mongo_arn" REDIS_URL_SECRET_ARN="$redis_arn" JWT_SECRET_ARN="$jwt_arn"
-    export ADMIN_EMAILS FRONTEND_URL CORS_ALLOWED_ORIGINS MONGODB_DATABASE_PREFIX="${MONGODB_DATABASE_PREFIX:-streamia}"
+    export FRONTEND_URL CORS_ALLOWED_ORIGINS MONGODB_DATABASE_PREFIX="${MONGODB_DATABASE_PREFIX:-streamia}"
     export AWS_ENDPOINT_URL="http://127.0.0.1:$LOCALSTACK_PORT" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
     export AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1
     export SMTP_HOST=127.0.0.1 SMTP_PORT SMTP_TLS=none MAIL_FROM="Streamia <no-reply@streamia.local>"
@@ -298,15 +298,38 @@ for key, value in json.load(open(sys.argv[1])).items():
   wait_for "the API (GET /api/v1/health)" 120 curl -sf "http://127.0.0.1:$API_PORT/api/v1/health"
 }
 
-# ensure_admin EMAIL PASSWORD: registers the local admin account unless it exists.
+# invoke_function NAME PAYLOAD_FILE RESULT_FILE: the README's operator command, `aws lambda
+# invoke`, against the Lambda Invoke API the gateway serves on $API_PORT (in both modes);
+# fails, printing the function's error, when the function does.
+invoke_function() {
+  local function_error
+  function_error=$(AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 \
+    "$VENVS/localstack/bin/aws" --endpoint-url "http://127.0.0.1:$API_PORT" --cli-read-timeout 60 \
+    lambda invoke --function-name "$1" --payload "fileb://$2" "$3" --query FunctionError --output text) \
+    || { log "aws lambda invoke $1 failed"; return 1; }
+  if [ "$function_error" != "None" ]; then
+    log "$1 failed ($function_error): $(cat "$3")"
+    return 1
+  fi
+}
+
+# ensure_admin EMAIL PASSWORD: the local admin account, made the way an operator makes one in
+# AWS (no email registers as an admin): registered like any account, then promoted by
+# invoking users-set-role through the Lambda Invoke API. Running it again changes nothing but
+# the account's sessions (revoked, as by any role change).
 ensure_admin() {
   local code
   code=$(curl -s -o "$STACK_DIR/admin.json" -w '%{http_code}' -X POST "http://127.0.0.1:$API_PORT/api/v1/auth/register" \
     -H 'content-type: application/json' \
     -d "{\"username\":\"admin\",\"email\":\"$1\",\"password\":\"$2\"}")
   case "$code" in
-    201) log "created the admin account $1" ;;
-    409) log "admin account $1 already exists" ;;
-    *) die "could not create the admin account (HTTP $code): $(cat "$STACK_DIR/admin.json")" ;;
+    201) log "registered the account $1" ;;
+    409) log "account $1 already exists" ;;
+    *) die "could not register the admin account (HTTP $code): $(cat "$STACK_DIR/admin.json")" ;;
   esac
+  printf '{"email": "%s", "role": "admin", "operator": "local stack (%s)", "reason": "the local admin account"}' \
+    "$1" "$(id -un 2>/dev/null || echo unknown)" >"$STACK_DIR/set-role.json"
+  invoke_function users-set-role "$STACK_DIR/set-role.json" "$STACK_DIR/set-role-result.json" \
+    || die "could not make $1 an admin (users-set-role)"
+  log "$1 is an admin (users-set-role: $(cat "$STACK_DIR/set-role-result.json"))"
 }

@@ -72,6 +72,36 @@ pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T
 /// Longest time [`transaction`] keeps retrying; well inside any function's timeout.
 const TRANSACTION_RETRY_BUDGET: Duration = Duration::from_secs(10);
 
+/// The first retry's ceiling; each further retry doubles it, up to [`RETRY_CEILING_CAP`].
+const RETRY_BASE: Duration = Duration::from_millis(10);
+/// The longest one wait between two attempts may be.
+const RETRY_CEILING_CAP: Duration = Duration::from_millis(500);
+
+/// The most the wait before retry number `retry` (0 for the first) may be: exponential, capped.
+fn retry_ceiling(retry: u32) -> Duration {
+    RETRY_BASE
+        .saturating_mul(1u32 << retry.min(16))
+        .min(RETRY_CEILING_CAP)
+}
+
+/// How long to wait before retry number `retry`: anywhere between zero and its ceiling ("full
+/// jitter"). Two transactions that conflicted would otherwise run again at the same instant
+/// and conflict again; random waits spread them apart, and the growing ceiling backs off when
+/// many contend for one document (the outbox's version counter of a busy aggregate).
+fn retry_delay(retry: u32, rng: &mut impl rand::Rng) -> Duration {
+    let ceiling = retry_ceiling(retry).as_micros() as u64;
+    Duration::from_micros(rng.gen_range(0..=ceiling))
+}
+
+/// Waits before a retry, never past `give_up`.
+async fn back_off(retry: &mut u32, give_up: std::time::Instant) {
+    // The generator lives only in this statement: the future stays `Send`.
+    let delay = retry_delay(*retry, &mut rand::thread_rng());
+    *retry = retry.saturating_add(1);
+    let left = give_up.saturating_duration_since(std::time::Instant::now());
+    tokio::time::sleep(delay.min(left)).await;
+}
+
 /// An error a [`transaction`] body may return: the body's writes fail with the driver's error
 /// (`From`), and the helper must tell whether running the whole body again can succeed.
 pub trait TransactionError: From<mongodb::error::Error> {
@@ -90,7 +120,8 @@ impl TransactionError for mongodb::error::Error {
 ///
 /// Why a helper: the retry rules are easy to get wrong. The body runs again (in a fresh
 /// transaction) on a `TransientTransactionError`, the commit is retried on
-/// `UnknownTransactionCommitResult`, for at most 10 s; any other error aborts and is returned.
+/// `UnknownTransactionCommitResult`, for at most 10 s, each retry after a random wait that grows
+/// with the attempts (see [`retry_delay`]); any other error aborts and is returned.
 /// The body must therefore be repeatable: pass every write `.session(&mut *session)` and keep
 /// side effects (publishing, email) for after the commit. `context` is what the body borrows
 /// (the driver's own `and_run` shape: a closure cannot lend its captures to a future that
@@ -113,6 +144,7 @@ where
 {
     use mongodb::error::UNKNOWN_TRANSACTION_COMMIT_RESULT;
     let give_up = std::time::Instant::now() + TRANSACTION_RETRY_BUDGET;
+    let mut retry = 0;
     let mut session = client.start_session().await?;
     'attempt: loop {
         session.start_transaction().await?;
@@ -122,7 +154,8 @@ where
                 // The server may have aborted it already; either way nothing is committed.
                 let _ = session.abort_transaction().await;
                 if e.is_transient() && std::time::Instant::now() < give_up {
-                    tracing::warn!("transaction conflict, running it again");
+                    tracing::warn!(retry, "transaction conflict, running it again");
+                    back_off(&mut retry, give_up).await;
                     continue 'attempt;
                 }
                 return Err(e);
@@ -135,13 +168,47 @@ where
                     if e.contains_label(UNKNOWN_TRANSACTION_COMMIT_RESULT)
                         && std::time::Instant::now() < give_up =>
                 {
-                    continue
+                    back_off(&mut retry, give_up).await;
+                    continue;
                 }
                 Err(e) if e.is_transient() && std::time::Instant::now() < give_up => {
-                    continue 'attempt
+                    back_off(&mut retry, give_up).await;
+                    continue 'attempt;
                 }
                 Err(e) => return Err(e.into()),
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn retry_waits_grow_then_cap() {
+        assert_eq!(retry_ceiling(0), Duration::from_millis(10));
+        assert_eq!(retry_ceiling(1), Duration::from_millis(20));
+        assert_eq!(retry_ceiling(3), Duration::from_millis(80));
+        assert_eq!(retry_ceiling(6), RETRY_CEILING_CAP);
+        assert_eq!(retry_ceiling(u32::MAX), RETRY_CEILING_CAP);
+    }
+
+    #[test]
+    fn retry_waits_are_jittered_within_their_ceiling() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        for retry in 0..10 {
+            let waits: Vec<Duration> = (0..50).map(|_| retry_delay(retry, &mut rng)).collect();
+            assert!(
+                waits.iter().all(|w| *w <= retry_ceiling(retry)),
+                "{waits:?}"
+            );
+            let distinct: std::collections::BTreeSet<_> = waits.iter().collect();
+            assert!(
+                distinct.len() > 10,
+                "two conflicting retries must not wait alike"
+            );
         }
     }
 }

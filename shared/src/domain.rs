@@ -64,6 +64,32 @@ impl fmt::Display for Email {
     }
 }
 
+/// Whether `c` is a character that changes how text is displayed without being seen: the
+/// bidirectional overrides, embeddings, isolates and marks (`U+202E` shows `gpj.exe` as
+/// `exe.jpg`) and the zero-width characters (`U+200B`, joiners, `U+2060`, the BOM), which make
+/// two names that look alike differ. A name shown to other people must not carry them.
+pub fn is_invisible_or_bidi(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}'                  // Arabic letter mark
+            | '\u{180E}'            // Mongolian vowel separator (zero-width)
+            | '\u{200B}'..='\u{200F}' // zero-width space, non-joiner, joiner; LRM, RLM
+            | '\u{202A}'..='\u{202E}' // LRE, RLE, PDF, LRO, RLO
+            | '\u{2060}'..='\u{2064}' // word joiner, invisible operators
+            | '\u{2066}'..='\u{2069}' // LRI, RLI, FSI, PDI
+            | '\u{FEFF}' // zero-width no-break space (BOM)
+    )
+}
+
+/// Refuses text carrying [`is_invisible_or_bidi`] characters, with the message every field
+/// that checks it gives.
+pub fn reject_invisible(text: &str) -> Result<(), Invalid> {
+    match text.chars().any(is_invisible_or_bidi) {
+        true => invalid("must not contain invisible or bidirectional-control characters"),
+        false => Ok(()),
+    }
+}
+
 /// A public handle: 3-30 characters of `[A-Za-z0-9_.-]`, unique case-insensitively.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -73,6 +99,8 @@ impl Username {
     /// Parses a username as the contract defines it.
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let name = raw.trim();
+        // Named on its own, so a client learns why a handle that looks valid is refused.
+        reject_invisible(name)?;
         let len = name.chars().count();
         if !(3..=30).contains(&len) {
             return invalid("must be 3-30 characters");
@@ -203,6 +231,22 @@ mod tests {
         for bad in ["ab", &"a".repeat(31), "ana m", "ana$", "añá"] {
             assert!(Username::parse(bad).is_err(), "{bad:?} accepted");
         }
+    }
+
+    #[test]
+    fn invisible_and_bidi_characters_are_refused_by_name() {
+        for bad in [
+            "ana\u{202E}gpj",
+            "a\u{200B}na",
+            "\u{2066}ana\u{2069}",
+            "ana\u{200D}",
+            "\u{FEFF}ana",
+        ] {
+            let err = Username::parse(bad).unwrap_err();
+            assert!(err.0.contains("invisible"), "{bad:?}: {err}");
+            assert!(reject_invisible(bad).is_err());
+        }
+        assert!(reject_invisible("Ana María Núñez").is_ok());
     }
 
     #[test]

@@ -468,3 +468,72 @@ async fn a_hanging_sns_holds_a_commit_for_the_flush_budget_only_and_the_relay_pu
         "{rows:?}"
     );
 }
+
+#[tokio::test]
+async fn commit_then_runs_its_step_after_the_commit_and_before_the_publish() {
+    let f = fixture().await;
+    let users = f.db.collection::<Document>("users");
+    let f = &f;
+    // The step sees the change committed and its event not yet out.
+    f.outbox
+        .commit_then(
+            "c",
+            &users,
+            |mut tx, users| {
+                Box::pin(async move {
+                    users
+                        .insert_one(doc! {"_id": "u1"})
+                        .session(tx.session())
+                        .await?;
+                    tx.stage(registered(1)).await?;
+                    Ok::<_, TestError>(())
+                })
+            },
+            |_| async {
+                assert_eq!(users.count_documents(doc! {}).await.unwrap(), 1);
+                let rows = outbox_rows(f).await;
+                assert_eq!(rows[0].get_str("status").unwrap(), "pending");
+                Ok(())
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(f.env.events(1, Duration::from_secs(10)).await.len(), 1);
+    assert_eq!(outbox_rows(f).await[0].get_str("status").unwrap(), "sent");
+}
+
+#[tokio::test]
+async fn a_failed_step_after_the_commit_leaves_the_event_to_the_relay() {
+    let f = fixture().await;
+    let users = f.db.collection::<Document>("users");
+    let result = f
+        .outbox
+        .commit_then(
+            "c",
+            &users,
+            |mut tx, users| {
+                Box::pin(async move {
+                    users
+                        .insert_one(doc! {"_id": "u1"})
+                        .session(tx.session())
+                        .await?;
+                    tx.stage(registered(1)).await?;
+                    Ok::<_, TestError>(())
+                })
+            },
+            |_| async { Err(TestError::Refused) },
+        )
+        .await;
+    assert!(matches!(result, Err(TestError::Refused)));
+    // Committed, not published: the relay publishes it.
+    assert_eq!(users.count_documents(doc! {}).await.unwrap(), 1);
+    assert_eq!(
+        outbox_rows(&f).await[0].get_str("status").unwrap(),
+        "pending"
+    );
+    assert_eq!(
+        f.outbox.relay(Duration::ZERO, 10).await.unwrap().published,
+        1
+    );
+    assert_eq!(f.env.events(1, Duration::from_secs(10)).await.len(), 1);
+}

@@ -5,7 +5,6 @@
 use std::fmt;
 
 use streamia_shared::config::{ConfigError, Load, Lookup, Reader};
-use streamia_shared::domain::Email;
 use url::Url;
 
 /// `FRONTEND_URL`'s default: the web app's dev server.
@@ -16,16 +15,6 @@ const DEFAULT_FRONTEND_URL: &str = "http://localhost:5173";
 pub struct UsersConfig {
     /// Base URL of the web app, for links in emails (`FRONTEND_URL`).
     pub frontend_url: Url,
-    /// Accounts registered with one of these emails get the admin role (`ADMIN_EMAILS`,
-    /// comma-separated).
-    pub admin_emails: Vec<Email>,
-}
-
-impl UsersConfig {
-    /// Whether an account with this email gets the admin role.
-    pub fn is_admin_email(&self, email: &Email) -> bool {
-        self.admin_emails.iter().any(|admin| admin == email)
-    }
 }
 
 /// Loads beside the platform's pieces, so one cold start names every problem at once.
@@ -42,22 +31,7 @@ impl Load for UsersConfig {
                 None
             }
         };
-        let mut admin_emails = Vec::new();
-        for part in env
-            .or("ADMIN_EMAILS", "")
-            .split(',')
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-        {
-            match Email::parse(part) {
-                Ok(email) => admin_emails.push(email),
-                Err(e) => env.problem(format!("ADMIN_EMAILS: {part:?}: {e}")),
-            }
-        }
-        let config = frontend_url.map(|frontend_url| Self {
-            frontend_url,
-            admin_emails,
-        });
+        let config = frontend_url.map(|frontend_url| Self { frontend_url });
         // A missing URL was recorded as a problem, so `finish` fails first.
         env.finish(config)?.ok_or_else(|| ConfigError {
             problems: vec!["FRONTEND_URL is invalid".to_owned()],
@@ -69,7 +43,6 @@ impl fmt::Debug for UsersConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UsersConfig")
             .field("frontend_url", &self.frontend_url.as_str())
-            .field("admin_emails", &self.admin_emails.len())
             .finish()
     }
 }
@@ -92,20 +65,18 @@ mod tests {
 
     #[test]
     fn reads_only_its_own_variables() {
-        let (config, seen) = read(&[("ADMIN_EMAILS", "Admin@Streamia.local, b@x.io")]);
-        let config = config.unwrap();
-        assert_eq!(seen, ["FRONTEND_URL", "ADMIN_EMAILS"]);
-        assert_eq!(config.frontend_url.as_str(), "http://localhost:5173/");
-        assert!(config.is_admin_email(&Email::parse("admin@streamia.local").unwrap()));
-        assert!(!config.is_admin_email(&Email::parse("c@x.io").unwrap()));
+        // A leftover ADMIN_EMAILS (removed: roles come from an operator only) is not read.
+        let (config, seen) = read(&[("ADMIN_EMAILS", "admin@streamia.local")]);
+        assert_eq!(seen, ["FRONTEND_URL"]);
+        assert_eq!(
+            config.unwrap().frontend_url.as_str(),
+            "http://localhost:5173/"
+        );
     }
 
     #[test]
-    fn names_every_problem() {
-        let (config, _) = read(&[
-            ("FRONTEND_URL", "ftp://x"),
-            ("ADMIN_EMAILS", "ok@x.io, nope"),
-        ]);
-        assert_eq!(config.unwrap_err().problems.len(), 2);
+    fn names_the_problem() {
+        let (config, _) = read(&[("FRONTEND_URL", "ftp://x")]);
+        assert_eq!(config.unwrap_err().problems.len(), 1);
     }
 }

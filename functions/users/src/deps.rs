@@ -9,7 +9,7 @@ use streamia_shared::service::SdkConfig;
 use streamia_shared::service::Service;
 
 use crate::config::UsersConfig;
-use crate::store::{ResetStore, SessionStore, UserStore};
+use crate::store::{ResetStore, RoleChangeStore, SessionStore, UserStore};
 use crate::SERVICE;
 
 /// Password checks per subject (an email at login, a user at a re-check) before further checks
@@ -34,6 +34,8 @@ pub struct Deps {
     pub sessions: SessionStore,
     /// Password reset tokens.
     pub resets: ResetStore,
+    /// The audit trail of role changes.
+    pub role_changes: RoleChangeStore,
     /// Signs access tokens.
     pub signer: TokenSigner,
     /// Revoked tokens and sessions (Redis).
@@ -75,6 +77,7 @@ impl Service for Deps {
             users: UserStore::new(&db),
             sessions: SessionStore::new(&db),
             resets: ResetStore::new(&db),
+            role_changes: RoleChangeStore::new(&db),
             signer: TokenSigner::new(&tokens),
             revocations: Revocations::new(redis.clone(), &prefix, tokens.access_ttl.as_secs()),
             login_checks: GuessLimit::new(

@@ -3,8 +3,8 @@
 use bson::oid::ObjectId;
 use bson::DateTime;
 use serde::{Deserialize, Serialize};
-use streamia_shared::domain::Invalid;
 use streamia_shared::domain::Role;
+use streamia_shared::domain::{reject_invisible, Invalid};
 use streamia_shared::time::rfc3339;
 use url::Url;
 
@@ -51,7 +51,7 @@ pub struct User {
     pub age: Option<i32>,
     /// An https URL.
     pub avatar: Option<String>,
-    /// From ADMIN_EMAILS at registration.
+    /// `user` at registration; changed only by an operator (`ops::set_role`).
     pub role: Role,
     /// Active or being deleted.
     pub status: UserStatus,
@@ -96,7 +96,8 @@ impl From<&User> for UserView {
     }
 }
 
-/// A first or last name: trimmed, 1-50 characters, no control characters.
+/// A first or last name: trimmed, 1-50 characters, no control characters, and none of the
+/// invisible or bidirectional-control ones that make a name read differently than it is.
 pub fn parse_name(raw: &str) -> Result<String, Invalid> {
     let name = raw.trim();
     let len = name.chars().count();
@@ -109,6 +110,7 @@ pub fn parse_name(raw: &str) -> Result<String, Invalid> {
     if name.chars().any(char::is_control) {
         return Err(Invalid("must not contain control characters".into()));
     }
+    reject_invisible(name)?;
     Ok(name.to_owned())
 }
 
@@ -142,6 +144,13 @@ mod tests {
         assert_eq!(parse_name("  Ana ").unwrap(), "Ana");
         assert!(parse_name("").is_err());
         assert!(parse_name(&"x".repeat(51)).is_err());
+        assert_eq!(parse_name(" María José ").unwrap(), "María José");
+        for bad in ["Ana\u{202E}lehcim", "A\u{200B}na", "\u{2067}Ana"] {
+            assert!(
+                parse_name(bad).unwrap_err().0.contains("invisible"),
+                "{bad:?}"
+            );
+        }
         assert!(parse_age(12).is_err() && parse_age(151).is_err() && parse_age(13).is_ok());
         assert!(parse_avatar("https://cdn.example.com/a.png").is_ok());
         assert!(parse_avatar("http://cdn.example.com/a.png").is_err());

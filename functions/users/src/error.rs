@@ -1,7 +1,9 @@
 //! Everything that can go wrong in the users service, mapped to HTTP in one place.
 //!
 //! Operations return [`UsersError`] and never build an HTTP answer; the adapters turn it into
-//! the contract's envelope through the single `From<UsersError> for ApiError` below.
+//! the contract's envelope through the single `From<UsersError> for ApiError` below, or, for an
+//! operator's direct invocation (`adapters::invoke`), into a Lambda function error through
+//! `From<UsersError> for Diagnostic`.
 
 use streamia_shared::auth::{GuessError, PasswordError};
 use streamia_shared::db::TransactionError;
@@ -51,7 +53,8 @@ pub enum UsersError {
     /// The account's deletion is already under way.
     #[error("already being deleted")]
     AlreadyDeleting,
-    /// A dependency did not answer a health check.
+    /// A dependency did not answer a health check. The message names it, for the log line;
+    /// the client's 503 does not.
     #[error("{dependency} unavailable: {source}")]
     DependencyDown {
         /// `mongodb` or `redis`.
@@ -135,9 +138,7 @@ impl From<UsersError> for ApiError {
             UsersError::AlreadyDeleting => {
                 ApiError::conflict("CONFLICT", "the account is already being deleted")
             }
-            UsersError::DependencyDown { dependency, source } => {
-                ApiError::dependency_unavailable(dependency, source)
-            }
+            e @ UsersError::DependencyDown { .. } => ApiError::unavailable(e),
             UsersError::Password(e) => ApiError::internal(e),
             UsersError::Mongo(e) => e.into(),
             UsersError::Redis(e) => e.into(),
@@ -145,6 +146,33 @@ impl From<UsersError> for ApiError {
             UsersError::Outbox(OutboxError::Mongo(e)) => e.into(),
             UsersError::Outbox(e @ OutboxError::Conflict(_)) => ApiError::unavailable(e),
             UsersError::Outbox(e) => ApiError::internal(e),
+        }
+    }
+}
+
+/// A failed operator invocation (`users-set-role`): the Lambda function error the operator
+/// reads (`aws lambda invoke` prints `FunctionError: Unhandled`, the payload holds this).
+/// Unlike a client, an operator is told the cause of a server-side failure.
+impl From<UsersError> for lambda_runtime::Diagnostic {
+    fn from(err: UsersError) -> Self {
+        let error_type = match &err {
+            UsersError::Validation(_) => "ValidationError",
+            UsersError::UserNotFound => "UserNotFound",
+            UsersError::Mongo(_) | UsersError::Redis(_) | UsersError::Outbox(_) => "Unavailable",
+            _ => "InternalError",
+        };
+        let error_message = match &err {
+            UsersError::Validation(FieldErrors(fields)) => fields
+                .iter()
+                .map(|f| format!("{}: {}", f.field, f.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+            UsersError::UserNotFound => "no user with this id or email".to_owned(),
+            other => other.to_string(),
+        };
+        lambda_runtime::Diagnostic {
+            error_type: error_type.to_owned(),
+            error_message,
         }
     }
 }

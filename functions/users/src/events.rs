@@ -4,7 +4,7 @@
 //! transaction of the change it announces, published after the commit.
 
 pub use streamia_shared::events::users::{
-    PasswordResetRequested, UserDeleted, UserRegistered, UserUpdated,
+    PasswordResetRequested, UserDeleted, UserRegistered, UserRoleChanged, UserUpdated,
 };
 
 use crate::domain::User;

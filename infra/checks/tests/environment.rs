@@ -47,6 +47,8 @@ fn loaders(binary: &str) -> Vec<Loader> {
         "notifications-on-user-change" => load::<Of<streamia_notifications::deps::CopyDeps>>,
         setup if setup.ends_with("-setup") => load::<streamia_shared::setup::Pieces>,
         relay if relay.ends_with("-outbox-relay") => load::<streamia_shared::events::relay::Pieces>,
+        // Invoked by an operator, no route: the service's pieces without the HTTP ones.
+        "users-set-role" => load::<Of<streamia_users::Deps>>,
         users if users.starts_with("users-") => load::<(HttpPieces, Of<streamia_users::Deps>)>,
         other => panic!("{other}: add the loaders its main runs to this table"),
     });
@@ -98,7 +100,6 @@ fn plausible(name: &str) -> String {
         "SMTP_USERNAME" => "smtp-user",
         "MAIL_FROM" => "Streamia <no-reply@streamia.example>",
         "FRONTEND_URL" | "CORS_ALLOWED_ORIGINS" => "https://app.streamia.example",
-        "ADMIN_EMAILS" => "admin@streamia.example",
         "MONGODB_DATABASE_PREFIX" => "streamia",
         "RUST_LOG" => "info",
         n if n.ends_with(SECRET_ARN_SUFFIX) => "arn:aws:secretsmanager:us-east-1:1:secret:s-AbCdEf",

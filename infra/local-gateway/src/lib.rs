@@ -10,11 +10,14 @@
 //!   `runtime` runs the binaries itself behind its own Lambda Runtime API (the fast mode);
 //!   either way a failure is an `invoke_error::InvokeError`;
 //! - `sqs` and `schedule` drive consumers and scheduled functions;
+//! - `lambda_api` serves the Lambda Invoke API on the gateway's port (`aws lambda invoke
+//!   --endpoint-url`), for functions with no route (`users-set-role`), in both modes;
 //! - `server` ties it together, plus `GET /_local/mail`.
 
 pub mod authorizer;
 pub mod invoke;
 pub mod invoke_error;
+mod lambda_api;
 pub mod mail;
 mod percent;
 pub mod proxy;

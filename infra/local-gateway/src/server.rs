@@ -300,6 +300,24 @@ async fn route(
 ) -> (Response, Option<String>) {
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
+    if method == Method::POST {
+        if let Some(name) = crate::lambda_api::function_in_path(&path) {
+            let headers = req.headers().clone();
+            let Ok(body) = to_bytes(req.into_body(), crate::lambda_api::MAX_PAYLOAD).await else {
+                return (crate::lambda_api::too_large(), Some(name));
+            };
+            let res = crate::lambda_api::invoke(
+                &gw.template,
+                &gw.invoker,
+                &gw.region,
+                &name,
+                &headers,
+                &body,
+            )
+            .await;
+            return (res, Some(name));
+        }
+    }
     if method == Method::GET && path == "/_local/mail" {
         let mail = gw
             .mail_outbox

@@ -57,6 +57,11 @@ async fn register_login_profile_logout() {
     let http = reqwest::Client::new();
     let (status, health) = send(http.get(api("/health"))).await;
     assert_eq!(status, 200, "{health}");
+    assert_eq!(
+        health["data"],
+        json!({"status": "ok"}),
+        "names no internals"
+    );
 
     let n = unique();
     let email = format!("{n}@example.com");
@@ -213,6 +218,84 @@ async fn the_local_admin_account_exists() {
     .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["user"]["role"], "admin");
+}
+
+/// What an operator runs, `aws lambda invoke --endpoint-url <gateway> --function-name
+/// users-set-role`, here through the SDK: the gateway's Invoke API reaches the real function,
+/// which changes the role, and the user's tokens stop working at once.
+#[tokio::test]
+async fn an_operator_grants_and_takes_a_role_through_the_gateways_lambda_invoke_api() {
+    let sdk = streamia_shared::events::aws_defaults()
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(base())
+        .credentials_provider(aws_sdk_lambda::config::Credentials::new(
+            "test", "test", None, None, "e2e",
+        ))
+        .load()
+        .await;
+    let lambda = aws_sdk_lambda::Client::new(&sdk);
+    let set_role = |email: String, role: &'static str| {
+        let lambda = lambda.clone();
+        async move {
+            let payload =
+                json!({"email": email, "role": role, "operator": "e2e", "reason": "journey"});
+            let out = lambda
+                .invoke()
+                .function_name("users-set-role")
+                .payload(aws_sdk_lambda::primitives::Blob::new(payload.to_string()))
+                .send()
+                .await
+                .expect("the gateway serves the Lambda Invoke API");
+            let bytes = out.payload.map(|b| b.into_inner()).unwrap_or_default();
+            let result: Value = serde_json::from_slice(&bytes).unwrap();
+            assert_eq!(out.function_error, None, "{result}");
+            result
+        }
+    };
+    let http = reqwest::Client::new();
+    let n = unique();
+    let email = format!("{n}@example.com");
+    let (status, body) = send(
+        http.post(api("/auth/register"))
+            .json(&json!({"username": format!("u{n}"), "email": email, "password": "Secret123"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["data"]["user"]["role"], "user");
+    let token = body["data"]["accessToken"].as_str().unwrap().to_owned();
+
+    let result = set_role(email.clone(), "admin").await;
+    assert_eq!(result["previousRole"], "user");
+    assert_eq!(result["changed"], true);
+    let (status, _) = send(http.get(api("/users/me")).bearer_auth(&token)).await;
+    assert_eq!(status, 401, "the old token stopped working at once");
+
+    let login = || {
+        send(
+            http.post(api("/auth/login"))
+                .json(&json!({"email": email, "password": "Secret123"})),
+        )
+    };
+    let (status, body) = login().await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["user"]["role"], "admin");
+    let admin = body["data"]["accessToken"].as_str().unwrap().to_owned();
+
+    set_role(email.clone(), "user").await;
+    let (status, _) = send(http.get(api("/users/me")).bearer_auth(&admin)).await;
+    assert_eq!(status, 401, "a demoted admin's token is refused at once");
+    let (_, body) = login().await;
+    assert_eq!(body["data"]["user"]["role"], "user");
+
+    let err = lambda
+        .invoke()
+        .function_name("users-no-such-function")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err
+        .as_service_error()
+        .is_some_and(|e| e.is_resource_not_found_exception()));
 }
 
 /// What a browser relies on, from the real functions and the gateway: the function names an

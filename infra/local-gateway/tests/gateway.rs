@@ -487,3 +487,66 @@ async fn a_failing_authorizer_is_an_authorizer_configuration_error_as_in_api_gat
         .unwrap();
     assert_eq!(res.status(), 401);
 }
+
+#[tokio::test]
+async fn the_lambda_invoke_api_reaches_functions_through_the_lambda_endpoint() {
+    // The default mode: the gateway passes an Invoke API call on to cargo lambda watch's (here
+    // a recording endpoint) and answers as Lambda does.
+    let lambda = Lambda::start(behaviour).await;
+    let base = gateway(&lambda).await;
+    let http = reqwest::Client::new();
+    let url = |name: &str| format!("{base}/2015-03-31/functions/{name}/invocations");
+    let res = http
+        .post(url("fixture-things"))
+        .body(r#"{"operator": "Grace"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(!res.headers().contains_key("x-amz-function-error"));
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["statusCode"], 201, "the function's own result: {body}");
+    assert_eq!(
+        lambda.calls_to("fixture-things"),
+        [json!({"operator": "Grace"})],
+        "the payload as sent"
+    );
+
+    let res = http
+        .post(url("fixture-public"))
+        .body(r#"{"body": "crash"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["x-amz-function-error"], "Unhandled");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["errorMessage"], "boom");
+
+    let res = http.post(url("nope")).body("{}").send().await.unwrap();
+    assert_eq!(res.status(), 404);
+    assert_eq!(
+        res.headers()["x-amzn-errortype"],
+        "ResourceNotFoundException"
+    );
+
+    let res = http
+        .post(url("fixture-things"))
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    assert_eq!(
+        res.headers()["x-amzn-errortype"],
+        "InvalidRequestContentException"
+    );
+
+    let res = http
+        .post(url("fixture-things"))
+        .header("x-amz-invocation-type", "DryRun")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+}

@@ -45,6 +45,9 @@ Resources:
     Properties:
       Events:
         Broken: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /broken, Method: get}}
+  OperatorFunction:
+    Type: AWS::Serverless::Function
+    Metadata: {BuildMethod: rust-cargolambda, BuildProperties: {Binary: fixture-operator}}
   HealthFunction:
     Type: AWS::Serverless::Function
     Metadata: {BuildMethod: rust-cargolambda, BuildProperties: {Binary: users-health}}
@@ -65,7 +68,12 @@ fn target_dir() -> PathBuf {
 fn functions_dir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("runtime-test-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
-    for name in ["fixture-fn", "fixture-slow", "fixture-init-fails"] {
+    for name in [
+        "fixture-fn",
+        "fixture-slow",
+        "fixture-init-fails",
+        "fixture-operator",
+    ] {
         std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_runtime-fixture"), dir.join(name)).unwrap();
     }
     for real in ["users-health", "authorizer"] {
@@ -278,4 +286,82 @@ async fn real_function_binaries_answer_through_the_runtime_api() {
     let (status, body) = get(&base, "/health").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["status"], "ok", "{body}");
+}
+
+/// An AWS SDK Lambda client on the gateway's port, as `aws lambda invoke --endpoint-url`.
+async fn lambda_client(base: &str) -> aws_sdk_lambda::Client {
+    let sdk = streamia_shared::events::aws_defaults()
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(base)
+        .credentials_provider(aws_sdk_lambda::config::Credentials::new(
+            "test", "test", None, None, "test",
+        ))
+        .load()
+        .await;
+    aws_sdk_lambda::Client::new(&sdk)
+}
+
+async fn invoke(
+    client: &aws_sdk_lambda::Client,
+    function: &str,
+    payload: Value,
+) -> (Option<String>, Value) {
+    let out = client
+        .invoke()
+        .function_name(function)
+        .payload(aws_sdk_lambda::primitives::Blob::new(payload.to_string()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status_code, 200);
+    let bytes = out.payload.map(|b| b.into_inner()).unwrap_or_default();
+    (out.function_error, serde_json::from_slice(&bytes).unwrap())
+}
+
+#[tokio::test]
+async fn the_lambda_invoke_api_runs_a_function_with_no_route() {
+    let base = gateway(FIXTURE, 1).await;
+    let client = lambda_client(&base).await;
+    let (error, result) = invoke(
+        &client,
+        "fixture-operator",
+        serde_json::json!({"path": "/x"}),
+    )
+    .await;
+    assert_eq!(error, None, "{result}");
+    let seen: Value = serde_json::from_str(result["body"].as_str().unwrap()).unwrap();
+    assert_eq!(seen["functionName"], "fixture-operator");
+    // By ARN, as `sam remote invoke` and the SDKs may name it.
+    let arn = "arn:aws:lambda:us-east-1:000000000000:function:fixture-operator";
+    assert_eq!(invoke(&client, arn, serde_json::json!({})).await.0, None);
+
+    let (error, result) = invoke(
+        &client,
+        "fixture-operator",
+        serde_json::json!({"path": "/error"}),
+    )
+    .await;
+    assert_eq!(error.as_deref(), Some("Unhandled"));
+    assert_eq!(result["errorMessage"], "failed on purpose", "{result}");
+
+    let (error, result) = invoke(
+        &client,
+        "fixture-slow",
+        serde_json::json!({"path": "/slow"}),
+    )
+    .await;
+    assert_eq!(error.as_deref(), Some("Unhandled"));
+    assert_eq!(result["errorType"], "Sandbox.Timedout", "{result}");
+
+    let err = client
+        .invoke()
+        .function_name("no-such-function")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        err.as_service_error()
+            .is_some_and(|e| e.is_resource_not_found_exception()),
+        "{err:?}"
+    );
 }

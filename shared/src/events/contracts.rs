@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::users::{
     PasswordResetRequested, UserDeleted, UserDeletionCancelled, UserDeletionCompleted,
-    UserRegistered, UserUpdated,
+    UserRegistered, UserRoleChanged, UserUpdated,
 };
 use super::{Envelope, Event};
 
@@ -81,6 +81,7 @@ pub const ALL: &[Contract] = &[
     contract::<UserDeleted>(),
     contract::<UserDeletionCancelled>(),
     contract::<UserDeletionCompleted>(),
+    contract::<UserRoleChanged>(),
 ];
 
 /// The contract of an event name at a version, if the platform defines it.

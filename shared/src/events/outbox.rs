@@ -225,12 +225,36 @@ impl Outbox {
         &self,
         correlation_id: &str,
         context: C,
-        mut body: F,
+        body: F,
     ) -> Result<T, E>
     where
         C: Send,
         E: TransactionError,
         F: for<'s> FnMut(Tx<'s>, &'s mut C) -> BoxFuture<'s, Result<T, E>>,
+    {
+        self.commit_then(correlation_id, context, body, |_| async { Ok(()) })
+            .await
+    }
+
+    /// [`Outbox::commit`] with a step between the commit and the publishing: `after` runs once
+    /// the change is committed and before any consumer can hear of it. For what must hold by
+    /// the time the event is out (a deleted account's or a demoted admin's sessions revoked
+    /// before the saga or any consumer reacts). When `after` fails, its error is returned and
+    /// nothing is published now: the committed events go out with the relay (after
+    /// [`super::relay::MIN_AGE`]), and a retry of the operation can finish `after`'s work.
+    pub async fn commit_then<C, T, E, F, A, AFut>(
+        &self,
+        correlation_id: &str,
+        context: C,
+        mut body: F,
+        after: A,
+    ) -> Result<T, E>
+    where
+        C: Send,
+        E: TransactionError,
+        F: for<'s> FnMut(Tx<'s>, &'s mut C) -> BoxFuture<'s, Result<T, E>>,
+        A: FnOnce(&T) -> AFut,
+        AFut: std::future::Future<Output = Result<(), E>>,
     {
         let staged = Arc::new(Mutex::new(Vec::new()));
         let value = crate::db::transaction(&self.client, context, |session, context| {
@@ -249,6 +273,7 @@ impl Outbox {
         })
         .await?;
         let staged = std::mem::take(&mut *staged.lock().unwrap_or_else(PoisonError::into_inner));
+        after(&value).await?;
         let flush_all = async {
             for event in staged {
                 if !self.flush(event).await {

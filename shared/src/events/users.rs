@@ -11,6 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Event;
+use crate::domain::Role;
 
 /// A new account exists; the notification service sends the welcome email. The first state
 /// of a copy of the user (`firstName` absent or null: the user gave none).
@@ -182,5 +183,27 @@ impl std::fmt::Debug for PasswordResetRequested {
             .field("reset_url", &"<redacted>")
             .field("expires_at", &self.expires_at)
             .finish()
+    }
+}
+
+/// An operator granted or took a role (`users-set-role`, never a client): services that keep
+/// a user's role, or act on admins, follow it. The account's sessions were revoked with the
+/// change, so the new role applies at once. Who did it and why stay in the users database's
+/// audit trail (`role_changes`), not on the bus.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct UserRoleChanged {
+    /// The user.
+    pub user_id: String,
+    /// The role from now on.
+    pub role: Role,
+    /// The role before the change.
+    pub previous_role: Role,
+}
+
+impl Event for UserRoleChanged {
+    const NAME: &'static str = "user.role_changed";
+    fn aggregate_id(&self) -> &str {
+        &self.user_id
     }
 }

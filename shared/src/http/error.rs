@@ -94,17 +94,6 @@ impl ApiError {
         err
     }
 
-    /// 503 UNAVAILABLE naming the dependency that did not answer (e.g. `mongodb`), so a health
-    /// check tells the operator where to look; the cause is logged, never sent.
-    pub fn dependency_unavailable(
-        dependency: &str,
-        source: impl Into<Box<dyn StdError + Send + Sync>>,
-    ) -> Self {
-        let mut err = Self::unavailable(source);
-        err.message = format!("{dependency} is unavailable, try again shortly");
-        err
-    }
-
     /// 500 INTERNAL: the cause is logged, the client learns nothing about it.
     pub fn internal(source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
         let mut err = Self::new(

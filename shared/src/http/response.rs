@@ -1,6 +1,6 @@
 //! Successful answers in the contract's envelope.
 
-use http::StatusCode;
+use http::{HeaderValue, StatusCode};
 use serde::Serialize;
 
 /// A successful answer: `{success: true, data, message?}`, or an empty 204.
@@ -8,6 +8,8 @@ use serde::Serialize;
 pub struct ApiResponse {
     pub(crate) status: StatusCode,
     pub(crate) body: Option<serde_json::Value>,
+    /// `Cache-Control`, when the answer says how it may be cached.
+    pub(crate) cache_control: Option<HeaderValue>,
 }
 
 impl ApiResponse {
@@ -18,6 +20,7 @@ impl ApiResponse {
         Self {
             status,
             body: Some(serde_json::json!({ "success": true, "data": data })),
+            cache_control: None,
         }
     }
 
@@ -41,6 +44,7 @@ impl ApiResponse {
         Self {
             status: StatusCode::NO_CONTENT,
             body: None,
+            cache_control: None,
         }
     }
 
@@ -49,6 +53,13 @@ impl ApiResponse {
         if let Some(body) = self.body.as_mut() {
             body["message"] = serde_json::Value::String(message.into());
         }
+        self
+    }
+
+    /// `Cache-Control: no-store`: for an answer that carries a credential (an access or
+    /// refresh token), which no browser, proxy or CDN may keep (RFC 6749 section 5.1).
+    pub fn no_store(mut self) -> Self {
+        self.cache_control = Some(HeaderValue::from_static("no-store"));
         self
     }
 

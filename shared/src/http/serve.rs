@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::time::{Duration, Instant, SystemTime};
 
-use http::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER};
+use http::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use tracing::Instrument;
@@ -68,8 +68,8 @@ where
         .await
         .unwrap_or_else(|_| Err(ApiError::unavailable(DeadlineExceeded(budget))));
 
-    let (status, body, retry_after) = match result {
-        Ok(ok) => (ok.status, ok.body, None),
+    let (status, body, retry_after, cache_control) = match result {
+        Ok(ok) => (ok.status, ok.body, None, ok.cache_control),
         Err(err) => {
             if err.status().is_server_error() {
                 let cause = err.cause().map(|c| c.to_string()).unwrap_or_default();
@@ -81,7 +81,7 @@ where
                     "request failed"
                 );
             }
-            (err.status(), Some(err.body()), err.retry_after())
+            (err.status(), Some(err.body()), err.retry_after(), None)
         }
     };
     let mut response = Response::builder().status(status);
@@ -90,6 +90,9 @@ where
     }
     if let Some(secs) = retry_after {
         response = response.header(RETRY_AFTER, secs);
+    }
+    if let Some(value) = cache_control {
+        response = response.header(CACHE_CONTROL, value);
     }
     let response = match body {
         Some(json) => response
@@ -212,5 +215,20 @@ mod tests {
         assert!(!res.headers().contains_key(ACCESS_CONTROL_ALLOW_ORIGIN));
         assert!(!res.headers().contains_key(VARY));
         assert_eq!(res.headers()[CORRELATION_HEADER], "c-42");
+    }
+
+    #[tokio::test]
+    async fn an_answer_carrying_a_token_is_never_stored() {
+        use http::header::CACHE_CONTROL;
+        let res = respond(request(None), |_, _| async {
+            Ok(ApiResponse::ok(serde_json::json!({"accessToken": "t"})).no_store())
+        })
+        .await;
+        assert_eq!(res.headers()[CACHE_CONTROL], "no-store");
+        let res = respond(request(None), |_, _| async { Ok(ApiResponse::ok("x")) }).await;
+        assert!(
+            !res.headers().contains_key(CACHE_CONTROL),
+            "only when asked"
+        );
     }
 }

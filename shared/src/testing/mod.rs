@@ -81,7 +81,7 @@ async fn test_credentials(loader: aws_config::ConfigLoader, endpoint: &str) -> S
 }
 
 impl TestEnv {
-    /// Creates this test's topic and queue; `overrides` adjust settings (e.g. `ADMIN_EMAILS`).
+    /// Creates this test's topic and queue; `overrides` adjust settings (e.g. `FRONTEND_URL`).
     pub async fn new(overrides: &[(&str, &str)]) -> Self {
         let id = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
         let aws = localstack_config().await;
@@ -148,7 +148,6 @@ impl TestEnv {
             ("MONGODB_DATABASE_PREFIX".into(), format!("test_{id}")),
             ("REDIS_KEY_PREFIX".into(), format!("test:{id}:")),
             ("FRONTEND_URL".into(), "https://app.streamia.test".into()),
-            ("ADMIN_EMAILS".into(), "admin@streamia.test".into()),
         ]);
         // Every topic is this test's topic, so its queue sees everything the test publishes.
         for topic in crate::events::Topic::ALL {

@@ -11,7 +11,8 @@ use crate::Deps;
 
 type Answer = Result<ApiResponse, ApiError>;
 
-/// POST /api/v1/auth/register: 201 with the first token pair.
+/// POST /api/v1/auth/register: 201 with the first token pair. Every answer carrying tokens
+/// (register, login, refresh) is `Cache-Control: no-store`.
 pub const REGISTER: Route<Deps> = Route::Public(|d, r, c| Box::pin(register(d, r, c)));
 /// POST /api/v1/auth/login: 200 with a token pair.
 pub const LOGIN: Route<Deps> = Route::Public(|d, r, c| Box::pin(login(d, r, c)));
@@ -33,26 +34,23 @@ pub const CHANGE_PASSWORD: Route<Deps> =
     Route::User(|d, r, c, u| Box::pin(change_password(d, r, c, u)));
 /// DELETE /api/v1/users/me: 202 with the deletion saga's id.
 pub const DELETE_ME: Route<Deps> = Route::User(|d, r, c, u| Box::pin(delete_me(d, r, c, u)));
-/// GET /api/v1/health: 200 when MongoDB and Redis answer, 503 naming neither.
+/// GET /api/v1/health: 200 `{status: "ok"}` when MongoDB and Redis answer, else the generic
+/// 503; the log line names the dependency.
 pub const HEALTH: Route<Deps> = Route::Public(|d, r, c| Box::pin(health(d, r, c)));
 
 async fn register(deps: &'static Deps, req: Req, ctx: Ctx) -> Answer {
     let cmd = ops::register::parse(req.json()?)?;
-    Ok(ApiResponse::created(
-        ops::register::execute(deps, cmd, &ctx).await?,
-    ))
+    Ok(ApiResponse::created(ops::register::execute(deps, cmd, &ctx).await?).no_store())
 }
 
 async fn login(deps: &'static Deps, req: Req, ctx: Ctx) -> Answer {
     let cmd = ops::login::parse(req.json()?)?;
-    Ok(ApiResponse::ok(ops::login::execute(deps, cmd, &ctx).await?))
+    Ok(ApiResponse::ok(ops::login::execute(deps, cmd, &ctx).await?).no_store())
 }
 
 async fn refresh(deps: &'static Deps, req: Req, ctx: Ctx) -> Answer {
     let cmd = ops::refresh::parse(req.json()?)?;
-    Ok(ApiResponse::ok(
-        ops::refresh::execute(deps, cmd, &ctx).await?,
-    ))
+    Ok(ApiResponse::ok(ops::refresh::execute(deps, cmd, &ctx).await?).no_store())
 }
 
 async fn logout(deps: &'static Deps, req: Req, ctx: Ctx, caller: Caller) -> Answer {

@@ -42,8 +42,10 @@ pub fn parse(caller: Caller, input: Input) -> Result<Command, UsersError> {
 
 /// Confirms the password (limited per user like login), then in ONE transaction marks the
 /// account `deleting` (no more logins) and stages `user.deleted`, which starts the saga; ends
-/// every session. The answer is 202 even if SNS is down at that moment: the event is committed
-/// with the mark and the relay publishes it, so there is nothing to undo.
+/// every session before the event is published. The answer is 202 even if SNS is down at that
+/// moment: the event is committed with the mark and the relay publishes it, so there is nothing
+/// to undo. If the revocation fails (Redis down: a 503), the event still goes out with the
+/// relay, and a retry finishes the revocation (the branch above).
 pub async fn execute(deps: &Deps, cmd: Command, ctx: &Ctx) -> Result<DeletionStarted, UsersError> {
     let user = current_user(deps, &cmd.caller).await?;
     confirm_password(deps, &user, &cmd.password).await?;
@@ -57,8 +59,10 @@ pub async fn execute(deps: &Deps, cmd: Command, ctx: &Ctx) -> Result<DeletionSta
     // The saga's id is the correlation id of every event it causes. The event is built from
     // the account as this transaction marked it, so a profile change committed since the read
     // above cannot leave an older snapshot in the newest event.
+    // Sessions end after the commit and BEFORE the event is published: by the time any
+    // participant of the saga hears of the deletion, no token of the account works.
     deps.outbox
-        .commit(
+        .commit_then(
             &saga_id,
             (deps, user.id, &saga_id),
             |mut tx, (deps, user_id, saga_id)| {
@@ -79,9 +83,9 @@ pub async fn execute(deps: &Deps, cmd: Command, ctx: &Ctx) -> Result<DeletionSta
                     Ok::<_, UsersError>(())
                 })
             },
+            |_| sessions::revoke_all(deps, user.id, None),
         )
         .await?;
-    sessions::revoke_all(deps, user.id, None).await?;
     tracing::info!(user_id = %user.id, saga_id = %saga_id, correlation_id = %ctx.correlation_id, "user deletion started");
     Ok(DeletionStarted { saga_id })
 }

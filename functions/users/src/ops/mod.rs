@@ -1,5 +1,6 @@
-//! The users service's operations, one file each, callable from any adapter (an HTTP route
-//! today, an SQS consumer of the deletion saga tomorrow) and from tests without HTTP types.
+//! The users service's operations, one file each, callable from any adapter (an HTTP route, a
+//! direct invocation by an operator for `set_role`, an SQS consumer of the deletion saga
+//! tomorrow) and from tests without HTTP types.
 //!
 //! Every operation has the same shape:
 //! - `Input`: the raw fields as a client sends them (plain data, `deny_unknown_fields`);
@@ -18,6 +19,7 @@ pub mod logout;
 pub mod refresh;
 pub mod register;
 pub mod reset_password;
+pub mod set_role;
 pub mod update_me;
 
 pub use streamia_shared::service::{Caller, Ctx};

@@ -70,9 +70,10 @@ pub fn parse(input: Input) -> Result<Command, UsersError> {
     })
 }
 
-/// Creates the account (admin when its email is in `ADMIN_EMAILS`) and stages
-/// `user.registered` in one transaction, then starts its first session. A taken email or username is a conflict, even when two
-/// registrations race (the unique indexes decide).
+/// Creates the account, always with the role `user` (no email is verified, so none may earn a
+/// role: an operator grants it with `users-set-role`), and stages `user.registered` in one
+/// transaction, then starts its first session. A taken email or username is a conflict, even
+/// when two registrations race (the unique indexes decide).
 pub async fn execute(deps: &Deps, cmd: Command, ctx: &Ctx) -> Result<AuthResponse, UsersError> {
     if deps.users.by_email(cmd.email.as_str()).await?.is_some() {
         return Err(UsersError::EmailTaken);
@@ -82,11 +83,6 @@ pub async fn execute(deps: &Deps, cmd: Command, ctx: &Ctx) -> Result<AuthRespons
     }
     let hash = hash_password(&cmd.password).await?;
     let now = DateTime::now();
-    let role = if deps.users_config.is_admin_email(&cmd.email) {
-        Role::Admin
-    } else {
-        Role::User
-    };
     let user = User {
         id: ObjectId::new(),
         username_lower: cmd.username.canonical(),
@@ -97,7 +93,7 @@ pub async fn execute(deps: &Deps, cmd: Command, ctx: &Ctx) -> Result<AuthRespons
         last_name: cmd.last_name,
         age: cmd.age,
         avatar: None,
-        role,
+        role: Role::User,
         status: UserStatus::Active,
         deletion_saga_id: None,
         created_at: now,

@@ -1,14 +1,17 @@
-//! The users service's own database: `users`, `sessions`, `refresh_tokens`, `password_resets`.
+//! The users service's own database: `users`, `sessions`, `refresh_tokens`, `password_resets`,
+//! `role_changes` (the audit trail of roles).
 //! No other service reads it.
 //!
 //! Opening a store touches nothing; collections and indexes are set up once by
 //! [`create_indexes`] (at deploy and when the local stack starts), not at every cold start.
 
 mod resets;
+mod role_changes;
 mod sessions;
 mod users;
 
 pub use resets::ResetStore;
+pub use role_changes::{RoleChange, RoleChangeStore};
 pub use sessions::{RefreshToken, Session, SessionStore};
 pub use users::{ProfileChanges, UserStore};
 
@@ -20,5 +23,6 @@ pub async fn create_indexes(db: mongodb::Database) -> Result<(), mongodb::error:
     users::create_indexes(&db).await?;
     sessions::create_indexes(&db).await?;
     resets::create_indexes(&db).await?;
+    role_changes::create_indexes(&db).await?;
     streamia_shared::events::outbox::create_indexes(&db).await
 }

@@ -5,6 +5,7 @@ use bson::{doc, DateTime, Document};
 use mongodb::options::IndexOptions;
 use mongodb::{ClientSession, Collection, Database, IndexModel};
 use streamia_shared::db::duplicate_key_index;
+use streamia_shared::domain::Role;
 use streamia_shared::fields::Patch;
 
 use crate::domain::{User, UserStatus};
@@ -174,6 +175,27 @@ impl UserStore {
             )
             .await?;
         Ok(result.matched_count == 1)
+    }
+
+    /// Inside the role change's transaction: gives the account `role` and returns it as it was
+    /// before, or `None` when there is no such account. The write happens even when the role
+    /// is already `role` (the caller then records and announces nothing), so two operators
+    /// changing one account at once conflict and one runs again, seeing the other's result.
+    pub async fn set_role(
+        &self,
+        session: &mut ClientSession,
+        id: ObjectId,
+        role: Role,
+    ) -> Result<Option<User>, UsersError> {
+        Ok(self
+            .users
+            .find_one_and_update(
+                doc! {"_id": id},
+                doc! {"$set": {"role": role.as_str(), "updatedAt": DateTime::now()}},
+            )
+            .return_document(mongodb::options::ReturnDocument::Before)
+            .session(session)
+            .await?)
     }
 
     /// Inside the deletion's transaction: marks an active account `deleting` (no more logins)

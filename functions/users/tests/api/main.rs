@@ -11,4 +11,5 @@ mod passwords;
 mod profile;
 mod refresh;
 mod register;
+mod roles;
 mod security;

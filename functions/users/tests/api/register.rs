@@ -80,16 +80,78 @@ async fn registers_and_returns_a_session() {
 }
 
 #[tokio::test]
-async fn admin_emails_get_the_admin_role() {
-    let app = TestApp::spawn().await;
+async fn an_email_once_listed_as_admin_registers_as_a_user() {
+    // ADMIN_EMAILS is gone: a deployment that still sets it grants nothing.
+    let app = TestApp::with(&[("ADMIN_EMAILS", "admin@streamia.test")]).await;
     let res = app.register_as("boss", "Admin@Streamia.test").await;
     res.assert_ok(201);
-    assert_eq!(res.data()["user"]["role"], "admin");
+    assert_eq!(res.data()["user"]["role"], "user");
     let ctx = app
         .authorize(res.data()["accessToken"].as_str().unwrap())
         .await
         .unwrap();
-    assert_eq!(ctx["role"], "admin");
+    assert_eq!(ctx["role"], "user");
+}
+
+#[tokio::test]
+async fn every_answer_carrying_tokens_is_no_store() {
+    use streamia_users::adapters::http::{LOGIN, REFRESH};
+    let app = TestApp::spawn().await;
+    let registered = app.register_as("nostore", "nostore@example.com").await;
+    registered.assert_ok(201);
+    let logged_in = app
+        .call(
+            LOGIN,
+            post(
+                "/api/v1/auth/login",
+                json!({"email": "nostore@example.com", "password": PASSWORD}),
+            ),
+        )
+        .await;
+    logged_in.assert_ok(200);
+    let refreshed = app
+        .call(
+            REFRESH,
+            post(
+                "/api/v1/auth/refresh",
+                json!({"refreshToken": logged_in.data()["refreshToken"]}),
+            ),
+        )
+        .await;
+    refreshed.assert_ok(200);
+    for res in [&registered, &logged_in, &refreshed] {
+        assert_eq!(res.headers["cache-control"], "no-store", "{}", res.body);
+    }
+}
+
+#[tokio::test]
+async fn names_with_invisible_or_bidi_characters_are_a_400_naming_each_field() {
+    let app = TestApp::spawn().await;
+    let res = app
+        .call(
+            REGISTER,
+            post(
+                "/api/v1/auth/register",
+                json!({
+                    "username": "ana\u{202E}gpj",
+                    "email": "bidi@example.com",
+                    "password": PASSWORD,
+                    "firstName": "A\u{200B}na",
+                    "lastName": "\u{2066}Ruiz\u{2069}",
+                }),
+            ),
+        )
+        .await;
+    res.assert_error(400, "VALIDATION_ERROR");
+    let details = res.body["details"].as_array().unwrap();
+    let fields: Vec<&str> = details
+        .iter()
+        .map(|d| d["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["username", "firstName", "lastName"]);
+    for d in details {
+        assert!(d["message"].as_str().unwrap().contains("invisible"), "{d}");
+    }
 }
 
 #[tokio::test]

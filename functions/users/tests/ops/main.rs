@@ -6,4 +6,5 @@ mod common;
 mod accounts;
 mod cold_start;
 mod passwords;
+mod roles;
 mod sessions;
