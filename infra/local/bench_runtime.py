@@ -13,8 +13,9 @@ polls) and starting the binary with AWS_LAMBDA_RUNTIME_API pointing at it:
       Memory over traced invocations: runs every function of functions/*/src/bin (or those
       named) for BENCH_INVOCATIONS (50000) invocations of a valid event for that function,
       each with a new Lambda-Runtime-Trace-Id as Lambda sends one with every invocation.
-      Functions that hash passwords (argon2: ~0.1-0.3 s each) run as many as fit in
-      BENCH_HASH_SECONDS (60) instead. Prints, per function, the answers it gave, its RSS after
+      Functions that hash passwords (argon2: ~0.1-0.3 s each), and users-set-role (an
+      operator's tool: a transaction each), run as many as fit in BENCH_HASH_SECONDS (60)
+      instead. Prints, per function, the answers it gave, its RSS after
       the warm-up (the first 2%, at least 10 invocations) and at the end, and the growth
       between them beside the goal: under 1 MB. The events (`Bench.source`) take each
       function's successful path; where that needs a MongoDB transaction (SecantusDB serves
@@ -146,6 +147,9 @@ OTHER_PASSWORD = "Bench1234x"
 # Functions whose successful answer needs a MongoDB transaction do it every EVERY-th invocation.
 EVERY = 50
 HASHING = {"users-register", "users-login", "users-change-password", "users-delete-me", "users-reset-password"}
+# Run for a minute as well: an operator's tool (no route), each invocation a MongoDB
+# transaction and a session revocation (SecantusDB serves about ten transactions a second).
+TIMED = HASHING | {"users-set-role"}
 
 
 def api_event(method, path, body=None, caller=None):
@@ -284,6 +288,11 @@ class Bench:
                 old, new = (PASSWORD, OTHER_PASSWORD) if i % 2 == 0 else (OTHER_PASSWORD, PASSWORD)
                 return api_event("PUT", "/users/me/password", {"currentPassword": old, "newPassword": new}, caller=self.user(2))
             return change, ignore
+        if name == "users-set-role":
+            # An operator setting the role one user already has (the audit record, the event
+            # and the session revocation every time, as an idempotent retry does).
+            return lambda i: {"email": self.user(3)["email"], "role": "user", "operator": "bench",
+                              "reason": "memory benchmark"}, ignore
         if name == "users-delete-me":
             # A different registered user each time (the first four serve the other functions).
             return lambda i: api_event("DELETE", "/users/me", {"password": PASSWORD},
@@ -511,7 +520,7 @@ def memory(bin_dir, only):
                     if not helper:
                         print(f"{name:<28} not built ({binary})")
                     continue
-                hashing = name in HASHING
+                hashing = name in TIMED
                 run, elapsed = await soak(api, binary, name, bench,
                                           0 if hashing else limit, 5 if helper else seconds if hashing else 0,
                                           trace, log_dir)
