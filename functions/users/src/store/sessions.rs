@@ -6,7 +6,7 @@
 
 use bson::oid::ObjectId;
 use bson::{doc, DateTime};
-use mongodb::{Collection, Database, IndexModel};
+use mongodb::{ClientSession, Collection, Database, IndexModel};
 use serde::{Deserialize, Serialize};
 use streamia_shared::auth::TokenHash;
 
@@ -167,6 +167,21 @@ impl SessionStore {
         Ok(spent.modified_count == 1)
     }
 
+    /// Counts one grace retry of a spent token, atomically: false once it has had `max`.
+    pub async fn count_grace_retry(&self, hash: &TokenHash, max: i32) -> Result<bool, UsersError> {
+        let counted = self
+            .tokens
+            .update_one(
+                doc! {
+                    "_id": &hash.0,
+                    "$or": [{"graceRetries": null}, {"graceRetries": {"$lt": max}}],
+                },
+                doc! {"$inc": {"graceRetries": 1}},
+            )
+            .await?;
+        Ok(counted.modified_count == 1)
+    }
+
     /// Whether a session is still live (not logged out or revoked).
     pub async fn is_live(&self, session_id: &str) -> Result<bool, UsersError> {
         Ok(self
@@ -199,6 +214,38 @@ impl SessionStore {
             )
             .await?;
         Ok(())
+    }
+
+    /// Inside the credential change's transaction: revokes every live session of a user except
+    /// `keep` and returns their ids (their access tokens must be revoked too).
+    pub async fn end_all(
+        &self,
+        session: &mut ClientSession,
+        user_id: ObjectId,
+        keep: Option<&str>,
+    ) -> Result<Vec<String>, UsersError> {
+        let mut ids = Vec::new();
+        let mut cursor = self
+            .sessions
+            .find(doc! {"userId": user_id, "revokedAt": null})
+            .session(&mut *session)
+            .await?;
+        while let Some(found) = cursor.next(&mut *session).await {
+            let found = found?;
+            if Some(found.id.as_str()) != keep {
+                ids.push(found.id);
+            }
+        }
+        if !ids.is_empty() {
+            self.sessions
+                .update_many(
+                    doc! {"_id": {"$in": &ids}, "revokedAt": null},
+                    doc! {"$set": {"revokedAt": DateTime::now()}},
+                )
+                .session(session)
+                .await?;
+        }
+        Ok(ids)
     }
 
     /// The live sessions of a user, except `keep` (the caller's own, when it stays).

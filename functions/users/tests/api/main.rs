@@ -4,6 +4,7 @@
 mod common;
 
 mod delete_me;
+mod limits;
 mod login;
 mod logout;
 mod passwords;

@@ -5,5 +5,7 @@ mod common;
 
 mod accounts;
 mod cold_start;
+mod credentials;
+mod limits;
 mod passwords;
 mod sessions;
