@@ -25,10 +25,14 @@ pub struct ResetStore {
     resets: Collection<PasswordReset>,
 }
 
-/// Outstanding tokens are found by user, to retire them all at once.
+/// Outstanding tokens are found by user, to retire them all at once; every token is purged
+/// once expired (used or not: it is refused past `expiresAt` anyway).
 pub(super) async fn create_indexes(db: &Database) -> Result<(), mongodb::error::Error> {
     db.collection::<PasswordReset>("password_resets")
-        .create_index(IndexModel::builder().keys(doc! {"userId": 1}).build())
+        .create_indexes([
+            IndexModel::builder().keys(doc! {"userId": 1}).build(),
+            super::expiry_index(),
+        ])
         .await?;
     Ok(())
 }

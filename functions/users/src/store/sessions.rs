@@ -25,6 +25,10 @@ pub struct Session {
     pub created_at: DateTime,
     /// Set when logged out or revoked.
     pub revoked_at: Option<DateTime>,
+    /// When its latest refresh token expires: past it the session is over, and a TTL index
+    /// purges it (logged out or not). `None` in sessions from before it was stored.
+    #[serde(default)]
+    pub expires_at: Option<DateTime>,
 }
 
 /// One refresh token, stored as its hash.
@@ -58,13 +62,21 @@ pub struct SessionStore {
     tokens: Collection<RefreshToken>,
 }
 
-/// Sessions are found by user (revoke all), tokens by session.
+/// Sessions are found by user (revoke all), tokens by session; both are purged once expired
+/// (TTL indexes on `expiresAt`: a token past it is refused anyway, a spent one included, and a
+/// session past it has no token left).
 pub(super) async fn create_indexes(db: &Database) -> Result<(), mongodb::error::Error> {
     db.collection::<Session>("sessions")
-        .create_index(IndexModel::builder().keys(doc! {"userId": 1}).build())
+        .create_indexes([
+            IndexModel::builder().keys(doc! {"userId": 1}).build(),
+            super::expiry_index(),
+        ])
         .await?;
     db.collection::<RefreshToken>("refresh_tokens")
-        .create_index(IndexModel::builder().keys(doc! {"sessionId": 1}).build())
+        .create_indexes([
+            IndexModel::builder().keys(doc! {"sessionId": 1}).build(),
+            super::expiry_index(),
+        ])
         .await?;
     Ok(())
 }
@@ -78,19 +90,24 @@ impl SessionStore {
         }
     }
 
-    /// Starts a session for a user.
-    pub async fn create(&self, user_id: ObjectId) -> Result<Session, UsersError> {
+    /// Starts a session for a user, ending at `expires_at` unless refreshed.
+    pub async fn create(
+        &self,
+        user_id: ObjectId,
+        expires_at: DateTime,
+    ) -> Result<Session, UsersError> {
         let session = Session {
             id: uuid::Uuid::new_v4().to_string(),
             user_id,
             created_at: DateTime::now(),
             revoked_at: None,
+            expires_at: Some(expires_at),
         };
         self.sessions.insert_one(&session).await?;
         Ok(session)
     }
 
-    /// Stores a new refresh token of a session.
+    /// Stores a new refresh token of a session, which now lasts until that token expires.
     pub async fn add_token(
         &self,
         session_id: &str,
@@ -109,6 +126,12 @@ impl SessionStore {
                 successor_hash: None,
                 successor_sealed: None,
             })
+            .await?;
+        self.sessions
+            .update_one(
+                doc! {"_id": session_id},
+                doc! {"$set": {"expiresAt": expires_at}},
+            )
             .await?;
         Ok(())
     }

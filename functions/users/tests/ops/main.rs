@@ -4,6 +4,7 @@
 mod common;
 
 mod accounts;
+mod bounds;
 mod cold_start;
 mod credentials;
 mod limits;
