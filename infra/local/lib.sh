@@ -155,7 +155,7 @@ put_secret() {
 
 # start_stack: the whole API on this machine. Reads (with defaults) STACK_DIR, STACK_NAME,
 # MONGO_PORT, MONGO_STORAGE, REDIS_PORT, LOCALSTACK_PORT, SMTP_PORT, LAMBDA_PORT, API_PORT,
-# JWT_SECRET, FRONTEND_URL, CORS_ALLOWED_ORIGINS, VISIBILITY_TIMEOUT, and STREAMIA_FAST /
+# JWT_SECRET, FRONTEND_URL, CORS_ALLOWED_ORIGINS, VISIBILITY_TIMEOUT, IP_LIMIT_*, and STREAMIA_FAST /
 # STREAMIA_INSTANCES for the fast mode. Returns once GET /api/v1/health
 # answers 200 through the gateway; the children are in STREAMIA_PIDS.
 start_stack() {
@@ -167,6 +167,11 @@ start_stack() {
   # answers (preflight, 401, 404, ...) name, as in AWS.
   : "${CORS_ALLOWED_ORIGINS:=http://localhost:5173}"
   : "${VISIBILITY_TIMEOUT:=10}" "${MAX_RECEIVE_COUNT:=3}"
+  # Limits per client address: every test suite and the fuzzer call from 127.0.0.1, so the
+  # local stack's are loose (deployed stacks get the template's strict defaults). Set them low
+  # to watch the 429s locally.
+  : "${IP_LIMIT_LOGIN:=100000}" "${IP_LIMIT_REGISTER:=100000}"
+  : "${IP_LIMIT_FORGOT_PASSWORD:=100000}" "${IP_LIMIT_RESET_PASSWORD:=100000}"
   # Fast mode's instances per function: one per core measured best (2 cores: 2 beat 4).
   : "${STREAMIA_INSTANCES:=$(nproc 2>/dev/null || echo 2)}"
   mkdir -p "$STACK_DIR/logs"
@@ -256,6 +261,7 @@ for key, value in json.load(open(sys.argv[1])).items():
   function_env() {
     export MONGODB_URI_SECRET_ARN="$mongo_arn" REDIS_URL_SECRET_ARN="$redis_arn" JWT_SECRET_ARN="$jwt_arn"
     export FRONTEND_URL CORS_ALLOWED_ORIGINS MONGODB_DATABASE_PREFIX="${MONGODB_DATABASE_PREFIX:-streamia}"
+    export IP_LIMIT_LOGIN IP_LIMIT_REGISTER IP_LIMIT_FORGOT_PASSWORD IP_LIMIT_RESET_PASSWORD
     export AWS_ENDPOINT_URL="http://127.0.0.1:$LOCALSTACK_PORT" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
     export AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1
     export SMTP_HOST=127.0.0.1 SMTP_PORT SMTP_TLS=none MAIL_FROM="Streamia <no-reply@streamia.local>"

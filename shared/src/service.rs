@@ -17,6 +17,10 @@ use crate::init::InitError;
 pub struct Ctx {
     /// Follows the request into every event it causes, and every log line.
     pub correlation_id: String,
+    /// The client's address as API Gateway saw it (`requestContext.identity.sourceIp`, which a
+    /// client cannot forge with a header), for limits per client; `None` for work no client
+    /// asked for directly (an event, a test calling an operation).
+    pub client_ip: Option<String>,
 }
 
 impl Ctx {
@@ -24,7 +28,14 @@ impl Ctx {
     pub fn new(correlation_id: impl Into<String>) -> Self {
         Self {
             correlation_id: correlation_id.into(),
+            client_ip: None,
         }
+    }
+
+    /// The same context, for a request from `ip`.
+    pub fn from_client(mut self, ip: impl Into<String>) -> Self {
+        self.client_ip = Some(ip.into());
+        self
     }
 }
 

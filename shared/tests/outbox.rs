@@ -537,3 +537,108 @@ async fn a_failed_step_after_the_commit_leaves_the_event_to_the_relay() {
     );
     assert_eq!(f.env.events(1, Duration::from_secs(10)).await.len(), 1);
 }
+
+/// A row SNS refuses every time (here: an empty message, as a row whose body was lost would
+/// be) heading the outbox.
+async fn poison_row(f: &Fixture) -> String {
+    let id = uuid::Uuid::new_v4().to_string();
+    let old = bson::DateTime::from_millis(bson::DateTime::now().timestamp_millis() - 60_000);
+    f.db.collection::<Document>("outbox")
+        .insert_one(doc! {
+            "_id": &id, "eventName": "user.registered", "correlationId": "corr-poison",
+            "aggregate": "user:poison", "version": 1_i64, "body": "", "status": "pending",
+            "createdAt": old, "attempts": 0, "leaseUntil": null, "leaseOwner": null,
+            "sentAt": null, "lastError": null,
+        })
+        .await
+        .unwrap();
+    id
+}
+
+#[tokio::test]
+async fn a_poison_row_is_marked_failed_after_its_attempts_and_no_longer_blocks_the_rest() {
+    let f = fixture().await;
+    let poison = poison_row(&f).await;
+    let good = register(&f, 1).await.event_id().to_owned();
+    let rows = f.db.collection::<Document>("outbox");
+    let mut runs = 0;
+    loop {
+        runs += 1;
+        assert!(runs <= outbox::MAX_ATTEMPTS, "never given up");
+        let report = f.outbox.relay(Duration::ZERO, 10).await.unwrap();
+        if report.given_up == 1 {
+            // The same run went on to the row behind it.
+            assert_eq!(report.published, 1, "{report:?}");
+            break;
+        }
+        // It heads the queue and stops the run, as an SNS outage would.
+        assert_eq!((report.published, report.failed), (0, 1), "{report:?}");
+        // Its backoff has passed (instead of waiting it out).
+        rows.update_one(doc! {"_id": &poison}, doc! {"$set": {"leaseUntil": null}})
+            .await
+            .unwrap();
+    }
+    assert_eq!(runs, outbox::MAX_ATTEMPTS);
+    let row = rows.find_one(doc! {"_id": &poison}).await.unwrap().unwrap();
+    assert_eq!(row.get_str("status").unwrap(), "failed");
+    assert!(!row.get_str("lastError").unwrap().is_empty());
+    let events = f.env.events(1, Duration::from_secs(5)).await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].envelope.event_id, good);
+    // Never claimed again.
+    assert_eq!(
+        f.outbox.relay(Duration::ZERO, 10).await.unwrap(),
+        Default::default()
+    );
+}
+
+#[tokio::test]
+async fn the_relay_claims_nothing_once_its_time_budget_is_spent() {
+    let f = fixture().await;
+    let _staged = register(&f, 1).await;
+    let almost_over = std::time::Instant::now() + outbox::RELAY_RESERVE / 2;
+    let report = f
+        .outbox
+        .relay_until(Duration::ZERO, 10, Some(almost_over))
+        .await
+        .unwrap();
+    assert_eq!(report, Default::default());
+    let ample = std::time::Instant::now() + outbox::RELAY_RESERVE * 4;
+    let report = f
+        .outbox
+        .relay_until(Duration::ZERO, 10, Some(ample))
+        .await
+        .unwrap();
+    assert_eq!(report.published, 1);
+}
+
+#[tokio::test]
+async fn sent_rows_and_handled_inbox_rows_are_purged_after_the_retention() {
+    use futures_util::TryStreamExt;
+    let f = fixture().await;
+    streamia_shared::events::inbox::create_indexes(&f.db)
+        .await
+        .unwrap();
+    for (collection, name) in [
+        ("outbox", outbox::SENT_TTL_INDEX),
+        ("inbox", streamia_shared::events::inbox::HANDLED_TTL_INDEX),
+    ] {
+        let indexes: Vec<mongodb::IndexModel> =
+            f.db.collection::<Document>(collection)
+                .list_indexes()
+                .await
+                .unwrap()
+                .try_collect()
+                .await
+                .unwrap();
+        let ttl = indexes
+            .iter()
+            .find(|i| i.options.as_ref().and_then(|o| o.name.as_deref()) == Some(name))
+            .and_then(|i| i.options.as_ref()?.expire_after);
+        assert_eq!(
+            ttl,
+            Some(streamia_shared::events::RETENTION),
+            "{collection}"
+        );
+    }
+}

@@ -22,6 +22,13 @@ pub mod ops;
 pub use deps::Deps;
 pub use error::NotifyError;
 
+/// Creates the service's indexes (idempotent): the inbox's purge of handled events. Run by
+/// the setup step (`notifications-setup`: at deploy and by the local stack's start), never at
+/// cold start.
+pub async fn create_indexes(db: mongodb::Database) -> Result<(), mongodb::error::Error> {
+    streamia_shared::events::inbox::create_indexes(&db).await
+}
+
 /// The service name: event source and database suffix.
 pub const SERVICE: &str = "notifications";
 

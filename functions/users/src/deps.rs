@@ -1,10 +1,12 @@
 //! What every users function holds for the life of its container.
 
-use streamia_shared::auth::{GuessLimit, Revocations, TokenSigner};
+use streamia_shared::auth::{GuessLimit, Hasher, Revocations, TokenSigner};
 use streamia_shared::cache::{Redis, WindowCounter};
 use streamia_shared::config::{MongoConfig, RedisConfig, TokenConfig, Topics};
 use streamia_shared::events::{EventPublisher, Outbox, Topic};
+use streamia_shared::faults::Cuts;
 use streamia_shared::init::InitError;
+use streamia_shared::limits::{ClientLimiter, ClientLimits};
 use streamia_shared::service::SdkConfig;
 use streamia_shared::service::Service;
 
@@ -46,6 +48,13 @@ pub struct Deps {
     pub password_rechecks: GuessLimit,
     /// Reset requests per email (Redis).
     pub reset_requests: WindowCounter,
+    /// Login, register, forgot and reset requests per client address (Redis), counted before
+    /// any argon2 work.
+    pub client_limits: ClientLimiter,
+    /// Hashes new passwords (and counts them).
+    pub hasher: Hasher,
+    /// Where a test cuts an operation between its steps; [`Cuts::none`] when deployed.
+    pub cuts: Cuts,
     /// Where events go: staged in the transaction of the change they announce, published
     /// after the commit (the scheduled `users-outbox-relay` publishes what is left).
     pub outbox: Outbox,
@@ -58,13 +67,20 @@ pub struct Deps {
 }
 
 /// The pieces every users function loads, besides the HTTP ones the platform adds.
-type Pieces = (MongoConfig, RedisConfig, TokenConfig, Topics, UsersConfig);
+type Pieces = (
+    MongoConfig,
+    RedisConfig,
+    TokenConfig,
+    Topics,
+    UsersConfig,
+    ClientLimits,
+);
 
 impl Service for Deps {
     type Config = Pieces;
 
     async fn build(
-        (mongo_config, redis_config, tokens, topics, users_config): Pieces,
+        (mongo_config, redis_config, tokens, topics, users_config, client_limits): Pieces,
         aws: &SdkConfig,
     ) -> Result<Self, InitError> {
         let mongo = streamia_shared::db::connect(&mongo_config.uri).await?;
@@ -89,6 +105,9 @@ impl Service for Deps {
                 PASSWORD_CHECK_LIMIT,
             ),
             reset_requests: counter("reset-requests", 3600),
+            client_limits: ClientLimiter::new(redis.clone(), &prefix, client_limits),
+            hasher: Hasher::default(),
+            cuts: Cuts::none(),
             outbox: Outbox::new(
                 &mongo,
                 &db,

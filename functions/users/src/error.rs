@@ -35,6 +35,12 @@ pub enum UsersError {
         /// Seconds until the window resets.
         retry_after: u64,
     },
+    /// Too many requests of this kind from the caller's address (limits per client).
+    #[error("too many requests from this client")]
+    ClientThrottled {
+        /// Seconds until the window resets.
+        retry_after: u64,
+    },
     /// Refresh token unknown, spent, expired or of a revoked session.
     #[error("invalid refresh token")]
     InvalidRefreshToken,
@@ -62,6 +68,9 @@ pub enum UsersError {
         /// What the client reported.
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// A test cut the operation between two steps (never when deployed).
+    #[error(transparent)]
+    Cut(#[from] streamia_shared::faults::Cut),
     /// Hashing could not run.
     #[error(transparent)]
     Password(#[from] PasswordError),
@@ -118,6 +127,9 @@ impl From<UsersError> for ApiError {
             UsersError::TooManyAttempts { retry_after } => {
                 ApiError::rate_limited("too many password attempts, try again later", retry_after)
             }
+            UsersError::ClientThrottled { retry_after } => {
+                ApiError::rate_limited("too many requests, try again later", retry_after)
+            }
             UsersError::InvalidRefreshToken => ApiError::unauthorized_with(
                 "INVALID_REFRESH_TOKEN",
                 "refresh token is invalid or expired",
@@ -139,6 +151,7 @@ impl From<UsersError> for ApiError {
                 ApiError::conflict("CONFLICT", "the account is already being deleted")
             }
             e @ UsersError::DependencyDown { .. } => ApiError::unavailable(e),
+            UsersError::Cut(e) => ApiError::internal(e),
             UsersError::Password(e) => ApiError::internal(e),
             UsersError::Mongo(e) => e.into(),
             UsersError::Redis(e) => e.into(),

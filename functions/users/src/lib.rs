@@ -8,6 +8,7 @@
 
 pub mod adapters;
 pub mod config;
+pub mod credentials;
 pub mod deps;
 pub mod domain;
 pub mod error;

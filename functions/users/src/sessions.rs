@@ -24,15 +24,11 @@ pub struct AuthResponse {
 
 /// Starts a new session for `user` and returns its first token pair.
 pub async fn start(deps: &Deps, user: &User) -> Result<AuthResponse, UsersError> {
-    let session = deps.sessions.create(user.id).await?;
+    let expires_at = streamia_shared::time::from_now(deps.tokens.refresh_ttl);
+    let session = deps.sessions.create(user.id, expires_at).await?;
     let refresh = OpaqueToken::generate();
     deps.sessions
-        .add_token(
-            &session.id,
-            user.id,
-            &refresh.hash(),
-            streamia_shared::time::from_now(deps.tokens.refresh_ttl),
-        )
+        .add_token(&session.id, user.id, &refresh.hash(), expires_at)
         .await?;
     pair(deps, user, &session.id, &refresh)
 }

@@ -15,5 +15,5 @@ pub use authorize::{authorize, AuthorizeError};
 pub use guesses::{GuessError, GuessLimit, Verdict};
 pub use jwt::{AccessClaims, IssuedAccessToken, TokenError, TokenSigner};
 pub use opaque::{sha256_hex, OpaqueToken, TokenHash};
-pub use password::{hash_password, verify_password, PasswordError, PasswordHash};
+pub use password::{hash_password, verify_password, Hasher, PasswordError, PasswordHash};
 pub use revocation::Revocations;

@@ -60,6 +60,13 @@ impl Revocations {
         pipe.query_async::<()>(&mut redis).await
     }
 
+    /// Whether a session's access tokens are revoked: refresh asks too, so a session is
+    /// refused alike by the authorizer and by refresh.
+    pub async fn is_session_revoked(&self, sid: &str) -> Result<bool, redis::RedisError> {
+        let mut redis = self.redis.clone();
+        redis.exists(self.session_key(sid)).await
+    }
+
     /// Whether this token or its session was revoked.
     pub async fn is_revoked(&self, claims: &AccessClaims) -> Result<bool, redis::RedisError> {
         let mut redis = self.redis.clone();

@@ -14,9 +14,10 @@
 //!   a lease that expires: the event is sent again (at least once, never zero times).
 //!
 //! Documents: `{_id: "<consumer>:<eventId>", consumer, eventId, status: "claimed"|"handled",
-//! token, leaseUntil, handledAt}` in the collection `inbox`. The `_id` unique index is the
-//! only index needed. Works on SecantusDB (upsert on `_id` with duplicate-key errors,
-//! transactions); tested in `shared/tests/inbox.rs`.
+//! token, leaseUntil, handledAt}` in the collection `inbox`. Besides the `_id` unique index, a
+//! TTL index on `handledAt` purges handled rows after [`super::RETENTION`] ([`create_indexes`],
+//! from the consumer's setup step). Works on SecantusDB (upsert on `_id` with duplicate-key
+//! errors, transactions, TTL indexes); tested in `shared/tests/inbox.rs`.
 
 use std::time::Duration;
 
@@ -43,6 +44,31 @@ impl crate::db::TransactionError for InboxError {
             InboxError::Mongo(e) => crate::db::TransactionError::is_transient(e),
         }
     }
+}
+
+/// The collection of a consumer's handled (and claimed) events.
+const COLLECTION: &str = "inbox";
+/// The TTL index purging handled rows.
+pub const HANDLED_TTL_INDEX: &str = "handled_ttl";
+
+/// The inbox's index in a consumer's database: handled rows are purged [`super::RETENTION`]
+/// after `handledAt` (claimed rows have none: a lease expires, it is not purged). The
+/// consumer's setup step calls this, never a cold start.
+pub async fn create_indexes(db: &Database) -> Result<(), mongodb::error::Error> {
+    db.collection::<Document>(COLLECTION)
+        .create_index(
+            mongodb::IndexModel::builder()
+                .keys(doc! {"handledAt": 1})
+                .options(
+                    mongodb::options::IndexOptions::builder()
+                        .name(HANDLED_TTL_INDEX.to_owned())
+                        .expire_after(super::RETENTION)
+                        .build(),
+                )
+                .build(),
+        )
+        .await?;
+    Ok(())
 }
 
 /// What [`Inbox::apply`] did with a delivery.
@@ -86,7 +112,7 @@ impl Inbox {
     /// may hold several consumers' inboxes, each handling an event once).
     pub fn new(db: &Database, consumer: &str) -> Self {
         Self {
-            entries: db.collection("inbox"),
+            entries: db.collection(COLLECTION),
             consumer: consumer.to_owned(),
         }
     }

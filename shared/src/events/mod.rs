@@ -26,3 +26,9 @@ pub use publisher::{
     aws_config_from_env, aws_config_loader, aws_defaults, EventPublisher, PublishError,
 };
 pub use topics::Topic;
+
+/// How long a sent outbox row and a handled inbox row are kept before TTL indexes purge them:
+/// 21 days, the dead-letter queues' retention (14 days, `MessageRetentionPeriod` in
+/// infra/messaging.yaml) plus a week to redrive them, so a message redriven from a DLQ at the
+/// last moment is still recognised by its consumer's inbox as handled.
+pub const RETENTION: std::time::Duration = std::time::Duration::from_secs(21 * 24 * 3600);

@@ -39,10 +39,16 @@
 //! at-least-once, and `body` (with its `eventId`) is exactly what was staged, so consumers drop
 //! duplicates by event id (see `inbox`). Sent rows are kept (`status: "sent"`, `sentAt`) without
 //! their body: an event may carry a secret (the password-reset link), which must not outlive
-//! its delivery.
+//! its delivery; a TTL index on `sentAt` purges them after [`super::RETENTION`].
+//!
+//! **Poison rows.** A row whose publish failed [`MAX_ATTEMPTS`] times (claims by flushes and
+//! relays, with a growing backoff between them: about half an hour) is marked `failed` with an
+//! error log line naming it, and is never claimed again, so it cannot head every relay run.
+//! An operator puts it back with `{$set: {status: "pending", attempts: 0}}` once the cause is
+//! fixed (an SNS outage longer than that half hour marks the rows it held up one by one).
 //!
 //! Works on SecantusDB: transactions, `findOneAndUpdate` with sort and upsert, `$or`/null
-//! filters (tested in `shared/tests/outbox.rs`); no TTL index is used.
+//! filters (tested in `shared/tests/outbox.rs`), TTL indexes.
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -64,6 +70,13 @@ const LEASE: Duration = Duration::from_secs(60);
 /// attempt. Past it the rest is left to the relay, so an SNS outage never pushes a request
 /// whose change is committed past its budget (a 503 for a write that happened).
 const FLUSH_BUDGET: Duration = Duration::from_secs(3);
+
+/// Publish attempts after which a row is marked `failed` instead of being retried (see the
+/// module's doc: with [`backoff`], about half an hour of retries).
+pub const MAX_ATTEMPTS: i32 = 20;
+
+/// Kept free before a relay's deadline: one publish (its SDK timeout) and recording its outcome.
+pub const RELAY_RESERVE: Duration = Duration::from_secs(7);
 
 /// Why the outbox could not do its part.
 #[derive(Debug, thiserror::Error)]
@@ -96,6 +109,8 @@ impl TransactionError for OutboxError {
 enum Status {
     Pending,
     Sent,
+    /// Failed [`MAX_ATTEMPTS`] times: never claimed again (an operator may set it pending).
+    Failed,
 }
 
 /// One staged event, as stored.
@@ -161,13 +176,30 @@ pub struct RelayReport {
     pub published: usize,
     /// Events whose publish failed (left for a later run).
     pub failed: usize,
+    /// Of those, events that failed for the last time and were marked `failed`.
+    pub given_up: usize,
 }
 
 /// The outbox's collections in a service's database: the relay's query (pending, oldest
 /// first) and the ordered flush (pending rows of one aggregate by version) each have an index.
 /// The service's setup step calls this beside its own indexes, never a cold start.
+///
+/// Sent rows are purged [`super::RETENTION`] after `sentAt` by a TTL index (pending and failed
+/// rows have no `sentAt`: never purged).
 pub async fn create_indexes(db: &Database) -> Result<(), mongodb::error::Error> {
     let rows: Collection<Row> = db.collection(ROWS);
+    rows.create_index(
+        IndexModel::builder()
+            .keys(doc! {"sentAt": 1})
+            .options(
+                mongodb::options::IndexOptions::builder()
+                    .name(SENT_TTL_INDEX.to_owned())
+                    .expire_after(super::RETENTION)
+                    .build(),
+            )
+            .build(),
+    )
+    .await?;
     rows.create_index(
         IndexModel::builder()
             .keys(doc! {"status": 1, "createdAt": 1})
@@ -185,6 +217,8 @@ pub async fn create_indexes(db: &Database) -> Result<(), mongodb::error::Error> 
 
 /// The collection of staged events.
 const ROWS: &str = "outbox";
+/// The TTL index purging sent rows.
+pub const SENT_TTL_INDEX: &str = "sent_ttl";
 /// The collection of aggregate counters.
 const VERSIONS: &str = "outbox_versions";
 
@@ -416,8 +450,29 @@ impl Outbox {
     /// marking each sent. Stops at the first publish failure (SNS is likely down; the failed
     /// event waits a short backoff so it cannot block the ones behind it for ever).
     pub async fn relay(&self, min_age: Duration, limit: usize) -> Result<RelayReport, OutboxError> {
+        self.relay_until(min_age, limit, None).await
+    }
+
+    /// [`Outbox::relay`] within a time budget: no row is claimed once less than
+    /// [`RELAY_RESERVE`] is left before `deadline` (the function's, less a margin), so a run
+    /// ends with its report instead of being killed by its timeout with a row claimed.
+    /// A row that fails for the last time ([`MAX_ATTEMPTS`]) is marked failed and the run goes
+    /// on with the next one; any other failure ends the run (SNS is likely down).
+    pub async fn relay_until(
+        &self,
+        min_age: Duration,
+        limit: usize,
+        deadline: Option<std::time::Instant>,
+    ) -> Result<RelayReport, OutboxError> {
         let mut report = RelayReport::default();
         while report.published < limit {
+            if deadline.is_some_and(|d| std::time::Instant::now() + RELAY_RESERVE > d) {
+                tracing::warn!(
+                    published = report.published,
+                    "outbox relay: time budget spent; the next run takes the rest"
+                );
+                break;
+            }
             let cutoff = DateTime::from_millis(
                 DateTime::now().timestamp_millis() - min_age.as_millis() as i64,
             );
@@ -438,6 +493,11 @@ impl Outbox {
             }
             match self.publish(&row, backoff(row.attempts)).await {
                 Ok(()) => report.published += 1,
+                Err(_) if row.attempts >= MAX_ATTEMPTS => {
+                    // Marked failed (and logged) by `publish`: it no longer heads the queue.
+                    report.failed += 1;
+                    report.given_up += 1;
+                }
                 Err(e) => {
                     tracing::error!(event_id = %row.event_id, event_name = %row.event_name, error = %e, "outbox relay: publish failed");
                     report.failed += 1;
@@ -498,6 +558,20 @@ impl Outbox {
                 "$set": {"status": "sent", "sentAt": DateTime::now(), "leaseUntil": null, "leaseOwner": null},
                 "$unset": {"body": ""},
             },
+            Err(e) if row.attempts >= MAX_ATTEMPTS => {
+                tracing::error!(
+                    event_id = %row.event_id,
+                    event_name = %row.event_name,
+                    aggregate = %row.aggregate,
+                    attempts = row.attempts,
+                    error = %e,
+                    "outbox: event marked failed after its last attempt; it will not be published"
+                );
+                doc! {"$set": {
+                    "status": "failed", "lastError": e.to_string(), "failedAt": DateTime::now(),
+                    "leaseUntil": null, "leaseOwner": null,
+                }}
+            }
             Err(e) => {
                 let retry_at = DateTime::from_millis(
                     DateTime::now().timestamp_millis() + backoff.as_millis() as i64,

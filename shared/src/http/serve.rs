@@ -40,14 +40,15 @@ where
     let started = Instant::now();
     let origin = Cors::request_origin(req.headers());
     let method = req.method().to_string();
-    let (route, request_id) = match req.request_context_ref() {
+    let (route, request_id, client_ip) = match req.request_context_ref() {
         Some(RequestContext::ApiGatewayV1(ctx)) => (
             ctx.resource_path
                 .clone()
                 .unwrap_or_else(|| req.uri().path().to_owned()),
             ctx.request_id.clone(),
+            ctx.identity.source_ip.clone().filter(|ip| !ip.is_empty()),
         ),
-        _ => (req.uri().path().to_owned(), None),
+        _ => (req.uri().path().to_owned(), None, None),
     };
     let request_id = request_id
         .or_else(|| req.lambda_context_ref().map(|c| c.request_id.clone()))
@@ -60,7 +61,8 @@ where
         .filter(|v| is_sane_id(v))
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let ctx = Ctx::new(correlation_id.clone());
+    let mut ctx = Ctx::new(correlation_id.clone());
+    ctx.client_ip = client_ip;
     let span =
         tracing::info_span!("request", correlation_id = %correlation_id, request_id = %request_id);
     let budget = request_budget(&req);

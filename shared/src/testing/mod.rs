@@ -24,6 +24,14 @@ pub mod faults;
 /// A JWT secret for tests only.
 pub const TEST_JWT_SECRET: &str = "streamia-test-secret-0123456789abcdef0123456789";
 
+/// The per-client limits ([`crate::limits::ClientLimits`]) a test environment sets loose.
+const LOOSE_CLIENT_LIMITS: [&str; 4] = [
+    "IP_LIMIT_LOGIN",
+    "IP_LIMIT_REGISTER",
+    "IP_LIMIT_FORGOT_PASSWORD",
+    "IP_LIMIT_RESET_PASSWORD",
+];
+
 /// One test's isolated slice of the real services.
 pub struct TestEnv {
     /// This test's settings, as a function reads them (secrets resolved from LocalStack).
@@ -149,6 +157,11 @@ impl TestEnv {
             ("REDIS_KEY_PREFIX".into(), format!("test:{id}:")),
             ("FRONTEND_URL".into(), "https://app.streamia.test".into()),
         ]);
+        // Every test calls from one address: limits per client stay out of the way unless a
+        // test sets them low (the tests of those limits do).
+        for var in LOOSE_CLIENT_LIMITS {
+            vars.insert(var.to_owned(), "100000".to_owned());
+        }
         // Every topic is this test's topic, so its queue sees everything the test publishes.
         for topic in crate::events::Topic::ALL {
             vars.insert(topic.env_var().to_owned(), topic_arn.clone());
@@ -352,6 +365,12 @@ pub mod apigw {
         pub fn header(mut self, name: &str, value: &str) -> Self {
             self.event["headers"][name] = json!(value);
             self.event["multiValueHeaders"][name] = json!([value]);
+            self
+        }
+
+        /// Sets the client's address (`requestContext.identity.sourceIp`, 127.0.0.1 unless set).
+        pub fn source_ip(mut self, ip: &str) -> Self {
+            self.event["requestContext"]["identity"]["sourceIp"] = json!(ip);
             self
         }
 

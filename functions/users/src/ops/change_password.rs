@@ -1,13 +1,13 @@
 //! Change password: a new password, confirmed with the current one.
 
 use serde::Deserialize;
-use streamia_shared::auth::hash_password;
 use streamia_shared::domain::{Invalid, Password};
 use streamia_shared::fields;
 
 use super::{confirm_password, current_user, Caller, Ctx};
+use crate::credentials::{self, Change};
 use crate::error::UsersError;
-use crate::{sessions, Deps};
+use crate::Deps;
 
 /// The fields a client sends.
 #[derive(Debug, Default, Deserialize)]
@@ -50,14 +50,22 @@ pub fn parse(caller: Caller, input: Input) -> Result<Command, UsersError> {
     })
 }
 
-/// Confirms the current password (limited per user like login), sets the new one, retires
-/// every outstanding reset link (it was sent for the old password) and ends every other
-/// session; the caller's own stays logged in.
+/// Confirms the current password (limited per user like login), then, as one unit
+/// ([`credentials::replace_password`]), sets the new one, retires every outstanding reset link
+/// (it was sent for the old password) and ends every other session; the caller's own stays
+/// logged in.
 pub async fn execute(deps: &Deps, cmd: Command, _ctx: &Ctx) -> Result<(), UsersError> {
     let user = current_user(deps, &cmd.caller).await?;
     confirm_password(deps, &user, &cmd.current_password).await?;
-    let hash = hash_password(&cmd.new_password).await?;
-    deps.users.set_password(user.id, &hash.0).await?;
-    deps.resets.retire_all(user.id).await?;
-    sessions::revoke_all(deps, user.id, Some(&cmd.caller.session_id)).await
+    let hash = deps.hasher.hash(&cmd.new_password).await?;
+    credentials::replace_password(
+        deps,
+        Change {
+            user_id: user.id,
+            hash: &hash,
+            keep: Some(&cmd.caller.session_id),
+            reset_token: None,
+        },
+    )
+    .await
 }

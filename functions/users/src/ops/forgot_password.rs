@@ -6,9 +6,10 @@ use serde::Deserialize;
 use streamia_shared::auth::OpaqueToken;
 use streamia_shared::domain::Email;
 use streamia_shared::fields;
+use streamia_shared::limits::ClientAction;
 use streamia_shared::time;
 
-use super::Ctx;
+use super::{limit_client, Ctx};
 use crate::deps::RESET_REQUEST_LIMIT;
 use crate::domain::UserStatus;
 use crate::error::UsersError;
@@ -42,8 +43,10 @@ pub fn parse(input: Input) -> Result<Command, UsersError> {
 /// Stores a reset token and stages `user.password_reset_requested` (the notification service
 /// emails the link) in one transaction, for an active account, at most `RESET_REQUEST_LIMIT` times an hour
 /// per address. Known, unknown, limited and deleting accounts all succeed alike, so the
-/// answer reveals nothing about which emails have accounts.
+/// answer reveals nothing about which emails have accounts. A client past its own limit gets a
+/// 429 (that reveals nothing about the email either).
 pub async fn execute(deps: &Deps, cmd: Command, ctx: &Ctx) -> Result<(), UsersError> {
+    limit_client(deps, ClientAction::ForgotPassword, ctx).await?;
     let requests = deps.reset_requests.hit(cmd.email.as_str()).await?;
     if requests > RESET_REQUEST_LIMIT {
         return Ok(());

@@ -5,7 +5,9 @@ use streamia_shared::auth::{PasswordHash, Verdict};
 use streamia_shared::domain::Email;
 use streamia_shared::fields;
 
-use super::Ctx;
+use streamia_shared::limits::ClientAction;
+
+use super::{limit_client, Ctx};
 use crate::domain::UserStatus;
 use crate::error::UsersError;
 use crate::sessions::{self, AuthResponse};
@@ -43,7 +45,10 @@ pub fn parse(input: Input) -> Result<Command, UsersError> {
 /// per email before the password is verified, so at most `PASSWORD_CHECK_LIMIT` guesses per
 /// window are ever verified, however many run at once. Unknown email, wrong password and an
 /// account being deleted all answer alike, in the same time (a dummy hash is verified).
-pub async fn execute(deps: &Deps, cmd: Command, _ctx: &Ctx) -> Result<AuthResponse, UsersError> {
+/// Before any of it, the attempt is counted against the client's address: one client trying
+/// many emails is refused before it costs an argon2 verification or locks anyone out.
+pub async fn execute(deps: &Deps, cmd: Command, ctx: &Ctx) -> Result<AuthResponse, UsersError> {
+    limit_client(deps, ClientAction::Login, ctx).await?;
     let user = deps.users.by_email(cmd.email.as_str()).await?;
     let stored = user.as_ref().map(|u| PasswordHash(u.password_hash.clone()));
     let verdict = deps

@@ -28,6 +28,27 @@ use crate::domain::User;
 use crate::error::UsersError;
 use crate::Deps;
 
+/// Counts `action` against the client's address and refuses it past the limit: the first thing
+/// a public route that leads to argon2 work does.
+pub(crate) async fn limit_client(
+    deps: &Deps,
+    action: streamia_shared::limits::ClientAction,
+    ctx: &Ctx,
+) -> Result<(), UsersError> {
+    use streamia_shared::cache::Attempt;
+    match deps
+        .client_limits
+        .attempt(action, ctx.client_ip.as_deref())
+        .await?
+    {
+        Attempt::Allowed => Ok(()),
+        Attempt::Refused { retry_after } => {
+            tracing::warn!(action = ?action, "client limit reached");
+            Err(UsersError::ClientThrottled { retry_after })
+        }
+    }
+}
+
 /// The caller's account.
 pub(crate) async fn current_user(deps: &Deps, caller: &Caller) -> Result<User, UsersError> {
     deps.users

@@ -22,6 +22,11 @@ use crate::Deps;
 /// caught as reuse: 30 seconds.
 pub const RETRY_GRACE: Duration = Duration::from_secs(30);
 
+/// How many retries within [`RETRY_GRACE`] a spent token gets its successor for: a client
+/// retrying after a timeout, two or three tabs. One more is reuse (a thief replaying it in a
+/// loop within the window would otherwise mint an access token per try).
+pub const MAX_GRACE_RETRIES: i32 = 3;
+
 /// Longest token accepted (ours are 43 characters); anything longer is not worth hashing.
 const MAX_TOKEN_LEN: usize = 512;
 
@@ -67,7 +72,12 @@ pub async fn execute(deps: &Deps, cmd: Command, _ctx: &Ctx) -> Result<AuthRespon
         .await?
         .filter(|t| t.expires_at > bson::DateTime::now())
         .ok_or(UsersError::InvalidRefreshToken)?;
-    if !deps.sessions.is_live(&record.session_id).await? {
+    if !deps.sessions.is_live(&record.session_id).await?
+        || deps
+            .revocations
+            .is_session_revoked(&record.session_id)
+            .await?
+    {
         return Err(UsersError::InvalidRefreshToken);
     }
     let user = deps
@@ -123,8 +133,9 @@ async fn rotate(
     Ok(None)
 }
 
-/// A spent token again: its successor if this is a retry within the grace window and the
-/// successor is still unused; otherwise the session is revoked.
+/// A spent token again: its successor if this is a retry within the grace window, the
+/// successor is still unused and the token has had fewer than [`MAX_GRACE_RETRIES`] retries;
+/// otherwise the session is revoked.
 async fn retry(
     deps: &Deps,
     presented: &OpaqueToken,
@@ -151,7 +162,12 @@ async fn retry(
             .token(&successor.hash())
             .await?
             .is_some_and(|t| t.spent_at.is_none());
-        if unused {
+        if unused
+            && deps
+                .sessions
+                .count_grace_retry(&presented.hash(), MAX_GRACE_RETRIES)
+                .await?
+        {
             tracing::info!(session_id = %record.session_id, "refresh retried within the grace window");
             return Ok(successor);
         }

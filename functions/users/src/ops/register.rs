@@ -3,12 +3,12 @@
 use bson::oid::ObjectId;
 use bson::DateTime;
 use serde::Deserialize;
-use streamia_shared::auth::hash_password;
 use streamia_shared::domain::Role;
 use streamia_shared::domain::{Email, Password, Username};
 use streamia_shared::fields;
+use streamia_shared::limits::ClientAction;
 
-use super::Ctx;
+use super::{limit_client, Ctx};
 use crate::domain::{parse_age, parse_name, User, UserStatus};
 use crate::error::UsersError;
 use crate::events;
@@ -75,13 +75,14 @@ pub fn parse(input: Input) -> Result<Command, UsersError> {
 /// transaction, then starts its first session. A taken email or username is a conflict, even
 /// when two registrations race (the unique indexes decide).
 pub async fn execute(deps: &Deps, cmd: Command, ctx: &Ctx) -> Result<AuthResponse, UsersError> {
+    limit_client(deps, ClientAction::Register, ctx).await?;
     if deps.users.by_email(cmd.email.as_str()).await?.is_some() {
         return Err(UsersError::EmailTaken);
     }
     if deps.users.username_taken(&cmd.username.canonical()).await? {
         return Err(UsersError::UsernameTaken);
     }
-    let hash = hash_password(&cmd.password).await?;
+    let hash = deps.hasher.hash(&cmd.password).await?;
     let now = DateTime::now();
     let user = User {
         id: ObjectId::new(),

@@ -1,14 +1,16 @@
 //! Reset password: set a new password with a reset token.
 
 use serde::Deserialize;
-use streamia_shared::auth::{hash_password, OpaqueToken};
+use streamia_shared::auth::OpaqueToken;
 use streamia_shared::domain::Password;
 use streamia_shared::fields;
+use streamia_shared::limits::ClientAction;
 
-use super::Ctx;
+use super::{limit_client, Ctx};
+use crate::credentials::{self, Change};
 use crate::domain::UserStatus;
 use crate::error::UsersError;
-use crate::{sessions, Deps};
+use crate::Deps;
 
 /// Longest token accepted (ours are 43 characters).
 const MAX_TOKEN_LEN: usize = 512;
@@ -44,14 +46,19 @@ pub fn parse(input: Input) -> Result<Command, UsersError> {
     Ok(Command { token, password })
 }
 
-/// Spends the token and sets the password. The password was checked before the token is
-/// spent, so a weak password does not waste the link. Every other outstanding token is retired
-/// and every session ends: whoever knew the old password is logged out.
-pub async fn execute(deps: &Deps, cmd: Command, _ctx: &Ctx) -> Result<(), UsersError> {
-    let hash = hash_password(&cmd.password).await?;
+/// Counts the attempt against the client's address, looks the token up (unused, unexpired, an
+/// active account) before hashing anything, so a bogus token costs no argon2 work; then, as one
+/// unit ([`credentials::replace_password`]), spends the token, sets the password, retires every
+/// other outstanding link and ends every session: whoever knew the old password is logged out.
+/// The password was checked by `parse`, so a weak one does not waste the link. Not limited per
+/// email or user: an owner locked out of login by guesses can still reset, which also clears
+/// those guesses.
+pub async fn execute(deps: &Deps, cmd: Command, ctx: &Ctx) -> Result<(), UsersError> {
+    limit_client(deps, ClientAction::ResetPassword, ctx).await?;
+    let token = cmd.token.hash();
     let user_id = deps
         .resets
-        .consume(&cmd.token.hash())
+        .owner(&token)
         .await?
         .ok_or(UsersError::InvalidResetToken)?;
     let user = deps
@@ -60,9 +67,22 @@ pub async fn execute(deps: &Deps, cmd: Command, _ctx: &Ctx) -> Result<(), UsersE
         .await?
         .filter(|u| u.status == UserStatus::Active)
         .ok_or(UsersError::InvalidResetToken)?;
-    deps.users.set_password(user.id, &hash.0).await?;
-    deps.resets.retire_all(user.id).await?;
-    sessions::revoke_all(deps, user.id, None).await?;
+    let hash = deps.hasher.hash(&cmd.password).await?;
+    credentials::replace_password(
+        deps,
+        Change {
+            user_id: user.id,
+            hash: &hash,
+            keep: None,
+            reset_token: Some(&token),
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        // Deleted meanwhile: the link is as good as unknown.
+        UsersError::UserNotFound => UsersError::InvalidResetToken,
+        e => e,
+    })?;
     deps.login_checks.forget(&user.email).await?;
     deps.password_rechecks.forget(&user.id.to_hex()).await?;
     tracing::info!(user_id = %user.id, "password reset");

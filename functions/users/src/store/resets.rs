@@ -25,10 +25,14 @@ pub struct ResetStore {
     resets: Collection<PasswordReset>,
 }
 
-/// Outstanding tokens are found by user, to retire them all at once.
+/// Outstanding tokens are found by user, to retire them all at once; every token is purged
+/// once expired (used or not: it is refused past `expiresAt` anyway).
 pub(super) async fn create_indexes(db: &Database) -> Result<(), mongodb::error::Error> {
     db.collection::<PasswordReset>("password_resets")
-        .create_index(IndexModel::builder().keys(doc! {"userId": 1}).build())
+        .create_indexes([
+            IndexModel::builder().keys(doc! {"userId": 1}).build(),
+            super::expiry_index(),
+        ])
         .await?;
     Ok(())
 }
@@ -62,26 +66,49 @@ impl ResetStore {
         Ok(())
     }
 
-    /// Uses a token atomically: the owner's id if it was unused and unexpired.
-    pub async fn consume(&self, hash: &TokenHash) -> Result<Option<ObjectId>, UsersError> {
+    /// The owner of a token that is unused and unexpired, without spending it: a reset looks
+    /// the token up before it hashes the new password, so a bogus token costs no argon2 work.
+    pub async fn owner(&self, hash: &TokenHash) -> Result<Option<ObjectId>, UsersError> {
+        let found = self
+            .resets
+            .find_one(doc! {"_id": &hash.0, "usedAt": null, "expiresAt": {"$gt": DateTime::now()}})
+            .await?;
+        Ok(found.map(|r| r.user_id))
+    }
+
+    /// Inside the reset's transaction: spends `user_id`'s token if it is still unused and
+    /// unexpired; false when a concurrent reset spent it first.
+    pub async fn consume(
+        &self,
+        session: &mut ClientSession,
+        hash: &TokenHash,
+        user_id: ObjectId,
+    ) -> Result<bool, UsersError> {
         let now = DateTime::now();
         let used = self
             .resets
-            .find_one_and_update(
-                doc! {"_id": &hash.0, "usedAt": null, "expiresAt": {"$gt": now}},
+            .update_one(
+                doc! {"_id": &hash.0, "userId": user_id, "usedAt": null, "expiresAt": {"$gt": now}},
                 doc! {"$set": {"usedAt": now}},
             )
+            .session(session)
             .await?;
-        Ok(used.map(|r| r.user_id))
+        Ok(used.modified_count == 1)
     }
 
-    /// Retires every outstanding token of the user (one was used, or the password changed).
-    pub async fn retire_all(&self, user_id: ObjectId) -> Result<(), UsersError> {
+    /// Inside the credential change's transaction: retires every outstanding token of the user
+    /// (they were sent for the old password).
+    pub async fn retire_all(
+        &self,
+        session: &mut ClientSession,
+        user_id: ObjectId,
+    ) -> Result<(), UsersError> {
         self.resets
             .update_many(
                 doc! {"userId": user_id, "usedAt": null},
                 doc! {"$set": {"usedAt": DateTime::now()}},
             )
+            .session(session)
             .await?;
         Ok(())
     }

@@ -6,7 +6,7 @@
 
 use bson::oid::ObjectId;
 use bson::{doc, DateTime};
-use mongodb::{Collection, Database, IndexModel};
+use mongodb::{ClientSession, Collection, Database, IndexModel};
 use serde::{Deserialize, Serialize};
 use streamia_shared::auth::TokenHash;
 
@@ -25,6 +25,10 @@ pub struct Session {
     pub created_at: DateTime,
     /// Set when logged out or revoked.
     pub revoked_at: Option<DateTime>,
+    /// When its latest refresh token expires: past it the session is over, and a TTL index
+    /// purges it (logged out or not). `None` in sessions from before it was stored.
+    #[serde(default)]
+    pub expires_at: Option<DateTime>,
 }
 
 /// One refresh token, stored as its hash.
@@ -58,13 +62,21 @@ pub struct SessionStore {
     tokens: Collection<RefreshToken>,
 }
 
-/// Sessions are found by user (revoke all), tokens by session.
+/// Sessions are found by user (revoke all), tokens by session; both are purged once expired
+/// (TTL indexes on `expiresAt`: a token past it is refused anyway, a spent one included, and a
+/// session past it has no token left).
 pub(super) async fn create_indexes(db: &Database) -> Result<(), mongodb::error::Error> {
     db.collection::<Session>("sessions")
-        .create_index(IndexModel::builder().keys(doc! {"userId": 1}).build())
+        .create_indexes([
+            IndexModel::builder().keys(doc! {"userId": 1}).build(),
+            super::expiry_index(),
+        ])
         .await?;
     db.collection::<RefreshToken>("refresh_tokens")
-        .create_index(IndexModel::builder().keys(doc! {"sessionId": 1}).build())
+        .create_indexes([
+            IndexModel::builder().keys(doc! {"sessionId": 1}).build(),
+            super::expiry_index(),
+        ])
         .await?;
     Ok(())
 }
@@ -78,19 +90,24 @@ impl SessionStore {
         }
     }
 
-    /// Starts a session for a user.
-    pub async fn create(&self, user_id: ObjectId) -> Result<Session, UsersError> {
+    /// Starts a session for a user, ending at `expires_at` unless refreshed.
+    pub async fn create(
+        &self,
+        user_id: ObjectId,
+        expires_at: DateTime,
+    ) -> Result<Session, UsersError> {
         let session = Session {
             id: uuid::Uuid::new_v4().to_string(),
             user_id,
             created_at: DateTime::now(),
             revoked_at: None,
+            expires_at: Some(expires_at),
         };
         self.sessions.insert_one(&session).await?;
         Ok(session)
     }
 
-    /// Stores a new refresh token of a session.
+    /// Stores a new refresh token of a session, which now lasts until that token expires.
     pub async fn add_token(
         &self,
         session_id: &str,
@@ -109,6 +126,12 @@ impl SessionStore {
                 successor_hash: None,
                 successor_sealed: None,
             })
+            .await?;
+        self.sessions
+            .update_one(
+                doc! {"_id": session_id},
+                doc! {"$set": {"expiresAt": expires_at}},
+            )
             .await?;
         Ok(())
     }
@@ -167,6 +190,21 @@ impl SessionStore {
         Ok(spent.modified_count == 1)
     }
 
+    /// Counts one grace retry of a spent token, atomically: false once it has had `max`.
+    pub async fn count_grace_retry(&self, hash: &TokenHash, max: i32) -> Result<bool, UsersError> {
+        let counted = self
+            .tokens
+            .update_one(
+                doc! {
+                    "_id": &hash.0,
+                    "$or": [{"graceRetries": null}, {"graceRetries": {"$lt": max}}],
+                },
+                doc! {"$inc": {"graceRetries": 1}},
+            )
+            .await?;
+        Ok(counted.modified_count == 1)
+    }
+
     /// Whether a session is still live (not logged out or revoked).
     pub async fn is_live(&self, session_id: &str) -> Result<bool, UsersError> {
         Ok(self
@@ -199,6 +237,38 @@ impl SessionStore {
             )
             .await?;
         Ok(())
+    }
+
+    /// Inside the credential change's transaction: revokes every live session of a user except
+    /// `keep` and returns their ids (their access tokens must be revoked too).
+    pub async fn end_all(
+        &self,
+        session: &mut ClientSession,
+        user_id: ObjectId,
+        keep: Option<&str>,
+    ) -> Result<Vec<String>, UsersError> {
+        let mut ids = Vec::new();
+        let mut cursor = self
+            .sessions
+            .find(doc! {"userId": user_id, "revokedAt": null})
+            .session(&mut *session)
+            .await?;
+        while let Some(found) = cursor.next(&mut *session).await {
+            let found = found?;
+            if Some(found.id.as_str()) != keep {
+                ids.push(found.id);
+            }
+        }
+        if !ids.is_empty() {
+            self.sessions
+                .update_many(
+                    doc! {"_id": {"$in": &ids}, "revokedAt": null},
+                    doc! {"$set": {"revokedAt": DateTime::now()}},
+                )
+                .session(session)
+                .await?;
+        }
+        Ok(ids)
     }
 
     /// The live sessions of a user, except `keep` (the caller's own, when it stays).

@@ -165,14 +165,21 @@ impl UserStore {
             .map_err(taken)
     }
 
-    /// Replaces the password hash.
-    pub async fn set_password(&self, id: ObjectId, hash: &str) -> Result<bool, UsersError> {
+    /// Inside the credential change's transaction: replaces the password hash of an active
+    /// account; false when there is none (deleted or being deleted meanwhile).
+    pub async fn set_password(
+        &self,
+        session: &mut ClientSession,
+        id: ObjectId,
+        hash: &str,
+    ) -> Result<bool, UsersError> {
         let result = self
             .users
             .update_one(
-                doc! {"_id": id},
+                doc! {"_id": id, "status": UserStatus::Active.as_str()},
                 doc! {"$set": {"passwordHash": hash, "updatedAt": DateTime::now()}},
             )
+            .session(session)
             .await?;
         Ok(result.matched_count == 1)
     }

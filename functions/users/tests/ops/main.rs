@@ -4,7 +4,10 @@
 mod common;
 
 mod accounts;
+mod bounds;
 mod cold_start;
+mod credentials;
+mod limits;
 mod passwords;
 mod roles;
 mod sessions;
