@@ -91,6 +91,7 @@ if [ "$MODE" = fast ] && [ "$SOAK" != 0 ]; then
   wrk_pid=$!
   sleep 60
   rss_of_functions >"$soak/first"
+  [ -s "$soak/first" ] || die "soak: no function process under $STACK_DIR/functions (is STACK_DIR the running fast-mode stack's?)"
   wait "$wrk_pid"
   rss_of_functions >"$soak/end"
   report "GET /users/me, ${SOAK} s" 1500 15 <"$soak/wrk"
@@ -104,6 +105,8 @@ def read(path):
             rows[parts[0]] = (parts[1], int(parts[2]))
     return rows
 first, end = read(sys.argv[1]), read(sys.argv[2])
+# Every instance is listed: the ones the load never reached (another function's, or an instance
+# started but idle) show their idle growth, which must be flat too.
 print("%-30s %8s %12s %10s %9s   goal: within 2 MB of the RSS after the first minute" % ("instance", "pid", "after 60 s", "at end", "growth"))
 for pid, (name, rss) in sorted(first.items(), key=lambda kv: kv[1][0]):
     if pid not in end:

@@ -15,14 +15,15 @@ die() { printf '\033[1;31mERROR:\033[0m %s\n' "$*" >&2; exit 1; }
 
 # prune_target MARKER: deletes the older generations of the workspace's own artifacts that a
 # build since MARKER (a file touched before it) replaced (prune_target.py says why). Call it
-# after a build; a shared target dir otherwise fills the disk, a commit at a time.
+# after a build; a shared target dir otherwise fills the disk, a fresh clone at a time.
 prune_target() {
   local names
   names=$(cargo metadata --no-deps --format-version 1 --locked | python3 -c '
 import json, sys
-print(" ".join(t["name"] for p in json.load(sys.stdin)["packages"] for t in p["targets"]))')
+print(" ".join(t["name"] for p in json.load(sys.stdin)["packages"] for t in p["targets"]))') ||
+    { log "prune_target: skipped (cargo metadata failed)"; return 0; }
   # shellcheck disable=SC2086 # one argument per target name
-  python3 "$REPO_ROOT/infra/local/prune_target.py" "$CARGO_TARGET_DIR" "$1" $names >&2
+  python3 "$REPO_ROOT/infra/local/prune_target.py" "$CARGO_TARGET_DIR" "$1" $names >&2 || true
 }
 
 # ensure_apt COMMAND PACKAGE: installs PACKAGE with apt when COMMAND is missing.

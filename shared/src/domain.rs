@@ -66,25 +66,62 @@ impl fmt::Display for Email {
 
 /// Whether `c` is a character that changes how text is displayed without being seen: the
 /// bidirectional overrides, embeddings, isolates and marks (`U+202E` shows `gpj.exe` as
-/// `exe.jpg`) and the zero-width characters (`U+200B`, joiners, `U+2060`, the BOM), which make
-/// two names that look alike differ. A name shown to other people must not carry them.
+/// `exe.jpg`), the zero-width characters (`U+200B`, `U+2060`, the BOM) and the fillers that
+/// render as blank (Hangul fillers, the blank Braille pattern), which make two names that look
+/// alike differ, or a name look empty. A name shown to other people must not carry them. The
+/// zero-width joiner and non-joiner are among them, but [`reject_invisible`] lets them through
+/// between two letters, where Persian, Kurdish, Urdu and Indic scripts need them to spell a name.
 pub fn is_invisible_or_bidi(c: char) -> bool {
     matches!(
         c,
-        '\u{061C}'                  // Arabic letter mark
+        '\u{00AD}'                  // soft hyphen
+            | '\u{034F}'            // combining grapheme joiner
+            | '\u{061C}'            // Arabic letter mark
+            | '\u{115F}' | '\u{1160}' // Hangul choseong / jungseong fillers
+            | '\u{17B4}' | '\u{17B5}' // Khmer inherent vowels (invisible)
             | '\u{180E}'            // Mongolian vowel separator (zero-width)
             | '\u{200B}'..='\u{200F}' // zero-width space, non-joiner, joiner; LRM, RLM
             | '\u{202A}'..='\u{202E}' // LRE, RLE, PDF, LRO, RLO
-            | '\u{2060}'..='\u{2064}' // word joiner, invisible operators
-            | '\u{2066}'..='\u{2069}' // LRI, RLI, FSI, PDI
-            | '\u{FEFF}' // zero-width no-break space (BOM)
+            | '\u{2060}'..='\u{206F}' // word joiner, invisible operators, isolates, deprecated
+            | '\u{2800}'            // Braille pattern blank
+            | '\u{3164}'            // Hangul filler
+            | '\u{FEFF}'            // zero-width no-break space (BOM)
+            | '\u{FFA0}'            // halfwidth Hangul filler
+            | '\u{FFF9}'..='\u{FFFB}' // interlinear annotation
+            | '\u{1D173}'..='\u{1D17A}' // musical formatting
+            | '\u{E0000}'..='\u{E007F}' // tags
+    )
+}
+
+/// The Indic viramas (a mark, not a letter) after which a joiner or non-joiner picks a
+/// conjunct's form.
+fn is_virama(c: char) -> bool {
+    matches!(
+        c,
+        '\u{094D}'
+            | '\u{09CD}'
+            | '\u{0A4D}'
+            | '\u{0ACD}'
+            | '\u{0B4D}'
+            | '\u{0BCD}'
+            | '\u{0C4D}'
+            | '\u{0CCD}'
+            | '\u{0D4D}'
+            | '\u{0DCA}'
     )
 }
 
 /// Refuses text carrying [`is_invisible_or_bidi`] characters, with the message every field
-/// that checks it gives.
+/// that checks it gives; a zero-width joiner or non-joiner between two letters is spelling.
 pub fn reject_invisible(text: &str) -> Result<(), Invalid> {
-    match text.chars().any(is_invisible_or_bidi) {
+    let chars: Vec<char> = text.chars().collect();
+    let spelling = |i: usize| {
+        matches!(chars[i], '\u{200C}' | '\u{200D}')
+            && i > 0
+            && (chars[i - 1].is_alphabetic() || is_virama(chars[i - 1]))
+            && chars.get(i + 1).is_some_and(|c| c.is_alphabetic())
+    };
+    match (0..chars.len()).any(|i| is_invisible_or_bidi(chars[i]) && !spelling(i)) {
         true => invalid("must not contain invisible or bidirectional-control characters"),
         false => Ok(()),
     }
@@ -247,6 +284,20 @@ mod tests {
             assert!(reject_invisible(bad).is_err());
         }
         assert!(reject_invisible("Ana María Núñez").is_ok());
+        // Blank-looking fillers and a joiner that joins nothing.
+        for bad in [
+            "\u{3164}",
+            "a\u{2800}",
+            "\u{200C}مهرناز",
+            "ana\u{00AD}",
+            "x\u{E0041}",
+        ] {
+            assert!(reject_invisible(bad).is_err(), "{bad:?}");
+        }
+        // A zero-width non-joiner between two letters spells a Persian name.
+        assert!(reject_invisible("مهر\u{200C}ناز").is_ok());
+        // After a virama, a joiner picks the conjunct's form (Devanagari).
+        assert!(reject_invisible("क्\u{200D}ष").is_ok());
     }
 
     #[test]

@@ -67,13 +67,49 @@ impl ColdStart {
     }
 }
 
-/// Service `D`, built on first use rather than at cold start, and again on the next use after
-/// a failure (Secrets Manager or DNS down): what every HTTP function and consumer serves with.
-/// Built once, it lives as long as the process (leaked, like everything a cold start builds).
+impl InitError {
+    /// Whether trying again cannot help: bad settings, or a connection string / URL the
+    /// clients refuse. Anything else (Secrets Manager, DNS) may answer on the next try.
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            InitError::Config(_) => true,
+            InitError::Secret(_) => false,
+            InitError::Mongo(e) => {
+                matches!(*e.kind, mongodb::error::ErrorKind::InvalidArgument { .. })
+            }
+            InitError::Redis(e) => e.kind() == redis::ErrorKind::InvalidClientConfig,
+        }
+    }
+}
+
+/// Why a [`Deferred`] service is not there yet, as a request or a batch sees it.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct NotReady {
+    /// Bad settings: no retry helps until the function is redeployed (a 500, logged as such).
+    pub permanent: bool,
+    /// The cause (settings, secret and variable names: never a value).
+    pub message: String,
+    /// When the next try will be made: answers until then are this same failure.
+    pub retry_after: std::time::Duration,
+}
+
+/// After a failure, the next [`FAILURE_HOLD`] (plus up to as much again, at random, so a fleet
+/// of instances does not retry in step) answer with it without calling anyone: during an
+/// outage, or a throttle (Secrets Manager's `BatchGetSecretValue` allows 100 calls a second
+/// per account and region), instances must not call on every request.
+const FAILURE_HOLD: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Service `D`, built on first use rather than at cold start, and again after a failure (Secrets
+/// Manager or DNS down): what every HTTP function and consumer serves with. The secrets, once
+/// fetched, are kept even if the build then fails, so a retry does not fetch them again. Built
+/// once, it lives as long as the process (leaked, like everything a cold start builds).
 pub struct Deferred<D: 'static> {
     aws: aws_config::SdkConfig,
     vars: Vec<(String, String)>,
+    env: tokio::sync::OnceCell<Environment>,
     built: tokio::sync::OnceCell<&'static D>,
+    failed: std::sync::Mutex<Option<(std::time::Instant, NotReady)>>,
 }
 
 impl<D: Service> Deferred<D> {
@@ -100,27 +136,66 @@ impl<D: Service> Deferred<D> {
         let deferred = Self {
             aws,
             vars,
+            env: tokio::sync::OnceCell::new(),
             built: tokio::sync::OnceCell::new(),
+            failed: std::sync::Mutex::new(None),
         };
         Ok((deferred, own))
     }
 
-    /// `D`, built now if no invocation has built it yet: secrets fetched, its settings loaded
-    /// (every problem named), its clients made. A failure is returned (and logged by the
-    /// caller's 503 path) and nothing is kept, so the next call tries again.
-    pub async fn get(&self) -> Result<&'static D, InitError> {
+    /// `D`, built now if no invocation has built it yet: secrets fetched (once), its settings
+    /// loaded (every problem named), its clients made. A failure is logged here and answered
+    /// again, without a new try, for about a second or two ([`NotReady::retry_after`]).
+    pub async fn get(&self) -> Result<&'static D, NotReady> {
         if let Some(deps) = self.built.get() {
             return Ok(deps);
+        }
+        if let Some(held) = self.held_failure() {
+            return Err(held);
         }
         // Boxed: the build's future (secrets, every client) is deep, and callers nest it in
         // their own futures (the compiler's type-depth limit).
         let build: crate::db::BoxFuture<'_, Result<&'static D, InitError>> = Box::pin(async {
-            let env = Environment::resolve(self.vars.iter().cloned(), &self.aws).await?;
-            let start = ColdStart::with(self.aws.clone(), env);
+            let env = self
+                .env
+                .get_or_try_init(|| Environment::resolve(self.vars.iter().cloned(), &self.aws))
+                .await?;
+            let start = ColdStart::with(self.aws.clone(), env.clone());
             let (deps, ()) = start.service::<D, ()>().await?;
             Ok(&*Box::leak(Box::new(deps)))
         });
-        self.built.get_or_try_init(|| build).await.copied()
+        match self.built.get_or_try_init(|| build).await {
+            Ok(deps) => Ok(deps),
+            Err(e) => Err(self.hold(&e)),
+        }
+    }
+
+    fn held_failure(&self) -> Option<NotReady> {
+        let failed = self.failed.lock().unwrap_or_else(|e| e.into_inner());
+        let (until, why) = failed.as_ref()?;
+        let left = until.checked_duration_since(std::time::Instant::now())?;
+        Some(NotReady {
+            retry_after: left,
+            ..why.clone()
+        })
+    }
+
+    fn hold(&self, e: &InitError) -> NotReady {
+        let permanent = e.is_permanent();
+        if permanent {
+            tracing::error!(error = %e, "misconfigured: the function cannot serve until redeployed");
+        } else {
+            tracing::error!(error = %e, "dependencies unavailable: trying again shortly");
+        }
+        let hold = FAILURE_HOLD + FAILURE_HOLD.mul_f64(rand::random::<f64>());
+        let why = NotReady {
+            permanent,
+            message: e.to_string(),
+            retry_after: hold,
+        };
+        let mut failed = self.failed.lock().unwrap_or_else(|e| e.into_inner());
+        *failed = Some((std::time::Instant::now() + hold, why.clone()));
+        why
     }
 }
 

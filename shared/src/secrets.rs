@@ -28,6 +28,18 @@ pub struct SecretError {
 /// The most secret ids one `BatchGetSecretValue` call takes.
 const BATCH_LIMIT: usize = 20;
 
+/// At most this many pages of one batch answer (20 ids fit in one): an endpoint that keeps
+/// answering with a next token does not hold the cold start until the deadline.
+const MAX_PAGES: usize = 4;
+
+/// How a batch call failed.
+enum Batch {
+    /// Secrets Manager throttled the call (`ThrottlingException`).
+    Throttled,
+    /// Anything else, or a secret that could not be read.
+    Failed(SecretError),
+}
+
 /// Fetches `wanted` (setting name, secret name or full ARN: what an entry of the answer is
 /// matched by) in one `BatchGetSecretValue` call (and
 /// its next pages, if Secrets Manager splits the answer): the settings with their values, or
@@ -35,7 +47,7 @@ const BATCH_LIMIT: usize = 20;
 async fn fetch_batch(
     client: &aws_sdk_secretsmanager::Client,
     wanted: &[(String, String)],
-) -> Result<Vec<(String, String)>, SecretError> {
+) -> Result<Vec<(String, String)>, Batch> {
     let error = |name: &str, arn: &str, message: String| SecretError {
         var: secret_arn_var(name),
         arn: arn.to_owned(),
@@ -44,25 +56,33 @@ async fn fetch_batch(
     let mut values: HashMap<String, String> = HashMap::new();
     let mut errors: HashMap<String, String> = HashMap::new();
     let mut next_token: Option<String> = None;
-    loop {
+    for _ in 0..MAX_PAGES {
         let answer = client
             .batch_get_secret_value()
             .set_secret_id_list(Some(wanted.iter().map(|(_, arn)| arn.clone()).collect()))
             .set_next_token(next_token.take())
             .send()
             .await
-            .map_err(|e| SecretError {
-                var: wanted
-                    .iter()
-                    .map(|(name, _)| secret_arn_var(name))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                arn: wanted
-                    .iter()
-                    .map(|(_, arn)| arn.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                message: aws_sdk_secretsmanager::error::DisplayErrorContext(&e).to_string(),
+            .map_err(|e| {
+                use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
+                let throttled = e.code() == Some("ThrottlingException");
+                let error = SecretError {
+                    var: wanted
+                        .iter()
+                        .map(|(name, _)| secret_arn_var(name))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    arn: wanted
+                        .iter()
+                        .map(|(_, arn)| arn.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    message: aws_sdk_secretsmanager::error::DisplayErrorContext(&e).to_string(),
+                };
+                match throttled {
+                    true => Batch::Throttled,
+                    false => Batch::Failed(error),
+                }
             })?;
         for entry in answer.secret_values() {
             // A value pasted with a trailing newline must not break a URI.
@@ -98,6 +118,37 @@ async fn fetch_batch(
                     .unwrap_or_else(|| "no string value returned for it".to_owned()),
             )),
         })
+        .collect::<Result<_, _>>()
+        .map_err(Batch::Failed)
+}
+
+/// One `GetSecretValue` call per secret, concurrently: the fallback when batches are throttled.
+async fn fetch_each(
+    client: &aws_sdk_secretsmanager::Client,
+    wanted: &[(String, String)],
+) -> Result<Vec<(String, String)>, SecretError> {
+    let calls = wanted.iter().map(|(name, arn)| async move {
+        let error = |message: String| SecretError {
+            var: secret_arn_var(name),
+            arn: arn.clone(),
+            message,
+        };
+        let out = client
+            .get_secret_value()
+            .secret_id(arn)
+            .send()
+            .await
+            .map_err(|e| {
+                error(aws_sdk_secretsmanager::error::DisplayErrorContext(&e).to_string())
+            })?;
+        match out.secret_string {
+            Some(value) => Ok((name.clone(), value.trim().to_owned())),
+            None => Err(error("the secret has no string value".to_owned())),
+        }
+    });
+    futures_util::future::join_all(calls)
+        .await
+        .into_iter()
         .collect()
 }
 
@@ -137,9 +188,15 @@ impl Environment {
         }
         let client = aws_sdk_secretsmanager::Client::new(sdk);
         for chunk in wanted.chunks(BATCH_LIMIT) {
-            for (name, value) in fetch_batch(&client, chunk).await? {
-                vars.insert(name, value);
-            }
+            let fetched = match fetch_batch(&client, chunk).await {
+                // BatchGetSecretValue allows 100 calls a second per account and region (not
+                // raised on request), GetSecretValue 10,000: a burst of cold starts that meets
+                // the first falls back to the second, one call per secret, concurrently.
+                Err(Batch::Throttled) => fetch_each(&client, chunk).await?,
+                Err(Batch::Failed(e)) => return Err(e),
+                Ok(fetched) => fetched,
+            };
+            vars.extend(fetched);
         }
         Ok(Self { vars })
     }

@@ -155,6 +155,10 @@ async fn a_secrets_manager_outage_at_cold_start_fails_every_record_for_redeliver
     assert_eq!(failed(&down), ["m1", "m2"]);
 
     aws_endpoint.come_up(localstack_addr()).await;
+    // Until the hold after a failure has passed, batches come back without a new try.
+    let held = consume(deps, batch(), Budget::unlimited(), sqs::on_user_change).await;
+    assert_eq!(failed(&held), ["m1", "m2"]);
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     let up = consume(deps, batch(), Budget::unlimited(), sqs::on_user_change).await;
     assert!(failed(&up).is_empty(), "{:?}", failed(&up));
 }

@@ -55,8 +55,11 @@ pub fn pair(
 /// Ends sessions: refresh tokens stop working at once (Mongo), and so do access tokens already
 /// issued in them (Redis, checked by the authorizer).
 pub async fn revoke(deps: &Deps, session_ids: &[String]) -> Result<(), UsersError> {
-    deps.sessions.revoke(session_ids).await?;
+    // Redis first: the authorizer reads only Redis, and a retry finds the sessions by their
+    // live mark in Mongo. Mongo first, a Redis failure would leave the access tokens valid and
+    // the retry with nothing left to revoke.
     deps.revocations.revoke_sessions(session_ids).await?;
+    deps.sessions.revoke(session_ids).await?;
     Ok(())
 }
 

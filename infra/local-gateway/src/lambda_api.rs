@@ -76,6 +76,41 @@ fn error(status: StatusCode, kind: &str, message: &str) -> Response {
     )
 }
 
+/// Refuses an Invoke API call a web page could have made: this endpoint shares the API's port,
+/// and a page open in the developer's browser can POST to `127.0.0.1` (a `text/plain` body
+/// needs no preflight). Lambda itself answers only SigV4-signed calls, which the AWS CLI and
+/// SDKs make and a page cannot (an `Authorization` header needs a preflight, refused here);
+/// a loopback `Host` only keeps DNS rebinding out.
+pub(crate) fn refusal(headers: &HeaderMap) -> Option<Response> {
+    let signed = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("AWS4-HMAC-SHA256 "));
+    if !signed {
+        return Some(error(
+            StatusCode::FORBIDDEN,
+            "MissingAuthenticationTokenException",
+            "Missing Authentication Token",
+        ));
+    }
+    let host = headers
+        .get(http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host.split(':').next().unwrap_or_default(),
+    };
+    if !matches!(name, "127.0.0.1" | "localhost" | "::1") {
+        return Some(error(
+            StatusCode::FORBIDDEN,
+            "AccessDeniedException",
+            "the local Invoke API answers calls to a loopback host only",
+        ));
+    }
+    None
+}
+
 /// Serves one Invoke API call for `name`.
 pub(crate) async fn invoke(
     template: &Template,

@@ -303,6 +303,9 @@ async fn route(
     if method == Method::POST {
         if let Some(name) = crate::lambda_api::function_in_path(&path) {
             let headers = req.headers().clone();
+            if let Some(refused) = crate::lambda_api::refusal(&headers) {
+                return (refused, Some(name));
+            }
             let Ok(body) = to_bytes(req.into_body(), crate::lambda_api::MAX_PAYLOAD).await else {
                 return (crate::lambda_api::too_large(), Some(name));
             };

@@ -496,8 +496,35 @@ async fn the_lambda_invoke_api_reaches_functions_through_the_lambda_endpoint() {
     let base = gateway(&lambda).await;
     let http = reqwest::Client::new();
     let url = |name: &str| format!("{base}/2015-03-31/functions/{name}/invocations");
+    // As the AWS CLI and SDKs send it (the gateway checks that it is there, not the signature).
+    let sigv4 = "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/lambda/aws4_request, \
+                 SignedHeaders=host;x-amz-date, Signature=0";
+    let post = |name: &str| http.post(url(name)).header("authorization", sigv4);
+
+    // What a web page open in a browser could send: no signature, or another host's name
+    // (DNS rebinding). Lambda refuses the first as well.
     let res = http
         .post(url("fixture-things"))
+        .header("content-type", "text/plain")
+        .body(r#"{"operator": "Mallory"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert_eq!(
+        res.headers()["x-amzn-errortype"],
+        "MissingAuthenticationTokenException"
+    );
+    let res = post("fixture-things")
+        .header("host", "attacker.example:3000")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert!(lambda.calls_to("fixture-things").is_empty());
+
+    let res = post("fixture-things")
         .body(r#"{"operator": "Grace"}"#)
         .send()
         .await
@@ -512,8 +539,7 @@ async fn the_lambda_invoke_api_reaches_functions_through_the_lambda_endpoint() {
         "the payload as sent"
     );
 
-    let res = http
-        .post(url("fixture-public"))
+    let res = post("fixture-public")
         .body(r#"{"body": "crash"}"#)
         .send()
         .await
@@ -523,15 +549,14 @@ async fn the_lambda_invoke_api_reaches_functions_through_the_lambda_endpoint() {
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["errorMessage"], "boom");
 
-    let res = http.post(url("nope")).body("{}").send().await.unwrap();
+    let res = post("nope").body("{}").send().await.unwrap();
     assert_eq!(res.status(), 404);
     assert_eq!(
         res.headers()["x-amzn-errortype"],
         "ResourceNotFoundException"
     );
 
-    let res = http
-        .post(url("fixture-things"))
+    let res = post("fixture-things")
         .body("{not json")
         .send()
         .await
@@ -542,8 +567,7 @@ async fn the_lambda_invoke_api_reaches_functions_through_the_lambda_endpoint() {
         "InvalidRequestContentException"
     );
 
-    let res = http
-        .post(url("fixture-things"))
+    let res = post("fixture-things")
         .header("x-amz-invocation-type", "DryRun")
         .send()
         .await

@@ -9,7 +9,7 @@ use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent
 use lambda_runtime::{service_fn, LambdaEvent};
 
 use super::Envelope;
-use crate::init::{log_failure, Deferred};
+use crate::init::{log_failure, Deferred, NotReady};
 use crate::service::Service;
 
 /// Why a record was not processed; either way it is reported as failed and redelivered, until
@@ -191,11 +191,23 @@ where
     H: Fn(&'static D, Envelope) -> Fut,
     Fut: Future<Output = Result<(), ConsumeError>>,
 {
-    match deps.get().await {
+    // Building may wait on Secrets Manager or DNS: not past the batch's own deadline.
+    let ready = match budget.left() {
+        None => deps.get().await,
+        Some(left) => tokio::time::timeout(left, deps.get())
+            .await
+            .unwrap_or_else(|_| {
+                Err(NotReady {
+                    permanent: false,
+                    message: "out of time building the service".to_owned(),
+                    retry_after: Duration::ZERO,
+                })
+            }),
+    };
+    match ready {
         Ok(deps) => process_batch(event, budget, |e| handle(deps, e)).await,
         Err(e) => {
-            tracing::error!(error = %e, "dependencies unavailable: the batch comes back later");
-            let why = format!("dependencies unavailable: {e}");
+            let why = format!("service not ready: {e}");
             process_batch(event, budget, |_| {
                 let why = why.clone();
                 async move { Err(ConsumeError::Transient(why)) }

@@ -94,6 +94,17 @@ impl ApiError {
         err
     }
 
+    /// 503 UNAVAILABLE with `Retry-After`: the service is not ready yet and will not try again
+    /// for `retry_after` (see `init::Deferred`).
+    pub fn unavailable_for(
+        source: impl Into<Box<dyn StdError + Send + Sync>>,
+        retry_after: std::time::Duration,
+    ) -> Self {
+        let mut err = Self::unavailable(source);
+        err.retry_after = Some(retry_after.as_secs_f64().ceil().max(1.0) as u64);
+        err
+    }
+
     /// 500 INTERNAL: the cause is logged, the client learns nothing about it.
     pub fn internal(source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
         let mut err = Self::new(
@@ -115,7 +126,7 @@ impl ApiError {
         self.code
     }
 
-    /// Seconds to wait before retrying, for 429.
+    /// Seconds to wait before retrying (429, and a 503 that knows).
     pub fn retry_after(&self) -> Option<u64> {
         self.retry_after
     }

@@ -89,7 +89,8 @@ impl<D: Send + Sync + 'static> Route<D> {
 
     /// [`Route::respond`] with the service built on first use (what the Lambda binary does per
     /// invocation): while it cannot be built (Secrets Manager or DNS down), the answer is a 503
-    /// `UNAVAILABLE` in the envelope, and the next request tries again.
+    /// `UNAVAILABLE` in the envelope with `Retry-After`, and a request after that tries again;
+    /// with settings no retry can fix, a 500 (and an error log line saying so).
     pub async fn respond_deferred(
         self,
         deps: &'static Deferred<D>,
@@ -100,7 +101,12 @@ impl<D: Send + Sync + 'static> Route<D> {
     where
         D: Service,
     {
-        let deps = || async { deps.get().await.map_err(ApiError::unavailable) };
+        let deps = || async {
+            deps.get().await.map_err(|e| match e.permanent {
+                true => ApiError::internal(e),
+                false => ApiError::unavailable_for(e.clone(), e.retry_after),
+            })
+        };
         self.respond_with(deps, http, cors, request).await
     }
 

@@ -1,6 +1,7 @@
 //! Set role: an operator grants or takes a user's role. No client can: the function has no
 //! route (`users-set-role`, invoked with `aws lambda invoke` / `sam remote invoke`, whose IAM
-//! caller CloudTrail records), and registration always gives `user`.
+//! caller a CloudTrail trail with Lambda data events records: the template creates none), and
+//! registration always gives `user`.
 //!
 //! The change, its audit record (who, why, when) and `user.role_changed` commit together; the
 //! user's sessions are revoked before the event goes out, so the old role's tokens stop

@@ -38,9 +38,18 @@ async fn a_secrets_manager_outage_at_cold_start_is_a_503_in_the_envelope_then_th
     assert_eq!(body["success"], false);
     assert_eq!(body["error"], "UNAVAILABLE");
     assert!(first.headers().contains_key("x-correlation-id"));
+    // It will not try again before then: a fleet of instances does not call Secrets Manager on
+    // every request during an outage (or a throttle).
+    let retry_after: u64 = first.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=2).contains(&retry_after), "{retry_after}");
 
     // Secrets Manager answers again: the same instance builds its dependencies now.
     aws_endpoint.come_up(localstack_addr()).await;
+    tokio::time::sleep(std::time::Duration::from_secs(retry_after)).await;
     let second = HEALTH
         .respond_deferred(deps, http, &Cors::default(), request())
         .await;
@@ -64,4 +73,18 @@ async fn a_mongodb_srv_name_that_does_not_resolve_is_a_503_in_the_envelope_not_a
     let answer = HEALTH.respond_deferred(deps, http, &cors, request).await;
     assert_eq!(answer.status(), 503);
     assert_eq!(json_of(&answer)["error"], "UNAVAILABLE");
+}
+
+#[tokio::test]
+async fn settings_no_retry_can_fix_are_a_500_not_an_invitation_to_retry() {
+    let env = TestEnv::new(&[("MONGODB_URI", "not a connection string")]).await;
+    let (deps, (http, cors)) = Deferred::<Deps>::with::<HttpPieces>(env.aws.clone(), env.vars())
+        .expect("the function's own settings load without any secret");
+    let deps: &'static Deferred<Deps> = Box::leak(Box::new(deps));
+    let http = Box::leak(Box::new(http));
+    let request = EventBuilder::new("GET", "/api/v1/health", "/api/v1/health").build();
+    let answer = HEALTH.respond_deferred(deps, http, &cors, request).await;
+    assert_eq!(answer.status(), 500);
+    assert_eq!(json_of(&answer)["error"], "INTERNAL");
+    assert!(!answer.headers().contains_key("retry-after"));
 }
