@@ -95,6 +95,10 @@ fn env_or(key: &str, default: &str) -> String {
         .unwrap_or_else(|| default.to_owned())
 }
 
+fn test_region() -> String {
+    env_or("AWS_DEFAULT_REGION", "us-east-1")
+}
+
 async fn gateway(template: &str, instances: usize) -> String {
     // The functions read their secrets from (LocalStack's) Secrets Manager, as deployed: this
     // test's secrets and database come from a TestEnv.
@@ -129,7 +133,9 @@ async fn gateway(template: &str, instances: usize) -> String {
     let running = start(GatewayConfig {
         template_text: template.to_owned(),
         context: Context {
-            region: "eu-west-1".into(),
+            // The region the test's secrets live in: a function reads its own region's
+            // Secrets Manager (LocalStack, like AWS, keeps regions apart for BatchGetSecretValue).
+            region: test_region(),
             stack_name: "fixture".into(),
             ..Context::default()
         },
@@ -170,7 +176,10 @@ async fn an_invocation_gets_lambdas_headers_and_environment() {
     assert_eq!(seen["fixtureEnv"], "from-the-gateway");
     assert_eq!(
         seen["invokedFunctionArn"],
-        "arn:aws:lambda:eu-west-1:000000000000:function:fixture-fn"
+        format!(
+            "arn:aws:lambda:{}:000000000000:function:fixture-fn",
+            test_region()
+        )
     );
     assert!(
         seen["traceId"].as_str().unwrap().starts_with("Root=1-"),
