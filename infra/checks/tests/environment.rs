@@ -298,14 +298,13 @@ const SIGNERS: [&str; 3] = ["users-register", "users-login", "users-refresh"];
 /// The functions that write the key sets: the setup step (first pair) and the rotation.
 const KEY_WRITERS: [&str; 2] = ["users-setup", "users-rotate-keys"];
 
-#[test]
-fn only_the_signers_hold_the_private_keys_and_only_refresh_the_pepper() {
-    let t = template();
+/// Who may hold which key, as problems (none for a right template).
+fn key_problems(t: &streamia_local_gateway::template::Template) -> Vec<String> {
     let mut problems = Vec::new();
     for f in &t.functions {
         let mut granted = Grants::default();
         for policy in &f.policies {
-            grants(&t, policy, &mut granted);
+            grants(t, policy, &mut granted);
         }
         let binary = f.binary.as_str();
         let reads = |secret: &str| granted.secrets.contains(secret);
@@ -336,17 +335,35 @@ fn only_the_signers_hold_the_private_keys_and_only_refresh_the_pepper() {
             problems.push(format!("{}: writes {:?}", f.logical_id, granted.writes));
         }
     }
+    problems
+}
+
+#[test]
+fn only_the_signers_hold_the_private_keys_and_only_refresh_the_pepper() {
+    let t = template();
+    let problems = key_problems(&t);
     assert!(problems.is_empty(), "{problems:#?}");
-    // The rule sees a mistake: giving get-me the private keys.
-    let get_me = t
-        .functions
-        .iter()
-        .find(|f| f.binary == "users-get-me")
-        .unwrap();
-    assert!(!SIGNERS.contains(&get_me.binary.as_str()));
-    let read = read_by("users-get-me");
-    assert!(
-        read.contains("JWT_SIGNING_KEYS_SECRET_ARN"),
-        "an optional piece of every users function: only the template keeps it from get-me"
-    );
+    // The rule sees a mistake: get-me given the private keys or the pepper.
+    for (secret, policy) in [
+        ("JwtSigningKeys", "ReadJwtSigningKeys"),
+        ("RefreshTokenPepper", "ReadRefreshTokenPepper"),
+    ] {
+        let mut wrong = t.clone();
+        let get_me = wrong
+            .functions
+            .iter_mut()
+            .find(|f| f.binary == "users-get-me")
+            .unwrap();
+        get_me
+            .policies
+            .push(serde_yaml::from_str(&format!("!Ref {policy}")).unwrap());
+        let problems = key_problems(&wrong);
+        assert!(
+            problems.iter().any(|p| p.starts_with("UsersGetMeFunction")),
+            "{secret}: {problems:#?}"
+        );
+    }
+    // Only the template keeps them from get-me: they are optional pieces of every users
+    // function's config.
+    assert!(read_by("users-get-me").contains("JWT_SIGNING_KEYS_SECRET_ARN"));
 }
