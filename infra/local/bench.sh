@@ -137,7 +137,8 @@ printf '\n%-30s %8s %8s %11s %10s %9s   %s\n' function size zipped "cold start" 
 (
   # Secrets come from the dev stack's LocalStack (Secrets Manager takes a name for an ARN).
   export MONGODB_URI_SECRET_ARN=streamia-local/mongodb-uri REDIS_URL_SECRET_ARN=streamia-local/redis-url
-  export JWT_SECRET_ARN=streamia-local/jwt-secret MONGODB_DATABASE_PREFIX=streamia_bench
+  export JWT_SIGNING_KEYS_SECRET_ARN=streamia-local/jwt-signing-keys JWT_PUBLIC_KEYS_SECRET_ARN=streamia-local/jwt-public-keys
+  export REFRESH_TOKEN_PEPPER_SECRET_ARN=streamia-local/refresh-token-pepper MONGODB_DATABASE_PREFIX=streamia_bench
   # Publishers and the relay need a topic; the bench database's outbox is empty, so nothing
   # is published to it.
   export USER_EVENTS_TOPIC_ARN=arn:aws:sns:us-east-1:000000000000:bench-unused

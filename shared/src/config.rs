@@ -8,13 +8,15 @@
 //! Secrets Manager), in tests a map. A function missing a setting fails its cold start with a
 //! message naming every problem at once, not the first request that happens to need it.
 //!
-//! Secrets (`JWT_SECRET`, `MONGODB_URI`, `REDIS_URL`, `SMTP_PASSWORD`) never sit in the
-//! environment: it holds `JWT_SECRET_ARN`, `MONGODB_URI_SECRET_ARN`, ... ([`secret_arn_var`]),
-//! and the value is fetched from Secrets Manager.
+//! Secrets (`JWT_SIGNING_KEYS`, `JWT_PUBLIC_KEYS`, `REFRESH_TOKEN_PEPPER`, `MONGODB_URI`,
+//! `REDIS_URL`, `SMTP_PASSWORD`) never sit in the environment: it holds
+//! `JWT_SIGNING_KEYS_SECRET_ARN`, `MONGODB_URI_SECRET_ARN`, ... ([`secret_arn_var`]), and the
+//! value is fetched from Secrets Manager.
 
 use std::fmt;
 use std::time::Duration;
 
+use crate::auth::keys::{KeySecrets, KeySet, KeyUse};
 use crate::events::Topic;
 
 /// How loaders read settings: a variable's name in, its value (if set) out.
@@ -23,12 +25,19 @@ pub type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 /// Settings whose values are secrets: never set as plain environment variables (the template
 /// sets `<NAME>_SECRET_ARN` instead); [`crate::secrets::Environment`] ignores them in the
 /// process environment so a deployed function cannot fall back to a plain value.
-pub const SECRET_SETTINGS: [&str; 4] = ["JWT_SECRET", "MONGODB_URI", "REDIS_URL", "SMTP_PASSWORD"];
+pub const SECRET_SETTINGS: [&str; 6] = [
+    "JWT_SIGNING_KEYS",
+    "JWT_PUBLIC_KEYS",
+    "REFRESH_TOKEN_PEPPER",
+    "MONGODB_URI",
+    "REDIS_URL",
+    "SMTP_PASSWORD",
+];
 
 /// Every variable holding a secret's ARN (or name) ends with this.
 pub const SECRET_ARN_SUFFIX: &str = "_SECRET_ARN";
 
-/// The variable holding the ARN of secret setting `name`: `JWT_SECRET` -> `JWT_SECRET_ARN`,
+/// The variable holding the ARN of secret setting `name`: `SMTP_SECRET` -> `SMTP_SECRET_ARN`,
 /// `MONGODB_URI` -> `MONGODB_URI_SECRET_ARN`.
 pub fn secret_arn_var(name: &str) -> String {
     match name.ends_with("_SECRET") {
@@ -81,6 +90,7 @@ load_tuple!(A, B, C);
 load_tuple!(A, B, C, D);
 load_tuple!(A, B, C, D, E);
 load_tuple!(A, B, C, D, E, F);
+load_tuple!(A, B, C, D, E, F, G);
 
 /// What every HTTP function reads besides its service's pieces (with [`crate::http::Cors`]):
 /// how large a request body it parses.
@@ -183,11 +193,10 @@ impl fmt::Debug for RedisConfig {
     }
 }
 
-/// How tokens are signed and how long they live.
-#[derive(Clone)]
+/// How long tokens live and who issues them: no key here (see [`SigningKeysConfig`],
+/// [`PublicKeysConfig`]), so every function that needs a lifetime can have this piece.
+#[derive(Debug, Clone)]
 pub struct TokenConfig {
-    /// HMAC secret for access tokens (secret `JWT_SECRET_ARN`, at least 32 bytes).
-    pub jwt_secret: String,
     /// `iss` claim (`JWT_ISSUER`, default `streamia`).
     pub issuer: String,
     /// Access token lifetime (`ACCESS_TOKEN_TTL_SECONDS`, default 900).
@@ -200,16 +209,11 @@ pub struct TokenConfig {
 impl Load for TokenConfig {
     fn load(lookup: Lookup<'_>) -> Result<Self, ConfigError> {
         let mut env = Reader::new(lookup);
-        let jwt_secret = env.secret("JWT_SECRET");
-        if !jwt_secret.is_empty() && jwt_secret.len() < 32 {
-            env.problem("JWT_SECRET must be at least 32 bytes long");
-        }
         let issuer = env.or("JWT_ISSUER", "streamia");
         let access_ttl = Duration::from_secs(env.positive("ACCESS_TOKEN_TTL_SECONDS", 900));
         let refresh_ttl =
             Duration::from_secs(env.positive("REFRESH_TOKEN_TTL_SECONDS", 30 * 24 * 3600));
         env.finish(Self {
-            jwt_secret,
             issuer,
             access_ttl,
             refresh_ttl,
@@ -217,13 +221,134 @@ impl Load for TokenConfig {
     }
 }
 
-impl fmt::Debug for TokenConfig {
+/// A key set read from a secret, with the secret's id to read it again.
+#[derive(Clone)]
+pub struct KeysFrom {
+    /// The set.
+    pub keys: KeySet,
+    /// The secret's ARN or name (`None`: given as a value, by a test).
+    pub secret_id: Option<String>,
+}
+
+impl Reader<'_> {
+    /// The key set in secret `name`, checked for `key_use`; `None` (and a problem) when it is
+    /// unusable.
+    fn key_set(&mut self, name: &str, raw: String, key_use: KeyUse) -> Option<KeysFrom> {
+        let secret_id = self.get(&secret_arn_var(name));
+        match KeySet::parse(&raw).and_then(|keys| key_use.check(&keys).map(|()| keys)) {
+            Ok(keys) => Some(KeysFrom { keys, secret_id }),
+            Err(e) => {
+                self.problem(format!("{name}: {e}"));
+                None
+            }
+        }
+    }
+}
+
+/// The private key set of access tokens (`JWT_SIGNING_KEYS_SECRET_ARN`): only the functions
+/// that sign are given it (register, login, refresh; `infra/checks` holds the template to
+/// that), so every other function of a service has `None`.
+#[derive(Clone, Default)]
+pub struct SigningKeysConfig {
+    /// The set with its private keys, when this function signs.
+    pub keys: Option<KeysFrom>,
+}
+
+impl Load for SigningKeysConfig {
+    fn load(lookup: Lookup<'_>) -> Result<Self, ConfigError> {
+        let mut env = Reader::new(lookup);
+        let keys = env
+            .optional_secret("JWT_SIGNING_KEYS")
+            .and_then(|raw| env.key_set("JWT_SIGNING_KEYS", raw, KeyUse::Sign));
+        env.finish(Self { keys })
+    }
+}
+
+/// The public key set of access tokens (`JWT_PUBLIC_KEYS_SECRET_ARN`): what verifiers (the
+/// authorizer) hold. A private key in it fails the load.
+#[derive(Clone)]
+pub struct PublicKeysConfig {
+    /// The set.
+    pub keys: KeysFrom,
+}
+
+impl Load for PublicKeysConfig {
+    fn load(lookup: Lookup<'_>) -> Result<Self, ConfigError> {
+        let mut env = Reader::new(lookup);
+        let raw = env.secret("JWT_PUBLIC_KEYS");
+        let keys = match raw.is_empty() {
+            true => None,
+            false => env.key_set("JWT_PUBLIC_KEYS", raw, KeyUse::Verify),
+        };
+        let keys = keys.unwrap_or(KeysFrom {
+            keys: KeySet::default(),
+            secret_id: None,
+        });
+        env.finish(Self { keys })
+    }
+}
+
+/// Where the key sets are stored, for the functions that write them (the setup step and the
+/// rotation): the two secrets' ARNs, not their values.
+#[derive(Debug, Clone)]
+pub struct KeySecretsConfig {
+    /// Both secrets.
+    pub secrets: KeySecrets,
+}
+
+impl Load for KeySecretsConfig {
+    fn load(lookup: Lookup<'_>) -> Result<Self, ConfigError> {
+        let mut env = Reader::new(lookup);
+        let signing = env.required(&secret_arn_var("JWT_SIGNING_KEYS"));
+        let public = env.required(&secret_arn_var("JWT_PUBLIC_KEYS"));
+        env.finish(Self {
+            secrets: KeySecrets { signing, public },
+        })
+    }
+}
+
+/// The server secret that seals a spent refresh token's successor
+/// (`REFRESH_TOKEN_PEPPER_SECRET_ARN`, at least 32 bytes): its own secret, only in the
+/// function that refreshes; `None` elsewhere.
+#[derive(Clone, Default)]
+pub struct RefreshPepperConfig {
+    /// The pepper, when this function refreshes.
+    pub pepper: Option<String>,
+}
+
+impl Load for RefreshPepperConfig {
+    fn load(lookup: Lookup<'_>) -> Result<Self, ConfigError> {
+        let mut env = Reader::new(lookup);
+        let pepper = env.optional_secret("REFRESH_TOKEN_PEPPER");
+        if pepper.as_ref().is_some_and(|p| p.len() < 32) {
+            env.problem("REFRESH_TOKEN_PEPPER must be at least 32 bytes long");
+        }
+        env.finish(Self { pepper })
+    }
+}
+
+/// Secrets never reach a log line, even through `{:?}`.
+impl fmt::Debug for SigningKeysConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TokenConfig")
-            .field("jwt_secret", &"<redacted>")
-            .field("issuer", &self.issuer)
-            .field("access_ttl", &self.access_ttl)
-            .field("refresh_ttl", &self.refresh_ttl)
+        f.debug_struct("SigningKeysConfig")
+            .field("keys", &self.keys.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+impl fmt::Debug for PublicKeysConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kids: Vec<&str> = self.keys.keys.keys().map(|k| k.kid()).collect();
+        f.debug_struct("PublicKeysConfig")
+            .field("kids", &kids)
+            .finish()
+    }
+}
+
+impl fmt::Debug for RefreshPepperConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RefreshPepperConfig")
+            .field("pepper", &self.pepper.as_ref().map(|_| "<redacted>"))
             .finish()
     }
 }
@@ -335,7 +460,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// A secret that must be set: [`secret_arn_var`] (`JWT_SECRET_ARN`) names it, and the lookup answers `NAME`
+    /// A secret that must be set: [`secret_arn_var`] (`REDIS_URL_SECRET_ARN`) names it, and the lookup answers `NAME`
     /// with the value fetched from Secrets Manager ([`crate::secrets::Environment`]). Without
     /// an ARN, `NAME` itself is accepted: only a test's map can hold it, since the
     /// environment drops plain secret values.
@@ -388,11 +513,27 @@ mod tests {
 
     #[test]
     fn names_every_missing_variable_of_every_piece_at_once() {
-        let err = load::<(MongoConfig, RedisConfig, TokenConfig)>(&[]).unwrap_err();
+        let err = load::<(MongoConfig, RedisConfig, PublicKeysConfig)>(&[]).unwrap_err();
         let all = err.to_string();
         assert!(all.contains("MONGODB_URI_SECRET_ARN is required"), "{all}");
         assert!(all.contains("REDIS_URL_SECRET_ARN is required"), "{all}");
-        assert!(all.contains("JWT_SECRET_ARN is required"), "{all}");
+        assert!(
+            all.contains("JWT_PUBLIC_KEYS_SECRET_ARN is required"),
+            "{all}"
+        );
+    }
+
+    #[test]
+    fn key_sets_are_checked_for_their_use() {
+        let keys = KeySet::initial(chrono::Utc::now());
+        let (private, public) = (keys.to_json(), keys.public().to_json());
+        assert!(load::<PublicKeysConfig>(&[("JWT_PUBLIC_KEYS", &public)]).is_ok());
+        let err = load::<PublicKeysConfig>(&[("JWT_PUBLIC_KEYS", &private)]).unwrap_err();
+        assert!(err.to_string().contains("private"), "{err}");
+        let err = load::<SigningKeysConfig>(&[("JWT_SIGNING_KEYS", &public)]).unwrap_err();
+        assert!(err.to_string().contains("no private part"), "{err}");
+        let err = load::<SigningKeysConfig>(&[("JWT_SIGNING_KEYS", "{}")]).unwrap_err();
+        assert!(err.to_string().contains("setup step"), "{err}");
     }
 
     #[test]
@@ -400,14 +541,18 @@ mod tests {
         for name in SECRET_SETTINGS.into_iter().chain(["SOME_API_KEY"]) {
             assert_eq!(secret_name(&secret_arn_var(name)).as_deref(), Some(name));
         }
-        assert_eq!(secret_arn_var("JWT_SECRET"), "JWT_SECRET_ARN");
+        assert_eq!(secret_arn_var("SOME_SECRET"), "SOME_SECRET_ARN");
+        assert_eq!(
+            secret_arn_var("JWT_SIGNING_KEYS"),
+            "JWT_SIGNING_KEYS_SECRET_ARN"
+        );
         assert_eq!(secret_arn_var("REDIS_URL"), "REDIS_URL_SECRET_ARN");
     }
 
     #[test]
     fn rejects_short_secret_bad_numbers_and_unloaded_secrets() {
-        let err = load::<(TokenConfig, HttpConfig, RedisConfig)>(&[
-            ("JWT_SECRET", "short"),
+        let err = load::<(TokenConfig, HttpConfig, RedisConfig, RefreshPepperConfig)>(&[
+            ("REFRESH_TOKEN_PEPPER", "short"),
             ("ACCESS_TOKEN_TTL_SECONDS", "ten"),
             ("MAX_BODY_BYTES", "0"),
             ("REDIS_URL_SECRET_ARN", "arn:aws:secretsmanager:x"),
@@ -419,15 +564,31 @@ mod tests {
 
     #[test]
     fn defaults_and_debug_hides_secrets() {
-        let (mongo, tokens, topics) = load::<(MongoConfig, TokenConfig, Topics)>(&[
+        let keys = KeySet::initial(chrono::Utc::now()).to_json();
+        let (mongo, tokens, topics, signing, pepper) = load::<(
+            MongoConfig,
+            TokenConfig,
+            Topics,
+            SigningKeysConfig,
+            RefreshPepperConfig,
+        )>(&[
             ("MONGODB_URI", "mongodb://user:pw@x"),
-            ("JWT_SECRET", "0123456789abcdef0123456789abcdef-secret"),
+            ("JWT_SIGNING_KEYS", &keys),
+            (
+                "REFRESH_TOKEN_PEPPER",
+                "0123456789abcdef0123456789abcdef-secret",
+            ),
         ])
         .unwrap();
         assert_eq!(mongo.database_name("users"), "streamia_users");
         assert_eq!(tokens.access_ttl, Duration::from_secs(900));
         assert_eq!(topics.arn(Topic::UserEvents), None);
-        assert!(!format!("{tokens:?}").contains("0123456789abcdef"));
+        assert!(signing.keys.is_some());
+        assert!(!format!("{signing:?}").contains("\"d\""));
+        assert!(!format!("{pepper:?}").contains("0123456789abcdef"));
         assert!(!format!("{mongo:?}").contains("pw"));
+        // Functions that do not sign or refresh have neither.
+        let (signing, pepper) = load::<(SigningKeysConfig, RefreshPepperConfig)>(&[]).unwrap();
+        assert!(signing.keys.is_none() && pepper.pepper.is_none());
     }
 }

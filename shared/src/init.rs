@@ -27,6 +27,9 @@ pub enum InitError {
     /// A Redis URL (or CA file) the client refuses.
     #[error("redis: {0}")]
     Redis(#[from] redis::RedisError),
+    /// A key set a signer or verifier cannot use.
+    #[error("keys: {0}")]
+    Keys(String),
 }
 
 /// The cold-start prelude every function runs once, before its runtime loop: the AWS SDK
@@ -78,6 +81,8 @@ impl InitError {
                 matches!(*e.kind, mongodb::error::ErrorKind::InvalidArgument { .. })
             }
             InitError::Redis(e) => e.kind() == redis::ErrorKind::InvalidClientConfig,
+            // A key set that does not parse stays so until an operator fixes the secret.
+            InitError::Keys(_) => true,
         }
     }
 }

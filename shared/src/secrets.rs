@@ -17,7 +17,7 @@ use crate::config::{secret_arn_var, secret_name, SECRET_SETTINGS};
 #[derive(Debug, thiserror::Error)]
 #[error("secret {arn} ({var}) could not be read: {message}")]
 pub struct SecretError {
-    /// The variable naming the secret (`JWT_SECRET_ARN`).
+    /// The variable naming the secret (`REDIS_URL_SECRET_ARN`).
     pub var: String,
     /// Its ARN or name.
     pub arn: String,
@@ -166,7 +166,7 @@ impl Environment {
     }
 
     /// `vars` with every `*_SECRET_ARN` fetched from Secrets Manager and exposed as the setting
-    /// it holds (`JWT_SECRET_ARN` -> `JWT_SECRET`, see [`secret_name`]). A plain value of a
+    /// it holds (`REDIS_URL_SECRET_ARN` -> `REDIS_URL`, see [`secret_name`]). A plain value of a
     /// secret setting in `vars` is dropped, so a deployed function cannot be configured around
     /// Secrets Manager by mistake. All of a function's secrets come in one `BatchGetSecretValue`
     /// call: in AWS every call is a round trip added to the cold start.

@@ -264,3 +264,32 @@ where
     tracing::info!(database = %db.name(), "indexes ready");
     Ok(())
 }
+
+/// The setup step of the service that signs access tokens (users): its indexes, then the
+/// key sets ([`crate::auth::keys::initialise`]: the first key pair is generated here, since
+/// CloudFormation cannot make an Ed25519 key; an initialised set is left alone).
+pub async fn serve_signing<F, Fut>(
+    service: &'static str,
+    indexes: F,
+) -> Result<(), lambda_runtime::Error>
+where
+    F: Fn(mongodb::Database) -> Fut + Copy + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), mongodb::error::Error>> + Send,
+{
+    crate::telemetry::init();
+    run(move || async move {
+        let start = ColdStart::begin().await?;
+        let (mongo, keys) = start.load::<SigningPieces>()?;
+        database(service, &mongo, indexes).await?;
+        let client = aws_sdk_secretsmanager::Client::new(&start.aws);
+        let ids = crate::auth::keys::initialise(&client, &keys.secrets)
+            .await
+            .map_err(|e| InitError::Keys(e.to_string()))?;
+        tracing::info!(current = ?ids.current, generated = ids.changed, "access-token keys ready");
+        Ok::<(), InitError>(())
+    })
+    .await
+}
+
+/// What the signing service's setup step loads: its database and the key secrets it fills.
+pub type SigningPieces = (MongoConfig, crate::config::KeySecretsConfig);

@@ -9,11 +9,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use streamia_shared::auth::{authorize, AuthorizeError, Revocations, TokenSigner};
+use streamia_shared::auth::keys::KeySet;
+use streamia_shared::auth::{authorize, AuthorizeError, Revocations, TokenSigner, TokenVerifier};
 use streamia_shared::cache::{self, WindowCounter};
 use streamia_shared::config::{Load, RedisConfig, TokenConfig};
 use streamia_shared::domain::Role;
-use streamia_shared::testing::TEST_JWT_SECRET;
 
 /// A redis-server with only a TLS port, stopped and cleaned up on drop.
 struct TlsRedis {
@@ -172,7 +172,6 @@ fn config(redis_url: &str, ca_cert: Option<&Path>) -> RedisConfig {
             "REDIS_KEY_PREFIX",
             format!("tls:{}:", uuid::Uuid::new_v4().simple()),
         ),
-        ("JWT_SECRET", TEST_JWT_SECRET.to_owned()),
     ]);
     if let Some(ca) = ca_cert {
         vars.insert("REDIS_CA_CERT", ca.display().to_string());
@@ -181,7 +180,7 @@ fn config(redis_url: &str, ca_cert: Option<&Path>) -> RedisConfig {
 }
 
 fn tokens() -> TokenConfig {
-    TokenConfig::load(&|k: &str| (k == "JWT_SECRET").then(|| TEST_JWT_SECRET.to_owned())).unwrap()
+    TokenConfig::load(&|_: &str| None).unwrap()
 }
 
 #[tokio::test]
@@ -202,24 +201,30 @@ async fn the_platform_cache_works_over_rediss_with_a_verified_certificate() {
     assert!((1..=600).contains(&ttl), "window not started: ttl {ttl}");
 
     // A revoked session is refused by the authorizer's decision, read over TLS.
-    let signer = TokenSigner::new(&tokens());
+    let keys = KeySet::initial(chrono::Utc::now());
+    let signer = TokenSigner::new(&tokens(), &keys, None).unwrap();
+    let verifier = TokenVerifier::new(&tokens(), &keys.public(), None).unwrap();
     let revocations = Revocations::new(conn, &config.key_prefix, 900);
     let kept = signer
         .issue("u1", "ana@example.com", Role::User, "kept")
+        .await
         .unwrap();
     let gone = signer
         .issue("u1", "ana@example.com", Role::User, "gone")
+        .await
         .unwrap();
     revocations
         .revoke_sessions(&["gone".to_owned()])
         .await
         .unwrap();
     let bearer = |t: &str| format!("Bearer {t}");
-    assert!(authorize(&signer, &revocations, Some(&bearer(&kept.token)))
-        .await
-        .is_ok());
+    assert!(
+        authorize(&verifier, &revocations, Some(&bearer(&kept.token)))
+            .await
+            .is_ok()
+    );
     assert!(matches!(
-        authorize(&signer, &revocations, Some(&bearer(&gone.token))).await,
+        authorize(&verifier, &revocations, Some(&bearer(&gone.token))).await,
         Err(AuthorizeError::Unauthorized(_))
     ));
 }
@@ -255,7 +260,6 @@ fn a_ca_certificate_without_tls_is_a_configuration_error() {
         ("MONGODB_URI", "mongodb://127.0.0.1:1/"),
         ("REDIS_URL", "redis://127.0.0.1:6379/"),
         ("REDIS_CA_CERT", "/etc/ssl/ca.pem"),
-        ("JWT_SECRET", TEST_JWT_SECRET),
     ]);
     let err = RedisConfig::load(&|k: &str| vars.get(k).map(|v| v.to_string())).unwrap_err();
     assert!(err.to_string().contains("REDIS_CA_CERT"), "{err}");

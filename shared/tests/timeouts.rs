@@ -14,7 +14,6 @@ use streamia_shared::events::{aws_config_loader, Event, EventPublisher};
 use streamia_shared::http::{respond, ApiError, ApiResponse};
 use streamia_shared::testing::apigw::EventBuilder;
 use streamia_shared::testing::faults::{FreezableProxy, HangingListener};
-use streamia_shared::testing::TEST_JWT_SECRET;
 
 /// An event for the publisher to send.
 #[derive(serde::Serialize)]
@@ -57,7 +56,6 @@ fn config(redis_url: &str) -> RedisConfig {
             "REDIS_KEY_PREFIX",
             format!("timeouts:{}:", uuid::Uuid::new_v4().simple()),
         ),
-        ("JWT_SECRET", TEST_JWT_SECRET.to_owned()),
     ];
     RedisConfig::load(&|k: &str| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
         .unwrap()

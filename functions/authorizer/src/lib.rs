@@ -2,33 +2,44 @@
 //!
 //! API Gateway calls it with the `Authorization` header of every protected request (TOKEN
 //! authorizer, never cached: `ReauthorizeEvery: 0` in template.yaml, so a token revoked by a
-//! logout is refused on the very next request). It verifies the JWT and checks Redis for
+//! logout is refused on the very next request). It verifies the JWT against the public key
+//! set (it holds no private key; a `kid` it does not know makes it read the set again, so a
+//! rotation needs no restart) and checks Redis for
 //! revocation, then answers an IAM policy allowing the whole API plus the caller's identity as
 //! context, which API Gateway hands to the function. Functions never parse tokens themselves.
 
 use serde::{Deserialize, Serialize};
-use streamia_shared::auth::{authorize, AuthorizeError, Revocations, TokenSigner};
-use streamia_shared::config::{RedisConfig, TokenConfig};
+use streamia_shared::auth::keys::KeySource;
+use streamia_shared::auth::{authorize, AuthorizeError, Revocations, TokenVerifier};
+use streamia_shared::config::{PublicKeysConfig, RedisConfig, TokenConfig};
 use streamia_shared::init::InitError;
 use streamia_shared::service::{SdkConfig, Service};
 
 /// Clients built once per container.
 pub struct State {
-    signer: TokenSigner,
+    verifier: TokenVerifier,
     revocations: Revocations,
 }
 
-/// The authorizer needs tokens and Redis, nothing else (no MongoDB, no topics).
+/// The authorizer needs the public keys, token settings and Redis, nothing else (no private
+/// key, no MongoDB, no topics).
 impl Service for State {
-    type Config = (TokenConfig, RedisConfig);
+    type Config = (TokenConfig, PublicKeysConfig, RedisConfig);
 
     async fn build(
-        (tokens, redis): (TokenConfig, RedisConfig),
-        _aws: &SdkConfig,
+        (tokens, public, redis): (TokenConfig, PublicKeysConfig, RedisConfig),
+        aws: &SdkConfig,
     ) -> Result<Self, InitError> {
         let connection = streamia_shared::cache::connect(&redis).await?;
+        // An unknown `kid` reads the set again from its secret (a key staged since start).
+        let source = public
+            .keys
+            .secret_id
+            .map(|id| KeySource::secrets_manager(aws, &id));
+        let verifier = TokenVerifier::new(&tokens, &public.keys.keys, source)
+            .map_err(|e| InitError::Keys(e.to_string()))?;
         Ok(Self {
-            signer: TokenSigner::new(&tokens),
+            verifier,
             revocations: Revocations::new(
                 connection,
                 &redis.key_prefix,
@@ -120,7 +131,7 @@ pub async fn handle(
     event: TokenAuthorizerEvent,
 ) -> Result<AuthorizerResponse, AuthorizerError> {
     let identity = match authorize(
-        &state.signer,
+        &state.verifier,
         &state.revocations,
         event.authorization_token.as_deref(),
     )

@@ -1,8 +1,11 @@
 //! What every users function holds for the life of its container.
 
-use streamia_shared::auth::{GuessLimit, Hasher, Revocations, TokenSigner};
+use streamia_shared::auth::keys::KeySource;
+use streamia_shared::auth::{GuessLimit, Hasher, Revocations, TokenError, TokenSigner};
 use streamia_shared::cache::{Redis, WindowCounter};
-use streamia_shared::config::{MongoConfig, RedisConfig, TokenConfig, Topics};
+use streamia_shared::config::{
+    MongoConfig, RedisConfig, RefreshPepperConfig, SigningKeysConfig, TokenConfig, Topics,
+};
 use streamia_shared::events::{EventPublisher, Outbox, Topic};
 use streamia_shared::faults::Cuts;
 use streamia_shared::init::InitError;
@@ -26,7 +29,7 @@ pub const RESET_REQUEST_LIMIT: u64 = 3;
 /// [`Service`]: building opens no connection).
 #[derive(Clone)]
 pub struct Deps {
-    /// How tokens are signed and how long they live.
+    /// How long tokens live.
     pub tokens: TokenConfig,
     /// The users service's own settings.
     pub users_config: UsersConfig,
@@ -38,8 +41,11 @@ pub struct Deps {
     pub resets: ResetStore,
     /// The audit trail of role changes.
     pub role_changes: RoleChangeStore,
-    /// Signs access tokens.
-    pub signer: TokenSigner,
+    /// Signs access tokens: only in the functions that issue them (register, login, refresh:
+    /// the template gives only them the signing keys' secret), `None` elsewhere.
+    pub signer: Option<TokenSigner>,
+    /// Seals a spent refresh token's successor: only in the refresh function.
+    pub refresh_pepper: Option<String>,
     /// Revoked tokens and sessions (Redis).
     pub revocations: Revocations,
     /// Login password checks, per email (Redis).
@@ -66,11 +72,12 @@ pub struct Deps {
     pub redis: Redis,
 }
 
-/// The pieces every users function loads, besides the HTTP ones the platform adds.
+/// The pieces every users function loads, besides the HTTP ones the platform adds. The keys
+/// are optional pieces: only the functions given their secrets hold them.
 type Pieces = (
     MongoConfig,
     RedisConfig,
-    TokenConfig,
+    (TokenConfig, SigningKeysConfig, RefreshPepperConfig),
     Topics,
     UsersConfig,
     ClientLimits,
@@ -80,7 +87,14 @@ impl Service for Deps {
     type Config = Pieces;
 
     async fn build(
-        (mongo_config, redis_config, tokens, topics, users_config, client_limits): Pieces,
+        (
+            mongo_config,
+            redis_config,
+            (tokens, signing, pepper),
+            topics,
+            users_config,
+            client_limits,
+        ): Pieces,
         aws: &SdkConfig,
     ) -> Result<Self, InitError> {
         let mongo = streamia_shared::db::connect(&mongo_config.uri).await?;
@@ -94,7 +108,17 @@ impl Service for Deps {
             sessions: SessionStore::new(&db),
             resets: ResetStore::new(&db),
             role_changes: RoleChangeStore::new(&db),
-            signer: TokenSigner::new(&tokens),
+            signer: signing
+                .keys
+                .map(|from| {
+                    let source = from
+                        .secret_id
+                        .map(|id| KeySource::secrets_manager(aws, &id));
+                    TokenSigner::new(&tokens, &from.keys, source)
+                })
+                .transpose()
+                .map_err(|e| InitError::Keys(e.to_string()))?,
+            refresh_pepper: pepper.pepper,
             revocations: Revocations::new(redis.clone(), &prefix, tokens.access_ttl.as_secs()),
             login_checks: GuessLimit::new(
                 counter("login-attempts", PASSWORD_CHECK_WINDOW_SECS),
@@ -119,5 +143,24 @@ impl Service for Deps {
             tokens,
             users_config,
         })
+    }
+}
+
+impl Deps {
+    /// The access-token signer; an error in a function deployed without the signing keys
+    /// (only register, login and refresh sign).
+    pub fn signer(&self) -> Result<&TokenSigner, TokenError> {
+        self.signer
+            .as_ref()
+            .ok_or_else(|| TokenError::Signing("this function holds no signing keys".to_owned()))
+    }
+
+    /// The refresh-token pepper; an error in a function deployed without it (only refresh
+    /// seals successors).
+    pub fn refresh_pepper(&self) -> Result<&[u8], TokenError> {
+        self.refresh_pepper
+            .as_deref()
+            .map(str::as_bytes)
+            .ok_or_else(|| TokenError::Signing("this function holds no refresh pepper".to_owned()))
     }
 }

@@ -30,20 +30,21 @@ pub async fn start(deps: &Deps, user: &User) -> Result<AuthResponse, UsersError>
     deps.sessions
         .add_token(&session.id, user.id, &refresh.hash(), expires_at)
         .await?;
-    pair(deps, user, &session.id, &refresh)
+    pair(deps, user, &session.id, &refresh).await
 }
 
 /// The answer for a session whose refresh token is `refresh` (already stored): a freshly
 /// signed access token beside it.
-pub fn pair(
+pub async fn pair(
     deps: &Deps,
     user: &User,
     session_id: &str,
     refresh: &OpaqueToken,
 ) -> Result<AuthResponse, UsersError> {
     let access = deps
-        .signer
-        .issue(&user.id.to_hex(), &user.email, user.role, session_id)?;
+        .signer()?
+        .issue(&user.id.to_hex(), &user.email, user.role, session_id)
+        .await?;
     Ok(AuthResponse {
         user: UserView::from(user),
         access_token: access.token,

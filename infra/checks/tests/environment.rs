@@ -16,6 +16,7 @@ use std::collections::BTreeSet;
 
 use common::{get_att_target, ref_target, resource, template};
 use serde_yaml::Value;
+use streamia_shared::auth::keys::KeySet;
 use streamia_shared::config::{secret_name, Load, Lookup, SECRET_ARN_SUFFIX, SECRET_SETTINGS};
 use streamia_shared::http::HttpPieces;
 use streamia_shared::service::Service;
@@ -45,10 +46,13 @@ fn loaders(binary: &str) -> Vec<Loader> {
         "authorizer" => load::<Of<streamia_authorizer::State>>,
         "notifications-on-user-event" => load::<Of<streamia_notifications::Deps>>,
         "notifications-on-user-change" => load::<Of<streamia_notifications::deps::CopyDeps>>,
+        // The setup step of the service that signs: its database and the key secrets it fills.
+        "users-setup" => load::<streamia_shared::setup::SigningPieces>,
         setup if setup.ends_with("-setup") => load::<streamia_shared::setup::Pieces>,
         relay if relay.ends_with("-outbox-relay") => load::<streamia_shared::events::relay::Pieces>,
         // Invoked by an operator, no route: the service's pieces without the HTTP ones.
         "users-set-role" => load::<Of<streamia_users::Deps>>,
+        "users-rotate-keys" => load::<streamia_users::adapters::invoke::RotateKeysPieces>,
         users if users.starts_with("users-") => load::<(HttpPieces, Of<streamia_users::Deps>)>,
         other => panic!("{other}: add the loaders its main runs to this table"),
     });
@@ -89,8 +93,14 @@ fn every_variable_a_function_is_given_is_read_by_its_config() {
 /// A valid value for a variable, as a deployed function would see it (a `*_SECRET_ARN`'s
 /// setting answered as Secrets Manager would).
 fn plausible(name: &str) -> String {
+    let keys = KeySet::initial(chrono::Utc::now());
+    match name {
+        "JWT_SIGNING_KEYS" => return keys.to_json(),
+        "JWT_PUBLIC_KEYS" => return keys.public().to_json(),
+        _ => {}
+    }
     let value = match name {
-        "JWT_SECRET" => "0123456789abcdef0123456789abcdef-plausible",
+        "REFRESH_TOKEN_PEPPER" => "0123456789abcdef0123456789abcdef-plausible",
         "MONGODB_URI" => "mongodb://db.example:27017/",
         "REDIS_URL" => "rediss://cache.example:6379/",
         "SMTP_PASSWORD" => "smtp-password",
@@ -139,14 +149,19 @@ fn every_function_starts_with_only_its_template_environment() {
 
 #[test]
 fn the_check_catches_a_variable_nobody_reads() {
-    // The notifications consumer signs no token: a JWT secret there must fail the check.
+    // The notifications consumer signs no token: a key there must fail the check.
     let read = read_by("notifications-on-user-event");
-    assert!(!read.contains("JWT_SECRET_ARN"));
+    assert!(!read.contains("JWT_SIGNING_KEYS_SECRET_ARN"));
+    assert!(!read.contains("JWT_PUBLIC_KEYS_SECRET_ARN"));
     assert!(read.contains("SMTP_PASSWORD_SECRET_ARN"));
     let read = read_by("authorizer");
     assert!(
         !read.contains("MONGODB_URI_SECRET_ARN"),
         "the authorizer has no MongoDB"
+    );
+    assert!(
+        !read.contains("JWT_SIGNING_KEYS_SECRET_ARN"),
+        "the authorizer has no private key"
     );
 }
 
@@ -169,9 +184,16 @@ fn no_secret_value_sits_in_the_environment() {
             "{name}: secrets are Secrets Manager ARNs, not NoEcho parameters"
         );
     }
-    let jwt = resource(&t, "JwtSecret");
-    assert_eq!(jwt["Type"], "AWS::SecretsManager::Secret");
-    assert!(jwt["Properties"]["GenerateSecretString"].is_mapping());
+    // Generated, never typed: the pepper by CloudFormation, the key sets (which CloudFormation
+    // cannot make) by the setup step from an empty set.
+    let pepper = resource(&t, "RefreshTokenPepper");
+    assert_eq!(pepper["Type"], "AWS::SecretsManager::Secret");
+    assert!(pepper["Properties"]["GenerateSecretString"].is_mapping());
+    for id in ["JwtSigningKeys", "JwtPublicKeys"] {
+        let keys = resource(&t, id);
+        assert_eq!(keys["Type"], "AWS::SecretsManager::Secret");
+        assert_eq!(keys["Properties"]["SecretString"], "{}", "{id}");
+    }
 }
 
 /// The environment value of `var` in function `id`, as written.
@@ -187,6 +209,8 @@ fn env_value<'a>(
 #[derive(Default)]
 struct Grants {
     secrets: BTreeSet<String>,
+    /// Secrets it may also write (`secretsmanager:PutSecretValue`).
+    writes: BTreeSet<String>,
     topics: BTreeSet<String>,
     /// `secretsmanager:BatchGetSecretValue` (resource `*`: the action has no resource type;
     /// each secret it returns still needs `GetSecretValue` on that secret).
@@ -207,11 +231,19 @@ fn grants(t: &streamia_local_gateway::template::Template, policy: &Value, into: 
                 into.batch = true;
                 continue;
             }
-            assert_eq!(statement["Action"], "secretsmanager:GetSecretValue", "{id}");
-            into.secrets.insert(
-                ref_target(&statement["Resource"])
-                    .unwrap_or_else(|| panic!("{id}: Resource must be one !Ref")),
-            );
+            let actions: Vec<&str> = match &statement["Action"] {
+                Value::Sequence(list) => list.iter().filter_map(Value::as_str).collect(),
+                one => one.as_str().into_iter().collect(),
+            };
+            let secret = ref_target(&statement["Resource"])
+                .unwrap_or_else(|| panic!("{id}: Resource must be one !Ref"));
+            for action in actions {
+                match action {
+                    "secretsmanager:GetSecretValue" => into.secrets.insert(secret.clone()),
+                    "secretsmanager:PutSecretValue" => into.writes.insert(secret.clone()),
+                    other => panic!("{id}: no rule for {other}"),
+                };
+            }
         }
         return;
     }
@@ -258,4 +290,80 @@ fn each_function_may_read_only_its_secrets_and_publish_only_to_its_topics() {
         );
         assert_eq!(granted.topics, topics, "{}: topics", f.logical_id);
     }
+}
+
+/// The functions that sign access tokens: the only ones that may hold the private keys
+/// (besides the two that write them), and each of them must.
+const SIGNERS: [&str; 3] = ["users-register", "users-login", "users-refresh"];
+/// The functions that write the key sets: the setup step (first pair) and the rotation.
+const KEY_WRITERS: [&str; 2] = ["users-setup", "users-rotate-keys"];
+
+/// Who may hold which key, as problems (none for a right template).
+fn key_problems(t: &streamia_local_gateway::template::Template) -> Vec<String> {
+    let mut problems = Vec::new();
+    for f in &t.functions {
+        let mut granted = Grants::default();
+        for policy in &f.policies {
+            grants(t, policy, &mut granted);
+        }
+        let binary = f.binary.as_str();
+        let reads = |secret: &str| granted.secrets.contains(secret);
+        let may_hold_private = SIGNERS.contains(&binary) || KEY_WRITERS.contains(&binary);
+        if reads("JwtSigningKeys") != may_hold_private {
+            problems.push(format!(
+                "{}: reads the private keys: {}, should: {may_hold_private}",
+                f.logical_id,
+                reads("JwtSigningKeys")
+            ));
+        }
+        if reads("RefreshTokenPepper") != (binary == "users-refresh") {
+            problems.push(format!(
+                "{}: the refresh pepper is refresh's alone",
+                f.logical_id
+            ));
+        }
+        if binary == "authorizer" && !reads("JwtPublicKeys") {
+            problems.push("the authorizer must read the public keys".to_owned());
+        }
+        let writes_ok = match KEY_WRITERS.contains(&binary) {
+            true => {
+                granted.writes == BTreeSet::from(["JwtPublicKeys".into(), "JwtSigningKeys".into()])
+            }
+            false => granted.writes.is_empty(),
+        };
+        if !writes_ok {
+            problems.push(format!("{}: writes {:?}", f.logical_id, granted.writes));
+        }
+    }
+    problems
+}
+
+#[test]
+fn only_the_signers_hold_the_private_keys_and_only_refresh_the_pepper() {
+    let t = template();
+    let problems = key_problems(&t);
+    assert!(problems.is_empty(), "{problems:#?}");
+    // The rule sees a mistake: get-me given the private keys or the pepper.
+    for (secret, policy) in [
+        ("JwtSigningKeys", "ReadJwtSigningKeys"),
+        ("RefreshTokenPepper", "ReadRefreshTokenPepper"),
+    ] {
+        let mut wrong = t.clone();
+        let get_me = wrong
+            .functions
+            .iter_mut()
+            .find(|f| f.binary == "users-get-me")
+            .unwrap();
+        get_me
+            .policies
+            .push(serde_yaml::from_str(&format!("!Ref {policy}")).unwrap());
+        let problems = key_problems(&wrong);
+        assert!(
+            problems.iter().any(|p| p.starts_with("UsersGetMeFunction")),
+            "{secret}: {problems:#?}"
+        );
+    }
+    // Only the template keeps them from get-me: they are optional pieces of every users
+    // function's config.
+    assert!(read_by("users-get-me").contains("JWT_SIGNING_KEYS_SECRET_ARN"));
 }

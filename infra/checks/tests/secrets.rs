@@ -1,7 +1,8 @@
 //! Secrets come from Secrets Manager (LocalStack here, as in the local stack), never from a
 //! plain environment variable.
 
-use streamia_shared::config::{Load, MongoConfig, RedisConfig, TokenConfig};
+use streamia_shared::auth::keys::KeySet;
+use streamia_shared::config::{Load, MongoConfig, PublicKeysConfig, RedisConfig, TokenConfig};
 use streamia_shared::secrets::Environment;
 use streamia_shared::testing::{create_secret, localstack_config};
 
@@ -22,27 +23,28 @@ async fn a_config_loads_its_secret_from_secrets_manager() {
     let aws = localstack_config().await;
     let client = aws_sdk_secretsmanager::Client::new(&aws);
     let id = id();
-    let secret = "a-jwt-secret-from-secrets-manager-0123456789";
-    let arn = create_secret(&client, &format!("checks-{id}/jwt"), secret).await;
+    let keys = KeySet::initial(chrono::Utc::now()).public();
+    let secret = keys.to_json();
+    let arn = create_secret(&client, &format!("checks-{id}/jwt-public-keys"), &secret).await;
+    let plain = KeySet::initial(chrono::Utc::now()).public().to_json();
     let env = Environment::resolve(
         [
-            ("JWT_SECRET_ARN".to_owned(), arn),
+            ("JWT_PUBLIC_KEYS_SECRET_ARN".to_owned(), arn.clone()),
             // A plain value beside it is ignored: the secret wins, and alone it is dropped.
-            (
-                "JWT_SECRET".to_owned(),
-                "plain-value-from-the-environment-0123456789".to_owned(),
-            ),
+            ("JWT_PUBLIC_KEYS".to_owned(), plain),
             ("ACCESS_TOKEN_TTL_SECONDS".to_owned(), "600".to_owned()),
         ],
         &aws,
     )
     .await
     .unwrap();
+    let public = PublicKeysConfig::load(&env.lookup()).unwrap();
+    assert_eq!(public.keys.keys.to_json(), secret);
+    assert_eq!(public.keys.secret_id.as_deref(), Some(arn.as_str()));
     let tokens = TokenConfig::load(&env.lookup()).unwrap();
-    assert_eq!(tokens.jwt_secret, secret);
     assert_eq!(tokens.access_ttl.as_secs(), 600);
     assert!(
-        !format!("{env:?}").contains(secret),
+        !format!("{env:?}").contains(&secret),
         "values stay out of Debug"
     );
 }

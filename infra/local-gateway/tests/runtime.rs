@@ -120,7 +120,9 @@ async fn gateway(template: &str, instances: usize) -> String {
     for name in [
         "MONGODB_URI_SECRET_ARN",
         "REDIS_URL_SECRET_ARN",
-        "JWT_SECRET_ARN",
+        "JWT_SIGNING_KEYS_SECRET_ARN",
+        "JWT_PUBLIC_KEYS_SECRET_ARN",
+        "REFRESH_TOKEN_PEPPER_SECRET_ARN",
         "MONGODB_DATABASE_PREFIX",
         "REDIS_KEY_PREFIX",
     ] {

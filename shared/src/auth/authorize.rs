@@ -1,6 +1,6 @@
 //! The decision the API Gateway authorizer makes for every protected request.
 
-use super::{Revocations, TokenSigner};
+use super::{Revocations, TokenVerifier};
 use crate::http::Identity;
 
 /// Why a request was not let through.
@@ -17,7 +17,7 @@ pub enum AuthorizeError {
 /// Turns an `Authorization` header value into the caller's identity: the scheme must be
 /// `Bearer`, the JWT must verify, and neither the token nor its session may be revoked.
 pub async fn authorize(
-    signer: &TokenSigner,
+    verifier: &TokenVerifier,
     revocations: &Revocations,
     authorization: Option<&str>,
 ) -> Result<Identity, AuthorizeError> {
@@ -33,8 +33,9 @@ pub async fn authorize(
             ))
         }
     };
-    let claims = signer
+    let claims = verifier
         .verify(token)
+        .await
         .map_err(|e| AuthorizeError::Unauthorized(e.to_string()))?;
     if revocations.is_revoked(&claims).await? {
         return Err(AuthorizeError::Unauthorized("token revoked".to_owned()));

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use super::apigw::EventBuilder;
 use super::TestEnv;
-use crate::auth::{authorize, AuthorizeError, Revocations, TokenSigner};
+use crate::auth::{authorize, AuthorizeError, Revocations, TokenVerifier};
 use crate::config::HttpConfig;
 use crate::http::{Cors, Route};
 use crate::service::Service;
@@ -18,7 +18,7 @@ pub struct TestApi<D: 'static> {
     /// The service's dependencies, as its functions hold them.
     pub deps: &'static D,
     http: &'static HttpConfig,
-    signer: TokenSigner,
+    verifier: TokenVerifier,
     revocations: Revocations,
 }
 
@@ -32,7 +32,7 @@ impl<D: Service> TestApi<D> {
         Self {
             deps: Box::leak(Box::new(deps)),
             http: Box::leak(Box::new(env.http.clone())),
-            signer: TokenSigner::new(&env.tokens),
+            verifier: env.verifier(),
             revocations: Revocations::new(
                 redis,
                 &env.redis.key_prefix,
@@ -69,7 +69,7 @@ impl<D: Service> TestApi<D> {
     /// context it passes on.
     pub async fn authorize(&self, token: &str) -> Result<Value, AuthorizeError> {
         let identity = authorize(
-            &self.signer,
+            &self.verifier,
             &self.revocations,
             Some(&format!("Bearer {token}")),
         )

@@ -12,7 +12,11 @@ use std::time::{Duration, Instant};
 use aws_config::{Region, SdkConfig};
 use aws_sdk_sns::config::Credentials;
 
-use crate::config::{ConfigError, HttpConfig, Load, MongoConfig, RedisConfig, TokenConfig, Topics};
+use crate::auth::keys::{KeySet, KeySource};
+use crate::auth::{TokenSigner, TokenVerifier};
+use crate::config::{
+    ConfigError, HttpConfig, Load, MongoConfig, PublicKeysConfig, RedisConfig, TokenConfig, Topics,
+};
 use crate::events::Envelope;
 use crate::init::ColdStart;
 use crate::secrets::Environment;
@@ -21,8 +25,8 @@ use crate::service::Service;
 pub mod api;
 pub mod faults;
 
-/// A JWT secret for tests only.
-pub const TEST_JWT_SECRET: &str = "streamia-test-secret-0123456789abcdef0123456789";
+/// A refresh-token pepper for tests only.
+pub const TEST_REFRESH_PEPPER: &str = "streamia-test-pepper-0123456789abcdef0123456789";
 
 /// The per-client limits ([`crate::limits::ClientLimits`]) a test environment sets loose.
 const LOOSE_CLIENT_LIMITS: [&str; 4] = [
@@ -44,6 +48,13 @@ pub struct TestEnv {
     pub redis: RedisConfig,
     /// Token settings.
     pub tokens: TokenConfig,
+    /// This test's signing key set (private keys), generated for it and stored in LocalStack
+    /// as `JWT_SIGNING_KEYS`; its public half is `JWT_PUBLIC_KEYS`.
+    pub keys: KeySet,
+    /// The secret holding the public set (a test rotating keys writes it).
+    pub public_keys_secret: String,
+    /// The secret holding the signing set.
+    pub signing_keys_secret: String,
     /// Every topic is this test's topic.
     pub topics: Topics,
     /// SDK config for LocalStack.
@@ -135,13 +146,16 @@ impl TestEnv {
 
         let secrets = aws_sdk_secretsmanager::Client::new(&aws);
         let mut vars: HashMap<String, String> = HashMap::new();
+        let keys = KeySet::initial(chrono::Utc::now());
         for (name, value) in [
+            ("JWT_SIGNING_KEYS", keys.to_json()),
+            ("JWT_PUBLIC_KEYS", keys.public().to_json()),
+            ("REFRESH_TOKEN_PEPPER", TEST_REFRESH_PEPPER.to_owned()),
             (
                 "MONGODB_URI",
                 env_or("MONGODB_URI", "mongodb://127.0.0.1:27017/"),
             ),
             ("REDIS_URL", env_or("REDIS_URL", "redis://127.0.0.1:6379/")),
-            ("JWT_SECRET", TEST_JWT_SECRET.to_owned()),
         ] {
             // An override of a secret setting (e.g. a Redis that is down) becomes the secret's
             // value: functions read secrets only from Secrets Manager.
@@ -172,6 +186,9 @@ impl TestEnv {
             }
         }
         let raw: Vec<(String, String)> = vars.clone().into_iter().collect();
+        let secret_of = |name: &str| vars[&crate::config::secret_arn_var(name)].clone();
+        let (signing_keys_secret, public_keys_secret) =
+            (secret_of("JWT_SIGNING_KEYS"), secret_of("JWT_PUBLIC_KEYS"));
         let env = Environment::resolve(vars, &aws)
             .await
             .expect("secrets from LocalStack");
@@ -182,6 +199,9 @@ impl TestEnv {
             mongo,
             redis,
             tokens,
+            keys,
+            public_keys_secret,
+            signing_keys_secret,
             topics,
             aws,
             queue_url,
@@ -284,6 +304,32 @@ pub async fn create_secret(
 }
 
 impl TestEnv {
+    /// A signer with this test's keys (as register, login and refresh hold it).
+    pub fn signer(&self) -> TokenSigner {
+        TokenSigner::new(&self.tokens, &self.keys, None).expect("the test's signing keys")
+    }
+
+    /// A verifier as the authorizer builds it: the public set read from this test's secret,
+    /// read again from it on an unknown `kid`.
+    pub fn verifier(&self) -> TokenVerifier {
+        let public = PublicKeysConfig::load(&self.env.lookup()).expect("the test's public keys");
+        let source = KeySource::secrets_manager(&self.aws, &self.public_keys_secret);
+        TokenVerifier::new(&self.tokens, &public.keys.keys, Some(source))
+            .expect("the test's public keys")
+    }
+
+    /// Writes a new value of one of this test's secrets (a rotation, as an operator's step
+    /// writes it).
+    pub async fn put_secret(&self, secret_id: &str, value: &str) {
+        aws_sdk_secretsmanager::Client::new(&self.aws)
+            .put_secret_value()
+            .secret_id(secret_id)
+            .secret_string(value)
+            .send()
+            .await
+            .expect("LocalStack Secrets Manager: put secret value");
+    }
+
     /// The lookup a service's own config loader takes (`UsersConfig::load(&env.lookup())`).
     pub fn lookup(&self) -> impl Fn(&str) -> Option<String> + '_ {
         self.env.lookup()

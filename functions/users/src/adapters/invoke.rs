@@ -5,7 +5,10 @@
 //! `error.rs`) and whose `errorMessage` says which fields, for the operator reading it.
 
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
+use serde::Deserialize;
 use serde_json::Value;
+use streamia_shared::auth::keys::{self, KeyIds, KeySecrets, KeyStoreError, RotationPolicy, Step};
+use streamia_shared::config::{KeySecretsConfig, TokenConfig};
 use streamia_shared::init::{log_failure, ColdStart};
 
 use crate::ops::{self, Ctx};
@@ -50,4 +53,65 @@ pub async fn set_role(
         tracing::warn!(error = %e, correlation_id = %request_id, "users-set-role failed");
         Diagnostic::from(e)
     })
+}
+
+/// What `users-rotate-keys` loads: the access-token lifetime (how long a retired key must stay
+/// accepted) and the two key secrets it rewrites. No database, no Redis.
+pub type RotateKeysPieces = (TokenConfig, KeySecretsConfig);
+
+/// The `users-rotate-keys` function: one rotation step per invocation on the key secrets.
+pub async fn serve_rotate_keys() -> Result<(), lambda_runtime::Error> {
+    streamia_shared::telemetry::init();
+    let start = ColdStart::begin().await.map_err(log_failure)?;
+    let (tokens, keys) = start.load::<RotateKeysPieces>().map_err(log_failure)?;
+    let client: &'static _ = Box::leak(Box::new(aws_sdk_secretsmanager::Client::new(&start.aws)));
+    let secrets: &'static KeySecrets = Box::leak(Box::new(keys.secrets));
+    let policy: &'static RotationPolicy =
+        Box::leak(Box::new(RotationPolicy::for_access_ttl(tokens.access_ttl)));
+    streamia_shared::runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        rotate_keys(client, secrets, policy, event.payload).await
+    }))
+    .await
+}
+
+/// The payload of `users-rotate-keys`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RotateInput {
+    /// `stage` or `promote`.
+    pub step: Step,
+}
+
+/// One invocation of `users-rotate-keys`: the step run, the key ids after it (never a key).
+/// Refusals are function errors: `InvalidPayload`, `TooSoon` / `NothingStaged` /
+/// `NotInitialised` (the rule that stopped it and how long to wait), `InvalidKeys`,
+/// `Unavailable`.
+pub async fn rotate_keys(
+    client: &aws_sdk_secretsmanager::Client,
+    secrets: &KeySecrets,
+    policy: &RotationPolicy,
+    payload: Value,
+) -> Result<KeyIds, Diagnostic> {
+    let input: RotateInput = serde_json::from_value(payload).map_err(|e| Diagnostic {
+        error_type: "InvalidPayload".to_owned(),
+        error_message: format!(
+            "expected {{\"step\": \"stage\"}} or {{\"step\": \"promote\"}}: {e}"
+        ),
+    })?;
+    keys::rotate(client, secrets, input.step, policy)
+        .await
+        .map_err(|e| {
+            tracing::warn!(error = %e, step = ?input.step, "users-rotate-keys refused");
+            let error_type = match &e {
+                KeyStoreError::Unavailable(_) => "Unavailable",
+                KeyStoreError::Invalid(_) => "InvalidKeys",
+                KeyStoreError::Refused(keys::RotateError::TooSoon { .. }) => "TooSoon",
+                KeyStoreError::Refused(keys::RotateError::NothingStaged) => "NothingStaged",
+                KeyStoreError::Refused(keys::RotateError::NotInitialised) => "NotInitialised",
+            };
+            Diagnostic {
+                error_type: error_type.to_owned(),
+                error_message: e.to_string(),
+            }
+        })
 }

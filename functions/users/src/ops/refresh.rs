@@ -58,7 +58,7 @@ pub fn parse(input: Input) -> Result<Command, UsersError> {
 /// Spends the token and returns its successor with a new access token.
 ///
 /// The successor is stored before the token is spent, and the spend records it sealed with the
-/// presented token and the server's signing secret (see [`OpaqueToken::sealed_for`]), kept only
+/// presented token and the server's refresh pepper (see [`OpaqueToken::sealed_for`]), kept only
 /// for the grace window: the database never holds a usable token,
 /// yet whoever presents the same token again within [`RETRY_GRACE`] can be given the same
 /// successor. A spent token presented after the window, or once its successor was itself used,
@@ -95,7 +95,7 @@ pub async fn execute(deps: &Deps, cmd: Command, _ctx: &Ctx) -> Result<AuthRespon
         // Spent (now or by a concurrent refresh): a retry, or reuse.
         None => retry(deps, &presented, &user).await?,
     };
-    sessions::pair(deps, &user, &record.session_id, &successor)
+    sessions::pair(deps, &user, &record.session_id, &successor).await
 }
 
 /// Stores a successor and spends `presented` for it; `None` when a concurrent refresh spent
@@ -107,7 +107,7 @@ async fn rotate(
 ) -> Result<Option<OpaqueToken>, UsersError> {
     let successor = OpaqueToken::generate();
     let sealed = successor
-        .sealed_for(presented, deps.tokens.jwt_secret.as_bytes())
+        .sealed_for(presented, deps.refresh_pepper()?)
         .ok_or(UsersError::InvalidRefreshToken)?;
     deps.sessions
         .add_token(
@@ -149,12 +149,11 @@ async fn retry(
     let within_grace = record
         .spent_at
         .is_some_and(|at| at > time::ago(RETRY_GRACE));
+    let pepper = deps.refresh_pepper()?;
     let successor = record
         .successor_sealed
         .as_deref()
-        .and_then(|sealed| {
-            OpaqueToken::unseal(sealed, presented, deps.tokens.jwt_secret.as_bytes())
-        })
+        .and_then(|sealed| OpaqueToken::unseal(sealed, presented, pepper))
         .filter(|s| Some(&s.hash().0) == record.successor_hash.as_ref());
     if let (true, Some(successor)) = (within_grace, successor) {
         let unused = deps

@@ -1,7 +1,7 @@
 use base64::Engine;
-use jsonwebtoken::{encode, EncodingKey, Header};
 use serde_json::json;
-use streamia_shared::testing::TEST_JWT_SECRET;
+use streamia_shared::auth::keys::KeySet;
+use streamia_shared::auth::{AccessClaims, TokenSigner};
 use streamia_users::adapters::http::{GET_ME, HEALTH, LOGOUT, REFRESH, RESET_PASSWORD};
 
 use crate::common::*;
@@ -23,17 +23,16 @@ async fn the_authorizer_refuses_every_kind_of_bad_token() {
         )
         .unwrap()
     };
-    let sign = |claims: &serde_json::Value, secret: &str| {
-        encode(
-            &Header::default(),
-            claims,
-            &EncodingKey::from_secret(secret.as_bytes()),
-        )
-        .unwrap()
+    let ours = app.env.signer();
+    let attackers =
+        TokenSigner::new(&app.env.tokens, &KeySet::initial(chrono::Utc::now()), None).unwrap();
+    let sign = |claims: &serde_json::Value, signer: &TokenSigner| {
+        let claims: AccessClaims = serde_json::from_value(claims.clone()).unwrap();
+        signer.sign(&claims).unwrap()
     };
     let now = chrono::Utc::now().timestamp();
 
-    let forged = sign(&claims, "an-attacker-secret-that-is-32-bytes-long!");
+    let forged = sign(&claims, &attackers);
     let alg_none = format!(
         "{}.{}.",
         b64(br#"{"alg":"none","typ":"JWT"}"#),
@@ -42,13 +41,13 @@ async fn the_authorizer_refuses_every_kind_of_bad_token() {
     let mut expired_claims = claims.clone();
     expired_claims["exp"] = json!(now - 60);
     expired_claims["iat"] = json!(now - 1000);
-    let expired = sign(&expired_claims, TEST_JWT_SECRET);
+    let expired = sign(&expired_claims, &ours);
     let mut wrong_type_claims = claims.clone();
     wrong_type_claims["typ"] = json!("refresh");
-    let wrong_type = sign(&wrong_type_claims, TEST_JWT_SECRET);
+    let wrong_type = sign(&wrong_type_claims, &ours);
     let mut other_issuer = claims.clone();
     other_issuer["iss"] = json!("someone-else");
-    let wrong_issuer = sign(&other_issuer, TEST_JWT_SECRET);
+    let wrong_issuer = sign(&other_issuer, &ours);
     let tampered = {
         let mut parts: Vec<String> = access.split('.').map(str::to_owned).collect();
         let mut c = claims.clone();
@@ -73,16 +72,12 @@ async fn the_authorizer_refuses_every_kind_of_bad_token() {
         assert_eq!(res.status, 401, "{name} was accepted");
     }
     // Scheme and header shape.
+    let verifier = app.env.verifier();
     let auth = |h: Option<&str>| {
-        let app = &app;
+        let (app, verifier) = (&app, &verifier);
         let h = h.map(str::to_owned);
         async move {
-            streamia_shared::auth::authorize(
-                &app.state.signer,
-                &app.state.revocations,
-                h.as_deref(),
-            )
-            .await
+            streamia_shared::auth::authorize(verifier, &app.state.revocations, h.as_deref()).await
         }
     };
     assert!(auth(None).await.is_err());

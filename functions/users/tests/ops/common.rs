@@ -2,6 +2,7 @@
 //! the operations the way an adapter does.
 
 use serde_json::Value;
+use streamia_shared::auth::TokenVerifier;
 use streamia_shared::testing::TestEnv;
 use streamia_users::ops::{self, Caller, Ctx};
 use streamia_users::sessions::AuthResponse;
@@ -12,6 +13,8 @@ pub const PASSWORD: &str = "Secret123";
 pub struct Fixture {
     pub env: TestEnv,
     pub deps: Deps,
+    /// The authorizer's verifier (public keys only).
+    pub verifier: TokenVerifier,
 }
 
 pub fn ctx() -> Ctx {
@@ -34,15 +37,20 @@ impl Fixture {
         streamia_users::store::create_indexes(deps.db.clone())
             .await
             .expect("indexes (is MongoDB running?)");
-        Self { env, deps }
+        let verifier = env.verifier();
+        Self {
+            env,
+            deps,
+            verifier,
+        }
     }
 
     /// The caller an access token proves, as the authorizer would establish it.
-    pub fn caller(&self, auth: &AuthResponse) -> Caller {
+    pub async fn caller(&self, auth: &AuthResponse) -> Caller {
         let claims = self
-            .deps
-            .signer
+            .verifier
             .verify(&auth.access_token)
+            .await
             .expect("access token");
         Caller {
             user_id: bson::oid::ObjectId::parse_str(&claims.sub).expect("user id"),
@@ -72,7 +80,7 @@ impl Fixture {
         let auth = self
             .register(&format!("user_{n}"), &format!("{n}@example.com"))
             .await;
-        let caller = self.caller(&auth);
+        let caller = self.caller(&auth).await;
         let view = serde_json::to_value(&auth.user).unwrap();
         (auth, caller, view)
     }
@@ -100,7 +108,7 @@ impl Fixture {
     /// Whether the authorizer would let this access token through.
     pub async fn authorized(&self, access: &str) -> bool {
         streamia_shared::auth::authorize(
-            &self.deps.signer,
+            &self.verifier,
             &self.deps.revocations,
             Some(&format!("Bearer {access}")),
         )

@@ -30,7 +30,7 @@ async fn an_email_once_listed_as_admin_registers_as_a_user() {
     let f = Fixture::with(&[("ADMIN_EMAILS", "admin@streamia.test")]).await;
     let auth = f.register("boss", "admin@streamia.test").await;
     assert_eq!(serde_json::to_value(&auth.user).unwrap()["role"], "user");
-    assert_eq!(f.caller(&auth).role, Role::User);
+    assert_eq!(f.caller(&auth).await.role, Role::User);
 }
 
 #[tokio::test]
@@ -58,7 +58,7 @@ async fn promoting_records_who_and_why_announces_it_and_ends_every_session() {
     ));
     // The next login carries the new role.
     let again = f.login(&f.deps, email, PASSWORD).await.unwrap();
-    assert_eq!(f.caller(&again).role, Role::Admin);
+    assert_eq!(f.caller(&again).await.role, Role::Admin);
     assert!(f.authorized(&again.access_token).await);
 
     let trail = f.deps.role_changes.of_user(caller.user_id).await.unwrap();
@@ -88,7 +88,7 @@ async fn a_demoted_admins_token_is_refused_at_once() {
     let email = view["email"].as_str().unwrap();
     set(&f, request(("email", email), "admin")).await.unwrap();
     let admin = f.login(&f.deps, email, PASSWORD).await.unwrap();
-    assert_eq!(f.caller(&admin).role, Role::Admin);
+    assert_eq!(f.caller(&admin).await.role, Role::Admin);
     assert!(f.authorized(&admin.access_token).await);
 
     let out = set(&f, request(("userId", &caller.user_id.to_hex()), "user"))
@@ -98,7 +98,7 @@ async fn a_demoted_admins_token_is_refused_at_once() {
     // Well inside the token's 15 minutes: refused on the very next request.
     assert!(!f.authorized(&admin.access_token).await);
     let again = f.login(&f.deps, email, PASSWORD).await.unwrap();
-    assert_eq!(f.caller(&again).role, Role::User);
+    assert_eq!(f.caller(&again).await.role, Role::User);
     assert_eq!(
         f.deps
             .role_changes
