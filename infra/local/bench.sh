@@ -9,7 +9,8 @@
 #     (process start to first answered invocation through a Lambda Runtime API) and peak memory.
 #  3. Memory over traced invocations: each binary serves 50,000 valid events, a new trace id
 #     each as from Lambda (password hashing ones: a minute), RSS growth <= 1 MB (bench_runtime.py;
-#     ~40 min on 2 cores; BENCH_MEMORY=0 skips it).
+#     ~40 min on 2 cores; BENCH_MEMORY=0 skips it). BENCH_FUNCTIONS=0 skips 2 and 3 (and their
+#     release build).
 #  4. Build times of both profiles (infra/local/build-times.sh): the workspace's crates rebuilt
 #     clean, and after touching one function's binary and its service's lib. Skipped with
 #     BENCH_BUILD_TIMES=0 (they take minutes and keep both cores busy).
@@ -119,6 +120,9 @@ PY
   rm -rf "$soak"
 fi
 
+# Sections 2 and 3 need the release build (fat LTO: the longest step when anything changed);
+# BENCH_FUNCTIONS=0 skips them (the block below is not indented: it holds a here-document).
+if [ "${BENCH_FUNCTIONS:-1}" != 0 ]; then
 log "release build of every function (the profile Lambda ships, whatever the stack runs)"
 cargo build --release --workspace --bins --locked
 events=$(mktemp -d)
@@ -171,6 +175,7 @@ print("%-30s %5.1f MB %5.1f MB %8s ms %7.1f MB %6.1f MB   %s" % (r["binary"], si
     echo && python3 infra/local/bench_runtime.py --memory "$CARGO_TARGET_DIR/release"
   fi
 )
+fi
 
 if [ "${BENCH_BUILD_TIMES:-1}" != 0 ]; then
   printf '\n'
