@@ -112,7 +112,7 @@ const FAILURE_HOLD: std::time::Duration = std::time::Duration::from_secs(1);
 pub struct Deferred<D: 'static> {
     aws: aws_config::SdkConfig,
     vars: Vec<(String, String)>,
-    env: tokio::sync::OnceCell<Environment>,
+    env: std::sync::Mutex<Option<Environment>>,
     built: tokio::sync::OnceCell<&'static D>,
     failed: std::sync::Mutex<Option<(std::time::Instant, NotReady)>>,
 }
@@ -141,7 +141,7 @@ impl<D: Service> Deferred<D> {
         let deferred = Self {
             aws,
             vars,
-            env: tokio::sync::OnceCell::new(),
+            env: std::sync::Mutex::new(None),
             built: tokio::sync::OnceCell::new(),
             failed: std::sync::Mutex::new(None),
         };
@@ -161,18 +161,34 @@ impl<D: Service> Deferred<D> {
         // Boxed: the build's future (secrets, every client) is deep, and callers nest it in
         // their own futures (the compiler's type-depth limit).
         let build: crate::db::BoxFuture<'_, Result<&'static D, InitError>> = Box::pin(async {
-            let env = self
-                .env
-                .get_or_try_init(|| Environment::resolve(self.vars.iter().cloned(), &self.aws))
-                .await?;
-            let start = ColdStart::with(self.aws.clone(), env.clone());
+            let kept = self.kept_env();
+            let env = match kept {
+                Some(env) => env,
+                None => {
+                    let env = Environment::resolve(self.vars.iter().cloned(), &self.aws).await?;
+                    *self.env.lock().unwrap_or_else(|e| e.into_inner()) = Some(env.clone());
+                    env
+                }
+            };
+            let start = ColdStart::with(self.aws.clone(), env);
             let (deps, ()) = start.service::<D, ()>().await?;
             Ok(&*Box::leak(Box::new(deps)))
         });
         match self.built.get_or_try_init(|| build).await {
             Ok(deps) => Ok(deps),
-            Err(e) => Err(self.hold(&e)),
+            Err(e) => {
+                if e.is_permanent() {
+                    // Bad settings may be a secret's content (an empty key set before the
+                    // setup step ran): the next try reads the secrets again.
+                    *self.env.lock().unwrap_or_else(|e| e.into_inner()) = None;
+                }
+                Err(self.hold(&e))
+            }
         }
+    }
+
+    fn kept_env(&self) -> Option<Environment> {
+        self.env.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     fn held_failure(&self) -> Option<NotReady> {

@@ -204,6 +204,12 @@ impl TokenVerifier {
             .kid
             .filter(|k| !k.is_empty() && k.len() <= MAX_KID_LEN)
             .ok_or_else(|| TokenError::Invalid("no usable kid".to_owned()))?;
+        // Read the set again every few minutes as signers do, not only for an unknown kid: a
+        // key dropped from the set (retired, or pulled after a leak) stops verifying in warm
+        // instances too, within SIGNING_KEYS_MAX_AGE.
+        if self.ring.loaded().age() >= SIGNING_KEYS_MAX_AGE {
+            self.ring.refetch().await;
+        }
         let mut loaded = self.ring.loaded();
         if loaded.decoding(&kid).is_none() && self.ring.refetch().await {
             loaded = self.ring.loaded();

@@ -42,10 +42,11 @@
 //! its delivery; a TTL index on `sentAt` purges them after [`super::RETENTION`].
 //!
 //! **Poison rows.** A row whose publish failed [`MAX_ATTEMPTS`] times (claims by flushes and
-//! relays, with a growing backoff between them: about half an hour) is marked `failed` with an
-//! error log line naming it, and is never claimed again, so it cannot head every relay run.
-//! An operator puts it back with `{$set: {status: "pending", attempts: 0}}` once the cause is
-//! fixed (an SNS outage longer than that half hour marks the rows it held up one by one).
+//! relays, with a growing backoff between them, then every 5 minutes: about a day) is marked
+//! `failed` with an error log line naming it, and is never claimed again, so it cannot head
+//! every relay run for ever. A day, not less: an SNS outage, throttling or a policy mistake
+//! fails every row too, and a row given up is an event the saga never sees until an operator
+//! puts it back with `{$set: {status: "pending", attempts: 0}}` once the cause is fixed.
 //!
 //! Works on SecantusDB: transactions, `findOneAndUpdate` with sort and upsert, `$or`/null
 //! filters (tested in `shared/tests/outbox.rs`), TTL indexes.
@@ -72,8 +73,9 @@ const LEASE: Duration = Duration::from_secs(60);
 const FLUSH_BUDGET: Duration = Duration::from_secs(3);
 
 /// Publish attempts after which a row is marked `failed` instead of being retried (see the
-/// module's doc: with [`backoff`], about half an hour of retries).
-pub const MAX_ATTEMPTS: i32 = 20;
+/// module's doc: with [`backoff`], about a day of retries: 77 minutes for the first 30, then
+/// one every 5 minutes).
+pub const MAX_ATTEMPTS: i32 = 300;
 
 /// Kept free before a relay's deadline: one publish (its SDK timeout) and recording its outcome.
 pub const RELAY_RESERVE: Duration = Duration::from_secs(7);
