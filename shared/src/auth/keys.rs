@@ -585,6 +585,8 @@ pub(crate) struct KeyRing {
     key_use: KeyUse,
     last_attempt: tokio::sync::Mutex<Option<Instant>>,
     pub(crate) min_interval: Duration,
+    /// A set held this long is read again before its next use ([`SIGNING_KEYS_MAX_AGE`]).
+    pub(crate) max_age: Duration,
     fetches: AtomicU64,
 }
 
@@ -601,6 +603,7 @@ impl KeyRing {
             key_use,
             last_attempt: tokio::sync::Mutex::new(None),
             min_interval: REFETCH_INTERVAL,
+            max_age: SIGNING_KEYS_MAX_AGE,
             fetches: AtomicU64::new(0),
         })
     }
@@ -610,6 +613,14 @@ impl KeyRing {
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clone()
+    }
+
+    /// Reads the set again when the one held is [`KeyRing::max_age`] old (a promotion or a
+    /// dropped key reaches warm instances within it).
+    pub(crate) async fn refetch_if_old(&self) {
+        if self.loaded().age() >= self.max_age {
+            self.refetch().await;
+        }
     }
 
     /// Reads of the source so far (tests check the rate limit with it).
