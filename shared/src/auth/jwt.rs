@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::TokenConfig;
 use crate::domain::Role;
 
-use super::keys::{KeyError, KeyRing, KeySet, KeySource, KeyUse, SIGNING_KEYS_MAX_AGE};
+use super::keys::{KeyError, KeyRing, KeySet, KeySource, KeyUse};
 
 /// The only `typ` an access token has; anything else presented as a bearer token is refused.
 const ACCESS: &str = "access";
@@ -72,7 +72,7 @@ pub struct TokenSigner {
 
 impl TokenSigner {
     /// Builds the signer once per container from the signing set (private keys); `source`
-    /// is the secret it came from, read again every [`SIGNING_KEYS_MAX_AGE`] so a promotion
+    /// is the secret it came from, read again every [`SIGNING_KEYS_MAX_AGE`](super::keys::SIGNING_KEYS_MAX_AGE) so a promotion
     /// reaches instances started before it.
     pub fn new(
         config: &TokenConfig,
@@ -181,7 +181,7 @@ impl TokenVerifier {
         self
     }
 
-    /// The same verifier treating a set held for `age` as old (tests; [`SIGNING_KEYS_MAX_AGE`]
+    /// The same verifier treating a set held for `age` as old (tests; [`SIGNING_KEYS_MAX_AGE`](super::keys::SIGNING_KEYS_MAX_AGE)
     /// otherwise), before it is shared.
     pub fn with_max_age(mut self, age: Duration) -> Self {
         if let Some(ring) = Arc::get_mut(&mut self.ring) {
