@@ -52,7 +52,10 @@ fn beyond_bmp_in_fuzz_hook() -> BTreeSet<char> {
         .filter_map(|w| w.strip_prefix("0x"))
         .map(|hex| u32::from_str_radix(hex, 16).expect("hex"))
         .collect();
-    assert!(!numbers.is_empty() && numbers.len() % 2 == 0, "{line}");
+    assert!(
+        !numbers.is_empty() && numbers.len().is_multiple_of(2),
+        "{line}"
+    );
     numbers
         .chunks(2)
         .flat_map(|r| (r[0]..=r[1]).filter_map(char::from_u32))
