@@ -7,7 +7,6 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use serde_yaml::Value;
-pub use streamia_checks::intrinsics::{get_att_target, ref_target};
 use streamia_local_gateway::template::{Context, Template};
 
 /// The workspace root.
