@@ -245,17 +245,22 @@ start_stack() {
   log "storing the secrets in LocalStack (Secrets Manager)"
   # The key sets start empty ("{}", as the template creates them) unless an earlier start kept
   # them: the setup step generates the first pair and publishes its public half.
-  local signing_arn public_arn pepper_arn users_mongo_arn notifications_mongo_arn redis_arn cache_redis_arn
+  local signing_arn public_arn pepper_arn redis_arn cache_redis_arn service dir
   local signing_keys='{}'
   [ -s "$STACK_DIR/jwt-signing-keys.json" ] && signing_keys=$(cat "$STACK_DIR/jwt-signing-keys.json")
   signing_arn=$(put_secret "$LOCALSTACK_PORT" "$STACK_NAME/jwt-signing-keys" "$signing_keys")
   public_arn=$(put_secret "$LOCALSTACK_PORT" "$STACK_NAME/jwt-public-keys" '{}')
   pepper_arn=$(put_secret "$LOCALSTACK_PORT" "$STACK_NAME/refresh-token-pepper" "$(cat "$STACK_DIR/refresh-pepper")")
-  # One MongoDB secret per service, as deployed (in Atlas each is a user of its service's
-  # database only). SecantusDB has no users, so locally both hold the same URI: apart they
-  # show which function is given which secret, not a difference in what each may read.
-  users_mongo_arn=$(put_secret "$LOCALSTACK_PORT" "$STACK_NAME/users/mongodb-uri" "mongodb://127.0.0.1:$MONGO_PORT/")
-  notifications_mongo_arn=$(put_secret "$LOCALSTACK_PORT" "$STACK_NAME/notifications/mongodb-uri" "mongodb://127.0.0.1:$MONGO_PORT/")
+  # One MongoDB secret per service with a database (a service with a setup step), as deployed:
+  # in Atlas each is a user of its service's database only. SecantusDB has no users, so locally
+  # they all hold the same URI: apart they show which function is given which secret, not a
+  # difference in what each may read.
+  local -A mongo_arns=()
+  for dir in "$REPO_ROOT"/functions/*/; do
+    service=$(basename "$dir")
+    compgen -G "$dir/src/bin/*-setup.rs" >/dev/null || continue
+    mongo_arns[$service]=$(put_secret "$LOCALSTACK_PORT" "$STACK_NAME/$service/mongodb-uri" "mongodb://127.0.0.1:$MONGO_PORT/")
+  done
   redis_arn=$(put_secret "$LOCALSTACK_PORT" "$STACK_NAME/auth-redis-url" "redis://127.0.0.1:$REDIS_PORT/")
   # The cache Redis: stored like the others, read by no function yet (the movies service).
   cache_redis_arn=$(put_secret "$LOCALSTACK_PORT" "$STACK_NAME/cache-redis-url" "redis://127.0.0.1:$CACHE_REDIS_PORT/")
@@ -279,19 +284,21 @@ for key, value in json.load(open(sys.argv[1])).items():
     --parameter StageName=local
     # Every secret the template names, by its parameter or resource: the fast mode gives each
     # function only the ones its template entry names, as IAM does in AWS.
-    --parameter UsersMongoDbUriSecretArn="$users_mongo_arn"
-    --parameter NotificationsMongoDbUriSecretArn="$notifications_mongo_arn"
     --parameter AuthRedisUrlSecretArn="$redis_arn" --parameter CacheRedisUrlSecretArn="$cache_redis_arn"
     --parameter JwtSigningKeys="$signing_arn" --parameter JwtPublicKeys="$public_arn"
     --parameter RefreshTokenPepper="$pepper_arn" --parameter SmtpPasswordSecretArn=
   )
+  # <Service>MongoDbUriSecretArn: users -> UsersMongoDbUriSecretArn (infra/checks expects it).
+  for service in "${!mongo_arns[@]}"; do
+    gateway+=(--parameter "$(sed -E 's/(^|[-_])([a-z])/\U\2/g' <<<"$service")MongoDbUriSecretArn=${mongo_arns[$service]}")
+  done
   # One environment for every function: cargo lambda watch (the default mode) cannot give each
   # its own. So there every function gets every secret, and MONGODB_URI_SECRET_ARN is the users
   # service's (setup steps get their own service's, below). The fast mode drops these
   # *_SECRET_ARN variables and gives each function the ones its template entry names
   # (ARCHITECTURE.md, known limits).
   function_env() {
-    export MONGODB_URI_SECRET_ARN="$users_mongo_arn" REDIS_URL_SECRET_ARN="$redis_arn"
+    export MONGODB_URI_SECRET_ARN="${mongo_arns[users]}" REDIS_URL_SECRET_ARN="$redis_arn"
     export JWT_SIGNING_KEYS_SECRET_ARN="$signing_arn" JWT_PUBLIC_KEYS_SECRET_ARN="$public_arn"
     export REFRESH_TOKEN_PEPPER_SECRET_ARN="$pepper_arn"
     export FRONTEND_URL CORS_ALLOWED_ORIGINS MONGODB_DATABASE_PREFIX="${MONGODB_DATABASE_PREFIX:-streamia}"
@@ -308,11 +315,10 @@ for key, value in json.load(open(sys.argv[1])).items():
   # each with its own service's MongoDB secret.
   for setup in "$REPO_ROOT"/functions/*/src/bin/*-setup.rs; do
     [ -e "$setup" ] || continue
-    local service_mongo_arn=$users_mongo_arn
-    case "$setup" in */functions/notifications/*) service_mongo_arn=$notifications_mongo_arn ;; esac
+    service=$(basename "$(dirname "$(dirname "$(dirname "$setup")")")")
     setup=$(basename "$setup" .rs)
     log "running $setup"
-    (function_env && MONGODB_URI_SECRET_ARN=$service_mongo_arn exec "$STACK_DIR/bin/$setup") \
+    (function_env && MONGODB_URI_SECRET_ARN=${mongo_arns[$service]} exec "$STACK_DIR/bin/$setup") \
       >>"$STACK_DIR/logs/setup.log" 2>&1 || die "$setup failed: $(tail -n 5 "$STACK_DIR/logs/setup.log")"
   done
   # Keep the key set the setup step generated (or kept), so tokens outlive a restart.
