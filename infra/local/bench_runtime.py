@@ -197,6 +197,10 @@ class Bench:
 
     def env(self, name):
         """What a function's environment has of its own."""
+        own = os.environ.get("BENCH_NOTIFICATIONS_MONGODB_URI_SECRET_ARN")
+        if name.startswith("notifications-") and own:
+            # Each service its own MongoDB secret (bench.sh exports the users one for the rest).
+            return {"MONGODB_URI_SECRET_ARN": own}
         if name.endswith("-outbox-relay"):
             # Its service's outbox keeps every sent row, which SecantusDB scans on each run
             # (~14 runs/s after the other functions' events): the relay gets an empty database,
