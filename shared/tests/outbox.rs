@@ -634,6 +634,73 @@ async fn an_outage_longer_than_the_attempts_gives_no_event_up() {
     assert_eq!(events[0].envelope.event_id, staged);
 }
 
+/// After an outage longer than a day every row of the backlog is past its attempts. Once SNS
+/// is back (events get through), one failed publish of such a row (throttled while the backlog
+/// drains) does not give it up: only failures repeated while others get through do.
+#[tokio::test]
+async fn a_backlog_row_past_its_attempts_survives_one_failure_after_the_outage() {
+    let f = fixture().await;
+    let backlog = register(&f, 1).await.event_id().to_owned();
+    let rows = f.db.collection::<Document>("outbox");
+    rows.update_one(
+        doc! {"_id": &backlog},
+        doc! {"$set": {"attempts": outbox::MAX_ATTEMPTS + 100}},
+    )
+    .await
+    .unwrap();
+    // SNS is back: another event goes out.
+    let fresh = register(&f, 2).await;
+    assert!(f.outbox.flush(fresh).await);
+    // The backlog row's next publish fails once (a publisher that cannot reach its topic).
+    let missing = format!(
+        "arn:aws:sns:us-east-1:000000000000:missing-{}",
+        uuid::Uuid::new_v4().simple()
+    );
+    let throttled = Outbox::new(
+        &f.mongo,
+        &f.db,
+        EventPublisher::new(&f.env.aws, Some(missing), "users"),
+    );
+    let report = throttled.relay(Duration::ZERO, 10).await.unwrap();
+    assert_eq!((report.failed, report.given_up), (1, 0), "{report:?}");
+    let row = rows
+        .find_one(doc! {"_id": &backlog})
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.get_str("status").unwrap(), "pending");
+    assert_eq!(row.get_i32("healthyFailures").unwrap(), 1);
+    // Its next try goes out.
+    rows.update_one(doc! {"_id": &backlog}, doc! {"$set": {"leaseUntil": null}})
+        .await
+        .unwrap();
+    assert_eq!(
+        f.outbox.relay(Duration::ZERO, 10).await.unwrap().published,
+        1
+    );
+    // Failing again and again while others get through, it is given up in the end.
+    let poison = register(&f, 3).await.event_id().to_owned();
+    rows.update_one(
+        doc! {"_id": &poison},
+        doc! {"$set": {"attempts": outbox::MAX_ATTEMPTS + 100}},
+    )
+    .await
+    .unwrap();
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let report = throttled.relay(Duration::ZERO, 10).await.unwrap();
+        if report.given_up == 1 {
+            break;
+        }
+        assert!(tries < outbox::HEALTHY_FAILURES, "{report:?}");
+        rows.update_one(doc! {"_id": &poison}, doc! {"$set": {"leaseUntil": null}})
+            .await
+            .unwrap();
+    }
+    assert_eq!(tries, outbox::HEALTHY_FAILURES);
+}
+
 #[tokio::test]
 async fn the_relay_claims_nothing_once_its_time_budget_is_spent() {
     let f = fixture().await;

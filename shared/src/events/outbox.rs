@@ -42,10 +42,10 @@
 //! its delivery; a TTL index on `sentAt` purges them after [`super::RETENTION`].
 //!
 //! **Poison rows.** A row whose publish failed [`MAX_ATTEMPTS`] times (claims by flushes and
-//! relays, with a growing backoff between them, then every 5 minutes: about a day) while other
-//! events get through (one was sent within [`GETTING_THROUGH`]) is marked `failed` with an
-//! error log line naming it, and is never claimed again, so it cannot head every relay run for
-//! ever. While nothing gets through (an SNS outage, throttling, a policy mistake: every row
+//! relays, with a growing backoff between them, then every 5 minutes: about a day), at least
+//! [`HEALTHY_FAILURES`] of them while other events got through (one was sent within
+//! [`GETTING_THROUGH`]), is marked `failed` with an error log line naming it, and is never
+//! claimed again, so it cannot head every relay run for ever. While nothing gets through (an SNS outage, throttling, a policy mistake: every row
 //! fails alike) no row is given up, however long it lasts: each keeps being retried every 5
 //! minutes and goes out once the cause is fixed, so an outage longer than a day loses no
 //! event. A row given up is an event the saga never sees until an operator puts it back with
@@ -80,9 +80,15 @@ const FLUSH_BUDGET: Duration = Duration::from_secs(3);
 /// one every 5 minutes).
 pub const MAX_ATTEMPTS: i32 = 300;
 
-/// A row past [`MAX_ATTEMPTS`] is given up only if another event was sent this recently: the
+/// A failed publish counts against its row only if another event was sent this recently: the
 /// evidence that it is the row SNS refuses, not SNS that refuses everything.
 pub const GETTING_THROUGH: Duration = Duration::from_secs(15 * 60);
+
+/// A row is given up past [`MAX_ATTEMPTS`] and after this many failures while other events got
+/// through (about an hour at the relay's 5-minute backoff): after an outage longer than a day
+/// every row of the backlog is past its attempts, and one throttled publish while it drains
+/// must not give a good event up.
+pub const HEALTHY_FAILURES: i32 = 12;
 
 /// Kept free before a relay's deadline: one publish (its SDK timeout) and recording its outcome.
 pub const RELAY_RESERVE: Duration = Duration::from_secs(7);
@@ -148,6 +154,9 @@ struct Row {
     lease_owner: Option<String>,
     sent_at: Option<DateTime>,
     last_error: Option<String>,
+    /// Failed publishes while other events got through (see [`HEALTHY_FAILURES`]).
+    #[serde(default)]
+    healthy_failures: i32,
 }
 
 /// An event committed to the outbox, to hand to [`Outbox::flush`] after the commit.
@@ -357,6 +366,7 @@ impl Outbox {
             lease_owner: None,
             sent_at: None,
             last_error: None,
+            healthy_failures: 0,
         };
         self.rows.insert_one(&row).session(session).await?;
         Ok(Staged {
@@ -582,16 +592,18 @@ impl Outbox {
             correlation_id: &row.correlation_id,
         };
         let outcome = self.publisher.publish_body(&ids, row.body.clone()).await;
-        let give_up = match &outcome {
-            Err(_) if row.attempts >= MAX_ATTEMPTS => self.others_getting_through().await,
-            _ => false,
-        };
+        // Only a failure can count against the row, and only while others get through.
+        let healthy_failure = outcome.is_err() && self.others_getting_through().await;
+        let give_up = healthy_failure
+            && row.attempts >= MAX_ATTEMPTS
+            && row.healthy_failures + 1 >= HEALTHY_FAILURES;
         if outcome.is_err() && row.attempts >= MAX_ATTEMPTS && !give_up {
             tracing::error!(
                 event_id = %row.event_id,
                 event_name = %row.event_name,
                 attempts = row.attempts,
-                "outbox: event still failing and no other event got through lately (SNS down?); kept pending"
+                healthy_failures = row.healthy_failures + i32::from(healthy_failure),
+                "outbox: event still failing; kept pending until it has failed while other events got through (SNS down?)"
             );
         }
         let update = match &outcome {
@@ -617,7 +629,10 @@ impl Outbox {
                 let retry_at = DateTime::from_millis(
                     DateTime::now().timestamp_millis() + backoff.as_millis() as i64,
                 );
-                doc! {"$set": {"lastError": e.to_string(), "leaseUntil": retry_at}}
+                doc! {
+                    "$set": {"lastError": e.to_string(), "leaseUntil": retry_at},
+                    "$inc": {"healthyFailures": i32::from(healthy_failure)},
+                }
             }
         };
         // Only while we still hold the lease: if it expired and another publisher took the row
