@@ -6,6 +6,11 @@ use redis::AsyncCommands;
 
 use super::AccessClaims;
 
+/// How much later than its session's revocation a token may still be signed: a login or
+/// refresh that read the session live, then stalled before signing, for at most its function's
+/// timeout (10 s for the signers in template.yaml; 60 s leaves room). The mark outlives such a token too.
+const SIGNING_SLACK_SECS: u64 = 60;
+
 /// Revocation list shared by the users service (writes) and the authorizer (reads).
 #[derive(Clone)]
 pub struct Revocations {
@@ -53,8 +58,12 @@ impl Revocations {
         }
         let mut pipe = redis::pipe();
         for sid in sids {
-            pipe.set_ex(self.session_key(sid), 1, self.access_ttl_secs + 5)
-                .ignore();
+            pipe.set_ex(
+                self.session_key(sid),
+                1,
+                self.access_ttl_secs + SIGNING_SLACK_SECS,
+            )
+            .ignore();
         }
         let mut redis = self.redis.clone();
         pipe.query_async::<()>(&mut redis).await

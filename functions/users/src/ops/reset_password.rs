@@ -83,8 +83,17 @@ pub async fn execute(deps: &Deps, cmd: Command, ctx: &Ctx) -> Result<(), UsersEr
         UsersError::UserNotFound => UsersError::InvalidResetToken,
         e => e,
     })?;
-    deps.login_checks.forget(&user.email).await?;
-    deps.password_rechecks.forget(&user.id.to_hex()).await?;
+    // The reset is committed: clearing the guess counters (so the owner is not still locked
+    // out) is best effort. A 503 now would tell the client to retry a reset whose link is
+    // spent; the counters expire with their window anyway.
+    for (counter, subject) in [
+        (&deps.login_checks, user.email.clone()),
+        (&deps.password_rechecks, user.id.to_hex()),
+    ] {
+        if let Err(e) = counter.forget(&subject).await {
+            tracing::warn!(user_id = %user.id, error = %e, "password reset: guess counter not cleared");
+        }
+    }
     tracing::info!(user_id = %user.id, "password reset");
     Ok(())
 }
