@@ -117,7 +117,7 @@ pub(super) const MESSAGES: &[(Msg, &str)] = &[
         "Welcome to Streamia. Your account '{username}' is ready: browse the catalog, keep your \
          favorites and rate what you watch.",
     ),
-    (EmailWelcomeClosing, "Enjoy the show,"),
+    (EmailWelcomeClosing, "Enjoy the show!"),
     (EmailResetSubject, "Reset your Streamia password"),
     (
         EmailResetIntro,
