@@ -35,9 +35,9 @@ where
 /// content type; every body is in the language the request's `Accept-Language` prefers (see
 /// [`Lang::negotiate`]; the operation sees it as `Ctx::lang`) and says so in
 /// `Content-Language`; errors become the error envelope, whose machine code is the same in
-/// every language; server faults are logged with their cause, which never reaches the client. A request from an origin `cors` allows gets that origin
-/// back in `Access-Control-Allow-Origin` on every answer, errors included, so the page can
-/// read it.
+/// every language; server faults are logged with their cause, which never reaches the client.
+/// A request from an origin `cors` allows gets that origin back in
+/// `Access-Control-Allow-Origin` on every answer, errors included, so the page can read it.
 pub async fn respond_for<F, Fut>(cors: &Cors, req: Request, handler: F) -> Response<Body>
 where
     F: FnOnce(Request, Ctx) -> Fut,
