@@ -139,8 +139,10 @@ echo '{"Records":[]}' >"$events/sqs.json"
 printf '\n%-30s %8s %8s %11s %10s %9s   %s\n' function size zipped "cold start" "peak RSS" "warm RSS" \
   "goals: cold start (init + first invocation) <= 15 ms, peak RSS <= 32 MB, zipped <= 4 MB"
 (
-  # Secrets come from the dev stack's LocalStack (Secrets Manager takes a name for an ARN).
-  export MONGODB_URI_SECRET_ARN=streamia-local/mongodb-uri REDIS_URL_SECRET_ARN=streamia-local/redis-url
+  # Secrets come from the dev stack's LocalStack (Secrets Manager takes a name for an ARN);
+  # each service's functions get its own MongoDB secret (bench_runtime.py does the same).
+  export MONGODB_URI_SECRET_ARN=streamia-local/users/mongodb-uri REDIS_URL_SECRET_ARN=streamia-local/auth-redis-url
+  export BENCH_NOTIFICATIONS_MONGODB_URI_SECRET_ARN=streamia-local/notifications/mongodb-uri
   export JWT_SIGNING_KEYS_SECRET_ARN=streamia-local/jwt-signing-keys JWT_PUBLIC_KEYS_SECRET_ARN=streamia-local/jwt-public-keys
   export REFRESH_TOKEN_PEPPER_SECRET_ARN=streamia-local/refresh-token-pepper MONGODB_DATABASE_PREFIX=streamia_bench
   # Publishers and the relay need a topic; the bench database's outbox is empty, so nothing
@@ -159,7 +161,9 @@ printf '\n%-30s %8s %8s %11s %10s %9s   %s\n' function size zipped "cold start" 
     esac
     size=$(stat -c %s "$bin")
     zipped=$(python3 -c 'import io,sys,zipfile; b=io.BytesIO(); z=zipfile.ZipFile(b,"w",zipfile.ZIP_DEFLATED); z.write(sys.argv[1],"bootstrap"); z.close(); print(len(b.getvalue()))' "$bin")
-    python3 infra/local/bench_runtime.py "$bin" "$event" | python3 -c '
+    mongo_secret=$MONGODB_URI_SECRET_ARN
+    case "$name" in notifications-*) mongo_secret=$BENCH_NOTIFICATIONS_MONGODB_URI_SECRET_ARN ;; esac
+    MONGODB_URI_SECRET_ARN=$mongo_secret python3 infra/local/bench_runtime.py "$bin" "$event" | python3 -c '
 import json, sys
 r = json.loads(sys.stdin.read()); size, zipped = int(sys.argv[1]), int(sys.argv[2])
 cold, peak, warm = r["cold_start_ms"], r["peak_rss_kb"] / 1024, (r.get("warm_rss_kb") or 0) / 1024

@@ -13,9 +13,9 @@ polls) and starting the binary with AWS_LAMBDA_RUNTIME_API pointing at it:
       Memory over traced invocations: runs every function of functions/*/src/bin (or those
       named) for BENCH_INVOCATIONS (50000) invocations of a valid event for that function,
       each with a new Lambda-Runtime-Trace-Id as Lambda sends one with every invocation.
-      Functions that hash passwords (argon2: ~0.1-0.3 s each), and users-set-role (an
-      operator's tool: a transaction each), run as many as fit in BENCH_HASH_SECONDS (60)
-      instead. Prints, per function, the answers it gave, its RSS after
+      Functions that hash passwords (argon2: ~0.1-0.3 s each), and the operator's tools
+      users-set-role (a transaction each) and users-rotate-keys (Secrets Manager calls, on
+      copies of the key secrets), run as many as fit in BENCH_HASH_SECONDS (60) instead. Prints, per function, the answers it gave, its RSS after
       the warm-up (the first 2%, at least 10 invocations) and at the end, and the growth
       between them beside the goal: under 1 MB. The events (`Bench.source`) take each
       function's successful path; where that needs a MongoDB transaction (SecantusDB serves
@@ -147,9 +147,10 @@ OTHER_PASSWORD = "Bench1234x"
 # Functions whose successful answer needs a MongoDB transaction do it every EVERY-th invocation.
 EVERY = 50
 HASHING = {"users-register", "users-login", "users-change-password", "users-delete-me", "users-reset-password"}
-# Run for a minute as well: an operator's tool (no route), each invocation a MongoDB
-# transaction and a session revocation (SecantusDB serves about ten transactions a second).
-TIMED = HASHING | {"users-set-role"}
+# Run for a minute as well: the operator's tools (no route): users-set-role (each invocation a
+# MongoDB transaction and a session revocation: SecantusDB serves about ten transactions a
+# second) and users-rotate-keys (each a read of both key secrets, the first a write too).
+TIMED = HASHING | {"users-set-role", "users-rotate-keys"}
 
 
 def api_event(method, path, body=None, caller=None):
@@ -196,11 +197,19 @@ class Bench:
 
     def env(self, name):
         """What a function's environment has of its own."""
+        own = os.environ.get("BENCH_NOTIFICATIONS_MONGODB_URI_SECRET_ARN")
+        if name.startswith("notifications-") and own:
+            # Each service its own MongoDB secret (bench.sh exports the users one for the rest).
+            return {"MONGODB_URI_SECRET_ARN": own}
         if name.endswith("-outbox-relay"):
             # Its service's outbox keeps every sent row, which SecantusDB scans on each run
             # (~14 runs/s after the other functions' events): the relay gets an empty database,
             # the steady state when every commit's flush published its events.
             return {"MONGODB_DATABASE_PREFIX": os.environ.get("MONGODB_DATABASE_PREFIX", "streamia") + "_relay"}
+        if name == "users-rotate-keys":
+            # Copies of the stack's key secrets: the staged key stays in the bench's copy.
+            return {var: secret_copy(os.environ.get(var, ""), f"streamia-bench-{self.run}/{var.lower()}")
+                    for var in ("JWT_SIGNING_KEYS_SECRET_ARN", "JWT_PUBLIC_KEYS_SECRET_ARN")}
         return {}
 
     def source(self, name):
@@ -293,6 +302,10 @@ class Bench:
             # and the session revocation every time, as an idempotent retry does).
             return lambda i: {"email": self.user(3)["email"], "role": "user", "operator": "bench",
                               "reason": "memory benchmark"}, ignore
+        if name == "users-rotate-keys":
+            # The first stages a key (both secrets written); the rest find it staged and change
+            # nothing, as an operator's retried step does.
+            return lambda i: {"step": "stage"}, ignore
         if name == "users-delete-me":
             # A different registered user each time (the first four serve the other functions).
             return lambda i: api_event("DELETE", "/users/me", {"password": PASSWORD},
@@ -476,6 +489,30 @@ def local_topic(name):
         return None
     found = re.search(r"<TopicArn>([^<]+)</TopicArn>", answer)
     return found.group(1) if found else None
+
+
+def secrets_manager(action, body):
+    """One Secrets Manager call to the LocalStack at AWS_ENDPOINT_URL: its answer, or None."""
+    request = urllib.request.Request(os.environ["AWS_ENDPOINT_URL"], data=json.dumps(body).encode(), headers={
+        "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": f"secretsmanager.{action}",
+        "Authorization": "AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/secretsmanager/aws4_request, "
+                         "SignedHeaders=host, Signature=0"})
+    try:
+        return json.loads(urllib.request.urlopen(request, timeout=10).read() or b"{}")
+    except (OSError, ValueError):
+        return None
+
+
+def secret_copy(source, name):
+    """The ARN of a new secret `name` holding secret `source`'s value (`source` itself when
+    there is no LocalStack or no such secret: the function then reports what it finds)."""
+    if not source or not os.environ.get("AWS_ENDPOINT_URL"):
+        return source
+    value = secrets_manager("GetSecretValue", {"SecretId": source})
+    if not value or "SecretString" not in value:
+        return source
+    created = secrets_manager("CreateSecret", {"Name": name, "SecretString": value["SecretString"]})
+    return created["ARN"] if created and "ARN" in created else source
 
 
 def functions(repo):

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole Streamia API on this machine, without Docker: SecantusDB (MongoDB protocol, data
-# kept in .streamia/), Redis, LocalStack (SNS/SQS via CloudFormation), an SMTP sink, every
-# function under cargo lambda watch, and the local API Gateway on http://127.0.0.1:3000.
+# kept in .streamia/), two Redis (auth state, never evicted; the cache), LocalStack (SNS/SQS
+# via CloudFormation), an SMTP sink, every function under cargo lambda watch, and the local API
+# Gateway on http://127.0.0.1:3000.
 # Installs what is missing first. Ctrl-C stops everything; running it again reuses the data.
 #   STREAMIA_FAST=1 bash infra/local/dev.sh   fast mode: release builds, the gateway runs the
 #   function binaries itself, STREAMIA_INSTANCES (default: one per core) instances per function.
@@ -33,7 +34,8 @@ cat <<MSG
     Admin          $ADMIN_EMAIL / \$STREAMIA_ADMIN_PASSWORD (default StreamiaAdmin1!)
     Mode           $mode
     Lambda API     http://127.0.0.1:$API_PORT (aws lambda invoke --endpoint-url)   LocalStack http://127.0.0.1:${LOCALSTACK_PORT}
-    MongoDB        mongodb://127.0.0.1:${MONGO_PORT}/  Redis redis://127.0.0.1:${REDIS_PORT}/
+    MongoDB        mongodb://127.0.0.1:${MONGO_PORT}/
+    Redis          redis://127.0.0.1:${REDIS_PORT}/ (auth, noeviction)  redis://127.0.0.1:${CACHE_REDIS_PORT}/ (cache, allkeys-lru)
     Logs           $STACK_DIR/logs/
   Ctrl-C stops everything.
 

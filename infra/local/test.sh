@@ -11,6 +11,7 @@ source infra/local/lib.sh
 # The stack under test listens on its own ports, so a running dev stack is left alone.
 export STACK_DIR STACK_NAME=streamia-test MONGO_STORAGE=:memory:
 export MONGO_PORT=${TEST_MONGO_PORT:-37017} REDIS_PORT=${TEST_REDIS_PORT:-36379}
+export CACHE_REDIS_PORT=${TEST_CACHE_REDIS_PORT:-36380}
 export LOCALSTACK_PORT=${TEST_LOCALSTACK_PORT:-34566} SMTP_PORT=${TEST_SMTP_PORT:-31025}
 export LAMBDA_PORT=${TEST_LAMBDA_PORT:-39000} API_PORT=${TEST_API_PORT:-33000}
 export VISIBILITY_TIMEOUT=2 MAX_RECEIVE_COUNT=3
@@ -63,7 +64,8 @@ prune_target "$STREAMIA_BUILD_MARKER"
 
 step "tests (unit, integration, end-to-end)"
 export MONGODB_URI="mongodb://127.0.0.1:$MONGO_PORT/"
-export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/"
+export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/"   # the auth Redis (noeviction)
+export CACHE_REDIS_URL="redis://127.0.0.1:$CACHE_REDIS_PORT/"
 export AWS_ENDPOINT_URL="http://127.0.0.1:$LOCALSTACK_PORT"
 export AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
 export SMTP_PORT MAIL_OUTBOX="$STACK_DIR/mail.jsonl"

@@ -9,7 +9,7 @@
 //! message naming every problem at once, not the first request that happens to need it.
 //!
 //! Secrets (`JWT_SIGNING_KEYS`, `JWT_PUBLIC_KEYS`, `REFRESH_TOKEN_PEPPER`, `MONGODB_URI`,
-//! `REDIS_URL`, `SMTP_PASSWORD`) never sit in the environment: it holds
+//! `REDIS_URL`, `CACHE_REDIS_URL`, `SMTP_PASSWORD`) never sit in the environment: it holds
 //! `JWT_SIGNING_KEYS_SECRET_ARN`, `MONGODB_URI_SECRET_ARN`, ... ([`secret_arn_var`]), and the
 //! value is fetched from Secrets Manager.
 
@@ -25,12 +25,13 @@ pub type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 /// Settings whose values are secrets: never set as plain environment variables (the template
 /// sets `<NAME>_SECRET_ARN` instead); [`crate::secrets::Environment`] ignores them in the
 /// process environment so a deployed function cannot fall back to a plain value.
-pub const SECRET_SETTINGS: [&str; 6] = [
+pub const SECRET_SETTINGS: [&str; 7] = [
     "JWT_SIGNING_KEYS",
     "JWT_PUBLIC_KEYS",
     "REFRESH_TOKEN_PEPPER",
     "MONGODB_URI",
     "REDIS_URL",
+    "CACHE_REDIS_URL",
     "SMTP_PASSWORD",
 ];
 
@@ -111,7 +112,10 @@ impl Load for HttpConfig {
 /// MongoDB: where the service's own database lives.
 #[derive(Clone)]
 pub struct MongoConfig {
-    /// Connection string (secret `MONGODB_URI_SECRET_ARN`).
+    /// Connection string (secret `MONGODB_URI_SECRET_ARN`). Each service has its own secret
+    /// (the template's `<Service>MongoDbUriSecretArn`): in Atlas, a database user whose only
+    /// role is `readWrite` on [`MongoConfig::database_name`] of that service, so a function of
+    /// one service cannot read another's data (`infra/checks` holds the template to that).
     pub uri: String,
     /// Prefix of every service database name: the users service uses `<prefix>_users`
     /// (`MONGODB_DATABASE_PREFIX`, default `streamia`). Tests give each test its own prefix.
@@ -153,10 +157,15 @@ impl fmt::Debug for MongoConfig {
     }
 }
 
-/// Redis: revocations, rate limits, caches.
+/// The auth Redis: revoked tokens and sessions, password-guess counters, limits per client.
+/// State that must never disappear to make room (an evicted revocation is a logged-out token
+/// working again), so the instance runs `maxmemory-policy noeviction` (README, deploy) and,
+/// once full, refuses writes: the requests that need one answer 503. Caches that may be
+/// evicted go to their own instance, [`CacheRedisConfig`].
 #[derive(Clone)]
 pub struct RedisConfig {
-    /// Connection string (secret `REDIS_URL_SECRET_ARN`; `rediss://` for TLS).
+    /// Connection string (secret `REDIS_URL_SECRET_ARN`, the template's
+    /// `AuthRedisUrlSecretArn`; `rediss://` for TLS).
     pub url: String,
     /// PEM file of the CA(s) a `rediss://` server's certificate is verified against instead of
     /// the system roots (`REDIS_CA_CERT`), for a Redis with a private CA.
@@ -169,18 +178,50 @@ pub struct RedisConfig {
 impl Load for RedisConfig {
     fn load(lookup: Lookup<'_>) -> Result<Self, ConfigError> {
         let mut env = Reader::new(lookup);
-        let url = env.secret("REDIS_URL");
+        let redis = Self::read(&mut env, "REDIS_URL");
+        env.finish(redis)
+    }
+}
+
+impl RedisConfig {
+    /// The instance whose URL is secret `secret`, with the CA file and key prefix every
+    /// instance shares.
+    fn read(env: &mut Reader<'_>, secret: &str) -> Self {
+        let url = env.secret(secret);
         let key_prefix = env.or("REDIS_KEY_PREFIX", "streamia:");
         let ca_cert = env.get("REDIS_CA_CERT").map(std::path::PathBuf::from);
         let tls = url.starts_with("rediss://") || url.starts_with("valkeys://");
         if ca_cert.is_some() && !url.is_empty() && !tls {
-            env.problem("REDIS_CA_CERT is set but REDIS_URL is not rediss://");
+            env.problem(format!(
+                "REDIS_CA_CERT is set but {secret} is not rediss://"
+            ));
         }
-        env.finish(Self {
+        Self {
             url,
             ca_cert,
             key_prefix,
-        })
+        }
+    }
+}
+
+/// The cache Redis: data that can be rebuilt from its source (the movie catalog's cache, when
+/// the movies service lands: it is what that service will load). Its own instance, apart from
+/// the auth one ([`RedisConfig`]), so that a cache filling memory can never push a revocation
+/// out: it runs `maxmemory-policy allkeys-lru` and evicts its least used keys instead of
+/// refusing writes (README, deploy). The URL is secret `CACHE_REDIS_URL_SECRET_ARN` (the
+/// template's `CacheRedisUrlSecretArn`); `REDIS_CA_CERT` and `REDIS_KEY_PREFIX` are shared with
+/// the auth instance. No function loads it yet, so the template gives none the variable.
+#[derive(Debug, Clone)]
+pub struct CacheRedisConfig {
+    /// The instance, for [`crate::cache::connect`].
+    pub redis: RedisConfig,
+}
+
+impl Load for CacheRedisConfig {
+    fn load(lookup: Lookup<'_>) -> Result<Self, ConfigError> {
+        let mut env = Reader::new(lookup);
+        let redis = RedisConfig::read(&mut env, "CACHE_REDIS_URL");
+        env.finish(Self { redis })
     }
 }
 
@@ -513,10 +554,15 @@ mod tests {
 
     #[test]
     fn names_every_missing_variable_of_every_piece_at_once() {
-        let err = load::<(MongoConfig, RedisConfig, PublicKeysConfig)>(&[]).unwrap_err();
+        let err = load::<(MongoConfig, RedisConfig, PublicKeysConfig, CacheRedisConfig)>(&[])
+            .unwrap_err();
         let all = err.to_string();
         assert!(all.contains("MONGODB_URI_SECRET_ARN is required"), "{all}");
         assert!(all.contains("REDIS_URL_SECRET_ARN is required"), "{all}");
+        assert!(
+            all.contains("CACHE_REDIS_URL_SECRET_ARN is required"),
+            "{all}"
+        );
         assert!(
             all.contains("JWT_PUBLIC_KEYS_SECRET_ARN is required"),
             "{all}"
@@ -547,6 +593,33 @@ mod tests {
             "JWT_SIGNING_KEYS_SECRET_ARN"
         );
         assert_eq!(secret_arn_var("REDIS_URL"), "REDIS_URL_SECRET_ARN");
+        assert_eq!(
+            secret_arn_var("CACHE_REDIS_URL"),
+            "CACHE_REDIS_URL_SECRET_ARN"
+        );
+    }
+
+    #[test]
+    fn the_auth_and_the_cache_redis_are_two_instances() {
+        let (auth, cache) = load::<(RedisConfig, CacheRedisConfig)>(&[
+            ("REDIS_URL", "rediss://auth.example:6379/"),
+            ("CACHE_REDIS_URL", "rediss://cache.example:6379/"),
+            ("REDIS_KEY_PREFIX", "s:"),
+        ])
+        .unwrap();
+        assert_eq!(auth.url, "rediss://auth.example:6379/");
+        assert_eq!(cache.redis.url, "rediss://cache.example:6379/");
+        assert_eq!(cache.redis.key_prefix, "s:");
+        assert!(!format!("{cache:?}").contains("cache.example"));
+        let err = load::<CacheRedisConfig>(&[
+            ("CACHE_REDIS_URL", "redis://cache.example:6379/"),
+            ("REDIS_CA_CERT", "/ca.pem"),
+        ])
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("CACHE_REDIS_URL is not rediss://"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -12,8 +12,28 @@ use tracing_subscriber::EnvFilter;
 ///
 /// Nothing secret is ever passed to a log macro: passwords, hashes and tokens have redacted
 /// `Debug` and are not fields of any log line.
+///
+/// Also the first thing a function does: fixes the allocator's thresholds before the cold
+/// start allocates (`runtime::malloc`), and logs a panic as one JSON error line (message,
+/// location, the invocation's trace id) before the process ends: the release profile aborts
+/// on panic, so the instance dies with it and Lambda records `Runtime.ExitError`; the line is
+/// what tells why.
 pub fn init() {
+    crate::runtime::malloc::return_large_frees_to_the_os();
     init_with_writer(std::io::stdout);
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        tracing::error!(panic = %message, location = %location, "panicked: the instance ends");
+    }));
 }
 
 /// Same format into another writer: tests capture the lines to prove no secret is logged.

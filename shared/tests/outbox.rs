@@ -560,37 +560,79 @@ async fn poison_row(f: &Fixture) -> String {
 async fn a_poison_row_is_marked_failed_after_its_attempts_and_no_longer_blocks_the_rest() {
     let f = fixture().await;
     let poison = poison_row(&f).await;
-    let good = register(&f, 1).await.event_id().to_owned();
+    let first = register(&f, 1).await.event_id().to_owned();
     let rows = f.db.collection::<Document>("outbox");
-    let mut runs = 0;
+    // It heads the queue and stops the run, as an SNS outage would; its backoff then lets the
+    // next run past it, and the event behind it goes out: SNS works, this row is the problem.
+    let report = f.outbox.relay(Duration::ZERO, 10).await.unwrap();
+    assert_eq!((report.published, report.failed), (0, 1), "{report:?}");
+    let report = f.outbox.relay(Duration::ZERO, 10).await.unwrap();
+    assert_eq!((report.published, report.failed), (1, 0), "{report:?}");
+    let second = register(&f, 2).await.event_id().to_owned();
+    let mut claims = 1;
     loop {
-        runs += 1;
-        assert!(runs <= outbox::MAX_ATTEMPTS, "never given up");
+        // Its backoff has passed (instead of waiting it out).
+        rows.update_one(doc! {"_id": &poison}, doc! {"$set": {"leaseUntil": null}})
+            .await
+            .unwrap();
+        claims += 1;
+        assert!(claims <= outbox::MAX_ATTEMPTS, "never given up");
         let report = f.outbox.relay(Duration::ZERO, 10).await.unwrap();
         if report.given_up == 1 {
             // The same run went on to the row behind it.
             assert_eq!(report.published, 1, "{report:?}");
             break;
         }
-        // It heads the queue and stops the run, as an SNS outage would.
         assert_eq!((report.published, report.failed), (0, 1), "{report:?}");
-        // Its backoff has passed (instead of waiting it out).
-        rows.update_one(doc! {"_id": &poison}, doc! {"$set": {"leaseUntil": null}})
-            .await
-            .unwrap();
     }
-    assert_eq!(runs, outbox::MAX_ATTEMPTS);
+    assert_eq!(claims, outbox::MAX_ATTEMPTS);
     let row = rows.find_one(doc! {"_id": &poison}).await.unwrap().unwrap();
     assert_eq!(row.get_str("status").unwrap(), "failed");
     assert!(!row.get_str("lastError").unwrap().is_empty());
-    let events = f.env.events(1, Duration::from_secs(5)).await;
-    assert_eq!(events.len(), 1);
-    assert_eq!(events[0].envelope.event_id, good);
+    let events = f.env.events(2, Duration::from_secs(5)).await;
+    let ids: Vec<_> = events.iter().map(|e| e.envelope.event_id.clone()).collect();
+    assert_eq!(ids, vec![first, second]);
     // Never claimed again.
     assert_eq!(
         f.outbox.relay(Duration::ZERO, 10).await.unwrap(),
         Default::default()
     );
+}
+
+/// SNS refusing every event (here: a topic that does not exist, as after a deploy mistake)
+/// for longer than a row's attempts gives nothing up: every row stays pending, retried, and
+/// goes out once the cause is fixed.
+#[tokio::test]
+async fn an_outage_longer_than_the_attempts_gives_no_event_up() {
+    let f = fixture().await;
+    let missing = format!(
+        "arn:aws:sns:us-east-1:000000000000:missing-{}",
+        uuid::Uuid::new_v4().simple()
+    );
+    let down = Outbox::new(
+        &f.mongo,
+        &f.db,
+        EventPublisher::new(&f.env.aws, Some(missing), "users"),
+    );
+    let staged = register(&f, 1).await.event_id().to_owned();
+    let rows = f.db.collection::<Document>("outbox");
+    for _ in 0..outbox::MAX_ATTEMPTS + 5 {
+        let report = down.relay(Duration::ZERO, 10).await.unwrap();
+        assert_eq!((report.published, report.given_up), (0, 0), "{report:?}");
+        rows.update_one(doc! {"_id": &staged}, doc! {"$set": {"leaseUntil": null}})
+            .await
+            .unwrap();
+    }
+    let row = rows.find_one(doc! {"_id": &staged}).await.unwrap().unwrap();
+    assert_eq!(row.get_str("status").unwrap(), "pending");
+    assert!(row.get_i32("attempts").unwrap() > outbox::MAX_ATTEMPTS);
+    // Fixed: the service's own publisher sends it.
+    assert_eq!(
+        f.outbox.relay(Duration::ZERO, 10).await.unwrap().published,
+        1
+    );
+    let events = f.env.events(1, Duration::from_secs(5)).await;
+    assert_eq!(events[0].envelope.event_id, staged);
 }
 
 #[tokio::test]

@@ -354,3 +354,68 @@ async fn aws_sdk_calls_carry_the_invocations_trace_id() {
         "outside an invocation"
     );
 }
+
+/// A handler's refusal and an event the function cannot read both end their invocation with
+/// Lambda's error shape, the error type in the header Lambda records; the refusal is a warning
+/// (the handler said why), the runtime's own failure an error.
+#[tokio::test]
+async fn failed_invocations_post_their_error_type_and_only_runtime_failures_log_as_errors() {
+    log_lines();
+    let (url, mut received) = runtime_api(vec![
+        ("req-refused", TRACE_A, json!({"who": "nobody"})),
+        ("req-unreadable", TRACE_B, json!(["not", "an", "object"])),
+    ])
+    .await;
+    #[derive(serde::Deserialize)]
+    struct Event {
+        #[allow(dead_code)]
+        who: String,
+    }
+    let handler = service_fn(|_: LambdaEvent<Event>| async move {
+        Err::<Value, _>(lambda_runtime::Diagnostic {
+            error_type: "Unauthorized".to_owned(),
+            error_message: "no token".to_owned(),
+        })
+    });
+    let serving = tokio::spawn(
+        Invocations::new(&url, Config::default(), 1)
+            .unwrap()
+            .serve(handler),
+    );
+    let mut errors = HashMap::new();
+    while errors.len() < 2 {
+        let request = tokio::time::timeout(Duration::from_secs(10), received.recv())
+            .await
+            .expect("the loop answered in time")
+            .unwrap();
+        if request.method == "POST" {
+            assert!(request.path.ends_with("/error"), "{request:?}");
+            let id = request.path.split('/').nth(4).unwrap().to_owned();
+            errors.insert(id, request);
+        }
+    }
+    serving.abort();
+    for (id, error_type, level, trace) in [
+        ("req-refused", "Unauthorized", "WARN", TRACE_A),
+        (
+            "req-unreadable",
+            "Runtime.DeserializeError",
+            "ERROR",
+            TRACE_B,
+        ),
+    ] {
+        let posted = &errors[id];
+        assert_eq!(
+            posted.headers["lambda-runtime-function-error-type"],
+            error_type
+        );
+        let body: Value = serde_json::from_str(&posted.body).unwrap();
+        assert_eq!(body["errorType"], error_type);
+        assert!(body["errorMessage"].as_str().is_some_and(|m| !m.is_empty()));
+        let line = log_lines()
+            .into_iter()
+            .find(|l| l["message"] == "invocation failed" && l["xray_trace_id"] == trace)
+            .expect("a log line for the failure");
+        assert_eq!(line["level"], level, "{line}");
+    }
+}

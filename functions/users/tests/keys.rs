@@ -102,3 +102,63 @@ async fn an_operator_stages_then_promotes_and_the_public_set_always_covers_the_s
         .unwrap_err();
     assert_eq!(err.error_type, "InvalidPayload");
 }
+
+/// Two operators staging at once can leave the signing set's staged key out of the public set
+/// (each publishes its own key, the last signing write wins), as can a publication lost by
+/// hand. Promoting then would sign tokens no verifier can check: it is refused, and staging
+/// again publishes the same key and starts its wait again.
+#[tokio::test]
+async fn a_staged_key_missing_from_the_public_set_is_never_promoted() {
+    let (client, secrets) = empty_sets().await;
+    keys::initialise(&client, &secrets).await.unwrap();
+    let stage = rotate_keys(&client, &secrets, &NO_WAIT, json!({"step": "stage"}))
+        .await
+        .unwrap();
+    let next = stage.next.clone().unwrap();
+    // The public set as before the stage: the staged key's publication is lost.
+    let signing = read(&client, &secrets.signing).await;
+    let mut wire: serde_json::Value = serde_json::from_str(&signing.public().to_json()).unwrap();
+    wire.as_object_mut().unwrap().remove("next");
+    client
+        .put_secret_value()
+        .secret_id(&secrets.public)
+        .secret_string(wire.to_string())
+        .send()
+        .await
+        .unwrap();
+
+    let err = rotate_keys(&client, &secrets, &NO_WAIT, json!({"step": "promote"}))
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type, "NotPublished", "{}", err.error_message);
+    assert_eq!(
+        read(&client, &secrets.signing).await.to_json(),
+        signing.to_json(),
+        "nothing promoted"
+    );
+
+    // Stage again: the same key, published, its wait started again.
+    let policy = RotationPolicy {
+        min_staged: Duration::from_secs(3600),
+        retire_after: Duration::ZERO,
+    };
+    let again = rotate_keys(&client, &secrets, &policy, json!({"step": "stage"}))
+        .await
+        .unwrap();
+    assert!(again.changed);
+    assert_eq!(again.next.as_deref(), Some(next.as_str()));
+    let public = read(&client, &secrets.public).await;
+    assert!(public.holds(read(&client, &secrets.signing).await.next().unwrap()));
+    let err = rotate_keys(&client, &secrets, &policy, json!({"step": "promote"}))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.error_type, "TooSoon",
+        "the wait restarted: {}",
+        err.error_message
+    );
+    let done = rotate_keys(&client, &secrets, &NO_WAIT, json!({"step": "promote"}))
+        .await
+        .unwrap();
+    assert_eq!(done.current.as_deref(), Some(next.as_str()));
+}

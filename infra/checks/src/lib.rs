@@ -4,7 +4,10 @@
 //! test also feeds deliberately broken input live here, as plain functions.
 //!
 //! - `consumers`: an SQS consumer's batch fits in its timeout;
-//! - `layers`: operations, stores and domain types name no HTTP type.
+//! - `layers`: operations, stores and domain types name no HTTP type;
+//! - `stores`: a function can read only its own service's MongoDB secret.
 
 pub mod consumers;
+pub mod intrinsics;
 pub mod layers;
+pub mod stores;

@@ -14,8 +14,9 @@ mod common;
 use std::cell::RefCell;
 use std::collections::BTreeSet;
 
-use common::{get_att_target, ref_target, resource, template};
+use common::{resource, template};
 use serde_yaml::Value;
+use streamia_checks::intrinsics::{get_att_target, ref_target};
 use streamia_shared::auth::keys::KeySet;
 use streamia_shared::config::{secret_name, Load, Lookup, SECRET_ARN_SUFFIX, SECRET_SETTINGS};
 use streamia_shared::http::HttpPieces;

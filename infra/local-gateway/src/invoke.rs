@@ -2,6 +2,7 @@
 //! well LocalStack Lambda or real AWS), or directly on instances this gateway runs itself
 //! (`runtime`, the fast mode).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -51,12 +52,18 @@ impl Invoker {
         }
     }
 
-    /// Runs the template's function binaries itself (see `runtime`), in `region`.
-    pub fn local(config: crate::runtime::RuntimeConfig, region: &str) -> Self {
+    /// Runs the template's function binaries itself (see `runtime`), in `region`, each with
+    /// the secrets its template entry names (`secrets`, by binary).
+    pub fn local(
+        config: crate::runtime::RuntimeConfig,
+        region: &str,
+        secrets: HashMap<String, Vec<(String, String)>>,
+    ) -> Self {
         Self {
             backend: Backend::Local(Arc::new(crate::runtime::Functions::new(
                 config,
                 region.to_owned(),
+                secrets,
             ))),
         }
     }

@@ -1,7 +1,10 @@
 //! `local-gateway`: serves template.yaml's API on a local port and drives its SQS consumers and
 //! schedules, invoking functions through the Lambda Invoke API (`cargo lambda watch`), or with
 //! `--functions-dir` running their binaries itself behind its own Lambda Runtime API, up to
-//! `--instances` per function (the fast mode).
+//! `--instances` per function (the fast mode). `--parameter NAME=VALUE` sets a template
+//! parameter, or what `!Ref NAME` of a resource the stack made outside the template (a secret
+//! in LocalStack) stands for; the fast mode resolves each function's `*_SECRET_ARN` variables
+//! with them, so every secret the functions' entries name must be given.
 //!
 //! ```text
 //! local-gateway --template template.yaml --listen 127.0.0.1:3000 \

@@ -7,6 +7,12 @@
 //! timeout is killed (the next invocation gets a fresh instance); one that exits mid-invocation
 //! fails that invocation with `Runtime.ExitError`; one that fails its init fails the invocations
 //! waiting for it with `Runtime.InitError`.
+//!
+//! Each function's secrets are the ones its template entry names (`*_SECRET_ARN`, resolved by
+//! `Template::secret_variables`), as IAM allows in AWS: the `*_SECRET_ARN` variables of the
+//! gateway's own environment are not passed on, so a function whose entry lacks a secret fails
+//! here as it would when deployed, and one service's functions never get another's MongoDB
+//! secret. The rest of the gateway's environment is inherited, as `cargo lambda watch` does.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -50,6 +56,10 @@ pub struct RuntimeConfig {
 pub(crate) struct Functions {
     config: RuntimeConfig,
     region: String,
+    /// Each function's secrets (`*_SECRET_ARN` of its template entry), by binary.
+    secrets: HashMap<String, Vec<(String, String)>>,
+    /// The gateway's own `*_SECRET_ARN` variables, removed from every function's environment.
+    inherited_secrets: Vec<std::ffi::OsString>,
     pools: Mutex<HashMap<String, Arc<Pool>>>,
 }
 
@@ -101,6 +111,8 @@ struct Pool {
     binary: PathBuf,
     max: usize,
     env: Vec<(String, String)>,
+    /// Inherited variables the process must not see (the gateway's secrets).
+    removed: Vec<std::ffi::OsString>,
     queue: mpsc::UnboundedSender<Invocation>,
     /// The receiving end; an instance's `next` holds it while it waits.
     waiting: tokio::sync::Mutex<mpsc::UnboundedReceiver<Invocation>>,
@@ -140,11 +152,25 @@ fn epoch_ms() -> u128 {
 }
 
 impl Functions {
-    /// Pools are created on first use; nothing starts until a function is invoked.
-    pub(crate) fn new(config: RuntimeConfig, region: String) -> Self {
+    /// Pools are created on first use; nothing starts until a function is invoked. `secrets`
+    /// are each function's own, by binary (see the module's documentation).
+    pub(crate) fn new(
+        config: RuntimeConfig,
+        region: String,
+        secrets: HashMap<String, Vec<(String, String)>>,
+    ) -> Self {
+        let inherited_secrets = std::env::vars_os()
+            .map(|(name, _)| name)
+            .filter(|name| {
+                name.to_str()
+                    .is_some_and(|n| n.ends_with(streamia_shared::config::SECRET_ARN_SUFFIX))
+            })
+            .collect();
         Self {
             config,
             region,
+            secrets,
+            inherited_secrets,
             pools: Mutex::new(HashMap::new()),
         }
     }
@@ -188,7 +214,9 @@ impl Functions {
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v))
             .chain(self.config.env.iter().cloned())
+            .chain(self.secrets.get(function).into_iter().flatten().cloned())
             .collect(),
+            removed: self.inherited_secrets.clone(),
             queue,
             waiting: tokio::sync::Mutex::new(rx),
             counts: Mutex::new(Counts::default()),
@@ -315,7 +343,11 @@ impl Pool {
             let _ = axum::serve(listener, app).await;
         });
         let serial = self.serial.fetch_add(1, Ordering::Relaxed);
-        let mut child = tokio::process::Command::new(&self.binary)
+        let mut command = tokio::process::Command::new(&self.binary);
+        for name in &self.removed {
+            command.env_remove(name);
+        }
+        let mut child = command
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
             .env(

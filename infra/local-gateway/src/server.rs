@@ -79,7 +79,12 @@ pub async fn start(config: GatewayConfig) -> Result<Running, StartError> {
     let template = Template::parse(&config.template_text, &config.context)?;
     let region = config.context.region.clone();
     let invoker = match config.runtime {
-        Some(runtime) => Invoker::local(runtime, &region),
+        // As IAM does in AWS: each function holds only the secrets its entry names.
+        Some(runtime) => Invoker::local(
+            runtime,
+            &region,
+            template.secret_variables(&config.context)?,
+        ),
         None => Invoker::new(config.lambda_endpoint.as_deref(), &region).await,
     };
     if config.event_sources {

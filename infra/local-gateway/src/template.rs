@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use serde_yaml::Value;
+use streamia_shared::config::SECRET_ARN_SUFFIX;
 
 /// A template could not be understood.
 #[derive(Debug, thiserror::Error)]
@@ -575,6 +576,51 @@ impl Template {
             .iter()
             .flat_map(|f| f.routes.iter().map(move |r| (r, f)))
     }
+
+    /// Each function's secrets as its template entry names them, by binary: its `*_SECRET_ARN`
+    /// variables (`Globals` included) resolved against `ctx`, where a `!Ref` of a secret is a
+    /// parameter (`UsersMongoDbUriSecretArn`) or, for a secret the template creates
+    /// (`JwtSigningKeys`), a value given as a parameter of that name. What IAM enforces in AWS,
+    /// the fast mode does by handing each function only these (see `runtime`). A variable that
+    /// cannot be resolved is an error naming it.
+    pub fn secret_variables(
+        &self,
+        ctx: &Context,
+    ) -> Result<HashMap<String, Vec<(String, String)>>, TemplateError> {
+        let r = Resolver {
+            doc: &self.document,
+            ctx,
+        };
+        let mut by_binary = HashMap::new();
+        for f in &self.functions {
+            let mut vars: Vec<(String, String)> = Vec::new();
+            for scope in [
+                &self.document["Globals"]["Function"],
+                &self.document["Resources"][f.logical_id.as_str()]["Properties"],
+            ] {
+                for (name, value) in scope["Environment"]["Variables"]
+                    .as_mapping()
+                    .into_iter()
+                    .flatten()
+                {
+                    let Some(name) = name.as_str().filter(|n| n.ends_with(SECRET_ARN_SUFFIX))
+                    else {
+                        continue;
+                    };
+                    let value = r.string(value).map_err(|e| {
+                        TemplateError::Invalid(format!(
+                            "{}: {name}: {e} (pass it with --parameter)",
+                            f.logical_id
+                        ))
+                    })?;
+                    vars.retain(|(n, _)| n != name);
+                    vars.push((name.to_owned(), value));
+                }
+            }
+            by_binary.insert(f.binary.clone(), vars);
+        }
+        Ok(by_binary)
+    }
 }
 
 #[cfg(test)]
@@ -590,5 +636,62 @@ mod tests {
         );
         assert_eq!(parse_rate("rate(2 hours)"), Some(Duration::from_secs(7200)));
         assert_eq!(parse_rate("cron(0 12 * * ? *)"), None);
+    }
+
+    const SECRETS: &str = r#"
+Parameters:
+  UsersDbSecretArn: {Type: String}
+  LogLevel: {Type: String, Default: info}
+Globals:
+  Function:
+    Environment:
+      Variables: {RUST_LOG: !Ref LogLevel}
+Resources:
+  Keys:
+    Type: AWS::SecretsManager::Secret
+  SignFunction:
+    Type: AWS::Serverless::Function
+    Metadata: {BuildProperties: {Binary: sign}}
+    Properties:
+      Environment:
+        Variables:
+          MONGODB_URI_SECRET_ARN: !Ref UsersDbSecretArn
+          JWT_SIGNING_KEYS_SECRET_ARN: !Ref Keys
+          FRONTEND_URL: !Ref Missing
+  ReadFunction:
+    Type: AWS::Serverless::Function
+    Metadata: {BuildProperties: {Binary: read}}
+"#;
+
+    #[test]
+    fn each_function_gets_the_secrets_its_entry_names() {
+        let mut ctx = Context::default();
+        let template = Template::parse(SECRETS, &ctx).unwrap();
+        let err = template.secret_variables(&ctx).unwrap_err().to_string();
+        assert!(
+            err.contains("SignFunction: MONGODB_URI_SECRET_ARN")
+                || err.contains("SignFunction: JWT_SIGNING_KEYS_SECRET_ARN"),
+            "{err}"
+        );
+        ctx.parameters
+            .insert("UsersDbSecretArn".into(), "arn:users-db".into());
+        ctx.parameters.insert("Keys".into(), "arn:keys".into());
+        let mut secrets = template.secret_variables(&ctx).unwrap();
+        let mut sign = secrets.remove("sign").unwrap();
+        sign.sort();
+        assert_eq!(
+            sign,
+            [
+                (
+                    "JWT_SIGNING_KEYS_SECRET_ARN".to_owned(),
+                    "arn:keys".to_owned()
+                ),
+                (
+                    "MONGODB_URI_SECRET_ARN".to_owned(),
+                    "arn:users-db".to_owned()
+                ),
+            ]
+        );
+        assert_eq!(secrets.remove("read"), Some(Vec::new()));
     }
 }

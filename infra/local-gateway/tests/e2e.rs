@@ -493,3 +493,44 @@ async fn browsers_get_cors_headers_from_the_functions_and_the_gateway_responses(
         "any Accept-Language passes a preflight"
     );
 }
+
+/// `CONFIG GET <name>` on the Redis at `url`.
+async fn redis_config(url: &str, name: &str) -> String {
+    let mut conn = redis::Client::open(url)
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap_or_else(|e| panic!("{url}: {e}"));
+    let pair: Vec<String> = redis::cmd("CONFIG")
+        .arg("GET")
+        .arg(name)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    pair.get(1).cloned().unwrap_or_default()
+}
+
+/// Redis split by purpose, as the README requires of the deployed instances: the auth one
+/// (revocations, counters) never evicts, the cache's may.
+#[tokio::test]
+async fn the_stacks_auth_redis_never_evicts_and_its_cache_redis_may() {
+    let var = |name: &str| {
+        std::env::var(name).unwrap_or_else(|_| {
+            panic!("{name}: run the README's test command, which starts the local stack")
+        })
+    };
+    let (auth, cache) = (var("REDIS_URL"), var("CACHE_REDIS_URL"));
+    assert_ne!(auth, cache, "two instances");
+    assert_eq!(redis_config(&auth, "maxmemory-policy").await, "noeviction");
+    assert_eq!(
+        redis_config(&cache, "maxmemory-policy").await,
+        "allkeys-lru"
+    );
+    for url in [&auth, &cache] {
+        let max: u64 = redis_config(url, "maxmemory").await.parse().unwrap();
+        assert!(
+            max > 0,
+            "{url}: a memory limit, or the policy never applies"
+        );
+    }
+}

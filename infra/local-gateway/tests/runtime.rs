@@ -14,6 +14,10 @@ use streamia_local_gateway::template::Context;
 const FIXTURE: &str = r#"
 AWSTemplateFormatVersion: "2010-09-09"
 Transform: AWS::Serverless-2016-10-31
+Parameters:
+  FixtureSecretArn:
+    Type: String
+    Default: arn:aws:secretsmanager:us-east-1:000000000000:secret:fixture
 Globals:
   Function:
     Timeout: 20
@@ -26,6 +30,9 @@ Resources:
     Type: AWS::Serverless::Function
     Metadata: {BuildMethod: rust-cargolambda, BuildProperties: {Binary: fixture-fn}}
     Properties:
+      Environment:
+        Variables:
+          FIXTURE_SECRET_ARN: !Ref FixtureSecretArn
       Events:
         Ok: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /ok, Method: get}}
         Error: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /error, Method: get}}
@@ -176,6 +183,14 @@ async fn an_invocation_gets_lambdas_headers_and_environment() {
     assert_eq!(seen["functionName"], "fixture-fn");
     assert_eq!(seen["memory"], "128");
     assert_eq!(seen["fixtureEnv"], "from-the-gateway");
+    // Its secret, as its template entry names it; another function does not get it.
+    assert_eq!(
+        seen["fixtureSecret"],
+        "arn:aws:secretsmanager:us-east-1:000000000000:secret:fixture"
+    );
+    let (_, other) = get(&base, "/fast").await;
+    assert_eq!(other["functionName"], "fixture-slow", "{other}");
+    assert_eq!(other["fixtureSecret"], Value::Null, "{other}");
     assert_eq!(
         seen["invokedFunctionArn"],
         format!(

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::TokenConfig;
 use crate::domain::Role;
 
-use super::keys::{KeyError, KeyRing, KeySet, KeySource, KeyUse, SIGNING_KEYS_MAX_AGE};
+use super::keys::{KeyError, KeyRing, KeySet, KeySource, KeyUse};
 
 /// The only `typ` an access token has; anything else presented as a bearer token is refused.
 const ACCESS: &str = "access";
@@ -72,7 +72,7 @@ pub struct TokenSigner {
 
 impl TokenSigner {
     /// Builds the signer once per container from the signing set (private keys); `source`
-    /// is the secret it came from, read again every [`SIGNING_KEYS_MAX_AGE`] so a promotion
+    /// is the secret it came from, read again every [`SIGNING_KEYS_MAX_AGE`](super::keys::SIGNING_KEYS_MAX_AGE) so a promotion
     /// reaches instances started before it.
     pub fn new(
         config: &TokenConfig,
@@ -94,9 +94,7 @@ impl TokenSigner {
         role: Role,
         session_id: &str,
     ) -> Result<IssuedAccessToken, TokenError> {
-        if self.ring.loaded().age() >= SIGNING_KEYS_MAX_AGE {
-            self.ring.refetch().await;
-        }
+        self.ring.refetch_if_old().await;
         let loaded = self.ring.loaded();
         let (kid, key) = loaded
             .signing()
@@ -183,6 +181,15 @@ impl TokenVerifier {
         self
     }
 
+    /// The same verifier treating a set held for `age` as old (tests; [`SIGNING_KEYS_MAX_AGE`](super::keys::SIGNING_KEYS_MAX_AGE)
+    /// otherwise), before it is shared.
+    pub fn with_max_age(mut self, age: Duration) -> Self {
+        if let Some(ring) = Arc::get_mut(&mut self.ring) {
+            ring.max_age = age;
+        }
+        self
+    }
+
     /// Reads of the set since start (tests check the rate limit with it).
     pub fn refetches(&self) -> u64 {
         self.ring.fetches()
@@ -207,9 +214,7 @@ impl TokenVerifier {
         // Read the set again every few minutes as signers do, not only for an unknown kid: a
         // key dropped from the set (retired, or pulled after a leak) stops verifying in warm
         // instances too, within SIGNING_KEYS_MAX_AGE.
-        if self.ring.loaded().age() >= SIGNING_KEYS_MAX_AGE {
-            self.ring.refetch().await;
-        }
+        self.ring.refetch_if_old().await;
         let mut loaded = self.ring.loaded();
         if loaded.decoding(&kid).is_none() && self.ring.refetch().await {
             loaded = self.ring.loaded();
@@ -366,6 +371,36 @@ mod tests {
             decode_header(&token.token).unwrap().kid.as_deref(),
             before.current().map(|k| k.kid())
         );
+    }
+
+    #[tokio::test]
+    async fn a_verifier_reads_its_set_again_when_old_so_a_dropped_key_stops_verifying() {
+        let (before, staged, _) = rotation();
+        let held = Arc::new(Mutex::new(staged.public().to_json()));
+        let reads = Arc::new(Mutex::new(0));
+        let v = TokenVerifier::new(
+            &config(900),
+            &staged.public(),
+            Some(source(held.clone(), reads.clone())),
+        )
+        .unwrap()
+        .with_refetch_interval(Duration::from_millis(50))
+        .with_max_age(Duration::from_millis(100));
+        let token = issue(&signer(&before)).await;
+        assert!(v.verify(&token.token).await.is_ok());
+        assert_eq!(
+            *reads.lock().unwrap(),
+            0,
+            "a known kid, a fresh set: no read"
+        );
+        // The key is pulled from the public set (a leak): a warm verifier that knows its kid
+        // stops accepting it once its set is old, without waiting for an unknown kid.
+        *held.lock().unwrap() = KeySet::initial(Utc::now()).public().to_json();
+        assert!(v.verify(&token.token).await.is_ok(), "still fresh");
+        tokio::time::sleep(Duration::from_millis(120)).await;
+        let err = v.verify(&token.token).await.unwrap_err();
+        assert!(err.to_string().contains("unknown key"), "{err}");
+        assert_eq!(*reads.lock().unwrap(), 1);
     }
 
     #[tokio::test]

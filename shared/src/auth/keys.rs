@@ -86,6 +86,11 @@ pub enum RotateError {
     /// Promote without a staged key.
     #[error("no key is staged: run the \"stage\" step first")]
     NothingStaged,
+    /// Promote while the public set lacks the staged key (a stage whose publication was lost
+    /// or overwritten, e.g. by two operators staging at once): promoting would sign tokens no
+    /// verifier can check.
+    #[error("the staged key is not in the public set: run the \"stage\" step again, then promote")]
+    NotPublished,
     /// Too early: a verifier or signer may not have caught up yet.
     #[error("too soon: {why}; try again in {wait_seconds} s")]
     TooSoon {
@@ -347,6 +352,12 @@ impl KeySet {
         self.keys().any(Key::is_private)
     }
 
+    /// Whether `key` (its id and public half) is in this set.
+    pub fn holds(&self, key: &Key) -> bool {
+        self.keys()
+            .any(|k| k.kid == key.kid && k.public == key.public)
+    }
+
     /// Whether every key of `self` is in `other` (a public set covering a signing set).
     pub fn covered_by(&self, other: &KeySet) -> bool {
         self.keys()
@@ -368,6 +379,20 @@ impl KeySet {
         Ok(Rotated {
             set: Self {
                 next: Some(Key::generate(now)),
+                ..self.clone()
+            },
+            changed: true,
+        })
+    }
+
+    /// Step 1 again when the staged key is missing from the public set: the same key, its wait
+    /// started again now, since verifiers can only have it from its next publication on.
+    pub fn restage(&self, now: DateTime<Utc>) -> Result<Rotated, RotateError> {
+        let mut next = self.next.clone().ok_or(RotateError::NothingStaged)?;
+        next.created = now;
+        Ok(Rotated {
+            set: Self {
+                next: Some(next),
                 ..self.clone()
             },
             changed: true,
@@ -560,6 +585,8 @@ pub(crate) struct KeyRing {
     key_use: KeyUse,
     last_attempt: tokio::sync::Mutex<Option<Instant>>,
     pub(crate) min_interval: Duration,
+    /// A set held this long is read again before its next use ([`SIGNING_KEYS_MAX_AGE`]).
+    pub(crate) max_age: Duration,
     fetches: AtomicU64,
 }
 
@@ -576,6 +603,7 @@ impl KeyRing {
             key_use,
             last_attempt: tokio::sync::Mutex::new(None),
             min_interval: REFETCH_INTERVAL,
+            max_age: SIGNING_KEYS_MAX_AGE,
             fetches: AtomicU64::new(0),
         })
     }
@@ -585,6 +613,14 @@ impl KeyRing {
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clone()
+    }
+
+    /// Reads the set again when the one held is [`KeyRing::max_age`] old (a promotion or a
+    /// dropped key reaches warm instances within it).
+    pub(crate) async fn refetch_if_old(&self) {
+        if self.loaded().age() >= self.max_age {
+            self.refetch().await;
+        }
     }
 
     /// Reads of the source so far (tests check the rate limit with it).
@@ -771,9 +807,16 @@ pub async fn rotate(
     let held = read_set(client, &secrets.signing).await?;
     KeyUse::Sign.check(&held)?;
     let now = Utc::now();
-    let rotated = match step {
-        Step::Stage => held.stage(now)?,
-        Step::Promote => held.promote(now, policy)?,
+    // Whether verifiers can have the staged key: it is in the public set as stored now.
+    let published = match held.next() {
+        Some(next) => read_set(client, &secrets.public).await?.holds(next),
+        None => false,
+    };
+    let rotated = match (step, held.next().is_some() && !published) {
+        (Step::Stage, false) => held.stage(now)?,
+        (Step::Stage, true) => held.restage(now)?,
+        (Step::Promote, false) => held.promote(now, policy)?,
+        (Step::Promote, true) => return Err(RotateError::NotPublished.into()),
     };
     match step {
         Step::Stage => {

@@ -42,11 +42,14 @@
 //! its delivery; a TTL index on `sentAt` purges them after [`super::RETENTION`].
 //!
 //! **Poison rows.** A row whose publish failed [`MAX_ATTEMPTS`] times (claims by flushes and
-//! relays, with a growing backoff between them, then every 5 minutes: about a day) is marked
-//! `failed` with an error log line naming it, and is never claimed again, so it cannot head
-//! every relay run for ever. A day, not less: an SNS outage, throttling or a policy mistake
-//! fails every row too, and a row given up is an event the saga never sees until an operator
-//! puts it back with `{$set: {status: "pending", attempts: 0}}` once the cause is fixed.
+//! relays, with a growing backoff between them, then every 5 minutes: about a day) while other
+//! events get through (one was sent within [`GETTING_THROUGH`]) is marked `failed` with an
+//! error log line naming it, and is never claimed again, so it cannot head every relay run for
+//! ever. While nothing gets through (an SNS outage, throttling, a policy mistake: every row
+//! fails alike) no row is given up, however long it lasts: each keeps being retried every 5
+//! minutes and goes out once the cause is fixed, so an outage longer than a day loses no
+//! event. A row given up is an event the saga never sees until an operator puts it back with
+//! `{$set: {status: "pending", attempts: 0}}`; it keeps its body for that.
 //!
 //! Works on SecantusDB: transactions, `findOneAndUpdate` with sort and upsert, `$or`/null
 //! filters (tested in `shared/tests/outbox.rs`), TTL indexes.
@@ -76,6 +79,10 @@ const FLUSH_BUDGET: Duration = Duration::from_secs(3);
 /// module's doc: with [`backoff`], about a day of retries: 77 minutes for the first 30, then
 /// one every 5 minutes).
 pub const MAX_ATTEMPTS: i32 = 300;
+
+/// A row past [`MAX_ATTEMPTS`] is given up only if another event was sent this recently: the
+/// evidence that it is the row SNS refuses, not SNS that refuses everything.
+pub const GETTING_THROUGH: Duration = Duration::from_secs(15 * 60);
 
 /// Kept free before a relay's deadline: one publish (its SDK timeout) and recording its outcome.
 pub const RELAY_RESERVE: Duration = Duration::from_secs(7);
@@ -495,12 +502,12 @@ impl Outbox {
             }
             match self.publish(&row, backoff(row.attempts)).await {
                 Ok(()) => report.published += 1,
-                Err(_) if row.attempts >= MAX_ATTEMPTS => {
+                Err(Failure::GivenUp(_)) => {
                     // Marked failed (and logged) by `publish`: it no longer heads the queue.
                     report.failed += 1;
                     report.given_up += 1;
                 }
-                Err(e) => {
+                Err(Failure::Retry(e)) => {
                     tracing::error!(event_id = %row.event_id, event_name = %row.event_name, error = %e, "outbox relay: publish failed");
                     report.failed += 1;
                     break;
@@ -546,21 +553,53 @@ impl Outbox {
             .await?)
     }
 
+    /// Whether another event was sent within [`GETTING_THROUGH`] (sent rows keep `sentAt`,
+    /// indexed for their TTL). A failed query answers no: nothing is given up on a guess.
+    async fn others_getting_through(&self) -> bool {
+        let since = DateTime::from_millis(
+            DateTime::now().timestamp_millis() - GETTING_THROUGH.as_millis() as i64,
+        );
+        match self
+            .rows
+            .find_one(doc! {"status": "sent", "sentAt": {"$gte": since}})
+            .await
+        {
+            Ok(found) => found.is_some(),
+            Err(e) => {
+                tracing::warn!(error = %e, "outbox: could not tell whether other events get through");
+                false
+            }
+        }
+    }
+
     /// Publishes a claimed row; marks it sent, or on failure records the error and keeps the
-    /// lease for `backoff` (zero: free at once).
-    async fn publish(&self, row: &Row, backoff: Duration) -> Result<(), super::PublishError> {
+    /// lease for `backoff` (zero: free at once). Past [`MAX_ATTEMPTS`], and only while other
+    /// events get through, the row is marked failed instead.
+    async fn publish(&self, row: &Row, backoff: Duration) -> Result<(), Failure> {
         let ids = EnvelopeIds {
             event_name: &row.event_name,
             event_id: &row.event_id,
             correlation_id: &row.correlation_id,
         };
         let outcome = self.publisher.publish_body(&ids, row.body.clone()).await;
+        let give_up = match &outcome {
+            Err(_) if row.attempts >= MAX_ATTEMPTS => self.others_getting_through().await,
+            _ => false,
+        };
+        if outcome.is_err() && row.attempts >= MAX_ATTEMPTS && !give_up {
+            tracing::error!(
+                event_id = %row.event_id,
+                event_name = %row.event_name,
+                attempts = row.attempts,
+                "outbox: event still failing and no other event got through lately (SNS down?); kept pending"
+            );
+        }
         let update = match &outcome {
             Ok(()) => doc! {
                 "$set": {"status": "sent", "sentAt": DateTime::now(), "leaseUntil": null, "leaseOwner": null},
                 "$unset": {"body": ""},
             },
-            Err(e) if row.attempts >= MAX_ATTEMPTS => {
+            Err(e) if give_up => {
                 tracing::error!(
                     event_id = %row.event_id,
                     event_name = %row.event_name,
@@ -591,8 +630,22 @@ impl Outbox {
         {
             tracing::warn!(event_id = %row.event_id, error = %e, "outbox: could not record the publish outcome");
         }
-        outcome
+        outcome.map_err(|e| match give_up {
+            true => Failure::GivenUp(e),
+            false => Failure::Retry(e),
+        })
     }
+}
+
+/// Why [`Outbox::publish`] did not send a row.
+#[derive(Debug, thiserror::Error)]
+enum Failure {
+    /// Left pending for a later try (its lease holds it for the backoff).
+    #[error(transparent)]
+    Retry(super::PublishError),
+    /// Marked `failed`: it will not be tried again.
+    #[error(transparent)]
+    GivenUp(super::PublishError),
 }
 
 /// How long a row whose publish failed waits before it is claimed again: longer with each

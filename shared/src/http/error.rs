@@ -186,13 +186,17 @@ impl From<mongodb::error::Error> for ApiError {
     }
 }
 
-/// Same split as for Mongo: connection trouble is 503, the rest 500.
+/// Same split as for Mongo: connection trouble is 503, the rest 500. A server that answers
+/// but cannot take the command now is trouble too, not a bug: see [`REDIS_UNAVAILABLE_CODES`].
 impl From<redis::RedisError> for ApiError {
     fn from(err: redis::RedisError) -> Self {
         if err.is_io_error()
             || err.is_connection_refusal()
             || err.is_timeout()
             || err.is_connection_dropped()
+            || err
+                .code()
+                .is_some_and(|code| REDIS_UNAVAILABLE_CODES.contains(&code))
         {
             Self::unavailable(err)
         } else {
@@ -200,6 +204,23 @@ impl From<redis::RedisError> for ApiError {
         }
     }
 }
+
+/// Redis error replies that say "not now" rather than "wrong": the command was refused before
+/// it ran, so the client may retry it. `OOM` above all: the auth Redis never evicts
+/// (`noeviction`, so no revocation or counter can disappear), and once full it refuses every
+/// write: a logout, or the counter a login needs before its password is checked, answers 503
+/// (failing closed), never 500 and never a 200 that revoked nothing. The others come with
+/// failovers and restarts (`READONLY` from a demoted primary, `LOADING`, `MASTERDOWN`,
+/// `TRYAGAIN`, `CLUSTERDOWN`) and a long script (`BUSY`).
+const REDIS_UNAVAILABLE_CODES: [&str; 7] = [
+    "OOM",
+    "READONLY",
+    "LOADING",
+    "MASTERDOWN",
+    "TRYAGAIN",
+    "CLUSTERDOWN",
+    "BUSY",
+];
 
 impl From<bson::ser::Error> for ApiError {
     fn from(err: bson::ser::Error) -> Self {
@@ -231,5 +252,35 @@ impl From<crate::service::Forbidden> for ApiError {
 impl From<crate::service::NotFound> for ApiError {
     fn from(err: crate::service::NotFound) -> Self {
         ApiError::not_found(err.code, err.message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_or_failing_over_redis_is_503_and_a_bad_command_500() {
+        let oom = redis::make_extension_error(
+            "OOM".to_owned(),
+            Some("command not allowed when used memory > 'maxmemory'.".to_owned()),
+        );
+        assert_eq!(
+            ApiError::from(oom).status(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        let readonly = redis::RedisError::from((
+            redis::ErrorKind::ReadOnly,
+            "You can't write against a read only replica.",
+        ));
+        assert_eq!(
+            ApiError::from(readonly).status(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        let wrong = redis::RedisError::from((redis::ErrorKind::TypeError, "WRONGTYPE"));
+        assert_eq!(
+            ApiError::from(wrong).status(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
     }
 }

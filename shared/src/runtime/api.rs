@@ -92,9 +92,12 @@ impl Api {
         diagnostic: &Diagnostic,
     ) -> Result<(), Error> {
         let uri = format!("/2018-06-01/runtime/invocation/{request_id}/error");
+        // The error type as Lambda's logs and metrics show it, when it is a valid header.
+        let error_type = http::HeaderValue::from_str(&diagnostic.error_type)
+            .unwrap_or_else(|_| http::HeaderValue::from_static("unhandled"));
         let request = build_request()
             .uri(uri)
-            .header("lambda-runtime-function-error-type", "unhandled");
+            .header("lambda-runtime-function-error-type", error_type);
         self.post(next, request, serde_json::to_vec(diagnostic)?)
             .await
     }

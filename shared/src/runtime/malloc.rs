@@ -13,14 +13,18 @@
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 const THRESHOLD: libc::c_int = 128 * 1024;
 
-/// Fixes glibc's mmap threshold (no-op on other C libraries, whose allocators do not adjust it).
+/// Fixes glibc's mmap and trim thresholds (no-op on other C libraries, whose allocators do
+/// not adjust them). Called first thing at start (`telemetry::init`) and again by the loop:
+/// a large free during the cold start has already raised the trim threshold, which fixing
+/// the mmap threshold alone would leave raised.
 pub(crate) fn return_large_frees_to_the_os() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         // SAFETY: mallopt changes allocator parameters under the allocator's own lock; it takes
         // no pointer and does not touch memory already handed out.
-        if unsafe { libc::mallopt(libc::M_MMAP_THRESHOLD, THRESHOLD) } != 1 {
-            tracing::warn!("mallopt(M_MMAP_THRESHOLD) refused: large frees may stay resident");
+        let set = |param, value| unsafe { libc::mallopt(param, value) } == 1;
+        if !(set(libc::M_MMAP_THRESHOLD, THRESHOLD) && set(libc::M_TRIM_THRESHOLD, THRESHOLD)) {
+            tracing::warn!("mallopt refused: large frees may stay resident");
         }
     }
 }

@@ -20,7 +20,7 @@
 //! its own trace id.
 
 mod api;
-mod malloc;
+pub(crate) mod malloc;
 pub mod trace;
 mod trace_header;
 
@@ -101,9 +101,17 @@ impl Invocations {
         R: Serialize,
     {
         malloc::return_large_frees_to_the_os();
+        // Each poller ends on its own (the Runtime API failing it): the others' invocations in
+        // flight are finished, not dropped, and the first error ends the process after them.
         let pollers = (0..self.pollers).map(|_| self.poll(handler.clone()));
-        futures_util::future::try_join_all(pollers).await?;
-        Ok(())
+        let ended = futures_util::future::join_all(pollers).await;
+        match ended.into_iter().find_map(Result::err) {
+            Some(e) => {
+                tracing::error!(error = %e, "the Runtime API failed: the runtime exits");
+                Err(e)
+            }
+            None => Ok(()),
+        }
     }
 
     /// One poller: the next invocation, served, and again.
@@ -159,8 +167,19 @@ impl Invocations {
             });
             match outcome {
                 Ok(body) => self.api.respond(&next, &request_id, body).await,
-                Err(diagnostic) => {
+                // The runtime's own failures at error level; a handler's refusal (the
+                // authorizer's 401, an operator tool's TooSoon) was logged by the handler
+                // with its reason, and at error level anyone could flood the error alarms.
+                Err(diagnostic) if diagnostic.error_type.starts_with("Runtime.") => {
                     tracing::error!(
+                        error_type = %diagnostic.error_type,
+                        error = %diagnostic.error_message,
+                        "invocation failed"
+                    );
+                    self.api.fail(&next, &request_id, &diagnostic).await
+                }
+                Err(diagnostic) => {
+                    tracing::warn!(
                         error_type = %diagnostic.error_type,
                         error = %diagnostic.error_message,
                         "invocation failed"

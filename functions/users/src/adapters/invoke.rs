@@ -84,7 +84,7 @@ pub struct RotateInput {
 
 /// One invocation of `users-rotate-keys`: the step run, the key ids after it (never a key).
 /// Refusals are function errors: `InvalidPayload`, `TooSoon` / `NothingStaged` /
-/// `NotInitialised` (the rule that stopped it and how long to wait), `InvalidKeys`,
+/// `NotInitialised` / `NotPublished` (the rule that stopped it and how long to wait), `InvalidKeys`,
 /// `Unavailable`.
 pub async fn rotate_keys(
     client: &aws_sdk_secretsmanager::Client,
@@ -108,6 +108,7 @@ pub async fn rotate_keys(
                 KeyStoreError::Refused(keys::RotateError::TooSoon { .. }) => "TooSoon",
                 KeyStoreError::Refused(keys::RotateError::NothingStaged) => "NothingStaged",
                 KeyStoreError::Refused(keys::RotateError::NotInitialised) => "NotInitialised",
+                KeyStoreError::Refused(keys::RotateError::NotPublished) => "NotPublished",
             };
             Diagnostic {
                 error_type: error_type.to_owned(),

@@ -133,6 +133,31 @@ impl UserStore {
         Ok(self.users.find_one(doc! {"_id": id}).await?)
     }
 
+    /// Records a login on an account still as it was when its password was verified (the
+    /// same hash, still active) and returns it as it is now, role included; `None` when a
+    /// password change, reset or deletion got there first. A write, not a read: a credential
+    /// change's transaction that has already written the account makes this wait for its
+    /// outcome, and one that writes it later conflicts and runs again, so either way one of
+    /// the two sees the other (see `sessions::start`).
+    pub async fn record_login(
+        &self,
+        id: ObjectId,
+        verified_hash: &str,
+    ) -> Result<Option<User>, UsersError> {
+        Ok(self
+            .users
+            .find_one_and_update(
+                doc! {
+                    "_id": id,
+                    "passwordHash": verified_hash,
+                    "status": UserStatus::Active.as_str(),
+                },
+                doc! {"$set": {"lastLoginAt": DateTime::now()}},
+            )
+            .return_document(mongodb::options::ReturnDocument::After)
+            .await?)
+    }
+
     /// Whether a username (any case) is taken.
     pub async fn username_taken(&self, username_lower: &str) -> Result<bool, UsersError> {
         Ok(self

@@ -169,3 +169,53 @@ async fn a_reset_cut_between_any_two_steps_keeps_its_link_and_changes_nothing() 
         ));
     }
 }
+
+/// A login that verified the old password while the password changed: the change ran between
+/// the verification (the account read before it) and the session's start. It gets no session,
+/// and none is left behind for the old password.
+#[tokio::test]
+async fn a_login_racing_a_password_change_or_reset_opens_no_session() {
+    let f = Fixture::new().await;
+    let a = account(&f).await;
+    let verified = f.deps.users.by_email(&a.email).await.unwrap().unwrap();
+    let live_before = f
+        .deps
+        .sessions
+        .live_sessions(verified.id, None)
+        .await
+        .unwrap();
+    change(&f.deps, &a.caller).await.unwrap();
+    assert!(matches!(
+        streamia_users::sessions::start(&f.deps, &verified).await,
+        Err(UsersError::InvalidCredentials)
+    ));
+    let live_after = f
+        .deps
+        .sessions
+        .live_sessions(verified.id, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        live_after,
+        vec![a.caller.session_id.clone()],
+        "only the changer's own session lives (before: {live_before:?})"
+    );
+
+    // The same for a reset: the account as verified before it cannot start a session after it.
+    let b = account(&f).await;
+    let verified = f.deps.users.by_email(&b.email).await.unwrap().unwrap();
+    reset(&f.deps, &b.link).await.unwrap();
+    assert!(matches!(
+        streamia_users::sessions::start(&f.deps, &verified).await,
+        Err(UsersError::InvalidCredentials)
+    ));
+    let live = f
+        .deps
+        .sessions
+        .live_sessions(verified.id, None)
+        .await
+        .unwrap();
+    assert!(live.is_empty(), "a reset ends every session: {live:?}");
+    // The new password logs in as usual.
+    f.login(&f.deps, &b.email, NEW_PASSWORD).await.unwrap();
+}

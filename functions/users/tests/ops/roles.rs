@@ -224,3 +224,21 @@ async fn the_invocation_answers_the_result_or_a_function_error_the_operator_can_
     .unwrap_err();
     assert_eq!(err.error_type, "UserNotFound");
 }
+
+/// A login that verified the password while an operator changed the role: its token carries
+/// the role as it is once the session exists, never the one read before the verification.
+#[tokio::test]
+async fn a_login_racing_a_role_change_carries_the_new_role() {
+    let f = Fixture::new().await;
+    let (_, _, view) = f.user().await;
+    let email = view["email"].as_str().unwrap();
+    let verified = f.deps.users.by_email(email).await.unwrap().unwrap();
+    assert_eq!(verified.role, Role::User);
+    set(&f, request(("email", email), "admin")).await.unwrap();
+    let auth = streamia_users::sessions::start(&f.deps, &verified)
+        .await
+        .unwrap();
+    assert_eq!(serde_json::to_value(&auth.user).unwrap()["role"], "admin");
+    assert_eq!(f.caller(&auth).await.role, Role::Admin);
+    assert!(f.authorized(&auth.access_token).await);
+}

@@ -3,7 +3,7 @@
 
 #![allow(dead_code)]
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use serde_yaml::Value;
@@ -53,47 +53,27 @@ pub fn resource<'a>(t: &'a Template, id: &str) -> &'a Value {
     &t.document["Resources"][id]
 }
 
-/// `!Ref X` / `{Ref: X}` -> `X`.
-pub fn ref_target(v: &Value) -> Option<String> {
-    match v {
-        Value::Tagged(t) if t.tag == "Ref" => t.value.as_str().map(str::to_owned),
-        Value::Mapping(m) if m.len() == 1 => m.get("Ref")?.as_str().map(str::to_owned),
-        _ => None,
-    }
-}
-
-/// `!GetAtt A.B.C` / `{Fn::GetAtt: [A, B.C]}` -> `A.B.C`.
-pub fn get_att_target(v: &Value) -> Option<String> {
-    let arg = match v {
-        Value::Tagged(t) if t.tag == "GetAtt" => &t.value,
-        Value::Mapping(m) if m.len() == 1 => m.get("Fn::GetAtt")?,
-        _ => return None,
-    };
-    match arg {
-        Value::String(s) => Some(s.clone()),
-        Value::Sequence(parts) => Some(
-            parts
-                .iter()
-                .filter_map(Value::as_str)
-                .collect::<Vec<_>>()
-                .join("."),
-        ),
-        _ => None,
-    }
-}
-
 /// Every `src/bin/*.rs` under `functions/`.
 pub fn workspace_binaries() -> BTreeSet<String> {
-    let mut bins = BTreeSet::new();
+    binary_crates().into_keys().collect()
+}
+
+/// Every binary under `functions/` with the crate it is built from (`users-login` ->
+/// `users`: `functions/users/src/bin/users-login.rs`). The template builds each function from
+/// the workspace (`CodeUri: .`) by its binary (`Metadata.BuildProperties.Binary`), so this is
+/// the function's service.
+pub fn binary_crates() -> BTreeMap<String, String> {
+    let mut bins = BTreeMap::new();
     for service in std::fs::read_dir(root().join("functions")).unwrap() {
-        let dir = service.unwrap().path().join("src/bin");
-        let Ok(entries) = std::fs::read_dir(dir) else {
+        let service = service.unwrap().path();
+        let crate_dir = service.file_name().unwrap().to_str().unwrap().to_owned();
+        let Ok(entries) = std::fs::read_dir(service.join("src/bin")) else {
             continue;
         };
         for entry in entries {
             let name = entry.unwrap().file_name().into_string().unwrap();
             if let Some(bin) = name.strip_suffix(".rs") {
-                bins.insert(bin.to_owned());
+                bins.insert(bin.to_owned(), crate_dir.clone());
             }
         }
     }

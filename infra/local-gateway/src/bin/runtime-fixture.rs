@@ -36,6 +36,7 @@ async fn handle(event: LambdaEvent<Value>) -> Result<Value, Error> {
         "functionName": std::env::var("AWS_LAMBDA_FUNCTION_NAME").ok(),
         "memory": std::env::var("AWS_LAMBDA_FUNCTION_MEMORY_SIZE").ok(),
         "fixtureEnv": std::env::var("FIXTURE_ENV").ok(),
+        "fixtureSecret": std::env::var("FIXTURE_SECRET_ARN").ok(),
     });
     Ok(json!({
         "statusCode": 200,
