@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
-use redis::{Client, Cmd, Pipeline, RedisFuture, TlsCertificates, Value};
-use tokio::sync::OnceCell;
+use redis::{Client, Cmd, Pipeline, RedisError, RedisFuture, TlsCertificates, Value};
+use tokio::sync::Mutex;
 
 use crate::config::RedisConfig;
 
@@ -26,10 +26,17 @@ const RESPONSE_TIMEOUT: Duration = Duration::from_secs(1);
 /// requests that need Redis answer 503 until it is back (each retrying the connection), instead
 /// of every invocation failing init and the gateway answering 502. Cloning is cheap; clones
 /// share the connection.
+///
+/// A write answered `READONLY` drops the connection and runs once more on a new one: after a
+/// failover (ElastiCache's, a scaling, a service update) a connection can stay open to the old
+/// primary, now a replica, and the manager reconnects only when a connection breaks, so
+/// without this every auth write of a warm instance would answer 503 until Lambda recycled
+/// it. A new connection resolves the primary endpoint again. `READONLY` means the command did
+/// not run, so running it again is safe.
 #[derive(Clone)]
 pub struct Redis {
     client: Client,
-    manager: Arc<OnceCell<ConnectionManager>>,
+    manager: Arc<Mutex<Option<ConnectionManager>>>,
 }
 
 impl Redis {
@@ -38,18 +45,24 @@ impl Redis {
     /// No connection retries: the manager's backoff starts at a full second and grows to a
     /// minute, far beyond a request's budget. A failed attempt surfaces at once (503); the next
     /// command tries again.
-    async fn manager(&self) -> Result<ConnectionManager, redis::RedisError> {
-        let manager = self
-            .manager
-            .get_or_try_init(|| {
-                let config = ConnectionManagerConfig::new()
-                    .set_connection_timeout(CONNECT_TIMEOUT)
-                    .set_response_timeout(RESPONSE_TIMEOUT)
-                    .set_number_of_retries(0);
-                ConnectionManager::new_with_config(self.client.clone(), config)
-            })
-            .await?;
-        Ok(manager.clone())
+    async fn manager(&self) -> Result<ConnectionManager, RedisError> {
+        let mut held = self.manager.lock().await;
+        if let Some(manager) = held.as_ref() {
+            return Ok(manager.clone());
+        }
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(CONNECT_TIMEOUT)
+            .set_response_timeout(RESPONSE_TIMEOUT)
+            .set_number_of_retries(0);
+        let manager = ConnectionManager::new_with_config(self.client.clone(), config).await?;
+        *held = Some(manager.clone());
+        Ok(manager)
+    }
+
+    /// Forgets the connection (a demoted primary's): the next command opens a new one.
+    async fn reconnect(&self) {
+        tracing::warn!("redis answered READONLY (a failover?): reconnecting");
+        *self.manager.lock().await = None;
     }
 
     /// Opens the connection now (health checks, tests): `Ok` once Redis answered a PING.
@@ -61,7 +74,16 @@ impl Redis {
 
 impl ConnectionLike for Redis {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
-        Box::pin(async move { self.manager().await?.req_packed_command(cmd).await })
+        Box::pin(async move {
+            let answer = self.manager().await?.req_packed_command(cmd).await;
+            match readonly(std::slice::from_ref(&answer)) {
+                true => {
+                    self.reconnect().await;
+                    self.manager().await?.req_packed_command(cmd).await
+                }
+                false => answer,
+            }
+        })
     }
 
     fn req_packed_commands<'a>(
@@ -71,15 +93,81 @@ impl ConnectionLike for Redis {
         count: usize,
     ) -> RedisFuture<'a, Vec<Value>> {
         Box::pin(async move {
-            self.manager()
+            let answer = self
+                .manager()
                 .await?
                 .req_packed_commands(cmd, offset, count)
-                .await
+                .await;
+            let refused = match &answer {
+                Ok(values) => values.iter().any(readonly_value),
+                Err(e) => refusal(e) == Some("READONLY"),
+            };
+            match refused {
+                true => {
+                    self.reconnect().await;
+                    self.manager()
+                        .await?
+                        .req_packed_commands(cmd, offset, count)
+                        .await
+                }
+                false => answer,
+            }
         })
     }
 
     fn get_db(&self) -> i64 {
         self.client.get_connection_info().redis.db
+    }
+}
+
+/// Redis error replies that say "not now" rather than "wrong": the command was refused before
+/// it ran, so it may be retried. `OOM` above all: the auth Redis never evicts (`noeviction`, so
+/// no revocation or counter can disappear), and once full it refuses every write. The others
+/// come with failovers and restarts (`READONLY` from a demoted primary, `LOADING`,
+/// `MASTERDOWN`, `TRYAGAIN`, `CLUSTERDOWN`), a long script (`BUSY`), failed persistence
+/// (`MISCONF`) and missing replicas (`NOREPLICAS`).
+const REFUSALS: [&str; 9] = [
+    "OOM",
+    "READONLY",
+    "LOADING",
+    "MASTERDOWN",
+    "TRYAGAIN",
+    "CLUSTERDOWN",
+    "BUSY",
+    "MISCONF",
+    "NOREPLICAS",
+];
+
+/// The "not now" reply (see [`REFUSALS`]) `err` carries, if any: as its code, or inside a
+/// script's error, where Redis before 7.0 reports it as `ERR Error running script ...: OOM
+/// command not allowed ...` (the counters run as scripts).
+pub(crate) fn refusal(err: &RedisError) -> Option<&'static str> {
+    if let Some(code) = err.code() {
+        if let Some(found) = REFUSALS.iter().find(|r| **r == code) {
+            return Some(found);
+        }
+    }
+    let text = err.detail().unwrap_or_default();
+    REFUSALS
+        .iter()
+        .find(|r| text.contains(&format!("{r} ")) || text.contains(&format!("-{r} ")))
+        .copied()
+        .filter(|_| err.code() == Some("ERR"))
+}
+
+/// Whether an answer is a `READONLY` refusal: the error, or (as the connection hands replies
+/// back) a server-error value the caller turns into one.
+fn readonly(answers: &[Result<Value, RedisError>]) -> bool {
+    answers.iter().any(|answer| match answer {
+        Ok(value) => readonly_value(value),
+        Err(e) => refusal(e) == Some("READONLY"),
+    })
+}
+
+fn readonly_value(value: &Value) -> bool {
+    match value {
+        Value::ServerError(e) => refusal(&RedisError::from(e.clone())) == Some("READONLY"),
+        _ => false,
     }
 }
 
@@ -89,7 +177,7 @@ impl ConnectionLike for Redis {
 pub async fn connect(config: &RedisConfig) -> Result<Redis, redis::RedisError> {
     Ok(Redis {
         client: client(config)?,
-        manager: Arc::new(OnceCell::new()),
+        manager: Arc::new(Mutex::new(None)),
     })
 }
 

@@ -187,16 +187,16 @@ impl From<mongodb::error::Error> for ApiError {
 }
 
 /// Same split as for Mongo: connection trouble is 503, the rest 500. A server that answers
-/// but cannot take the command now is trouble too, not a bug: see [`REDIS_UNAVAILABLE_CODES`].
+/// but cannot take the command now (`crate::cache::refusal`: full, failing over, loading) is
+/// trouble too, not a bug: a logout, or the counter a login needs before its password is
+/// checked, answers 503 (failing closed), never 500 and never a 200 that revoked nothing.
 impl From<redis::RedisError> for ApiError {
     fn from(err: redis::RedisError) -> Self {
         if err.is_io_error()
             || err.is_connection_refusal()
             || err.is_timeout()
             || err.is_connection_dropped()
-            || err
-                .code()
-                .is_some_and(|code| REDIS_UNAVAILABLE_CODES.contains(&code))
+            || crate::cache::refusal(&err).is_some()
         {
             Self::unavailable(err)
         } else {
@@ -204,23 +204,6 @@ impl From<redis::RedisError> for ApiError {
         }
     }
 }
-
-/// Redis error replies that say "not now" rather than "wrong": the command was refused before
-/// it ran, so the client may retry it. `OOM` above all: the auth Redis never evicts
-/// (`noeviction`, so no revocation or counter can disappear), and once full it refuses every
-/// write: a logout, or the counter a login needs before its password is checked, answers 503
-/// (failing closed), never 500 and never a 200 that revoked nothing. The others come with
-/// failovers and restarts (`READONLY` from a demoted primary, `LOADING`, `MASTERDOWN`,
-/// `TRYAGAIN`, `CLUSTERDOWN`) and a long script (`BUSY`).
-const REDIS_UNAVAILABLE_CODES: [&str; 7] = [
-    "OOM",
-    "READONLY",
-    "LOADING",
-    "MASTERDOWN",
-    "TRYAGAIN",
-    "CLUSTERDOWN",
-    "BUSY",
-];
 
 impl From<bson::ser::Error> for ApiError {
     fn from(err: bson::ser::Error) -> Self {
@@ -276,6 +259,28 @@ mod tests {
         assert_eq!(
             ApiError::from(readonly).status(),
             StatusCode::SERVICE_UNAVAILABLE
+        );
+        // Redis before 7.0 wraps a refusal inside a script (the counters) in a plain ERR.
+        let scripted = redis::RedisError::from((
+            redis::ErrorKind::ResponseError,
+            "An error was signalled by the server",
+            "Error running script (call to f_0): @user_script:2: @user_script: 2: -OOM command \
+             not allowed when used memory > 'maxmemory'."
+                .to_owned(),
+        ));
+        assert_eq!(
+            ApiError::from(scripted).status(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        let script_bug = redis::RedisError::from((
+            redis::ErrorKind::ResponseError,
+            "An error was signalled by the server",
+            "Error running script (call to f_0): @user_script:1: attempt to call a nil value"
+                .to_owned(),
+        ));
+        assert_eq!(
+            ApiError::from(script_bug).status(),
+            StatusCode::INTERNAL_SERVER_ERROR
         );
         let wrong = redis::RedisError::from((redis::ErrorKind::TypeError, "WRONGTYPE"));
         assert_eq!(

@@ -93,7 +93,8 @@ impl RedisServer {
         }
     }
 
-    async fn connection(&self) -> redis::aio::MultiplexedConnection {
+    /// A connection of the test's own (administration: `INFO`, `REPLICAOF`, ...).
+    pub async fn connection(&self) -> redis::aio::MultiplexedConnection {
         redis::Client::open(self.url())
             .expect("redis url")
             .get_multiplexed_async_connection()
