@@ -1,16 +1,23 @@
-"""CORS checked where it is enforced: in a real browser (headless Chromium).
+"""CORS and a web client's journey checked where they happen: in a real browser (headless
+Chromium).
 
-Serves page.html from a port of its own, so the page's origin differs from the API's, and
-opens it twice over the DevTools protocol:
+Serves page.html and app.html from a port of its own, so the pages' origin differs from the
+API's, and opens them over the DevTools protocol:
 
-- from http://127.0.0.1:PORT, which the stack under test allows (first in
+- page.html from http://127.0.0.1:PORT, which the stack under test allows (first in
   CORS_ALLOWED_ORIGINS): the page registers, logs in and reads data.accessToken, the
   x-correlation-id header and API Gateway's own 401; every step must succeed;
-- from http://localhost:PORT, the same server under another origin, which the stack does not
-  allow: every fetch must reject, and the preflighted registration must never reach the API.
+- page.html from http://localhost:PORT, the same server under another origin, which the stack
+  does not allow: every fetch must reject, and the preflighted registration must never reach
+  the API;
+- app.html from the allowed origin: a Spanish client written to the README's porting guide
+  registers with Accept-Language: es, shows the Spanish validation message of `details`
+  (checked here against the catalogue's text), logs in, reloads and restores the user with
+  GET /users/me, refreshes (one refresh for two calls) and logs out.
 
 Usage: python run.py --api http://127.0.0.1:3000/api/v1 --port PORT --out DIR
-Writes DIR/allowed.png, DIR/blocked.png and DIR/chromium.log; exits 1 on any failed check.
+Writes DIR/allowed.png, DIR/blocked.png, DIR/journey.png and DIR/chromium.log; exits 1 on any
+failed check.
 """
 
 import argparse
@@ -102,8 +109,11 @@ class Browser:
         deadline = time.time() + timeout
         result = None
         while time.time() < deadline:
-            value = self.send("Runtime.evaluate", expression="JSON.stringify(window.__result || null)",
-                              returnByValue=True)["result"].get("value")
+            try:
+                value = self.send("Runtime.evaluate", expression="JSON.stringify(window.__result || null)",
+                                  returnByValue=True)["result"].get("value")
+            except RuntimeError:
+                value = None  # the page is reloading: no context to evaluate in for a moment
             result = json.loads(value) if value else None
             if result:
                 break
@@ -135,6 +145,29 @@ def login_status(api, email, password):
         return e.code
 
 
+# The password app.html first registers with, and what the catalogue says of it in Spanish
+# (shared/src/i18n/es.rs, field.password_length): the page must show exactly this.
+BAD_PASSWORD = "corta"
+SPANISH_PASSWORD_LENGTH = "debe tener entre 8 y 128 caracteres"
+
+
+def journey(browser, args, origin):
+    """Runs app.html from the allowed origin; returns its failures."""
+    email = f"j-{uuid.uuid4().hex[:10]}@browser.test"
+    query = urllib.parse.urlencode({"api": args.api, "email": email, "badPassword": BAD_PASSWORD})
+    result = browser.run_page(f"{origin}/app.html?{query}", os.path.join(args.out, "journey.png"), timeout=60)
+    for step in result.get("steps", []):
+        print(f"  {'ok  ' if step['ok'] else 'FAIL'} {origin} journey: {step['name']}: {json.dumps(step['detail'], ensure_ascii=False)}")
+    failures = []
+    if not result.get("ok"):
+        failures.append(f"journey page ({origin}): {result.get('error') or 'a step failed'}")
+    steps = result.get("steps") or [{}]
+    shown = steps[0].get("detail", {}).get("passwordError")
+    if shown != SPANISH_PASSWORD_LENGTH:
+        failures.append(f"journey page showed {shown!r} for the password, expected {SPANISH_PASSWORD_LENGTH!r}")
+    return failures
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--api", required=True, help="base URL of /api/v1 of the stack under test")
@@ -160,6 +193,7 @@ def main():
                 failures.append(f"{mode} page ({origin}): {result.get('error') or 'a step failed'}")
             if mode == "blocked" and login_status(args.api, email, "Browser123") != 401:
                 failures.append("the blocked page's registration reached the API (the preflight should stop it)")
+        failures += journey(browser, args, f"http://127.0.0.1:{args.port}")
     finally:
         browser.close()
         server.shutdown()

@@ -168,9 +168,10 @@ start_stack() {
   : "${MONGO_PORT:=27017}" "${MONGO_STORAGE:=$STACK_DIR/mongo}" "${REDIS_PORT:=6379}" "${CACHE_REDIS_PORT:=6380}"
   : "${LOCALSTACK_PORT:=4566}" "${SMTP_PORT:=1025}" "${LAMBDA_PORT:=9000}" "${API_PORT:=3000}"
   : "${FRONTEND_URL:=http://localhost:5173}"
-  # Browser origins allowed to read answers; the first is also the one the gateway's own
-  # answers (preflight, 401, 404, ...) name, as in AWS.
-  : "${CORS_ALLOWED_ORIGINS:=http://localhost:5173}"
+  # Browser origins allowed to read answers: a dev server (Vite) at either name of this
+  # machine. The first is also the one the gateway's own answers (preflight, 401, 404, ...)
+  # name, as in AWS.
+  : "${CORS_ALLOWED_ORIGINS:=http://localhost:5173,http://127.0.0.1:5173}"
   : "${VISIBILITY_TIMEOUT:=10}" "${MAX_RECEIVE_COUNT:=3}"
   # Limits per client address: every test suite and the fuzzer call from 127.0.0.1, so the
   # local stack's are loose (deployed stacks get the template's strict defaults). Set them low

@@ -1,6 +1,8 @@
 """A real SMTP server for the local stack and the tests: accepts every message and appends it,
-as one JSON object per line ({to, subject, text, sentAt}), to an outbox file that the local
-gateway serves at GET /_local/mail."""
+as one JSON object per line ({to, from, subject, language, text, html, sentAt}), to an outbox
+file that the local gateway serves at GET /_local/mail. `text` is the plain-text part (or the
+HTML one when there is none), `html` the HTML part ("" when there is none), `language` the
+Content-Language header."""
 
 import argparse
 import asyncio
@@ -19,11 +21,14 @@ class Recorder:
     async def handle_DATA(self, server, session, envelope):
         message = message_from_bytes(envelope.original_content, policy=policy.default)
         body = message.get_body(preferencelist=("plain", "html"))
+        html = message.get_body(preferencelist=("html",))
         record = {
             "to": ", ".join(envelope.rcpt_tos),
             "from": envelope.mail_from,
             "subject": str(message.get("subject", "")),
+            "language": str(message.get("content-language", "")),
             "text": body.get_content() if body is not None else "",
+            "html": html.get_content() if html is not None else "",
             "sentAt": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         }
         with open(self.outbox, "a", encoding="utf-8") as out:

@@ -76,7 +76,7 @@ if command -v cargo-nextest >/dev/null 2>&1; then
 else
   cargo test --workspace --all-features --locked --no-fail-fast -- --test-threads 8
 fi
-step "browser: CORS in headless Chromium (pages from an allowed and a disallowed origin)"
+step "browser: CORS and a Spanish client's journey in headless Chromium (allowed and disallowed origins)"
 "$VENVS/browser/bin/python" infra/browser/run.py --api "$STREAMIA_API_URL/api/v1" \
   --port "$PAGE_PORT" --out "$RUN_DIR/browser" ||
   { log "screenshots: $RUN_DIR/browser (kept with KEEP_TEST_LOGS=1)"; false; }

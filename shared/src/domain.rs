@@ -8,12 +8,27 @@ use std::fmt;
 use bson::oid::ObjectId;
 use serde::{Deserialize, Serialize};
 
-/// Why a value was rejected, phrased for the client.
+use crate::i18n::{Msg, Text};
+
+/// Why a value was rejected, phrased for the client: a catalogue message, rendered in the
+/// reader's language when the answer is written (`Display` is English, for logs).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
-pub struct Invalid(pub String);
+pub struct Invalid(pub Text);
 
-fn invalid<T>(message: impl Into<String>) -> Result<T, Invalid> {
+impl From<Msg> for Invalid {
+    fn from(msg: Msg) -> Self {
+        Self(Text::new(msg))
+    }
+}
+
+impl From<Text> for Invalid {
+    fn from(text: Text) -> Self {
+        Self(text)
+    }
+}
+
+fn invalid<T>(message: impl Into<Text>) -> Result<T, Invalid> {
     Err(Invalid(message.into()))
 }
 
@@ -28,13 +43,13 @@ impl Email {
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let email = raw.trim().to_lowercase();
         if email.is_empty() {
-            return invalid("is required");
+            return invalid(Msg::FieldRequired);
         }
         if email.chars().count() > 254 {
-            return invalid("must be at most 254 characters");
+            return invalid(Text::new(Msg::FieldMaxChars).arg("max", 254));
         }
         let Some((local, domain)) = email.split_once('@') else {
-            return invalid("must be a valid email address");
+            return invalid(Msg::FieldEmail);
         };
         let well_formed = !local.is_empty()
             && local.len() <= 64
@@ -47,7 +62,7 @@ impl Email {
                 .chars()
                 .all(|c| !c.is_whitespace() && !c.is_control() && !"<>()[]\\,;:\"".contains(c));
         if !well_formed {
-            return invalid("must be a valid email address");
+            return invalid(Msg::FieldEmail);
         }
         Ok(Self(email))
     }
@@ -122,7 +137,7 @@ pub fn reject_invisible(text: &str) -> Result<(), Invalid> {
             && chars.get(i + 1).is_some_and(|c| c.is_alphabetic())
     };
     match (0..chars.len()).any(|i| is_invisible_or_bidi(chars[i]) && !spelling(i)) {
-        true => invalid("must not contain invisible or bidirectional-control characters"),
+        true => invalid(Msg::FieldInvisibleChars),
         false => Ok(()),
     }
 }
@@ -140,13 +155,13 @@ impl Username {
         reject_invisible(name)?;
         let len = name.chars().count();
         if !(3..=30).contains(&len) {
-            return invalid("must be 3-30 characters");
+            return invalid(Msg::FieldUsernameLength);
         }
         if !name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
         {
-            return invalid("may contain only letters, digits, '_', '.' and '-'");
+            return invalid(Msg::FieldUsernameChars);
         }
         Ok(Self(name.to_owned()))
     }
@@ -171,17 +186,17 @@ impl Password {
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let len = raw.chars().count();
         if !(8..=128).contains(&len) {
-            return invalid("must be 8-128 characters");
+            return invalid(Msg::FieldPasswordLength);
         }
         let has = |f: fn(&char) -> bool| raw.chars().any(|c| f(&c));
         if !(has(char::is_ascii_lowercase) || has(|c| c.is_lowercase())) {
-            return invalid("must contain a lower-case letter");
+            return invalid(Msg::FieldPasswordLower);
         }
         if !(has(char::is_ascii_uppercase) || has(|c| c.is_uppercase())) {
-            return invalid("must contain an upper-case letter");
+            return invalid(Msg::FieldPasswordUpper);
         }
         if !has(char::is_ascii_digit) {
-            return invalid("must contain a digit");
+            return invalid(Msg::FieldPasswordDigit);
         }
         Ok(Self(raw.to_owned()))
     }
@@ -201,9 +216,9 @@ impl fmt::Debug for Password {
 /// Parses a MongoDB ObjectId from a path or body value: 24 hex characters.
 pub fn parse_object_id(raw: &str) -> Result<ObjectId, Invalid> {
     if raw.len() != 24 {
-        return invalid("must be a 24-character hex id");
+        return invalid(Msg::FieldObjectId);
     }
-    ObjectId::parse_str(raw).or_else(|_| invalid("must be a 24-character hex id"))
+    ObjectId::parse_str(raw).or_else(|_| invalid(Msg::FieldObjectId))
 }
 
 /// A user's role.
@@ -280,7 +295,7 @@ mod tests {
             "\u{FEFF}ana",
         ] {
             let err = Username::parse(bad).unwrap_err();
-            assert!(err.0.contains("invisible"), "{bad:?}: {err}");
+            assert_eq!(err.0.msg(), Msg::FieldInvisibleChars, "{bad:?}: {err}");
             assert!(reject_invisible(bad).is_err());
         }
         assert!(reject_invisible("Ana María Núñez").is_ok());

@@ -21,22 +21,24 @@
 //! ```
 
 use serde::de::Deserializer;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::domain::Invalid;
+use crate::i18n::{Msg, Text};
 
 /// One rejected field, as listed in the envelope's `details`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
-    /// The field's name in the request (camelCase, dotted for nested fields).
+    /// The field's name in the request (camelCase, dotted for nested fields): never
+    /// translated, a client matches it to its form field.
     pub field: String,
-    /// Why it was rejected.
-    pub message: String,
+    /// Why it was rejected, rendered in the reader's language with the answer.
+    pub message: Text,
 }
 
 impl FieldError {
     /// A rejected field.
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(field: impl Into<String>, message: impl Into<Text>) -> Self {
         Self {
             field: field.into(),
             message: message.into(),
@@ -94,7 +96,7 @@ pub fn check<T>(field: &str, result: Result<T, Invalid>) -> Checked<T> {
 
 /// A field that must be present.
 pub fn required<T>(field: &str, value: Option<T>) -> Checked<T> {
-    value.ok_or_else(|| FieldError::new(field, "is required"))
+    value.ok_or_else(|| FieldError::new(field, Msg::FieldRequired))
 }
 
 /// A required text field parsed by a domain type.
@@ -180,14 +182,14 @@ mod tests {
                 if a >= 13 {
                     Ok(a)
                 } else {
-                    Err(Invalid("too young".into()))
+                    Err(Invalid::from(Msg::FieldAgeRange))
                 }
             }),
         ))
         .unwrap_err();
         let fields: Vec<&str> = err.0.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(fields, ["email", "password", "age"]);
-        assert_eq!(err.0[1].message, "is required");
+        assert_eq!(err.0[1].message, Text::new(Msg::FieldRequired));
         assert_eq!(err.0[0].field, "email");
     }
 

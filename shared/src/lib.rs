@@ -14,6 +14,7 @@ pub mod events;
 pub mod faults;
 pub mod fields;
 pub mod http;
+pub mod i18n;
 pub mod init;
 pub mod limits;
 pub mod paging;

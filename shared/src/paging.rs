@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::Invalid;
 use crate::fields::{self, FieldErrors};
+use crate::i18n::Msg;
 
 /// The largest page number kept as asked: 2^53 - 1, the largest integer a JavaScript client
 /// reads exactly. A bigger number is still a number (a page past the end, a 200 with no items),
@@ -144,7 +145,7 @@ impl Page {
 /// Accepts `[0-9]+` with a value of at least 1; values above `max` become `max`.
 fn parse_count(raw: &str, max: u64) -> Result<u64, Invalid> {
     if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Invalid("must be a whole number of at least 1".into()));
+        return Err(Msg::FieldWholeNumber.into());
     }
     // Saturating: a number of any length is read without overflow, then capped.
     let value = raw.bytes().fold(0u64, |value, digit| {
@@ -153,7 +154,7 @@ fn parse_count(raw: &str, max: u64) -> Result<u64, Invalid> {
             .saturating_add(u64::from(digit - b'0'))
     });
     if value == 0 {
-        return Err(Invalid("must be at least 1".into()));
+        return Err(Msg::FieldAtLeastOne.into());
     }
     Ok(value.min(max))
 }
@@ -255,12 +256,12 @@ mod tests {
             assert_eq!(fields_of(&err), ["limit"], "limit {bad:?}");
         }
         assert_eq!(
-            parse(Some("0"), None).unwrap_err().0[0].message,
-            "must be at least 1"
+            parse(Some("0"), None).unwrap_err().0[0].message.msg(),
+            Msg::FieldAtLeastOne
         );
         assert_eq!(
-            parse(Some("-1"), None).unwrap_err().0[0].message,
-            "must be a whole number of at least 1"
+            parse(Some("-1"), None).unwrap_err().0[0].message.msg(),
+            Msg::FieldWholeNumber
         );
     }
 
@@ -271,7 +272,10 @@ mod tests {
         let api = ApiError::from(err);
         assert_eq!(api.status(), 400);
         assert_eq!(api.code(), "VALIDATION_ERROR");
-        assert_eq!(api.body()["details"][1]["field"], "limit");
+        assert_eq!(
+            api.body(crate::i18n::Lang::Es)["details"][1]["field"],
+            "limit"
+        );
     }
 
     #[test]

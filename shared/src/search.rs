@@ -22,6 +22,7 @@ use std::fmt;
 use bson::{doc, Document};
 
 use crate::domain::Invalid;
+use crate::i18n::{Msg, Text};
 
 /// The most characters (not bytes) a search term may have, after trimming.
 pub const MAX_SEARCH_CHARS: usize = 100;
@@ -40,12 +41,12 @@ impl SearchTerm {
             return Ok(None);
         }
         if term.chars().count() > MAX_SEARCH_CHARS {
-            return Err(Invalid(format!(
-                "must be at most {MAX_SEARCH_CHARS} characters"
-            )));
+            return Err(Text::new(Msg::FieldMaxChars)
+                .arg("max", MAX_SEARCH_CHARS)
+                .into());
         }
         if term.chars().any(char::is_control) {
-            return Err(Invalid("must not contain control characters".into()));
+            return Err(Msg::FieldControlChars.into());
         }
         Ok(Some(Self(term.to_owned())))
     }
@@ -139,7 +140,7 @@ mod tests {
             .unwrap()
             .is_some());
         assert_eq!(
-            SearchTerm::parse(&"a".repeat(101)).unwrap_err().0,
+            SearchTerm::parse(&"a".repeat(101)).unwrap_err().to_string(),
             "must be at most 100 characters"
         );
     }

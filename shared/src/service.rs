@@ -10,6 +10,7 @@ use bson::oid::ObjectId;
 
 use crate::config::Load;
 use crate::domain::Role;
+use crate::i18n::{Lang, Msg, Text};
 use crate::init::InitError;
 
 /// What an operation knows about the request or event that caused it.
@@ -21,6 +22,9 @@ pub struct Ctx {
     /// client cannot forge with a header), for limits per client; `None` for work no client
     /// asked for directly (an event, a test calling an operation).
     pub client_ip: Option<String>,
+    /// The language the client reads (its `Accept-Language`; English for work no client asked
+    /// for): the answer's, and a new account's when the body names none.
+    pub lang: Lang,
 }
 
 impl Ctx {
@@ -29,7 +33,14 @@ impl Ctx {
         Self {
             correlation_id: correlation_id.into(),
             client_ip: None,
+            lang: Lang::default(),
         }
+    }
+
+    /// The same context, for a client reading `lang`.
+    pub fn in_lang(mut self, lang: Lang) -> Self {
+        self.lang = lang;
+        self
     }
 
     /// The same context, for a request from `ip`.
@@ -56,37 +67,54 @@ pub struct Caller {
     pub expires_at: i64,
 }
 
-/// The caller may not do this (403): not an admin, or not the owner of what it touches.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct Forbidden(pub &'static str);
+/// The caller may not do this (403): not an admin, or not the owner of what it touches. The
+/// message is a catalogue key, rendered in the reader's language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Forbidden(pub Msg);
+
+impl std::error::Error for Forbidden {}
+
+/// English, for logs.
+impl std::fmt::Display for Forbidden {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        Text::new(self.0).fmt(f)
+    }
+}
 
 /// An unknown resource (a 404): an operation says it in one line, `found.ok_or(MOVIE)?` with
-/// `const MOVIE: NotFound = NotFound::new("MOVIE_NOT_FOUND", "movie")`. A deleted (or being
-/// deleted) resource answers the same as one that never existed. It holds the machine code the
-/// client gets (`NOT_FOUND` unless the contract names a specific one, such as
-/// `MOVIE_NOT_FOUND`) and what was looked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("{what} not found")]
+/// `const MOVIE: NotFound = NotFound::new("MOVIE_NOT_FOUND", Msg::MovieNotFound)`. A deleted
+/// (or being deleted) resource answers the same as one that never existed. It holds the machine
+/// code the client gets (`NOT_FOUND` unless the contract names a specific one, such as
+/// `MOVIE_NOT_FOUND`) and the catalogue message that says what was not found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NotFound {
     /// The envelope's `error` code.
     pub code: &'static str,
-    /// The kind of thing that was not found, for the message (`"movie"`).
-    pub what: &'static str,
+    /// What the reader is told (`Msg::UserNotFound`: "user not found").
+    pub message: Msg,
+}
+
+impl std::error::Error for NotFound {}
+
+/// English, for logs.
+impl std::fmt::Display for NotFound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        Text::new(self.message).fmt(f)
+    }
 }
 
 impl NotFound {
     /// The contract's generic code for a 404.
     pub const CODE: &'static str = "NOT_FOUND";
 
-    /// An unknown `what` answered with the contract's specific `code`.
-    pub const fn new(code: &'static str, what: &'static str) -> Self {
-        Self { code, what }
+    /// An unknown thing, told with `message`, answered with the contract's specific `code`.
+    pub const fn new(code: &'static str, message: Msg) -> Self {
+        Self { code, message }
     }
 
-    /// An unknown `what` answered with the generic `NOT_FOUND`.
-    pub const fn of(what: &'static str) -> Self {
-        Self::new(Self::CODE, what)
+    /// An unknown thing, told with `message`, answered with the generic `NOT_FOUND`.
+    pub const fn of(message: Msg) -> Self {
+        Self::new(Self::CODE, message)
     }
 }
 
@@ -101,7 +129,7 @@ impl Caller {
     pub fn require_owner_or_admin(&self, owner: ObjectId) -> Result<(), Forbidden> {
         match self.user_id == owner || self.is_admin() {
             true => Ok(()),
-            false => Err(Forbidden("only its owner or an administrator may do this")),
+            false => Err(Forbidden(Msg::OwnerOrAdminOnly)),
         }
     }
 
@@ -109,7 +137,7 @@ impl Caller {
     pub fn require_owner(&self, owner: ObjectId) -> Result<(), Forbidden> {
         match self.user_id == owner {
             true => Ok(()),
-            false => Err(Forbidden("only its owner may do this")),
+            false => Err(Forbidden(Msg::OwnerOnly)),
         }
     }
 }
@@ -150,9 +178,9 @@ mod tests {
 
     #[test]
     fn says_what_was_not_found() {
-        let err = NotFound::new("MOVIE_NOT_FOUND", "movie");
-        assert_eq!(err.to_string(), "movie not found");
-        assert_eq!(NotFound::of("comment").code, "NOT_FOUND");
+        let err = NotFound::new("USER_NOT_FOUND", Msg::UserNotFound);
+        assert_eq!(err.to_string(), "user not found");
+        assert_eq!(NotFound::of(Msg::NotFound).code, "NOT_FOUND");
     }
 
     #[test]

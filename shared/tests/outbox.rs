@@ -41,6 +41,7 @@ fn registered(n: usize) -> UserRegistered {
         email: format!("user{n}@example.com"),
         username: format!("user{n}"),
         first_name: None,
+        language: Default::default(),
     }
 }
 

@@ -336,6 +336,7 @@ async fn aws_sdk_calls_carry_the_invocations_trace_id() {
         last_name: None,
         avatar: None,
         changed: vec!["firstName".into()],
+        language: Default::default(),
     };
     trace::scope(Some(TRACE_A.into()), publisher.publish("c", event.clone()))
         .await

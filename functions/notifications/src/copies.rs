@@ -1,5 +1,6 @@
-//! The service's own copy of each user's name and email, so an email about a user (the
-//! deletion saga's) needs no call to the users service, which owns that data.
+//! The service's own copy of each user's name, email and language, so an email about a user
+//! (the deletion saga's) needs no call to the users service, which owns that data, and is
+//! written in the language the user reads.
 //!
 //! Kept by `notifications-on-user-change` from the events of the user's life with the
 //! platform's "apply only if newer" (`streamia_shared::events::projection`): whatever order
@@ -7,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 use streamia_shared::events::Projection;
+use streamia_shared::i18n::Lang;
 
 /// The collection in the notifications database.
 pub const COLLECTION: &str = "user_copies";
@@ -21,6 +23,10 @@ pub struct UserCopy {
     pub email: String,
     /// For greetings, when given.
     pub first_name: Option<String>,
+    /// The language of the emails about the user (copies kept before languages existed, and
+    /// events without one, read as `en`).
+    #[serde(default)]
+    pub language: Lang,
     /// Whether the account is being deleted (no email but the saga's then).
     pub status: CopyStatus,
 }
@@ -41,4 +47,18 @@ pub type UserCopies = Projection<UserCopy>;
 /// The copies in `db` (the notifications database).
 pub fn user_copies(db: &mongodb::Database) -> UserCopies {
     Projection::new(db, COLLECTION)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_copy_kept_before_languages_existed_reads_as_english() {
+        let copy: UserCopy = bson::from_document(bson::doc! {
+            "username": "ana", "email": "ana@example.com", "firstName": null, "status": "active"
+        })
+        .unwrap();
+        assert_eq!(copy.language, Lang::En);
+    }
 }

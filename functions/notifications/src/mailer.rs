@@ -2,11 +2,13 @@
 
 use std::time::Duration;
 
-use lettre::message::Mailbox;
+use lettre::message::header::{Header, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use streamia_shared::config::{ConfigError, Load, Lookup, Reader};
+use streamia_shared::i18n::Lang;
 
 use crate::emails::Email;
 
@@ -155,7 +157,7 @@ impl Mailer {
         self.timeout * 2 + Duration::from_secs(30)
     }
 
-    /// Sends one email.
+    /// Sends one email: its plain text and HTML as alternatives, labelled with its language.
     pub async fn send(&self, email: &Email) -> Result<(), SendError> {
         let to: Mailbox = email
             .to
@@ -165,12 +167,34 @@ impl Mailer {
             .from(self.from.clone())
             .to(to)
             .subject(email.subject.clone())
-            .header(lettre::message::header::ContentType::TEXT_PLAIN)
-            .body(email.text.clone())
+            .header(ContentLanguage(email.language))
+            .multipart(MultiPart::alternative_plain_html(
+                email.text.clone(),
+                email.html.clone(),
+            ))
             .map_err(|e| SendError::Build(e.to_string()))?;
         tokio::time::timeout(self.timeout, self.transport.send(message))
             .await
             .map_err(|_| SendError::Timeout(self.timeout))??;
         Ok(())
+    }
+}
+
+/// `Content-Language` (RFC 3282) on an email: mail clients and screen readers pick the
+/// language's spelling and voice from it.
+#[derive(Debug, Clone, Copy)]
+struct ContentLanguage(Lang);
+
+impl Header for ContentLanguage {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("Content-Language")
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self(Lang::parse(s.trim()).map_err(|e| e.to_string())?))
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), self.0.as_str().to_owned())
     }
 }

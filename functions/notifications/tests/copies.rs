@@ -16,6 +16,7 @@ use streamia_shared::events::users::{
     UserDeleted, UserDeletionCancelled, UserDeletionCompleted, UserRegistered, UserUpdated,
 };
 use streamia_shared::events::{Envelope, Event, Handled, Projected, Replica};
+use streamia_shared::i18n::Lang;
 
 /// An event of `user`'s life at aggregate `version`, as the consumer receives it.
 fn at<P: Event>(version: u64, payload: P) -> Envelope {
@@ -28,11 +29,21 @@ fn new_user() -> String {
     uuid::Uuid::new_v4().simple().to_string()[..24].to_owned()
 }
 
-fn copy(username: &str, email: &str, first_name: &str, status: CopyStatus) -> UserCopy {
+/// The language of profile `n`: it changes with the profile, so every order below also
+/// proves the copy ends in the newest language.
+fn language(n: u32) -> Lang {
+    match n % 2 {
+        1 => Lang::Es,
+        _ => Lang::En,
+    }
+}
+
+fn copy(username: &str, email: &str, first_name: &str, n: u32, status: CopyStatus) -> UserCopy {
     UserCopy {
         username: username.into(),
         email: email.into(),
         first_name: Some(first_name.into()),
+        language: language(n),
         status,
     }
 }
@@ -45,6 +56,7 @@ fn registered(user: &str, version: u64) -> Envelope {
             email: "ana@example.com".into(),
             username: "ana".into(),
             first_name: Some("Ana".into()),
+            language: Lang::Es,
         },
     )
 }
@@ -61,6 +73,7 @@ fn updated(user: &str, version: u64, n: u32) -> Envelope {
             last_name: None,
             avatar: None,
             changed: vec!["username".into(), "email".into(), "firstName".into()],
+            language: language(n),
         },
     )
 }
@@ -71,6 +84,7 @@ fn profile(n: u32, status: CopyStatus) -> UserCopy {
         &format!("ana_{n}"),
         &format!("ana{n}@example.com"),
         &format!("Ana {n}"),
+        n,
         status,
     )
 }
@@ -85,6 +99,7 @@ fn deleted(user: &str, version: u64, n: u32) -> Envelope {
             email: format!("ana{n}@example.com"),
             username: format!("ana_{n}"),
             first_name: Some(format!("Ana {n}")),
+            language: language(n),
         },
     )
 }
@@ -98,6 +113,7 @@ fn deletion_cancelled(user: &str, version: u64, n: u32) -> Envelope {
             email: format!("ana{n}@example.com"),
             username: format!("ana_{n}"),
             first_name: Some(format!("Ana {n}")),
+            language: language(n),
         },
     )
 }

@@ -10,6 +10,7 @@ use streamia_notifications::events::{self, Incoming, UserEvent};
 use streamia_notifications::ops::send_email::{self, Outcome};
 use streamia_notifications::NotifyError;
 use streamia_shared::events::Claim;
+use streamia_shared::i18n::Lang;
 
 fn incoming<P: serde::Serialize>(
     envelope: &streamia_shared::events::Envelope<P>,
@@ -43,6 +44,45 @@ async fn sends_the_welcome_and_the_reset_email() {
         .as_str()
         .unwrap()
         .contains("https://app.streamia.test/reset-password/tok123"));
+}
+
+#[tokio::test]
+async fn emails_go_out_in_the_users_language_as_text_and_html() {
+    let deps = deps().await;
+    let (a, b) = (unique_email(), unique_email());
+    let mut registered = welcome(&a);
+    registered.payload.language = Lang::Es;
+    registered.payload.first_name = Some("<b>Ana</b>".into());
+    let mut reset_requested = reset(&b);
+    reset_requested.payload.language = Lang::Es;
+    for envelope in [untyped(&registered), untyped(&reset_requested)] {
+        let event = events::parse(envelope).unwrap().unwrap();
+        assert_eq!(
+            send_email::execute(deps, &event).await.unwrap(),
+            Outcome::Sent
+        );
+    }
+    let mail = mails_to(&a, 1).await;
+    assert_eq!(mail[0]["subject"], "¡Te damos la bienvenida a Streamia!");
+    assert_eq!(mail[0]["language"], "es");
+    let text = mail[0]["text"].as_str().unwrap();
+    assert!(text.starts_with("Hola, <b>Ana</b>:"), "{text}");
+    let html = mail[0]["html"].as_str().unwrap();
+    assert!(html.contains("<html lang=\"es\">"), "{html}");
+    assert!(
+        html.contains("Hola, &lt;b&gt;Ana&lt;/b&gt;:"),
+        "user data escaped: {html}"
+    );
+    let mail = mails_to(&b, 1).await;
+    assert_eq!(mail[0]["subject"], "Restablece tu contraseña de Streamia");
+    assert!(mail[0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("https://app.streamia.test/reset-password/tok123"));
+    assert!(mail[0]["html"]
+        .as_str()
+        .unwrap()
+        .contains("<a href=\"https://app.streamia.test/reset-password/tok123\">Elegir una nueva contraseña</a>"));
 }
 
 #[tokio::test]

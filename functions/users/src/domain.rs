@@ -5,6 +5,7 @@ use bson::DateTime;
 use serde::{Deserialize, Serialize};
 use streamia_shared::domain::Role;
 use streamia_shared::domain::{reject_invisible, Invalid};
+use streamia_shared::i18n::{Lang, Msg, Text};
 use streamia_shared::time::rfc3339;
 use url::Url;
 
@@ -53,6 +54,11 @@ pub struct User {
     pub avatar: Option<String>,
     /// `user` at registration; changed only by an operator (`ops::set_role`).
     pub role: Role,
+    /// The language the user reads, for emails (and a client's interface): chosen at
+    /// registration, changed with `PUT /users/me`. Accounts stored before languages existed
+    /// have no such field and read as `en`.
+    #[serde(default)]
+    pub language: Lang,
     /// Active or being deleted.
     pub status: UserStatus,
     /// The running deletion saga, if any.
@@ -75,6 +81,7 @@ pub struct UserView {
     age: Option<i32>,
     avatar: Option<String>,
     role: Role,
+    language: Lang,
     created_at: String,
     updated_at: String,
 }
@@ -90,6 +97,7 @@ impl From<&User> for UserView {
             age: user.age,
             avatar: user.avatar.clone(),
             role: user.role,
+            language: user.language,
             created_at: rfc3339(user.created_at),
             updated_at: rfc3339(user.updated_at),
         }
@@ -102,13 +110,13 @@ pub fn parse_name(raw: &str) -> Result<String, Invalid> {
     let name = raw.trim();
     let len = name.chars().count();
     if len == 0 {
-        return Err(Invalid("must not be empty (send null to clear it)".into()));
+        return Err(Msg::FieldNameEmpty.into());
     }
     if len > 50 {
-        return Err(Invalid("must be at most 50 characters".into()));
+        return Err(Text::new(Msg::FieldMaxChars).arg("max", 50).into());
     }
     if name.chars().any(char::is_control) {
-        return Err(Invalid("must not contain control characters".into()));
+        return Err(Msg::FieldControlChars.into());
     }
     reject_invisible(name)?;
     Ok(name.to_owned())
@@ -119,7 +127,7 @@ pub fn parse_age(age: i64) -> Result<i32, Invalid> {
     if (13..=150).contains(&age) {
         Ok(age as i32)
     } else {
-        Err(Invalid("must be between 13 and 150".into()))
+        Err(Msg::FieldAgeRange.into())
     }
 }
 
@@ -127,11 +135,11 @@ pub fn parse_age(age: i64) -> Result<i32, Invalid> {
 pub fn parse_avatar(raw: &str) -> Result<String, Invalid> {
     let raw = raw.trim();
     if raw.len() > 2048 {
-        return Err(Invalid("must be at most 2048 characters".into()));
+        return Err(Text::new(Msg::FieldMaxChars).arg("max", 2048).into());
     }
     match Url::parse(raw) {
         Ok(url) if url.scheme() == "https" && url.host_str().is_some() => Ok(url.to_string()),
-        _ => Err(Invalid("must be an https URL".into())),
+        _ => Err(Msg::FieldHttpsUrl.into()),
     }
 }
 
@@ -146,8 +154,9 @@ mod tests {
         assert!(parse_name(&"x".repeat(51)).is_err());
         assert_eq!(parse_name(" María José ").unwrap(), "María José");
         for bad in ["Ana\u{202E}lehcim", "A\u{200B}na", "\u{2067}Ana"] {
-            assert!(
-                parse_name(bad).unwrap_err().0.contains("invisible"),
+            assert_eq!(
+                parse_name(bad).unwrap_err().0.msg(),
+                Msg::FieldInvisibleChars,
                 "{bad:?}"
             );
         }

@@ -10,6 +10,7 @@ use streamia_shared::db::TransactionError;
 use streamia_shared::events::OutboxError;
 use streamia_shared::fields::FieldErrors;
 use streamia_shared::http::ApiError;
+use streamia_shared::i18n::{Lang, Msg};
 
 /// A users-service failure.
 #[derive(Debug, thiserror::Error)]
@@ -112,44 +113,32 @@ impl From<UsersError> for ApiError {
     fn from(err: UsersError) -> Self {
         match err {
             UsersError::Validation(errors) => errors.into(),
-            UsersError::EmailTaken => {
-                ApiError::conflict("EMAIL_TAKEN", "an account with this email already exists")
-            }
-            UsersError::UsernameTaken => {
-                ApiError::conflict("USERNAME_TAKEN", "this username is already taken")
-            }
+            UsersError::EmailTaken => ApiError::conflict("EMAIL_TAKEN", Msg::EmailTaken),
+            UsersError::UsernameTaken => ApiError::conflict("USERNAME_TAKEN", Msg::UsernameTaken),
             UsersError::InvalidCredentials => {
-                ApiError::unauthorized_with("INVALID_CREDENTIALS", "invalid email or password")
+                ApiError::unauthorized_with("INVALID_CREDENTIALS", Msg::InvalidCredentials)
             }
             UsersError::WrongPassword => {
-                ApiError::unauthorized_with("INVALID_CREDENTIALS", "current password is incorrect")
+                ApiError::unauthorized_with("INVALID_CREDENTIALS", Msg::WrongCurrentPassword)
             }
             UsersError::TooManyAttempts { retry_after } => {
-                ApiError::rate_limited("too many password attempts, try again later", retry_after)
+                ApiError::rate_limited(Msg::TooManyPasswordAttempts, retry_after)
             }
             UsersError::ClientThrottled { retry_after } => {
-                ApiError::rate_limited("too many requests, try again later", retry_after)
+                ApiError::rate_limited(Msg::RateLimited, retry_after)
             }
-            UsersError::InvalidRefreshToken => ApiError::unauthorized_with(
-                "INVALID_REFRESH_TOKEN",
-                "refresh token is invalid or expired",
-            ),
-            UsersError::RefreshTokenReuse => ApiError::unauthorized_with(
-                "INVALID_REFRESH_TOKEN",
-                "refresh token was already used; the session has been revoked",
-            ),
-            UsersError::InvalidResetToken => ApiError::bad_request(
-                "INVALID_TOKEN",
-                "reset token is invalid, already used or expired",
-            ),
-            UsersError::UserNotFound => ApiError::not_found("NOT_FOUND", "user not found"),
-            UsersError::NothingToUpdate => ApiError::validation(
-                "the body must contain at least one field to update",
-                Vec::new(),
-            ),
-            UsersError::AlreadyDeleting => {
-                ApiError::conflict("CONFLICT", "the account is already being deleted")
+            UsersError::InvalidRefreshToken => {
+                ApiError::unauthorized_with("INVALID_REFRESH_TOKEN", Msg::InvalidRefreshToken)
             }
+            UsersError::RefreshTokenReuse => {
+                ApiError::unauthorized_with("INVALID_REFRESH_TOKEN", Msg::RefreshTokenReused)
+            }
+            UsersError::InvalidResetToken => {
+                ApiError::bad_request("INVALID_TOKEN", Msg::InvalidResetToken)
+            }
+            UsersError::UserNotFound => ApiError::not_found("NOT_FOUND", Msg::UserNotFound),
+            UsersError::NothingToUpdate => ApiError::validation(Msg::NothingToUpdate, Vec::new()),
+            UsersError::AlreadyDeleting => ApiError::conflict("CONFLICT", Msg::AlreadyDeleting),
             e @ UsersError::DependencyDown { .. } => ApiError::unavailable(e),
             UsersError::Cut(e) => ApiError::internal(e),
             UsersError::Password(e) => ApiError::internal(e),
@@ -177,7 +166,7 @@ impl From<UsersError> for lambda_runtime::Diagnostic {
         let error_message = match &err {
             UsersError::Validation(FieldErrors(fields)) => fields
                 .iter()
-                .map(|f| format!("{}: {}", f.field, f.message))
+                .map(|f| format!("{}: {}", f.field, f.message.render(Lang::En)))
                 .collect::<Vec<_>>()
                 .join("; "),
             UsersError::UserNotFound => "no user with this id or email".to_owned(),

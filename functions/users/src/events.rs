@@ -16,6 +16,7 @@ pub fn registered(user: &User) -> UserRegistered {
         email: user.email.clone(),
         username: user.username.clone(),
         first_name: user.first_name.clone(),
+        language: user.language,
     }
 }
 
@@ -29,5 +30,6 @@ pub fn updated(user: &User, changed: Vec<String>) -> UserUpdated {
         last_name: user.last_name.clone(),
         avatar: user.avatar.clone(),
         changed,
+        language: user.language,
     }
 }

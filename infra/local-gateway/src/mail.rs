@@ -4,7 +4,8 @@ use std::path::Path;
 
 use serde_json::Value;
 
-/// Reads the sink's outbox (one JSON object per line) as `[{to, subject, text, sentAt}]`.
+/// Reads the sink's outbox (one JSON object per line) as `[{to, subject, language, text, html,
+/// sentAt}]` (`language`: the email's `Content-Language`; `html`: its HTML part, if any).
 pub fn read_outbox(path: &Path) -> Vec<Value> {
     let Ok(text) = std::fs::read_to_string(path) else {
         return Vec::new();
@@ -13,7 +14,8 @@ pub fn read_outbox(path: &Path) -> Vec<Value> {
         .filter_map(|line| serde_json::from_str::<Value>(line).ok())
         .map(|m| {
             serde_json::json!({
-                "to": m["to"], "subject": m["subject"], "text": m["text"], "sentAt": m["sentAt"],
+                "to": m["to"], "subject": m["subject"], "language": m["language"],
+                "text": m["text"], "html": m["html"], "sentAt": m["sentAt"],
             })
         })
         .collect()

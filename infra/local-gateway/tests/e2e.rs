@@ -206,6 +206,125 @@ async fn a_forgot_password_email_link_resets_the_password() {
     assert_eq!(body["error"], "INVALID_TOKEN");
 }
 
+/// A user registered with `language: "es"` reads both emails in Spanish, whatever language a
+/// later request asks for: the welcome (user.registered) and the reset (the account's language,
+/// carried in user.password_reset_requested), each as text and HTML.
+#[tokio::test]
+async fn a_user_registered_in_spanish_gets_both_emails_in_spanish() {
+    let http = reqwest::Client::new();
+    let n = unique();
+    let email = format!("{n}@example.com");
+    let (status, body) = send(http.post(api("/auth/register")).json(&json!({
+        "username": format!("es{n}"), "email": email, "password": "Secret123",
+        "firstName": "Lucía", "language": "es"
+    })))
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["data"]["user"]["language"], "es");
+    let (status, _) = send(
+        http.post(api("/auth/forgot-password"))
+            .header("accept-language", "en")
+            .json(&json!({"email": email})),
+    )
+    .await;
+    assert_eq!(status, 202);
+
+    let mails = mail_to(&http, &email, 2).await;
+    assert_eq!(mails.len(), 2, "{mails:?}");
+    let welcome = mails
+        .iter()
+        .find(|m| m["subject"] == "¡Te damos la bienvenida a Streamia!")
+        .unwrap_or_else(|| panic!("a Spanish welcome email: {mails:?}"));
+    let reset = mails
+        .iter()
+        .find(|m| m["subject"] == "Restablece tu contraseña de Streamia")
+        .unwrap_or_else(|| panic!("a Spanish reset email: {mails:?}"));
+    for mail in [welcome, reset] {
+        assert_eq!(mail["language"], "es", "{mail}");
+        assert!(
+            mail["text"].as_str().unwrap().starts_with("Hola, "),
+            "{mail}"
+        );
+        assert!(mail["text"]
+            .as_str()
+            .unwrap()
+            .contains("El equipo de Streamia"));
+        assert!(mail["html"]
+            .as_str()
+            .unwrap()
+            .contains("<html lang=\"es\">"));
+    }
+    assert!(welcome["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("Hola, Lucía:"));
+    let text = reset["text"].as_str().unwrap();
+    assert!(text.contains("/reset-password/"), "{text}");
+    assert!(text.contains("El enlace funciona una sola vez"), "{text}");
+}
+
+/// Every function answer is in the request's language and says so; the machine code and the
+/// field names are the same in both; API Gateway's own answers are English and say so too.
+#[tokio::test]
+async fn answers_follow_accept_language_and_say_which() {
+    let http = reqwest::Client::new();
+    let body = json!({"username": "x", "email": "nope", "password": "short"});
+    let call = |accept: Option<&'static str>| {
+        let mut req = http.post(api("/auth/register")).json(&body);
+        if let Some(value) = accept {
+            req = req.header("accept-language", value);
+        }
+        req.send()
+    };
+    let mut answers = Vec::new();
+    for (accept, lang) in [
+        (Some("es"), "es"),
+        (Some("es-CO"), "es"),
+        (Some("en-US;q=0.9, es;q=0.8"), "en"),
+        (Some("de"), "en"),
+        (None, "en"),
+    ] {
+        let res = call(accept).await.unwrap();
+        assert_eq!(res.status(), 400);
+        assert_eq!(res.headers()["content-language"], lang, "{accept:?}");
+        let json: Value = res.json().await.unwrap();
+        assert_eq!(json["error"], "VALIDATION_ERROR");
+        answers.push(json);
+    }
+    assert_eq!(answers[0]["message"], "la solicitud no es válida");
+    assert_eq!(answers[4]["message"], "invalid request");
+    let fields = |v: &Value| -> Vec<Value> {
+        v["details"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["field"].clone())
+            .collect()
+    };
+    assert_eq!(fields(&answers[0]), fields(&answers[4]));
+    let password = |v: &Value| {
+        v["details"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["field"] == "password")
+            .unwrap()["message"]
+            .clone()
+    };
+    assert_eq!(password(&answers[0]), "debe tener entre 8 y 128 caracteres");
+    assert_eq!(password(&answers[4]), "must be 8-128 characters");
+
+    // The authorizer's 401 is API Gateway's: static, English, labelled so.
+    let res = http
+        .get(api("/users/me"))
+        .header("accept-language", "es")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    assert_eq!(res.headers()["content-language"], "en");
+}
+
 #[tokio::test]
 async fn the_local_admin_account_exists() {
     let http = reqwest::Client::new();
@@ -364,11 +483,15 @@ async fn browsers_get_cors_headers_from_the_functions_and_the_gateway_responses(
         .to_str()
         .unwrap()
         .contains("PUT"));
-    assert!(h["access-control-allow-headers"]
+    let allow_headers = h["access-control-allow-headers"]
         .to_str()
         .unwrap()
-        .to_lowercase()
-        .contains("authorization"));
+        .to_lowercase();
+    assert!(allow_headers.contains("authorization"));
+    assert!(
+        allow_headers.contains("accept-language"),
+        "any Accept-Language passes a preflight"
+    );
 }
 
 /// `CONFIG GET <name>` on the Redis at `url`.

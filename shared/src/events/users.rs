@@ -4,14 +4,18 @@
 //!
 //! The events of a user's life (`user.registered`, `user.updated`, `user.deleted`,
 //! `user.deletion_cancelled`, `user.deletion_completed`) each carry the snapshot a copy of the
-//! user keeps (`username`, `email`, `firstName`), or say the user is gone for good: SNS/SQS
-//! deliver them in any order, and a consumer applying only the newest one
+//! user keeps (`username`, `email`, `firstName`, `language`), or say the user is gone for good:
+//! SNS/SQS deliver them in any order, and a consumer applying only the newest one
 //! (`events::projection`) must find in it everything the in-order result would hold.
+//!
+//! `language` (the user's, for emails) was added to v1 as an optional field: consumers do not
+//! refuse unknown fields, and an event without it reads as `en`, what every user read before.
 
 use serde::{Deserialize, Serialize};
 
 use super::Event;
 use crate::domain::Role;
+use crate::i18n::Lang;
 
 /// A new account exists; the notification service sends the welcome email. The first state
 /// of a copy of the user (`firstName` absent or null: the user gave none).
@@ -26,6 +30,10 @@ pub struct UserRegistered {
     pub username: String,
     /// For the greeting, when given.
     pub first_name: Option<String>,
+    /// The language the user reads (`es` or `en`), for the emails about them. Added to v1
+    /// as a compatible optional field: an event published before it reads as `en`.
+    #[serde(default)]
+    pub language: Lang,
 }
 
 impl Event for UserRegistered {
@@ -52,6 +60,10 @@ pub struct UserUpdated {
     pub last_name: Option<String>,
     /// Current avatar URL.
     pub avatar: Option<String>,
+    /// The language the user reads (`es` or `en`), for the emails about them. Added to v1
+    /// as a compatible optional field: an event published before it reads as `en`.
+    #[serde(default)]
+    pub language: Lang,
     /// The camelCase names of the fields that changed.
     pub changed: Vec<String>,
 }
@@ -79,6 +91,10 @@ pub struct PasswordResetRequested {
     pub reset_url: String,
     /// When the link stops working (RFC 3339).
     pub expires_at: String,
+    /// The language the user reads (`es` or `en`), for the emails about them. Added to v1
+    /// as a compatible optional field: an event published before it reads as `en`.
+    #[serde(default)]
+    pub language: Lang,
 }
 
 impl Event for PasswordResetRequested {
@@ -113,6 +129,10 @@ pub struct UserDeleted {
     /// The user's first name when the deletion started, if any.
     #[serde(default)]
     pub first_name: Option<String>,
+    /// The language the user reads (`es` or `en`), for the emails about them. Added to v1
+    /// as a compatible optional field: an event published before it reads as `en`.
+    #[serde(default)]
+    pub language: Lang,
 }
 
 impl Event for UserDeleted {
@@ -141,6 +161,10 @@ pub struct UserDeletionCancelled {
     pub username: String,
     /// The user's first name, if any.
     pub first_name: Option<String>,
+    /// The language the user reads (`es` or `en`), for the emails about them. Added to v1
+    /// as a compatible optional field: an event published before it reads as `en`.
+    #[serde(default)]
+    pub language: Lang,
 }
 
 impl Event for UserDeletionCancelled {
@@ -182,6 +206,7 @@ impl std::fmt::Debug for PasswordResetRequested {
             .field("username", &self.username)
             .field("reset_url", &"<redacted>")
             .field("expires_at", &self.expires_at)
+            .field("language", &self.language)
             .finish()
     }
 }
@@ -205,5 +230,32 @@ impl Event for UserRoleChanged {
     const NAME: &'static str = "user.role_changed";
     fn aggregate_id(&self) -> &str {
         &self.user_id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Events published before `language` existed are still v1 and read as English.
+    #[test]
+    fn an_event_without_a_language_reads_as_english() {
+        let registered: UserRegistered = serde_json::from_value(serde_json::json!({
+            "userId": "u1", "email": "ana@example.com", "username": "ana", "firstName": null
+        }))
+        .unwrap();
+        assert_eq!(registered.language, Lang::En);
+        let reset: PasswordResetRequested = serde_json::from_value(serde_json::json!({
+            "userId": "u1", "email": "ana@example.com", "username": "ana",
+            "resetUrl": "https://x/reset-password/t", "expiresAt": "2030-01-01T00:00:00.000Z"
+        }))
+        .unwrap();
+        assert_eq!(reset.language, Lang::En);
+        let updated: UserUpdated = serde_json::from_value(serde_json::json!({
+            "userId": "u1", "email": "a@b.co", "username": "ana", "firstName": null,
+            "lastName": null, "avatar": null, "changed": ["language"], "language": "es"
+        }))
+        .unwrap();
+        assert_eq!(updated.language, Lang::Es);
     }
 }

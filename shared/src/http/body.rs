@@ -5,13 +5,16 @@ use serde::de::DeserializeOwned;
 
 use super::ApiError;
 use crate::fields::FieldError;
+use crate::i18n::{Msg, Text};
 
 /// Parses the body as JSON into `T`.
 ///
 /// Oversize bodies are 413; a missing or malformed body, a wrong content type, a wrong type
 /// in any field (including Mongo operators such as `{"$gt": ""}` where a string belongs) or an
 /// unknown field is a 400 naming the field. Request types are plain data with
-/// `deny_unknown_fields`; domain rules are checked afterwards by the domain types.
+/// `deny_unknown_fields`; domain rules are checked afterwards by the domain types. serde's own
+/// English sentences never reach the client: each failure is told with a catalogue message
+/// (see [`field_message`]), in the reader's language.
 pub fn parse_json<T: DeserializeOwned>(req: &Request, max_bytes: usize) -> Result<T, ApiError> {
     let bytes: &[u8] = match req.body() {
         Body::Empty => &[],
@@ -36,33 +39,22 @@ pub fn parse_json<T: DeserializeOwned>(req: &Request, max_bytes: usize) -> Resul
             })
             .unwrap_or(false);
         if !is_json {
-            return Err(ApiError::validation(
-                "content-type must be application/json",
-                Vec::new(),
-            ));
+            return Err(ApiError::validation(Msg::ContentTypeJson, Vec::new()));
         }
     }
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::validation(
-            "a JSON request body is required",
-            Vec::new(),
-        ));
+        return Err(ApiError::validation(Msg::BodyRequired, Vec::new()));
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let parsed: Result<T, _> = serde_path_to_error::deserialize(&mut de);
     if parsed.is_ok() {
-        de.end().map_err(|e| {
-            ApiError::validation(
-                format!("malformed JSON: {}", strip_position(&e.to_string())),
-                Vec::new(),
-            )
-        })?;
+        de.end().map_err(|e| malformed(&e))?;
     }
     parsed.map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
         if inner.is_syntax() || inner.is_eof() {
-            return ApiError::validation(format!("malformed JSON: {inner}"), Vec::new());
+            return malformed(&inner);
         }
         let message = strip_position(&inner.to_string());
         let field = if path == "." || path.is_empty() {
@@ -70,15 +62,85 @@ pub fn parse_json<T: DeserializeOwned>(req: &Request, max_bytes: usize) -> Resul
         } else {
             path
         };
-        if field.is_empty() {
-            ApiError::validation(format!("invalid request body: {message}"), Vec::new())
+        if field.is_empty() || field.starts_with('[') {
+            // The whole body is of the wrong shape (`"x"`, `5` where an object belongs; an
+            // array, which serde would read as the struct's fields in order).
+            let shape = ["invalid type:", "invalid length"]
+                .iter()
+                .any(|p| message.starts_with(p));
+            let msg = match shape || field.starts_with('[') {
+                true => Msg::BodyNotObject,
+                false => Msg::InvalidBody,
+            };
+            ApiError::validation(msg, Vec::new())
         } else {
             ApiError::validation(
-                "invalid request body",
-                vec![FieldError::new(field, message)],
+                Msg::InvalidBody,
+                vec![FieldError::new(field, field_message(&message))],
             )
         }
     })
+}
+
+/// 400 for JSON that does not parse, saying where (serde_json counts from 1).
+fn malformed(err: &serde_json::Error) -> ApiError {
+    ApiError::validation(
+        Text::new(Msg::MalformedJson)
+            .arg("line", err.line())
+            .arg("column", err.column()),
+        Vec::new(),
+    )
+}
+
+/// What serde said about one field, as a catalogue message: serde's sentences are English and
+/// quote the value; these are neither. The forms are serde's `de::Error` messages
+/// (`missing field`, `unknown field`, `duplicate field`, `invalid type: .., expected ..`,
+/// `unknown variant .., expected ..`); anything else is "is not valid".
+fn field_message(serde: &str) -> Text {
+    if serde.starts_with("missing field") {
+        return Msg::FieldRequired.into();
+    }
+    if serde.starts_with("unknown field") {
+        return Msg::FieldUnknown.into();
+    }
+    if serde.starts_with("duplicate field") {
+        return Msg::FieldDuplicate.into();
+    }
+    if serde.starts_with("unknown variant") {
+        let expected = serde.split_once(", expected ").map_or("", |(_, e)| e);
+        // The names between backticks are the code's (wire values), the same in every language.
+        let values: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+        return match values.is_empty() {
+            true => Msg::FieldInvalid.into(),
+            false => Text::new(Msg::FieldOneOf).arg("values", values.join(", ")),
+        };
+    }
+    if let Some(rest) = serde.strip_prefix("invalid type: ") {
+        let expected = rest.split_once(", expected ").map_or("", |(_, e)| e);
+        return expected_type(expected).into();
+    }
+    Msg::FieldInvalid.into()
+}
+
+/// The JSON type serde's `expected ..` describes (`a string`, `i64`, `a boolean`, ...).
+fn expected_type(expected: &str) -> Msg {
+    let integer = [
+        "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "usize", "integer",
+    ];
+    match expected {
+        e if e.contains("string") || e == "a character" => Msg::FieldMustBeString,
+        e if integer
+            .iter()
+            .any(|i| e == *i || e.ends_with(&format!(" {i}"))) =>
+        {
+            Msg::FieldMustBeInteger
+        }
+        "f32" | "f64" | "a number" => Msg::FieldMustBeNumber,
+        "a boolean" => Msg::FieldMustBeBoolean,
+        e if e.contains("sequence") || e.contains("tuple") => Msg::FieldMustBeArray,
+        e if e.starts_with("struct") || e.contains("map") => Msg::FieldMustBeObject,
+        _ => Msg::FieldWrongType,
+    }
 }
 
 /// Like [`parse_json`], but an absent or blank body is `T::default()` (routes whose body is
@@ -118,6 +180,7 @@ fn missing_field_name(message: &str) -> Option<String> {
 mod tests {
     use super::*;
     use crate::fields::Patch;
+    use crate::i18n::Lang;
     use serde::Deserialize;
 
     #[derive(Debug, Deserialize)]
@@ -138,10 +201,14 @@ mod tests {
         builder.body(Body::from(body)).unwrap()
     }
 
-    fn err(body: &str) -> serde_json::Value {
+    fn err_in(body: &str, lang: Lang) -> serde_json::Value {
         parse_json::<Login>(&req(body, Some("application/json")), 1024)
             .unwrap_err()
-            .body()
+            .body(lang)
+    }
+
+    fn err(body: &str) -> serde_json::Value {
+        err_in(body, Lang::En)
     }
 
     #[test]
@@ -168,6 +235,95 @@ mod tests {
         assert_eq!(too_large.status(), 413);
         let wrong_type = parse_json::<Login>(&req("{}", Some("text/plain")), 1024).unwrap_err();
         assert_eq!(wrong_type.status(), 400);
+    }
+
+    #[test]
+    fn serde_never_speaks_to_the_client() {
+        let body = err_in(r#"{"email": 5, "password": "x", "role": 1}"#, Lang::Es);
+        assert_eq!(body["message"], "el cuerpo de la solicitud no es válido");
+        assert_eq!(body["details"][0]["field"], "email");
+        assert_eq!(body["details"][0]["message"], "debe ser un texto");
+        let body = err(r#"{"email": "a", "password": "x", "role": 1}"#);
+        assert_eq!(body["details"][0]["field"], "role");
+        assert_eq!(
+            body["details"][0]["message"],
+            "is not a field of this request"
+        );
+        let body = err_in(r#"{"email": "a"}"#, Lang::Es);
+        assert_eq!(body["details"][0]["message"], "es obligatorio");
+        assert_eq!(
+            err_in("{\n  \"email\": ", Lang::Es)["message"],
+            "JSON mal formado en la línea 2, columna 11"
+        );
+        for not_an_object in ["[1]", "[]", "\"x\"", "5", "null"] {
+            let body = err_in(not_an_object, Lang::En);
+            assert_eq!(
+                body["message"], "the request body must be a JSON object",
+                "{not_an_object}"
+            );
+            assert!(body.get("details").is_none());
+        }
+        assert!(
+            !err(r#"{"email": "<script>", "password": 7}"#)
+                .to_string()
+                .contains("7"),
+            "no value is quoted back"
+        );
+    }
+
+    #[test]
+    fn serdes_forms_map_to_catalogue_messages() {
+        let cases = [
+            (
+                "invalid type: integer `5`, expected a string",
+                Msg::FieldMustBeString,
+            ),
+            (
+                "invalid type: string \"x\", expected i64",
+                Msg::FieldMustBeInteger,
+            ),
+            (
+                "invalid type: floating point `1.5`, expected u32",
+                Msg::FieldMustBeInteger,
+            ),
+            (
+                "invalid type: string \"x\", expected a boolean",
+                Msg::FieldMustBeBoolean,
+            ),
+            (
+                "invalid type: string \"x\", expected a sequence",
+                Msg::FieldMustBeArray,
+            ),
+            (
+                "invalid type: string \"x\", expected struct Login",
+                Msg::FieldMustBeObject,
+            ),
+            (
+                "invalid type: string \"x\", expected f64",
+                Msg::FieldMustBeNumber,
+            ),
+            (
+                "invalid type: string \"x\", expected something odd",
+                Msg::FieldWrongType,
+            ),
+            (
+                "invalid value: integer `-5`, expected u32",
+                Msg::FieldInvalid,
+            ),
+            ("duplicate field `email`", Msg::FieldDuplicate),
+            ("a custom error", Msg::FieldInvalid),
+        ];
+        for (serde, msg) in cases {
+            assert_eq!(field_message(serde), Text::new(msg), "{serde}");
+        }
+        assert_eq!(
+            field_message("unknown variant `fr`, expected `es` or `en`"),
+            Text::new(Msg::FieldOneOf).arg("values", "es, en")
+        );
+        assert_eq!(
+            field_message("unknown variant `x`, expected one of `a`, `b`, `c`").render(Lang::Es),
+            "debe ser uno de: a, b, c"
+        );
     }
 
     #[derive(Debug, Default, Deserialize)]

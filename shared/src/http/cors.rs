@@ -19,7 +19,8 @@ use crate::config::{ConfigError, Load, Lookup, Reader};
 pub const CORS_ALLOWED_ORIGINS: &str = "CORS_ALLOWED_ORIGINS";
 
 /// Response headers a page may read besides the CORS-safelisted ones: the correlation id to
-/// quote in a support request, and how long to wait after a 429/503.
+/// quote in a support request, and how long to wait after a 429/503. (`Content-Language`, the
+/// answer's language, is safelisted: readable without being named here.)
 pub const EXPOSED_HEADERS: &str = "x-correlation-id, Retry-After";
 
 /// Which browser origins may read the API's answers.

@@ -5,21 +5,23 @@ use std::error::Error as StdError;
 use http::StatusCode;
 
 use crate::fields::{FieldError, FieldErrors};
+use crate::i18n::{Lang, Msg, Text};
 
-/// A failed request: status, machine code, human message, and for server faults the cause,
-/// which is logged and never sent.
+/// A failed request: status, machine code, human message (a catalogue [`Text`], rendered in
+/// the request's language by [`ApiError::body`]), and for server faults the cause, which is
+/// logged and never sent. The code never depends on the language.
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
     code: &'static str,
-    message: String,
+    message: Text,
     details: Vec<FieldError>,
     retry_after: Option<u64>,
     source: Option<Box<dyn StdError + Send + Sync>>,
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<Text>) -> Self {
         Self {
             status,
             code,
@@ -31,39 +33,39 @@ impl ApiError {
     }
 
     /// 400 VALIDATION_ERROR with the fields at fault.
-    pub fn validation(message: impl Into<String>, details: Vec<FieldError>) -> Self {
+    pub fn validation(message: impl Into<Text>, details: Vec<FieldError>) -> Self {
         let mut err = Self::new(StatusCode::BAD_REQUEST, "VALIDATION_ERROR", message);
         err.details = details;
         err
     }
 
     /// 400 with a specific code (e.g. INVALID_TOKEN).
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn bad_request(code: &'static str, message: impl Into<Text>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
     }
 
     /// 401 UNAUTHORIZED.
-    pub fn unauthorized(message: impl Into<String>) -> Self {
+    pub fn unauthorized(message: impl Into<Text>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", message)
     }
 
     /// 401 with a specific code (e.g. INVALID_CREDENTIALS).
-    pub fn unauthorized_with(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn unauthorized_with(code: &'static str, message: impl Into<Text>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, code, message)
     }
 
     /// 403 FORBIDDEN.
-    pub fn forbidden(message: impl Into<String>) -> Self {
+    pub fn forbidden(message: impl Into<Text>) -> Self {
         Self::new(StatusCode::FORBIDDEN, "FORBIDDEN", message)
     }
 
     /// 404 with a code (NOT_FOUND, MOVIE_NOT_FOUND, ...).
-    pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn not_found(code: &'static str, message: impl Into<Text>) -> Self {
         Self::new(StatusCode::NOT_FOUND, code, message)
     }
 
     /// 409 with a code (CONFLICT, EMAIL_TAKEN, ...).
-    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn conflict(code: &'static str, message: impl Into<Text>) -> Self {
         Self::new(StatusCode::CONFLICT, code, message)
     }
 
@@ -72,12 +74,12 @@ impl ApiError {
         Self::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "PAYLOAD_TOO_LARGE",
-            format!("request body exceeds {limit} bytes"),
+            Text::new(Msg::PayloadTooLarge).arg("limit", limit),
         )
     }
 
     /// 429 RATE_LIMITED, telling the client when to come back.
-    pub fn rate_limited(message: impl Into<String>, retry_after_secs: u64) -> Self {
+    pub fn rate_limited(message: impl Into<Text>, retry_after_secs: u64) -> Self {
         let mut err = Self::new(StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED", message);
         err.retry_after = Some(retry_after_secs.max(1));
         err
@@ -88,7 +90,7 @@ impl ApiError {
         let mut err = Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "UNAVAILABLE",
-            "a dependency is unavailable, try again shortly",
+            Msg::Unavailable,
         );
         err.source = Some(source.into());
         err
@@ -107,11 +109,7 @@ impl ApiError {
 
     /// 500 INTERNAL: the cause is logged, the client learns nothing about it.
     pub fn internal(source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
-        let mut err = Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "INTERNAL",
-            "an unexpected error occurred",
-        );
+        let mut err = Self::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", Msg::Internal);
         err.source = Some(source.into());
         err
     }
@@ -136,15 +134,26 @@ impl ApiError {
         self.source.as_deref()
     }
 
-    /// The envelope body: `{success: false, error, message, details?}`.
-    pub fn body(&self) -> serde_json::Value {
+    /// The human message, before it is rendered.
+    pub fn message(&self) -> &Text {
+        &self.message
+    }
+
+    /// The envelope body in `lang`: `{success: false, error, message, details?}`; `error` and
+    /// each `details[].field` are the same in every language.
+    pub fn body(&self, lang: Lang) -> serde_json::Value {
         let mut body = serde_json::json!({
             "success": false,
             "error": self.code,
-            "message": self.message,
+            "message": self.message.render(lang),
         });
         if !self.details.is_empty() {
-            body["details"] = serde_json::json!(self.details);
+            let details: Vec<serde_json::Value> = self
+                .details
+                .iter()
+                .map(|d| serde_json::json!({"field": d.field, "message": d.message.render(lang)}))
+                .collect();
+            body["details"] = serde_json::Value::Array(details);
         }
         body
     }
@@ -211,7 +220,7 @@ impl From<bson::de::Error> for ApiError {
 /// Every rejected field: 400 VALIDATION_ERROR with `details`.
 impl From<FieldErrors> for ApiError {
     fn from(errors: FieldErrors) -> Self {
-        ApiError::validation("invalid request", errors.0)
+        ApiError::validation(Msg::Validation, errors.0)
     }
 }
 
@@ -222,10 +231,10 @@ impl From<crate::service::Forbidden> for ApiError {
     }
 }
 
-/// An unknown resource: 404 with the operation's code and `"<what> not found"`.
+/// An unknown resource: 404 with the operation's code and message.
 impl From<crate::service::NotFound> for ApiError {
     fn from(err: crate::service::NotFound) -> Self {
-        ApiError::not_found(err.code, err.to_string())
+        ApiError::not_found(err.code, err.message)
     }
 }
 

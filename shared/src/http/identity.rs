@@ -5,6 +5,7 @@
 
 use super::ApiError;
 use crate::domain::Role;
+use crate::i18n::Msg;
 use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
 
@@ -42,7 +43,7 @@ impl Identity {
     /// Reads the identity from the request's authorizer context; 401 when there is none, which
     /// only happens if a route was wired without the authorizer.
     pub fn from_request(req: &Request) -> Result<Self, ApiError> {
-        let missing = || ApiError::unauthorized("authentication required");
+        let missing = || ApiError::unauthorized(Msg::AuthenticationRequired);
         let Some(RequestContext::ApiGatewayV1(ctx)) = req.request_context_ref() else {
             return Err(missing());
         };

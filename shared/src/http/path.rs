@@ -16,6 +16,7 @@ use lambda_http::{Request, RequestExt};
 use super::ApiError;
 use crate::domain::{parse_object_id, Invalid};
 use crate::fields::FieldError;
+use crate::i18n::{Msg, Text};
 use bson::oid::ObjectId;
 
 /// The route declares a parameter the request does not carry.
@@ -35,7 +36,7 @@ pub fn param<T>(
         .ok_or_else(|| ApiError::internal(MissingPathParameter(name.to_owned())))?;
     parse(raw).map_err(|invalid| {
         ApiError::validation(
-            format!("invalid path parameter {name}"),
+            Text::new(Msg::InvalidPathParameter).arg("name", name),
             vec![FieldError::from_invalid(name, invalid)],
         )
     })
@@ -55,13 +56,13 @@ pub fn text(req: &Request, name: &str, max_chars: usize) -> Result<String, ApiEr
 
 fn bounded_text(raw: &str, max_chars: usize) -> Result<String, Invalid> {
     if raw.is_empty() {
-        return Err(Invalid("is required".into()));
+        return Err(Msg::FieldRequired.into());
     }
     if raw.chars().count() > max_chars {
-        return Err(Invalid(format!("must be at most {max_chars} characters")));
+        return Err(Text::new(Msg::FieldMaxChars).arg("max", max_chars).into());
     }
     if raw.chars().any(char::is_control) {
-        return Err(Invalid("must not contain control characters".into()));
+        return Err(Msg::FieldControlChars.into());
     }
     Ok(raw.to_owned())
 }
@@ -101,12 +102,14 @@ mod tests {
             let err = object_id(&req, "movieId").unwrap_err();
             assert_eq!(err.status(), 400, "{bad:?}");
             assert_eq!(err.code(), "VALIDATION_ERROR");
-            let body = err.body();
+            let body = err.body(crate::i18n::Lang::En);
             assert_eq!(body["details"][0]["field"], "movieId");
             assert_eq!(
                 body["details"][0]["message"],
                 "must be a 24-character hex id"
             );
+            let body = err.body(crate::i18n::Lang::Es);
+            assert_eq!(body["message"], "el parámetro de ruta movieId no es válido");
         }
     }
 
@@ -126,7 +129,10 @@ mod tests {
             assert_eq!(err.status(), 500);
             assert_eq!(err.code(), "INTERNAL");
             assert!(err.cause().unwrap().to_string().contains("\"id\""));
-            assert!(!err.body().to_string().contains("template"));
+            assert!(!err
+                .body(crate::i18n::Lang::En)
+                .to_string()
+                .contains("template"));
         }
     }
 
@@ -138,7 +144,7 @@ mod tests {
         for name in ["long", "nl"] {
             let err = text(&req, name, 35).unwrap_err();
             assert_eq!(err.status(), 400);
-            assert_eq!(err.body()["details"][0]["field"], name);
+            assert_eq!(err.body(crate::i18n::Lang::En)["details"][0]["field"], name);
         }
         assert_eq!(
             text(&request(Value::Null), "language", 35)
@@ -159,7 +165,7 @@ mod tests {
     fn any_domain_type_can_read_a_parameter() {
         let req = request(json!({"n": "7"}));
         let n: u8 = param(&req, "n", |raw| {
-            raw.parse().map_err(|_| Invalid("nope".into()))
+            raw.parse().map_err(|_| Invalid::from(Msg::FieldInvalid))
         })
         .unwrap();
         assert_eq!(n, 7);

@@ -67,6 +67,7 @@ mod tests {
     use super::super::proxy_event::{request, request_single_only};
     use super::*;
     use crate::http::ApiError;
+    use crate::i18n::Lang;
 
     fn query(pairs: &[(&str, &str)]) -> Request {
         request(Value::Null, pairs)
@@ -114,12 +115,12 @@ mod tests {
         let api = ApiError::from(err);
         assert_eq!(api.status(), 400);
         assert_eq!(api.code(), "VALIDATION_ERROR");
-        assert_eq!(api.body()["details"][2]["field"], "search");
+        assert_eq!(api.body(Lang::En)["details"][2]["field"], "search");
 
         let empty = query(&[("limit", "")]);
         assert_eq!(
-            ApiError::from(page(&empty, PageRules::DEFAULT).unwrap_err()).body()["details"][0]
-                ["field"],
+            ApiError::from(page(&empty, PageRules::DEFAULT).unwrap_err()).body(Lang::En)["details"]
+                [0]["field"],
             "limit"
         );
     }
@@ -133,7 +134,10 @@ mod tests {
         let long = "x".repeat(101);
         let err = search(&query(&[("search", &long)])).unwrap_err();
         assert_eq!(err.0[0].field, "search");
-        assert_eq!(err.0[0].message, "must be at most 100 characters");
+        assert_eq!(
+            err.0[0].message.render(Lang::En),
+            "must be at most 100 characters"
+        );
     }
 
     #[test]

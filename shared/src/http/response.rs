@@ -3,13 +3,17 @@
 use http::{HeaderValue, StatusCode};
 use serde::Serialize;
 
-/// A successful answer: `{success: true, data, message?}`, or an empty 204.
+use crate::i18n::{Lang, Text};
+
+/// A successful answer: `{success: true, data, message?}`, or an empty 204. The `message` is a
+/// catalogue [`Text`], rendered in the request's language when the answer is written.
 #[derive(Debug)]
 pub struct ApiResponse {
-    pub(crate) status: StatusCode,
-    pub(crate) body: Option<serde_json::Value>,
+    status: StatusCode,
+    body: Option<serde_json::Value>,
+    message: Option<Text>,
     /// `Cache-Control`, when the answer says how it may be cached.
-    pub(crate) cache_control: Option<HeaderValue>,
+    cache_control: Option<HeaderValue>,
 }
 
 impl ApiResponse {
@@ -20,6 +24,7 @@ impl ApiResponse {
         Self {
             status,
             body: Some(serde_json::json!({ "success": true, "data": data })),
+            message: None,
             cache_control: None,
         }
     }
@@ -44,16 +49,31 @@ impl ApiResponse {
         Self {
             status: StatusCode::NO_CONTENT,
             body: None,
+            message: None,
             cache_control: None,
         }
     }
 
-    /// Adds the envelope's optional human `message`.
-    pub fn message(mut self, message: impl Into<String>) -> Self {
-        if let Some(body) = self.body.as_mut() {
-            body["message"] = serde_json::Value::String(message.into());
+    /// Adds the envelope's optional human `message` (a catalogue message: `Msg::LoggedOut`).
+    pub fn message(mut self, message: impl Into<Text>) -> Self {
+        if self.body.is_some() {
+            self.message = Some(message.into());
         }
         self
+    }
+
+    /// Status, body in `lang` (`None`: a 204) and `Cache-Control`, as the answer is written.
+    pub(crate) fn into_parts(
+        self,
+        lang: Lang,
+    ) -> (StatusCode, Option<serde_json::Value>, Option<HeaderValue>) {
+        let body = self.body.map(|mut body| {
+            if let Some(message) = &self.message {
+                body["message"] = serde_json::Value::String(message.render(lang));
+            }
+            body
+        });
+        (self.status, body, self.cache_control)
     }
 
     /// `Cache-Control: no-store`: for an answer that carries a credential (an access or

@@ -26,6 +26,7 @@ use bson::oid::ObjectId;
 use crate::config::HttpConfig;
 use crate::db::BoxFuture;
 use crate::domain::parse_object_id;
+use crate::i18n::Msg;
 use crate::init::{log_failure, Deferred};
 use crate::paging::{Page, PageRules};
 use crate::search::SearchTerm;
@@ -135,10 +136,8 @@ impl<D: Send + Sync + 'static> Route<D> {
                 (Route::Admin(handler), Some(caller)) if caller.is_admin() => {
                     handler(deps, req, ctx, caller).await
                 }
-                (Route::Admin(_), Some(_)) => {
-                    Err(ApiError::forbidden("administrator role required"))
-                }
-                (_, None) => Err(ApiError::unauthorized("authentication required")),
+                (Route::Admin(_), Some(_)) => Err(ApiError::forbidden(Msg::AdminRequired)),
+                (_, None) => Err(ApiError::unauthorized(Msg::AuthenticationRequired)),
             }
         })
         .await
@@ -150,7 +149,7 @@ impl<D: Send + Sync + 'static> Route<D> {
 fn caller_of(request: &Request) -> Result<Caller, ApiError> {
     let identity = Identity::from_request(request)?;
     let user_id = parse_object_id(&identity.user_id)
-        .map_err(|_| ApiError::unauthorized("authentication required"))?;
+        .map_err(|_| ApiError::unauthorized(Msg::AuthenticationRequired))?;
     Ok(Caller {
         user_id,
         role: identity.role,

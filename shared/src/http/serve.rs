@@ -1,15 +1,19 @@
-//! The wrapper around every HTTP handler: correlation id in and out, error mapping, CORS
-//! headers for allowed browser origins, one access log line per request.
+//! The wrapper around every HTTP handler: correlation id in and out, the reader's language
+//! (`Accept-Language` in, `Content-Language` out), error mapping, CORS headers for allowed
+//! browser origins, one access log line per request.
 
 use std::future::Future;
 use std::time::{Duration, Instant, SystemTime};
 
-use http::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER};
+use http::header::{
+    HeaderValue, ACCEPT_LANGUAGE, CACHE_CONTROL, CONTENT_LANGUAGE, CONTENT_TYPE, RETRY_AFTER,
+};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use tracing::Instrument;
 
 use super::{ApiError, ApiResponse, Cors};
+use crate::i18n::Lang;
 use crate::service::Ctx;
 
 /// Header carrying the correlation id between client, functions and events.
@@ -28,10 +32,12 @@ where
 /// Runs `handler` on `req` and turns its result into the contract's response.
 ///
 /// Every response carries `x-correlation-id` (the caller's, when it sent a sane one) and a JSON
-/// content type; errors become the error envelope; server faults are logged with their cause,
-/// which never reaches the client. A request from an origin `cors` allows gets that origin
-/// back in `Access-Control-Allow-Origin` on every answer, errors included, so the page can
-/// read it.
+/// content type; every body is in the language the request's `Accept-Language` prefers (see
+/// [`Lang::negotiate`]; the operation sees it as `Ctx::lang`) and says so in
+/// `Content-Language`; errors become the error envelope, whose machine code is the same in
+/// every language; server faults are logged with their cause, which never reaches the client.
+/// A request from an origin `cors` allows gets that origin back in
+/// `Access-Control-Allow-Origin` on every answer, errors included, so the page can read it.
 pub async fn respond_for<F, Fut>(cors: &Cors, req: Request, handler: F) -> Response<Body>
 where
     F: FnOnce(Request, Ctx) -> Fut,
@@ -61,7 +67,8 @@ where
         .filter(|v| is_sane_id(v))
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let mut ctx = Ctx::new(correlation_id.clone());
+    let lang = request_lang(&req);
+    let mut ctx = Ctx::new(correlation_id.clone()).in_lang(lang);
     ctx.client_ip = client_ip;
     let span =
         tracing::info_span!("request", correlation_id = %correlation_id, request_id = %request_id);
@@ -71,7 +78,10 @@ where
         .unwrap_or_else(|_| Err(ApiError::unavailable(DeadlineExceeded(budget))));
 
     let (status, body, retry_after, cache_control) = match result {
-        Ok(ok) => (ok.status, ok.body, None, ok.cache_control),
+        Ok(ok) => {
+            let (status, body, cache_control) = ok.into_parts(lang);
+            (status, body, None, cache_control)
+        }
         Err(err) => {
             if err.status().is_server_error() {
                 let cause = err.cause().map(|c| c.to_string()).unwrap_or_default();
@@ -83,7 +93,7 @@ where
                     "request failed"
                 );
             }
-            (err.status(), Some(err.body()), err.retry_after(), None)
+            (err.status(), Some(err.body(lang)), err.retry_after(), None)
         }
     };
     let mut response = Response::builder().status(status);
@@ -99,6 +109,7 @@ where
     let response = match body {
         Some(json) => response
             .header(CONTENT_TYPE, "application/json")
+            .header(CONTENT_LANGUAGE, lang.as_str())
             .body(Body::Text(json.to_string())),
         None => response.body(Body::Empty),
     };
@@ -115,6 +126,16 @@ where
     let mut response = response.unwrap_or_else(|_| Response::new(Body::Empty));
     cors.apply(origin.as_ref(), response.headers_mut());
     response
+}
+
+/// The language of the answer: every `Accept-Language` header of the request, as one list.
+fn request_lang(req: &Request) -> Lang {
+    Lang::negotiate(
+        req.headers()
+            .get_all(ACCEPT_LANGUAGE)
+            .iter()
+            .filter_map(|v| v.to_str().ok()),
+    )
 }
 
 /// Kept back from the function's own deadline to answer, log and hand the response to Lambda.
@@ -151,6 +172,8 @@ fn is_sane_id(id: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fields::FieldError;
+    use crate::i18n::Msg;
     use http::header::{
         ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_EXPOSE_HEADERS, RETRY_AFTER, VARY,
     };
@@ -177,8 +200,8 @@ mod tests {
         let answers: [Result<ApiResponse, ApiError>; 4] = [
             Ok(ApiResponse::ok(serde_json::json!({"accessToken": "t"}))),
             Ok(ApiResponse::no_content()),
-            Err(ApiError::unauthorized("no")),
-            Err(ApiError::rate_limited("slow down", 30)),
+            Err(ApiError::unauthorized(Msg::AuthenticationRequired)),
+            Err(ApiError::rate_limited(Msg::RateLimited, 30)),
         ];
         for answer in answers {
             let status = answer.as_ref().map(|a| a.status()).ok();
@@ -232,5 +255,74 @@ mod tests {
             !res.headers().contains_key(CACHE_CONTROL),
             "only when asked"
         );
+    }
+
+    fn in_lang(accept_language: Option<&str>) -> Request {
+        let mut req = http::Request::builder()
+            .method("POST")
+            .uri("/api/v1/auth/register");
+        if let Some(value) = accept_language {
+            req = req.header(ACCEPT_LANGUAGE, value);
+        }
+        req.body(Body::Empty).unwrap()
+    }
+
+    fn body_of(res: &Response<Body>) -> serde_json::Value {
+        match res.body() {
+            Body::Text(t) => serde_json::from_str(t).unwrap(),
+            other => panic!("not a JSON body: {other:?}"),
+        }
+    }
+
+    fn refused() -> Result<ApiResponse, ApiError> {
+        Err(ApiError::validation(
+            Msg::Validation,
+            vec![FieldError::new("password", Msg::FieldPasswordDigit)],
+        ))
+    }
+
+    #[tokio::test]
+    async fn errors_are_in_the_requests_language_with_the_same_code() {
+        let mut bodies = Vec::new();
+        for (header, lang) in [
+            (Some("es"), "es"),
+            (Some("es-CO"), "es"),
+            (Some("en-US;q=0.9, es;q=0.8"), "en"),
+            (Some("fr"), "en"),
+            (None, "en"),
+        ] {
+            let res = respond(in_lang(header), |_, ctx| async move {
+                assert_eq!(ctx.lang.as_str(), lang, "the operation sees it too");
+                refused()
+            })
+            .await;
+            assert_eq!(res.headers()[CONTENT_LANGUAGE], lang, "{header:?}");
+            bodies.push((lang, body_of(&res)));
+        }
+        let (es, en) = (&bodies[0].1, &bodies[4].1);
+        assert_eq!(es["error"], "VALIDATION_ERROR");
+        assert_eq!(es["error"], en["error"]);
+        assert_eq!(es["details"][0]["field"], en["details"][0]["field"]);
+        assert_eq!(es["message"], "la solicitud no es válida");
+        assert_eq!(en["message"], "invalid request");
+        assert_eq!(es["details"][0]["message"], "debe contener un dígito");
+        assert_eq!(en["details"][0]["message"], "must contain a digit");
+        assert_eq!(bodies[1].1, *es);
+        assert_eq!(bodies[2].1, *en);
+    }
+
+    #[tokio::test]
+    async fn success_messages_are_translated_and_an_empty_answer_has_no_language() {
+        let res = respond(in_lang(Some("es")), |_, _| async {
+            Ok(ApiResponse::ok(()).message(Msg::LoggedOut))
+        })
+        .await;
+        assert_eq!(body_of(&res)["message"], "sesión cerrada");
+        assert_eq!(res.headers()[CONTENT_LANGUAGE], "es");
+        let res = respond(in_lang(Some("es")), |_, _| async {
+            Ok(ApiResponse::no_content())
+        })
+        .await;
+        assert!(!res.headers().contains_key(CONTENT_LANGUAGE));
     }
 }

@@ -12,21 +12,23 @@ use crate::NotifyError;
 /// What an event makes of the copy. Each event carries the whole snapshot (users.rs), so it
 /// alone says what the copy is at its version.
 pub fn change_for(event: &UserChange) -> Change<UserCopy> {
-    let copy = |username: &str, email: &str, first_name: &Option<String>, status| {
+    let copy = |username: &str, email: &str, first_name: &Option<String>, language, status| {
         Change::Set(UserCopy {
             username: username.to_owned(),
             email: email.to_owned(),
             first_name: first_name.clone(),
+            language,
             status,
         })
     };
+    use CopyStatus::{Active, Deleting};
     match event {
-        UserChange::Registered(e) => copy(&e.username, &e.email, &e.first_name, CopyStatus::Active),
+        UserChange::Registered(e) => copy(&e.username, &e.email, &e.first_name, e.language, Active),
         // Only an active account can be updated.
-        UserChange::Updated(e) => copy(&e.username, &e.email, &e.first_name, CopyStatus::Active),
-        UserChange::Deleted(e) => copy(&e.username, &e.email, &e.first_name, CopyStatus::Deleting),
+        UserChange::Updated(e) => copy(&e.username, &e.email, &e.first_name, e.language, Active),
+        UserChange::Deleted(e) => copy(&e.username, &e.email, &e.first_name, e.language, Deleting),
         UserChange::DeletionCancelled(e) => {
-            copy(&e.username, &e.email, &e.first_name, CopyStatus::Active)
+            copy(&e.username, &e.email, &e.first_name, e.language, Active)
         }
         UserChange::DeletionCompleted(_) => Change::Tombstone,
     }

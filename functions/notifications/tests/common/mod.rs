@@ -86,6 +86,7 @@ pub fn welcome(to: &str) -> Envelope<UserRegistered> {
             email: to.into(),
             username: "ana".into(),
             first_name: Some("Ana".into()),
+            language: Default::default(),
         },
     )
 }
@@ -100,6 +101,7 @@ pub fn reset(to: &str) -> Envelope<PasswordResetRequested> {
             username: "bob".into(),
             reset_url: "https://app.streamia.test/reset-password/tok123".into(),
             expires_at: "2030-01-01T00:00:00.000Z".into(),
+            language: Default::default(),
         },
     )
 }

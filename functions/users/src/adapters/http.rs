@@ -5,6 +5,7 @@
 //! are the full ones a client calls (the API's base path is `/api/v1`).
 
 use streamia_shared::http::{ApiError, ApiResponse, Req, Route};
+use streamia_shared::i18n::Msg;
 
 use crate::ops::{self, Caller, Ctx};
 use crate::Deps;
@@ -56,7 +57,7 @@ async fn refresh(deps: &'static Deps, req: Req, ctx: Ctx) -> Answer {
 async fn logout(deps: &'static Deps, req: Req, ctx: Ctx, caller: Caller) -> Answer {
     let cmd = ops::logout::parse(caller, req.optional_json()?)?;
     ops::logout::execute(deps, cmd, &ctx).await?;
-    Ok(ApiResponse::ok(()).message("logged out"))
+    Ok(ApiResponse::ok(()).message(Msg::LoggedOut))
 }
 
 async fn forgot_password(deps: &'static Deps, req: Req, ctx: Ctx) -> Answer {
@@ -66,13 +67,12 @@ async fn forgot_password(deps: &'static Deps, req: Req, ctx: Ctx) -> Answer {
 }
 
 /// The one answer to a reset request, whether or not the account exists.
-pub const FORGOT_PASSWORD_ANSWER: &str =
-    "If an account exists for this email, a password reset link has been sent.";
+pub const FORGOT_PASSWORD_ANSWER: Msg = Msg::ResetLinkSent;
 
 async fn reset_password(deps: &'static Deps, req: Req, ctx: Ctx) -> Answer {
     let cmd = ops::reset_password::parse(req.json()?)?;
     ops::reset_password::execute(deps, cmd, &ctx).await?;
-    Ok(ApiResponse::ok(()).message("password has been reset; please log in again"))
+    Ok(ApiResponse::ok(()).message(Msg::PasswordReset))
 }
 
 async fn get_me(deps: &'static Deps, _: Req, ctx: Ctx, caller: Caller) -> Answer {
@@ -92,13 +92,13 @@ async fn update_me(deps: &'static Deps, req: Req, ctx: Ctx, caller: Caller) -> A
 async fn change_password(deps: &'static Deps, req: Req, ctx: Ctx, caller: Caller) -> Answer {
     let cmd = ops::change_password::parse(caller, req.json()?)?;
     ops::change_password::execute(deps, cmd, &ctx).await?;
-    Ok(ApiResponse::ok(()).message("password changed; other sessions were logged out"))
+    Ok(ApiResponse::ok(()).message(Msg::PasswordChanged))
 }
 
 async fn delete_me(deps: &'static Deps, req: Req, ctx: Ctx, caller: Caller) -> Answer {
     let cmd = ops::delete_me::parse(caller, req.json()?)?;
     let started = ops::delete_me::execute(deps, cmd, &ctx).await?;
-    Ok(ApiResponse::accepted(started).message("account deletion started"))
+    Ok(ApiResponse::accepted(started).message(Msg::DeletionStarted))
 }
 
 async fn health(deps: &'static Deps, _: Req, _: Ctx) -> Answer {

@@ -3,6 +3,7 @@
 use serde::Deserialize;
 use streamia_shared::domain::{Invalid, Password};
 use streamia_shared::fields;
+use streamia_shared::i18n::Msg;
 
 use super::{confirm_password, current_user, Caller, Ctx};
 use crate::credentials::{self, Change};
@@ -37,7 +38,7 @@ pub fn parse(caller: Caller, input: Input) -> Result<Command, UsersError> {
         match &current {
             Ok(current) if current == new.expose() => fields::check(
                 "newPassword",
-                Err(Invalid("must differ from the current password".into())),
+                Err(Invalid::from(Msg::FieldMustDifferFromCurrent)),
             ),
             _ => Ok(new),
         }

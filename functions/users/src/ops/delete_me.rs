@@ -78,6 +78,7 @@ pub async fn execute(deps: &Deps, cmd: Command, ctx: &Ctx) -> Result<DeletionSta
                         email: marked.email,
                         username: marked.username,
                         first_name: marked.first_name,
+                        language: marked.language,
                     })
                     .await?;
                     Ok::<_, UsersError>(())

@@ -73,6 +73,7 @@ pub async fn execute(deps: &Deps, cmd: Command, ctx: &Ctx) -> Result<(), UsersEr
         username: user.username.clone(),
         reset_url: reset_url.to_string(),
         expires_at: time::rfc3339(expires_at),
+        language: user.language,
     };
     deps.outbox
         .commit(

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use streamia_shared::domain::Role;
 use streamia_shared::domain::{Email, Password, Username};
 use streamia_shared::fields;
+use streamia_shared::i18n::Lang;
 use streamia_shared::limits::ClientAction;
 
 use super::{limit_client, Ctx};
@@ -31,6 +32,9 @@ pub struct Input {
     pub last_name: Option<String>,
     /// Optional, 13-150.
     pub age: Option<i64>,
+    /// Optional, `es` or `en`: the language of the user's emails. Absent: the language the
+    /// request's `Accept-Language` chose.
+    pub language: Option<String>,
 }
 
 /// A valid registration.
@@ -48,17 +52,20 @@ pub struct Command {
     pub last_name: Option<String>,
     /// Profile.
     pub age: Option<i32>,
+    /// As given; `None`: the request's language (`Ctx::lang`).
+    pub language: Option<Lang>,
 }
 
 /// Checks every field at once.
 pub fn parse(input: Input) -> Result<Command, UsersError> {
-    let (username, email, password, first_name, last_name, age) = fields::all((
+    let (username, email, password, first_name, last_name, age, language) = fields::all((
         fields::parse("username", input.username, Username::parse),
         fields::parse("email", input.email, Email::parse),
         fields::parse("password", input.password, Password::parse),
         fields::optional("firstName", input.first_name, |v| parse_name(&v)),
         fields::optional("lastName", input.last_name, |v| parse_name(&v)),
         fields::optional("age", input.age, parse_age),
+        fields::optional("language", input.language, |v| Lang::parse(&v)),
     ))?;
     Ok(Command {
         username,
@@ -67,11 +74,13 @@ pub fn parse(input: Input) -> Result<Command, UsersError> {
         first_name,
         last_name,
         age,
+        language,
     })
 }
 
 /// Creates the account, always with the role `user` (no email is verified, so none may earn a
-/// role: an operator grants it with `users-set-role`), and stages `user.registered` in one
+/// role: an operator grants it with `users-set-role`) and the language the body names or else
+/// the request's (`Accept-Language`, English by default), and stages `user.registered` in one
 /// transaction, then starts its first session. A taken email or username is a conflict, even
 /// when two registrations race (the unique indexes decide).
 pub async fn execute(deps: &Deps, cmd: Command, ctx: &Ctx) -> Result<AuthResponse, UsersError> {
@@ -95,6 +104,7 @@ pub async fn execute(deps: &Deps, cmd: Command, ctx: &Ctx) -> Result<AuthRespons
         age: cmd.age,
         avatar: None,
         role: Role::User,
+        language: cmd.language.unwrap_or(ctx.lang),
         status: UserStatus::Active,
         deletion_saga_id: None,
         created_at: now,

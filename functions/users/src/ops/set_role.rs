@@ -13,6 +13,7 @@ use bson::DateTime;
 use serde::{Deserialize, Serialize};
 use streamia_shared::domain::{parse_object_id, reject_invisible, Email, Invalid, Role};
 use streamia_shared::fields::{self, Checked, FieldError};
+use streamia_shared::i18n::{Msg, Text};
 use streamia_shared::time::rfc3339;
 
 use super::Ctx;
@@ -90,12 +91,12 @@ pub struct Output {
 fn recorded_text(raw: &str, max: usize) -> Result<String, Invalid> {
     let text = raw.trim();
     match text.chars().count() {
-        0 => return Err(Invalid("is required".into())),
-        n if n > max => return Err(Invalid(format!("must be at most {max} characters"))),
+        0 => return Err(Msg::FieldRequired.into()),
+        n if n > max => return Err(Text::new(Msg::FieldMaxChars).arg("max", max).into()),
         _ => {}
     }
     if text.chars().any(char::is_control) {
-        return Err(Invalid("must not contain control characters".into()));
+        return Err(Msg::FieldControlChars.into());
     }
     reject_invisible(text)?;
     Ok(text.to_owned())
@@ -106,8 +107,8 @@ fn target(user_id: Option<String>, email: Option<String>) -> Checked<Target> {
     match (user_id, email) {
         (Some(id), None) => fields::check("userId", parse_object_id(&id)).map(Target::Id),
         (None, Some(email)) => fields::check("email", Email::parse(&email)).map(Target::Email),
-        (Some(_), Some(_)) => Err(FieldError::new("userId", "give userId or email, not both")),
-        (None, None) => Err(FieldError::new("userId", "userId or email is required")),
+        (Some(_), Some(_)) => Err(FieldError::new("userId", Msg::FieldUserIdOrEmailNotBoth)),
+        (None, None) => Err(FieldError::new("userId", Msg::FieldUserIdOrEmailRequired)),
     }
 }
 
@@ -117,7 +118,7 @@ pub fn parse(input: Input) -> Result<Command, UsersError> {
         target(input.user_id, input.email),
         fields::parse("role", input.role, |r| {
             r.parse::<Role>()
-                .map_err(|()| Invalid("must be \"admin\" or \"user\"".into()))
+                .map_err(|()| Invalid::from(Msg::FieldRole))
         }),
         fields::parse("operator", input.operator, |v| {
             recorded_text(v, OPERATOR_MAX)

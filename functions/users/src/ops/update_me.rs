@@ -3,6 +3,7 @@
 use serde::Deserialize;
 use streamia_shared::domain::{Invalid, Username};
 use streamia_shared::fields::{self, Patch};
+use streamia_shared::i18n::{Lang, Msg};
 
 use super::{current_user, Caller, Ctx};
 use crate::domain::{parse_age, parse_avatar, parse_name, UserView};
@@ -30,6 +31,9 @@ pub struct Input {
     /// An https URL.
     #[serde(default)]
     pub avatar: Patch<String>,
+    /// `es` or `en` (cannot be cleared).
+    #[serde(default)]
+    pub language: Patch<String>,
 }
 
 /// A non-empty set of valid changes.
@@ -43,16 +47,13 @@ pub struct Command {
 
 /// Checks every field at once; an update with nothing in it is refused.
 pub fn parse(caller: Caller, input: Input) -> Result<Command, UsersError> {
-    let (username, first_name, last_name, age, avatar) = fields::all((
-        fields::patch("username", input.username, |v| Username::parse(&v)).and_then(|p| match p {
-            Patch::Null => fields::check("username", Err(Invalid("cannot be cleared".into()))),
-            Patch::Value(u) => Ok(Some(u)),
-            Patch::Absent => Ok(None),
-        }),
+    let (username, first_name, last_name, age, avatar, language) = fields::all((
+        required_patch("username", input.username, |v| Username::parse(&v)),
         fields::patch("firstName", input.first_name, |v| parse_name(&v)),
         fields::patch("lastName", input.last_name, |v| parse_name(&v)),
         fields::patch("age", input.age, parse_age),
         fields::patch("avatar", input.avatar, |v| parse_avatar(&v)),
+        required_patch("language", input.language, |v| Lang::parse(&v)),
     ))?;
     let changes = ProfileChanges {
         username: username.map(|u| (u.as_str().to_owned(), u.canonical())),
@@ -60,11 +61,26 @@ pub fn parse(caller: Caller, input: Input) -> Result<Command, UsersError> {
         last_name,
         age,
         avatar,
+        language,
     };
     if changes.field_names().is_empty() {
         return Err(UsersError::NothingToUpdate);
     }
     Ok(Command { caller, changes })
+}
+
+/// A field every account has (username, language): absent leaves it, a value must parse, and
+/// `null` is refused ("cannot be cleared").
+fn required_patch<T>(
+    field: &str,
+    value: Patch<String>,
+    parse: impl FnOnce(String) -> Result<T, Invalid>,
+) -> fields::Checked<Option<T>> {
+    match fields::patch(field, value, parse)? {
+        Patch::Null => fields::check(field, Err(Invalid::from(Msg::FieldCannotBeCleared))),
+        Patch::Value(v) => Ok(Some(v)),
+        Patch::Absent => Ok(None),
+    }
 }
 
 /// Applies the changes and stages `user.updated` (with the names of the changed fields) in one

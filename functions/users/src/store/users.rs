@@ -7,6 +7,7 @@ use mongodb::{ClientSession, Collection, Database, IndexModel};
 use streamia_shared::db::duplicate_key_index;
 use streamia_shared::domain::Role;
 use streamia_shared::fields::Patch;
+use streamia_shared::i18n::Lang;
 
 use crate::domain::{User, UserStatus};
 use crate::error::UsersError;
@@ -33,6 +34,8 @@ pub struct ProfileChanges {
     pub age: Patch<i32>,
     /// Avatar URL.
     pub avatar: Patch<String>,
+    /// The language of the user's emails.
+    pub language: Option<Lang>,
 }
 
 impl ProfileChanges {
@@ -47,6 +50,7 @@ impl ProfileChanges {
             ("lastName", self.last_name.is_present()),
             ("age", self.age.is_present()),
             ("avatar", self.avatar.is_present()),
+            ("language", self.language.is_some()),
         ] {
             if present {
                 names.push(name.to_owned());
@@ -179,6 +183,9 @@ impl UserStore {
         set_patch(&mut set, "lastName", &changes.last_name);
         set_patch(&mut set, "age", &changes.age);
         set_patch(&mut set, "avatar", &changes.avatar);
+        if let Some(language) = changes.language {
+            set.insert("language", language.as_str());
+        }
         self.users
             .find_one_and_update(
                 doc! {"_id": id, "status": UserStatus::Active.as_str()},

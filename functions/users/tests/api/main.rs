@@ -6,6 +6,7 @@ mod common;
 mod cold_start;
 mod delete_me;
 mod full_redis;
+mod language;
 mod limits;
 mod login;
 mod logout;

@@ -28,6 +28,7 @@ async fn registers_and_returns_a_session() {
     assert_eq!(user["age"], 30);
     assert_eq!(user["avatar"], json!(null));
     assert_eq!(user["role"], "user");
+    assert_eq!(user["language"], "en", "no language asked for: English");
     assert_eq!(user["id"].as_str().unwrap().len(), 24);
     assert!(chrono::DateTime::parse_from_rfc3339(user["createdAt"].as_str().unwrap()).is_ok());
     let mut keys: Vec<&String> = user.as_object().unwrap().keys().collect();
@@ -41,6 +42,7 @@ async fn registers_and_returns_a_session() {
             "email",
             "firstName",
             "id",
+            "language",
             "lastName",
             "role",
             "updatedAt",
@@ -255,19 +257,29 @@ async fn every_validation_rule_is_a_400_with_details() {
             "13 and 150",
         ),
         (
+            json!({"username": "abc", "email": "a@example.com", "password": PASSWORD, "language": "fr"}),
+            "language",
+            "\"es\" or \"en\"",
+        ),
+        (
+            json!({"username": "abc", "email": "a@example.com", "password": PASSWORD, "language": 1}),
+            "language",
+            "must be a string",
+        ),
+        (
             json!({"username": "abc", "email": "a@example.com", "password": PASSWORD, "age": "thirty"}),
             "age",
-            "invalid type",
+            "must be a whole number",
         ),
         (
             json!({"username": "abc", "email": "a@example.com", "password": PASSWORD, "role": "admin"}),
             "role",
-            "unknown field",
+            "is not a field of this request",
         ),
         (
             json!({"username": "abc", "email": {"$gt": ""}, "password": PASSWORD}),
             "email",
-            "invalid type",
+            "must be a string",
         ),
     ];
     for (body, field, message) in cases {

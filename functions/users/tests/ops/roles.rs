@@ -163,7 +163,10 @@ async fn set_role_parse_reports_every_field_at_once() {
     let UsersError::Validation(fields) = err else {
         panic!("{err:?}")
     };
-    assert_eq!(fields.0[0].message, "userId or email is required");
+    assert_eq!(
+        fields.0[0].message.to_string(),
+        "userId or email is required"
+    );
     assert_eq!(fields.0.len(), 4);
 }
 
