@@ -108,9 +108,13 @@ class Browser:
         self.send("Page.navigate", url=url)
         deadline = time.time() + timeout
         result = None
+        # Only this page's result: until the navigation commits, the previous page (and its
+        # window.__result) may still be the one evaluated.
+        expression = (f"JSON.stringify(location.href === new URL({json.dumps(url)}).href"
+                      " ? (window.__result || null) : null)")
         while time.time() < deadline:
             try:
-                value = self.send("Runtime.evaluate", expression="JSON.stringify(window.__result || null)",
+                value = self.send("Runtime.evaluate", expression=expression,
                                   returnByValue=True)["result"].get("value")
             except RuntimeError:
                 value = None  # the page is reloading: no context to evaluate in for a moment

@@ -138,10 +138,30 @@ enum Grant {
     Unknown(String),
 }
 
+/// SAM policy templates that grant nothing in Secrets Manager (the ones this template uses, and
+/// their kin); any other template is read as unknown.
+const SAM_TEMPLATES_WITHOUT_SECRETS: [&str; 6] = [
+    "SNSPublishMessagePolicy",
+    "SQSPollerPolicy",
+    "SQSSendMessagePolicy",
+    "LambdaInvokePolicy",
+    "S3ReadPolicy",
+    "S3CrudPolicy",
+];
+
+/// AWS managed policies, by name or ARN, that grant nothing in Secrets Manager; any other
+/// (`AdministratorAccess`, `PowerUserAccess`, ...) is read as unknown.
+const MANAGED_POLICIES_WITHOUT_SECRETS: [&str; 3] = [
+    "AWSLambdaBasicExecutionRole",
+    "AWSXRayDaemonWriteAccess",
+    "AWSLambdaSQSQueueExecutionRole",
+];
+
 /// The reads one `Policies` entry grants: a managed policy of the template (`!Ref X`), SAM's
-/// `AWSSecretsManagerGetSecretValuePolicy`, an inline document (`Statement: [...]`). A `!Ref`
-/// to anything but a managed policy of the template, and a policy given by name or ARN that
-/// mentions Secrets Manager, cannot be read here: unknown.
+/// `AWSSecretsManagerGetSecretValuePolicy`, an inline document (`Statement: [...]`). Whatever
+/// cannot be read here (a `!Ref` to anything but a managed policy of the template, another
+/// intrinsic, a policy template or an AWS managed policy not known to grant no secret) is
+/// unknown: the rule fails closed.
 fn secret_reads(doc: &Value, policy: &Value) -> Vec<Grant> {
     if let Some(id) = ref_target(policy) {
         let resource = &doc["Resources"][id.as_str()];
@@ -158,13 +178,28 @@ fn secret_reads(doc: &Value, policy: &Value) -> Vec<Grant> {
     if let Some(statements) = policy.get("Statement") {
         return statement_reads(statements);
     }
-    match policy.as_str() {
-        Some(named) if named.to_lowercase().contains("secretsmanager") => {
-            vec![Grant::Unknown(format!(
+    if let Some(named) = policy.as_str() {
+        let name = named.rsplit('/').next().unwrap_or(named);
+        return match MANAGED_POLICIES_WITHOUT_SECRETS.contains(&name) {
+            true => Vec::new(),
+            false => vec![Grant::Unknown(format!(
                 "every secret policy {named} allows"
-            ))]
+            ))],
+        };
+    }
+    match policy.as_mapping() {
+        Some(map)
+            if map.len() == 1
+                && map.keys().all(|k| {
+                    k.as_str()
+                        .is_some_and(|k| SAM_TEMPLATES_WITHOUT_SECRETS.contains(&k))
+                }) =>
+        {
+            Vec::new()
         }
-        _ => Vec::new(),
+        _ => vec![Grant::Unknown(format!(
+            "every secret the policy {policy:?} allows"
+        ))],
     }
 }
 
@@ -176,7 +211,16 @@ fn statement_reads(statements: &Value) -> Vec<Grant> {
     };
     let mut grants = Vec::new();
     for statement in statements {
-        if statement["Effect"] != "Allow" || !reads_secret_values(&statement["Action"]) {
+        if statement["Effect"] != "Allow" {
+            continue;
+        }
+        // Everything but some actions, or on everything but some resources: possibly any
+        // secret's value.
+        if !statement["NotAction"].is_null() || !statement["NotResource"].is_null() {
+            grants.push(Grant::Unknown(format!("{statement:?}")));
+            continue;
+        }
+        if !reads_secret_values(&statement["Action"]) {
             continue;
         }
         match &statement["Resource"] {
@@ -206,15 +250,24 @@ fn resource_grant(resource: &Value) -> Grant {
     }
 }
 
-/// IAM's wildcard match: `*` is any run of characters (`?` is not used in this template).
+/// IAM's wildcard match: `*` is any run of characters, `?` any one.
 fn glob_matches(pattern: &str, text: &str) -> bool {
-    match pattern.split_once('*') {
-        None => pattern == text,
-        Some((head, rest)) => {
-            let Some(tail) = text.strip_prefix(head) else {
-                return false;
-            };
-            (0..=tail.len()).any(|i| tail.is_char_boundary(i) && glob_matches(rest, &tail[i..]))
+    let mut p = pattern.chars();
+    match p.next() {
+        None => text.is_empty(),
+        Some('*') => {
+            let rest = p.as_str();
+            text.char_indices()
+                .map(|(i, _)| i)
+                .chain(std::iter::once(text.len()))
+                .any(|i| glob_matches(rest, &text[i..]))
+        }
+        Some(c) => {
+            let mut t = text.chars();
+            match t.next() {
+                Some(first) if c == '?' || c == first => glob_matches(p.as_str(), t.as_str()),
+                _ => false,
+            }
         }
     }
 }

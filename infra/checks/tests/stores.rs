@@ -146,6 +146,48 @@ Resources:
   StrayFunction:
     Type: AWS::Serverless::Function
     Metadata: {BuildProperties: {Binary: stray}}
+  UsersAdminFunction:
+    Type: AWS::Serverless::Function
+    Metadata: {BuildProperties: {Binary: users-admin}}
+    Properties:
+      Environment:
+        Variables:
+          MONGODB_URI_SECRET_ARN: !Ref UsersMongoDbUriSecretArn
+      Policies:
+        - arn:aws:iam::aws:policy/AdministratorAccess
+  UsersNotActionFunction:
+    Type: AWS::Serverless::Function
+    Metadata: {BuildProperties: {Binary: users-not-action}}
+    Properties:
+      Environment:
+        Variables:
+          MONGODB_URI_SECRET_ARN: !Ref UsersMongoDbUriSecretArn
+      Policies:
+        - Statement:
+            - Effect: Allow
+              NotAction: iam:*
+              Resource: "*"
+  UsersQuestionMarkFunction:
+    Type: AWS::Serverless::Function
+    Metadata: {BuildProperties: {Binary: users-question-mark}}
+    Properties:
+      Environment:
+        Variables:
+          MONGODB_URI_SECRET_ARN: !Ref UsersMongoDbUriSecretArn
+      Policies:
+        - Statement:
+            - Effect: Allow
+              Action: secretsmanager:GetSecretValu?
+              Resource: !Ref NotificationsMongoDbUriSecretArn
+  UsersRotationTemplateFunction:
+    Type: AWS::Serverless::Function
+    Metadata: {BuildProperties: {Binary: users-rotation-template}}
+    Properties:
+      Environment:
+        Variables:
+          MONGODB_URI_SECRET_ARN: !Ref UsersMongoDbUriSecretArn
+      Policies:
+        - AWSSecretsManagerRotationPolicy: {FunctionName: x}
 "#;
 
 #[test]
@@ -159,6 +201,10 @@ fn the_rule_fails_on_a_broken_template() {
         ("notifications-on-user-change", "notifications"),
         ("notifications-setup", "notifications"),
         ("notifications-mail", "notifications"),
+        ("users-admin", "users"),
+        ("users-not-action", "users"),
+        ("users-question-mark", "users"),
+        ("users-rotation-template", "users"),
     ]
     .into_iter()
     .map(|(b, s)| (b.to_owned(), s.to_owned()))
@@ -202,6 +248,15 @@ fn the_rule_fails_on_a_broken_template() {
         ),
         // A binary no crate builds: its service is unknown.
         ("StrayFunction", "service is unknown"),
+        // What the rule cannot read fails closed: an AWS managed policy that may grant any
+        // secret, a NotAction statement, a `?` wildcard, a policy template it does not know.
+        ("UsersAdminFunction", "AdministratorAccess"),
+        ("UsersNotActionFunction", "may be another service's"),
+        (
+            "UsersQuestionMarkFunction",
+            "a policy lets it read NotificationsMongoDbUriSecretArn",
+        ),
+        ("UsersRotationTemplateFunction", "may be another service's"),
     ] {
         assert!(
             of(id).iter().any(|p| p.contains(why)),

@@ -107,7 +107,7 @@ fn field_message(serde: &str) -> Text {
         return Msg::FieldDuplicate.into();
     }
     if serde.starts_with("unknown variant") {
-        let expected = serde.split_once(", expected ").map_or("", |(_, e)| e);
+        let expected = serde.rsplit_once(", expected ").map_or("", |(_, e)| e);
         // The names between backticks are the code's (wire values), the same in every language.
         let values: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
         return match values.is_empty() {
@@ -116,7 +116,7 @@ fn field_message(serde: &str) -> Text {
         };
     }
     if let Some(rest) = serde.strip_prefix("invalid type: ") {
-        let expected = rest.split_once(", expected ").map_or("", |(_, e)| e);
+        let expected = rest.rsplit_once(", expected ").map_or("", |(_, e)| e);
         return expected_type(expected).into();
     }
     Msg::FieldInvalid.into()

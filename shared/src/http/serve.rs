@@ -106,6 +106,7 @@ where
     if let Some(value) = cache_control {
         response = response.header(CACHE_CONTROL, value);
     }
+    let has_body = body.is_some();
     let response = match body {
         Some(json) => response
             .header(CONTENT_TYPE, "application/json")
@@ -125,6 +126,13 @@ where
     // The builder only fails on invalid header values, which are all checked above.
     let mut response = response.unwrap_or_else(|_| Response::new(Body::Empty));
     cors.apply(origin.as_ref(), response.headers_mut());
+    if has_body {
+        // The body's language follows Accept-Language: a cache must key on it too.
+        response.headers_mut().append(
+            http::header::VARY,
+            HeaderValue::from_static("Accept-Language"),
+        );
+    }
     response
 }
 
@@ -238,7 +246,9 @@ mod tests {
         assert!(!res.headers().contains_key(ACCESS_CONTROL_ALLOW_ORIGIN));
         let res = respond(request(Some("https://app.example.com")), |_, _| ok()).await;
         assert!(!res.headers().contains_key(ACCESS_CONTROL_ALLOW_ORIGIN));
-        assert!(!res.headers().contains_key(VARY));
+        // No CORS, so nothing varies by Origin; the body's language varies by Accept-Language.
+        let vary: Vec<_> = res.headers().get_all(VARY).iter().collect();
+        assert_eq!(vary, ["Accept-Language"]);
         assert_eq!(res.headers()[CORRELATION_HEADER], "c-42");
     }
 
