@@ -70,6 +70,8 @@ pub struct Deps {
     pub db: mongodb::Database,
     /// For the health check.
     pub redis: Redis,
+    /// The key the health check writes (a write, so a full or read-only auth Redis shows).
+    pub health_key: String,
 }
 
 /// The pieces every users function loads, besides the HTTP ones the platform adds. The keys
@@ -139,6 +141,7 @@ impl Service for Deps {
             ),
             mongo,
             db,
+            health_key: format!("{prefix}health"),
             redis,
             tokens,
             users_config,

@@ -14,8 +14,9 @@ pub struct Health {
     pub status: &'static str,
 }
 
-/// Pings MongoDB and Redis; the first that does not answer is named in the error (for the
-/// log, never the client).
+/// Pings MongoDB and writes a short-lived key to Redis (a PING would pass on a full or
+/// read-only auth Redis that refuses every logout and login); the first that fails is named in
+/// the error (for the log, never the client).
 pub async fn execute(deps: &Deps) -> Result<Health, UsersError> {
     let down = |dependency: &'static str| {
         move |e: Box<dyn std::error::Error + Send + Sync>| UsersError::DependencyDown {
@@ -28,8 +29,12 @@ pub async fn execute(deps: &Deps) -> Result<Health, UsersError> {
         .await
         .map_err(|e| down("mongodb")(e.into()))?;
     let mut redis = deps.redis.clone();
-    redis::cmd("PING")
-        .query_async::<String>(&mut redis)
+    redis::cmd("SET")
+        .arg(&deps.health_key)
+        .arg(1)
+        .arg("EX")
+        .arg(5)
+        .query_async::<()>(&mut redis)
         .await
         .map_err(|e| down("redis")(e.into()))?;
     Ok(Health { status: "ok" })

@@ -6,7 +6,7 @@
 
 use serde_json::json;
 use streamia_shared::testing::redis_server::RedisServer;
-use streamia_users::adapters::http::{GET_ME, LOGIN, LOGOUT, REGISTER};
+use streamia_users::adapters::http::{GET_ME, HEALTH, LOGIN, LOGOUT, REGISTER};
 
 use crate::common::*;
 
@@ -58,6 +58,10 @@ async fn a_full_auth_redis_answers_503_and_loses_no_revocation() {
     .assert_error(503, "UNAVAILABLE");
     assert_eq!(app.state.login_checks.verified(), 0, "no password verified");
     assert_eq!(app.state.hasher.runs(), hashed, "no password hashed");
+    // Health says so (a PING would still pass).
+    app.call(HEALTH, request("GET", "/api/v1/health"))
+        .await
+        .assert_error(503, "UNAVAILABLE");
 
     // ...and the retry works once there is room again.
     redis.drain().await;
