@@ -2,22 +2,23 @@
 //! (openssl), starts its own `redis-server --tls-port` on a free port, and the platform's client
 //! must verify the server against that CA (`REDIS_CA_CERT`), as it would ElastiCache's or
 //! Upstash's certificate against the system roots.
+#![cfg(feature = "testing")]
 
 use std::collections::HashMap;
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use streamia_shared::auth::keys::KeySet;
 use streamia_shared::auth::{authorize, AuthorizeError, Revocations, TokenSigner, TokenVerifier};
 use streamia_shared::cache::{self, WindowCounter};
 use streamia_shared::config::{Load, RedisConfig, TokenConfig};
 use streamia_shared::domain::Role;
+use streamia_shared::testing::redis_server::RedisServer;
 
 /// A redis-server with only a TLS port, stopped and cleaned up on drop.
 struct TlsRedis {
-    child: Child,
+    /// Kept for its life: stopped on drop.
+    _server: RedisServer,
     port: u16,
     dir: PathBuf,
 }
@@ -30,49 +31,29 @@ impl TlsRedis {
         ));
         std::fs::create_dir_all(&dir).unwrap();
         make_certificates(&dir);
-        // The OS picks a free port; if another process takes it before redis-server binds,
-        // redis-server exits and we try another one.
-        for _ in 0..5 {
-            let port = TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port();
-            let mut child = Command::new("redis-server")
-                .args(["--bind", "127.0.0.1", "--port", "0"])
-                .args(["--tls-port", &port.to_string()])
-                .arg("--tls-cert-file")
-                .arg(dir.join("server.pem"))
-                .arg("--tls-key-file")
-                .arg(dir.join("server.key"))
-                .arg("--tls-ca-cert-file")
-                .arg(dir.join("ca.pem"))
-                .args([
-                    "--tls-auth-clients",
-                    "no",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                ])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("redis-server (apt-get install redis-server)");
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while Instant::now() < deadline {
-                if child.try_wait().unwrap().is_some() {
-                    break;
-                }
-                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return Self { child, port, dir };
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            let _ = child.kill();
-            let _ = child.wait();
+        let file = |name: &str| dir.join(name).to_string_lossy().into_owned();
+        let server = RedisServer::listening(|port| {
+            vec![
+                "--port".into(),
+                "0".into(),
+                "--tls-port".into(),
+                port.to_string(),
+                "--tls-cert-file".into(),
+                file("server.pem"),
+                "--tls-key-file".into(),
+                file("server.key"),
+                "--tls-ca-cert-file".into(),
+                file("ca.pem"),
+                "--tls-auth-clients".into(),
+                "no".into(),
+            ]
+        });
+        let port = server.port();
+        Self {
+            _server: server,
+            port,
+            dir,
         }
-        panic!("redis-server with TLS did not start");
     }
 
     fn ca_cert(&self) -> PathBuf {
@@ -82,8 +63,7 @@ impl TlsRedis {
 
 impl Drop for TlsRedis {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        // The server stops when `server` drops, right after this.
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

@@ -15,6 +15,16 @@ impl RedisServer {
     /// Starts one with `args` added to its command line (e.g. `["--maxmemory", "8mb",
     /// "--maxmemory-policy", "noeviction"]`); panics when it does not come up.
     pub fn start(args: &[&str]) -> Self {
+        Self::listening(|port| {
+            let mut all = vec!["--port".to_owned(), port.to_string()];
+            all.extend(args.iter().map(|a| a.to_string()));
+            all
+        })
+    }
+
+    /// Starts one listening as `listen(port)` says on a free port (e.g. a TLS port only:
+    /// `--port 0 --tls-port PORT ...`), without persistence; panics when it does not come up.
+    pub fn listening(listen: impl Fn(u16) -> Vec<String>) -> Self {
         // The OS picks a free port; if another process takes it before redis-server binds,
         // redis-server exits and another one is tried.
         for _ in 0..5 {
@@ -23,9 +33,8 @@ impl RedisServer {
                 .expect("a free port")
                 .port();
             let mut child = Command::new("redis-server")
-                .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
-                .args(["--save", "", "--appendonly", "no"])
-                .args(args)
+                .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+                .args(listen(port))
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
@@ -43,7 +52,12 @@ impl RedisServer {
             let _ = child.kill();
             let _ = child.wait();
         }
-        panic!("redis-server {args:?} did not start");
+        panic!("redis-server did not start");
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     /// Its URL, for `REDIS_URL`.
