@@ -4,12 +4,14 @@ Chromium).
 Serves page.html and app.html from a port of its own, so the pages' origin differs from the
 API's, and opens them over the DevTools protocol:
 
-- page.html from http://127.0.0.1:PORT, which the stack under test allows (first in
-  CORS_ALLOWED_ORIGINS): the page registers, logs in and reads data.accessToken, the
-  x-correlation-id header and API Gateway's own 401; every step must succeed;
+- page.html from http://127.0.0.1:PORT, which the stack under test allows (second in
+  CORS_ALLOWED_ORIGINS, so the preflight must name it, not just the first): the page
+  registers, logs in and reads data.accessToken, the x-correlation-id header and API Gateway's
+  own 401; every step must succeed;
 - page.html from http://localhost:PORT, the same server under another origin, which the stack
-  does not allow: every fetch must reject, and the preflighted registration must never reach
-  the API;
+  does not allow: every function's answer must stay unreadable (the fetch rejects) and the
+  preflighted registration must never reach the API; API Gateway's own 401, which carries no
+  data, names any origin (template.yaml, GatewayResponses) and is readable;
 - app.html from the allowed origin: a Spanish client written to the README's porting guide
   registers with Accept-Language: es, shows the Spanish validation message of `details`
   (checked here against the catalogue's text), logs in, reloads and restores the user with

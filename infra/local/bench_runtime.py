@@ -206,6 +206,9 @@ class Bench:
             # (~14 runs/s after the other functions' events): the relay gets an empty database,
             # the steady state when every commit's flush published its events.
             return {"MONGODB_DATABASE_PREFIX": os.environ.get("MONGODB_DATABASE_PREFIX", "streamia") + "_relay"}
+        if name == "api-preflight":
+            # The local stack's two origins, so half the preflights name one.
+            return {"CORS_ALLOWED_ORIGINS": "http://localhost:5173,http://127.0.0.1:5173"}
         if name == "users-rotate-keys":
             # Copies of the stack's key secrets: the staged key stays in the bench's copy.
             return {var: secret_copy(os.environ.get(var, ""), f"streamia-bench-{self.run}/{var.lower()}")
@@ -310,6 +313,15 @@ class Bench:
             # A different registered user each time (the first four serve the other functions).
             return lambda i: api_event("DELETE", "/users/me", {"password": PASSWORD},
                                        caller=self.user(4 + i % max(1, len(self.users) - 4))), ignore
+        if name == "api-preflight":
+            # A browser's preflight, from an allowed origin every other time.
+            def preflight(i):
+                event = api_event("OPTIONS", "/users/me")
+                origin = "http://localhost:5173" if i % 2 == 0 else "https://elsewhere.example"
+                event["headers"] = {"origin": origin, "access-control-request-method": "PUT"}
+                event["multiValueHeaders"] = {k: [v] for k, v in event["headers"].items()}
+                return event
+            return preflight, ignore
         return lambda i: api_event("GET", "/health"), ignore
 
 

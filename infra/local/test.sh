@@ -15,10 +15,11 @@ export CACHE_REDIS_PORT=${TEST_CACHE_REDIS_PORT:-36380}
 export LOCALSTACK_PORT=${TEST_LOCALSTACK_PORT:-34566} SMTP_PORT=${TEST_SMTP_PORT:-31025}
 export LAMBDA_PORT=${TEST_LAMBDA_PORT:-39000} API_PORT=${TEST_API_PORT:-33000}
 export VISIBILITY_TIMEOUT=2 MAX_RECEIVE_COUNT=3
-# The browser test serves its page on a free port: http://127.0.0.1:PORT is the allowed origin
-# (first, so the gateway's static answers name it too), http://localhost:PORT a disallowed one.
+# The browser test serves its page on a free port: http://127.0.0.1:PORT is an allowed origin
+# (second in the list: the preflight must name each allowed origin, not just the first),
+# http://localhost:PORT a disallowed one.
 PAGE_PORT=${TEST_PAGE_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
-export CORS_ALLOWED_ORIGINS="http://127.0.0.1:$PAGE_PORT,http://localhost:5173"
+export CORS_ALLOWED_ORIGINS="http://localhost:5173,http://127.0.0.1:$PAGE_PORT"
 RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/streamia-test.XXXXXX")
 STACK_DIR=$RUN_DIR/stack
 trap 'stop_services; [ "${KEEP_TEST_LOGS:-}" ] || rm -rf "$RUN_DIR"' EXIT

@@ -5,9 +5,11 @@
 //!
 //! - `consumers`: an SQS consumer's batch fits in its timeout;
 //! - `layers`: operations, stores and domain types name no HTTP type;
+//! - `preflight`: every path a route serves has its CORS preflight;
 //! - `stores`: a function can read only its own service's MongoDB secret.
 
 pub mod consumers;
 pub mod intrinsics;
 pub mod layers;
+pub mod preflight;
 pub mod stores;

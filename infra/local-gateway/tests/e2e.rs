@@ -417,14 +417,15 @@ async fn an_operator_grants_and_takes_a_role_through_the_gateways_lambda_invoke_
         .is_some_and(|e| e.is_resource_not_found_exception()));
 }
 
-/// What a browser relies on, from the real functions and the gateway: the function names an
-/// allowed origin on its own answers (errors included), API Gateway's own answers and the
-/// preflight name the first allowed origin, and nobody names an origin that is not allowed.
+/// What a browser relies on, from the real functions and the gateway: the functions (the
+/// preflight one included) name each allowed origin on their answers (errors included) and
+/// no other; API Gateway's own answers, which carry no data, echo the request's origin.
 #[tokio::test]
 async fn browsers_get_cors_headers_from_the_functions_and_the_gateway_responses() {
     let origins = std::env::var("CORS_ALLOWED_ORIGINS")
         .expect("CORS_ALLOWED_ORIGINS: run the README's test command, which sets it");
-    let allowed = origins.split(',').next().unwrap().trim().to_owned();
+    let origins: Vec<String> = origins.split(',').map(|o| o.trim().to_owned()).collect();
+    assert!(origins.len() >= 2, "the test command allows two origins");
     let http = reqwest::Client::new();
     let login = |origin: &str| {
         http.post(api("/auth/login"))
@@ -434,64 +435,84 @@ async fn browsers_get_cors_headers_from_the_functions_and_the_gateway_responses(
             )
             .send()
     };
+    let preflight = |origin: &str| {
+        http.request(reqwest::Method::OPTIONS, api("/users/me"))
+            .header("origin", origin)
+            .header("access-control-request-method", "PUT")
+            .header(
+                "access-control-request-headers",
+                "authorization,content-type",
+            )
+            .send()
+    };
 
-    let res = login(&allowed).await.unwrap();
-    assert_eq!(res.status(), 401, "the function's own error");
-    let h = res.headers();
-    assert_eq!(h["access-control-allow-origin"], allowed.as_str());
-    assert_eq!(
-        h["access-control-expose-headers"],
-        "x-correlation-id, Retry-After"
-    );
-    assert!(h.get_all("vary").iter().any(|v| v == "Origin"));
+    for allowed in &origins {
+        let res = login(allowed).await.unwrap();
+        assert_eq!(res.status(), 401, "the function's own error");
+        let h = res.headers();
+        assert_eq!(h["access-control-allow-origin"], allowed.as_str());
+        assert_eq!(
+            h["access-control-expose-headers"],
+            "x-correlation-id, Retry-After"
+        );
+        assert!(h.get_all("vary").iter().any(|v| v == "Origin"));
 
-    let res = login("https://not-allowed.example").await.unwrap();
+        // The preflight names this origin, not only the first of the list.
+        let res = preflight(allowed).await.unwrap();
+        assert_eq!(res.status(), 204, "{allowed}");
+        let h = res.headers();
+        assert_eq!(h["access-control-allow-origin"], allowed.as_str());
+        assert!(h["access-control-allow-methods"]
+            .to_str()
+            .unwrap()
+            .contains("PUT"));
+        let allow_headers = h["access-control-allow-headers"]
+            .to_str()
+            .unwrap()
+            .to_lowercase();
+        assert!(allow_headers.contains("authorization"));
+        assert!(
+            allow_headers.contains("accept-language"),
+            "any Accept-Language passes a preflight"
+        );
+        assert!(!h.contains_key("access-control-allow-credentials"));
+
+        // API Gateway's own 401 echoes the origin: the client sees it and refreshes.
+        let res = http
+            .get(api("/users/me"))
+            .header("origin", allowed)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 401);
+        assert_eq!(
+            res.headers()["access-control-allow-origin"],
+            allowed.as_str()
+        );
+        assert!(res.headers().contains_key("x-correlation-id"));
+    }
+
+    let other = "https://not-allowed.example";
+    let res = login(other).await.unwrap();
     assert_eq!(res.status(), 401);
     assert!(!res.headers().contains_key("access-control-allow-origin"));
     assert!(!res.headers().contains_key("access-control-expose-headers"));
-
-    // API Gateway's own 401: static, the first allowed origin.
-    let res = http
-        .get(api("/users/me"))
-        .header("origin", &allowed)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 401);
-    assert_eq!(
-        res.headers()["access-control-allow-origin"],
-        allowed.as_str()
-    );
-    assert!(res.headers().contains_key("x-correlation-id"));
-
-    // The preflight, as the template's Cors setting says.
-    let res = http
-        .request(reqwest::Method::OPTIONS, api("/users/me"))
-        .header("origin", &allowed)
-        .header("access-control-request-method", "PUT")
-        .header(
-            "access-control-request-headers",
-            "authorization,content-type",
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let h = res.headers();
-    assert_eq!(h["access-control-allow-origin"], allowed.as_str());
-    assert!(h["access-control-allow-methods"]
-        .to_str()
-        .unwrap()
-        .contains("PUT"));
-    let allow_headers = h["access-control-allow-headers"]
-        .to_str()
-        .unwrap()
-        .to_lowercase();
-    assert!(allow_headers.contains("authorization"));
+    let res = preflight(other).await.unwrap();
+    assert_eq!(res.status(), 204);
     assert!(
-        allow_headers.contains("accept-language"),
-        "any Accept-Language passes a preflight"
+        !res.headers().contains_key("access-control-allow-origin"),
+        "a preflight from another origin allows nothing"
     );
+    assert!(!res.headers().contains_key("access-control-allow-methods"));
+
+    // A path with no route has no preflight either: API Gateway's 403-as-404, origin echoed.
+    let res = http
+        .request(reqwest::Method::OPTIONS, api("/no-such-route"))
+        .header("origin", origins[0].as_str())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
 }
 
 /// `CONFIG GET <name>` on the Redis at `url`.

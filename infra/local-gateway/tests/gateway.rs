@@ -356,10 +356,11 @@ async fn a_cors_key_sam_rejects_stops_the_gateway_as_it_stops_a_deployment() {
     );
 }
 
-/// The real template: every answer API Gateway makes itself is readable by the web app, and
-/// every function is told the allowed origins.
+/// The real template: every answer API Gateway makes itself is readable by every allowed
+/// origin (it echoes the request's, since it cannot check it), the preflight is a function and
+/// not SAM's one-origin mock, and every function is told the allowed origins.
 #[test]
-fn the_templates_gateway_responses_and_preflight_name_the_first_allowed_origin() {
+fn the_templates_gateway_responses_echo_the_origin_and_the_preflight_is_a_function() {
     use streamia_local_gateway::template::{HeaderSource, Template};
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../template.yaml"))
         .unwrap();
@@ -385,9 +386,18 @@ fn the_templates_gateway_responses_and_preflight_name_the_first_allowed_origin()
         );
     }
     let template = Template::parse(&text, &context).unwrap();
-    let cors = template.cors.as_ref().expect("the API has Cors");
-    assert_eq!(cors.allow_origin, "https://web.example");
-    assert!(!cors.allow_credentials, "bearer tokens, no cookies");
+    assert!(
+        template.cors.is_none(),
+        "no SAM Cors: its mock preflight names one static origin"
+    );
+    let preflights = template
+        .routes()
+        .filter(|(r, f)| r.method == "OPTIONS" && f.binary == "api-preflight" && r.public)
+        .count();
+    assert!(
+        preflights > 0,
+        "api-preflight answers OPTIONS, without the authorizer"
+    );
     // Every type API Gateway answers itself, and every one the template customises, names
     // the origin: a browser reads none of them otherwise.
     let mut kinds: Vec<&str> = template
@@ -424,9 +434,15 @@ fn the_templates_gateway_responses_and_preflight_name_the_first_allowed_origin()
         };
         assert_eq!(
             header("Access-Control-Allow-Origin"),
-            Some(HeaderSource::Static("https://web.example".into())),
+            Some(HeaderSource::RequestHeader("Origin".into())),
             "{kind}"
         );
+        assert_eq!(
+            header("Vary"),
+            Some(HeaderSource::Static("Origin".into())),
+            "{kind}"
+        );
+        assert_eq!(header("Access-Control-Allow-Credentials"), None, "{kind}");
         assert_eq!(
             header("Access-Control-Expose-Headers"),
             Some(HeaderSource::Static("x-correlation-id,Retry-After".into())),

@@ -1,14 +1,18 @@
-//! Cross-origin access for browsers, added by the function itself.
+//! Cross-origin access for browsers, added by the functions themselves.
 //!
-//! With API Gateway's Lambda proxy integration, API Gateway answers only the preflight
-//! (`OPTIONS`, from the template's `Cors` setting); the real response is the function's, so the
+//! With API Gateway's Lambda proxy integration the real response is the function's, so the
 //! function must name the caller's origin or the browser hides the answer from the page — even
-//! a 401. Only origins in the configuration are named, one at a time (the request's `Origin`
-//! echoed), never `*`, and no credentials header: the API authenticates with a bearer token,
-//! not cookies.
+//! a 401. The preflight (`OPTIONS`) is a function too (`api-preflight`, [`Cors::preflight`]):
+//! API Gateway's own mock preflight (SAM's `Cors`) can only answer one static origin, and a
+//! second allowed origin (`http://127.0.0.1:5173` beside `http://localhost:5173`) would pass
+//! simple requests and fail every preflighted one. Only origins in the configuration are named,
+//! one at a time (the request's `Origin` echoed), never `*`, and no credentials header: the API
+//! authenticates with a bearer token, not cookies.
 
 use http::header::{
-    HeaderValue, ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_EXPOSE_HEADERS, ORIGIN, VARY,
+    HeaderValue, ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS,
+    ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_EXPOSE_HEADERS, ACCESS_CONTROL_MAX_AGE, ORIGIN,
+    VARY,
 };
 use http::HeaderMap;
 use url::Url;
@@ -22,6 +26,21 @@ pub const CORS_ALLOWED_ORIGINS: &str = "CORS_ALLOWED_ORIGINS";
 /// quote in a support request, and how long to wait after a 429/503. (`Content-Language`, the
 /// answer's language, is safelisted: readable without being named here.)
 pub const EXPOSED_HEADERS: &str = "x-correlation-id, Retry-After";
+
+/// Methods a page may use cross-origin (the preflight's `Access-Control-Allow-Methods`): every
+/// method a route of the API serves.
+pub const ALLOWED_METHODS: &str = "GET, POST, PUT, DELETE, OPTIONS";
+
+/// Request headers a page may send cross-origin besides the safelisted ones (the preflight's
+/// `Access-Control-Allow-Headers`): the JSON body's type, the bearer token, a correlation id of
+/// its own, `Accept-Language` (safelisted only for plain values: named so a preflight never
+/// refuses another) and `If-None-Match` (a client revalidating a catalog read by hand).
+pub const ALLOWED_REQUEST_HEADERS: &str =
+    "Content-Type, Authorization, X-Correlation-Id, Accept-Language, If-None-Match";
+
+/// How long a browser may reuse a preflight's answer, in seconds (Chromium caps it at 7200):
+/// one preflight per route and origin every ten minutes, not one per request.
+pub const PREFLIGHT_MAX_AGE_SECONDS: &str = "600";
 
 /// Which browser origins may read the API's answers.
 ///
@@ -77,6 +96,28 @@ impl Cors {
             ACCESS_CONTROL_EXPOSE_HEADERS,
             HeaderValue::from_static(EXPOSED_HEADERS),
         );
+    }
+
+    /// Adds the headers of a preflight's answer for a request that came with `origin`: for an
+    /// allowed origin, that origin with the methods, request headers and max age the API
+    /// allows; for any other (or none), nothing but `Vary: Origin`, so the browser refuses the
+    /// real request before sending it.
+    pub fn preflight(&self, origin: Option<&HeaderValue>, headers: &mut HeaderMap) {
+        if self.origins.is_empty() {
+            return;
+        }
+        headers.append(VARY, HeaderValue::from_static("Origin"));
+        let Some(origin) = origin.filter(|o| self.allows(o)) else {
+            return;
+        };
+        headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
+        for (name, value) in [
+            (ACCESS_CONTROL_ALLOW_METHODS, ALLOWED_METHODS),
+            (ACCESS_CONTROL_ALLOW_HEADERS, ALLOWED_REQUEST_HEADERS),
+            (ACCESS_CONTROL_MAX_AGE, PREFLIGHT_MAX_AGE_SECONDS),
+        ] {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
     }
 
     /// Whether a request's `Origin` header names an allowed origin.
@@ -182,6 +223,36 @@ mod tests {
                 "{origin:?}"
             );
             assert!(!headers.contains_key(ACCESS_CONTROL_EXPOSE_HEADERS));
+            assert_eq!(headers[VARY], "Origin");
+        }
+    }
+
+    #[test]
+    fn a_preflight_names_each_allowed_origin_not_just_the_first() {
+        let cors = cors("http://localhost:5173,http://127.0.0.1:5173").unwrap();
+        for origin in ["http://localhost:5173", "http://127.0.0.1:5173"] {
+            let mut headers = HeaderMap::new();
+            cors.preflight(Some(&HeaderValue::from_static(origin)), &mut headers);
+            assert_eq!(headers[ACCESS_CONTROL_ALLOW_ORIGIN], origin);
+            assert_eq!(headers[ACCESS_CONTROL_ALLOW_METHODS], ALLOWED_METHODS);
+            assert_eq!(
+                headers[ACCESS_CONTROL_ALLOW_HEADERS],
+                ALLOWED_REQUEST_HEADERS
+            );
+            assert_eq!(headers[ACCESS_CONTROL_MAX_AGE], "600");
+            assert_eq!(headers[VARY], "Origin");
+            assert!(!headers.contains_key(http::header::ACCESS_CONTROL_ALLOW_CREDENTIALS));
+        }
+    }
+
+    #[test]
+    fn a_preflight_from_another_origin_allows_nothing() {
+        let cors = cors("http://localhost:5173,http://127.0.0.1:5173").unwrap();
+        for origin in [Some("http://localhost:5174"), Some("null"), None] {
+            let mut headers = HeaderMap::new();
+            let origin = origin.map(HeaderValue::from_static);
+            cors.preflight(origin.as_ref(), &mut headers);
+            assert_eq!(headers.len(), 1, "{origin:?}: {headers:?}");
             assert_eq!(headers[VARY], "Origin");
         }
     }

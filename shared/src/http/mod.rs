@@ -8,6 +8,7 @@ mod cors;
 mod error;
 mod identity;
 pub mod path;
+mod preflight;
 #[cfg(test)]
 mod proxy_event;
 pub mod query;
@@ -16,9 +17,13 @@ mod route;
 mod serve;
 
 pub use body::{parse_json, parse_optional_json};
-pub use cors::{Cors, CORS_ALLOWED_ORIGINS, EXPOSED_HEADERS};
+pub use cors::{
+    Cors, ALLOWED_METHODS, ALLOWED_REQUEST_HEADERS, CORS_ALLOWED_ORIGINS, EXPOSED_HEADERS,
+    PREFLIGHT_MAX_AGE_SECONDS,
+};
 pub use error::ApiError;
 pub use identity::Identity;
+pub use preflight::{preflight, serve_preflight};
 pub use response::ApiResponse;
 pub use route::{serve, Access, Answer, HttpPieces, Req, Route};
 pub use serve::{respond, respond_for, CORRELATION_HEADER};
