@@ -135,6 +135,9 @@ cat >"$events/http.json" <<'JSON'
 JSON
 echo '{"type":"TOKEN","authorizationToken":"Bearer nope","methodArn":"arn:aws:execute-api:us-east-1:0:api/v1/GET/x"}' >"$events/authorizer.json"
 echo '{"Records":[]}' >"$events/sqs.json"
+# A browser's preflight from one of the local origins (api-preflight gets them below).
+sed -e 's#"GET"#"OPTIONS"#g' -e 's#"headers":{}#"headers":{"origin":"http://localhost:5173","access-control-request-method":"PUT"}#' \
+  "$events/http.json" >"$events/preflight.json"
 
 printf '\n%-30s %8s %8s %11s %10s %9s   %s\n' function size zipped "cold start" "peak RSS" "warm RSS" \
   "goals: cold start (init + first invocation) <= 15 ms, peak RSS <= 32 MB, zipped <= 4 MB"
@@ -156,6 +159,7 @@ printf '\n%-30s %8s %8s %11s %10s %9s   %s\n' function size zipped "cold start" 
     case "$name" in
       *-setup) continue ;; # runs at deploy, not per request
       authorizer) event=$events/authorizer.json ;;
+      api-preflight) event=$events/preflight.json ;;
       *-on-*) event=$events/sqs.json ;;
       *) event=$events/http.json ;;
     esac
@@ -163,7 +167,8 @@ printf '\n%-30s %8s %8s %11s %10s %9s   %s\n' function size zipped "cold start" 
     zipped=$(python3 -c 'import io,sys,zipfile; b=io.BytesIO(); z=zipfile.ZipFile(b,"w",zipfile.ZIP_DEFLATED); z.write(sys.argv[1],"bootstrap"); z.close(); print(len(b.getvalue()))' "$bin")
     mongo_secret=$MONGODB_URI_SECRET_ARN
     case "$name" in notifications-*) mongo_secret=$BENCH_NOTIFICATIONS_MONGODB_URI_SECRET_ARN ;; esac
-    MONGODB_URI_SECRET_ARN=$mongo_secret python3 infra/local/bench_runtime.py "$bin" "$event" | python3 -c '
+    MONGODB_URI_SECRET_ARN=$mongo_secret CORS_ALLOWED_ORIGINS=http://localhost:5173,http://127.0.0.1:5173 \
+      python3 infra/local/bench_runtime.py "$bin" "$event" | python3 -c '
 import json, sys
 r = json.loads(sys.stdin.read()); size, zipped = int(sys.argv[1]), int(sys.argv[2])
 cold, peak, warm = r["cold_start_ms"], r["peak_rss_kb"] / 1024, (r.get("warm_rss_kb") or 0) / 1024

@@ -15,7 +15,11 @@ use streamia_local_gateway::template::Template;
 pub const PREFLIGHT_BINARY: &str = "api-preflight";
 
 /// Every way `template` breaks the rule above, one message each; empty when it holds.
-pub fn preflight_violations(template: &Template) -> Vec<String> {
+/// `allowed_methods` is what the preflight answers in `Access-Control-Allow-Methods`
+/// (`shared::http::ALLOWED_METHODS`): a route's method missing there would pass every check
+/// and fail in browsers only.
+pub fn preflight_violations(template: &Template, allowed_methods: &str) -> Vec<String> {
+    let allowed: Vec<&str> = allowed_methods.split(',').map(str::trim).collect();
     let mut problems = Vec::new();
     if template.cors.is_some() {
         problems.push(
@@ -41,11 +45,21 @@ pub fn preflight_violations(template: &Template) -> Vec<String> {
                 "{PREFLIGHT_BINARY} serves {method} {}: it answers OPTIONS only",
                 route.path
             )),
+            // `ANY` would take the preflight too, and the local gateway breaks an ANY vs
+            // OPTIONS tie by order where API Gateway prefers the explicit method.
             ("OPTIONS" | "ANY", false) => problems.push(format!(
-                "{} ({}) serves {} {}: only {PREFLIGHT_BINARY} answers preflights",
+                "{} ({}) serves {} {}: only {PREFLIGHT_BINARY} answers preflights (an ANY route \
+                 would take them too): list the route's methods one by one",
                 function.logical_id, function.binary, route.method, route.path
             )),
-            _ => {
+            (method, false) => {
+                if !allowed.contains(&method) {
+                    problems.push(format!(
+                        "{method} {} is not in the preflight's Access-Control-Allow-Methods \
+                         ({allowed_methods}): browsers would refuse it; add it there",
+                        route.path
+                    ));
+                }
                 served.insert(route.path.clone());
             }
         }

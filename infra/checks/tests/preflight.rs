@@ -5,10 +5,11 @@ mod common;
 
 use streamia_checks::preflight::preflight_violations;
 use streamia_local_gateway::template::{Context, Template};
+use streamia_shared::http::ALLOWED_METHODS;
 
 #[test]
 fn every_path_of_the_template_has_its_preflight() {
-    let problems = preflight_violations(&common::template());
+    let problems = preflight_violations(&common::template(), ALLOWED_METHODS);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
@@ -61,9 +62,24 @@ Resources:
 
 const NONE: &str = ", Auth: {Authorizer: NONE}";
 
+fn violations(template: &Template) -> Vec<String> {
+    preflight_violations(template, ALLOWED_METHODS)
+}
+
+#[test]
+fn a_method_the_preflight_does_not_allow_fails() {
+    let problems = preflight_violations(&api(&[("/api/v1/things", NONE)], ""), "GET, OPTIONS");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.starts_with("PUT /api/v1/things is not in the preflight's")),
+        "{problems:?}"
+    );
+}
+
 #[test]
 fn a_path_without_its_preflight_fails() {
-    let problems = preflight_violations(&api(&[], ""));
+    let problems = violations(&api(&[], ""));
     assert!(
         problems
             .iter()
@@ -81,14 +97,14 @@ fn a_path_without_its_preflight_fails() {
 
 #[test]
 fn a_preflight_behind_the_authorizer_or_sams_cors_fails() {
-    let behind = preflight_violations(&api(&[("/api/v1/things", "")], ""));
+    let behind = violations(&api(&[("/api/v1/things", "")], ""));
     assert!(
         behind
             .iter()
             .any(|p| p.contains("OPTIONS /api/v1/things goes through the authorizer")),
         "{behind:?}"
     );
-    let cors = preflight_violations(&api(
+    let cors = violations(&api(
         &[("/api/v1/things", NONE)],
         "      Cors: \"'https://app.example.com'\"\n",
     ));
@@ -97,7 +113,7 @@ fn a_preflight_behind_the_authorizer_or_sams_cors_fails() {
 
 #[test]
 fn a_preflight_for_a_path_no_route_serves_fails() {
-    let problems = preflight_violations(&api(
+    let problems = violations(&api(
         &[("/api/v1/things", NONE), ("/api/v1/gone", NONE)],
         "",
     ));

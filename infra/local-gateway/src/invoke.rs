@@ -2,8 +2,8 @@
 //! well LocalStack Lambda or real AWS), or directly on instances this gateway runs itself
 //! (`runtime`, the fast mode).
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_config::Region;
@@ -19,10 +19,16 @@ pub struct Invoker {
     backend: Backend,
 }
 
+/// Lambda runs a new instance's init (up to 10 s) before the invocation and outside its
+/// `Timeout`. Through the Invoke API of `cargo lambda watch` the first call of a function also
+/// starts it (`cargo run`), inside the call: that first call gets this much more, so a short
+/// template `Timeout` is not spent on what AWS does not count.
+pub const INIT_ALLOWANCE: Duration = Duration::from_secs(10);
+
 #[derive(Clone)]
 enum Backend {
-    /// The Invoke API on one endpoint.
-    Api(aws_sdk_lambda::Client),
+    /// The Invoke API on one endpoint, and the functions it has already started.
+    Api(aws_sdk_lambda::Client, Arc<Mutex<HashSet<String>>>),
     /// Instances run by this gateway through its own Runtime API.
     Local(Arc<crate::runtime::Functions>),
 }
@@ -48,7 +54,7 @@ impl Invoker {
             .retry_config(aws_config::retry::RetryConfig::disabled())
             .build();
         Self {
-            backend: Backend::Api(aws_sdk_lambda::Client::from_conf(config)),
+            backend: Backend::Api(aws_sdk_lambda::Client::from_conf(config), Arc::default()),
         }
     }
 
@@ -76,7 +82,18 @@ impl Invoker {
         timeout: Duration,
     ) -> Result<Value, InvokeError> {
         match &self.backend {
-            Backend::Api(client) => invoke_api(client, function, payload, timeout).await,
+            Backend::Api(client, started) => {
+                let first = started
+                    .lock()
+                    .map(|mut s| s.insert(function.to_owned()))
+                    .unwrap_or(false);
+                let budget = if first {
+                    timeout + INIT_ALLOWANCE
+                } else {
+                    timeout
+                };
+                invoke_api(client, function, payload, budget).await
+            }
             Backend::Local(functions) => functions.invoke(function, payload, timeout).await,
         }
     }

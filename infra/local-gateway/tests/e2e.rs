@@ -513,6 +513,10 @@ async fn browsers_get_cors_headers_from_the_functions_and_the_gateway_responses(
         .await
         .unwrap();
     assert_eq!(res.status(), 404);
+    assert_eq!(
+        res.headers()["access-control-allow-origin"],
+        origins[0].as_str()
+    );
 }
 
 /// `CONFIG GET <name>` on the Redis at `url`.

@@ -285,6 +285,27 @@ async fn auth_failures_unknown_routes_and_function_faults_answer_as_api_gateway(
     );
 }
 
+/// Lambda runs a new instance's init outside the function's `Timeout`; through `cargo lambda
+/// watch` the first call also starts the function, so that call (only) gets Lambda's init
+/// allowance on top: a slow first answer arrives, the same answer later is a 504.
+#[tokio::test]
+async fn the_first_call_of_a_function_gets_the_init_allowance_later_ones_do_not() {
+    let lambda = Lambda::start(behaviour).await;
+    let base = gateway(&lambda).await;
+    let http = reqwest::Client::new();
+    let slow = || http.post(format!("{base}/public")).body("slow").send();
+    // The slow fixture's answer (`{}`, no proxy response) arrives after 3 s > Timeout 1 s:
+    // a 502 for the answer, not the 504 of a call cut short.
+    let first = slow().await.unwrap();
+    assert_eq!(first.status(), 502, "within the init allowance");
+    let started = Instant::now();
+    assert_eq!(slow().await.unwrap().status(), 504);
+    assert!(
+        started.elapsed() < Duration::from_millis(2500),
+        "later calls have the function's own timeout"
+    );
+}
+
 #[tokio::test]
 async fn gateway_answers_carry_exactly_the_headers_their_gateway_response_maps() {
     let lambda = Lambda::start(behaviour).await;
@@ -299,7 +320,7 @@ async fn gateway_answers_carry_exactly_the_headers_their_gateway_response_maps()
         .unwrap();
     assert_eq!(res.status(), 401);
     let h = res.headers();
-    // Static in API Gateway: the first origin, whoever asks.
+    // The fixture maps a static origin (a template may): given whoever asks, as API Gateway does.
     assert_eq!(h["access-control-allow-origin"], "https://app.example.com");
     assert_eq!(
         h["access-control-expose-headers"],

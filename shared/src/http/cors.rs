@@ -38,8 +38,10 @@ pub const ALLOWED_METHODS: &str = "GET, POST, PUT, DELETE, OPTIONS";
 pub const ALLOWED_REQUEST_HEADERS: &str =
     "Content-Type, Authorization, X-Correlation-Id, Accept-Language, If-None-Match";
 
-/// How long a browser may reuse a preflight's answer, in seconds (Chromium caps it at 7200):
-/// one preflight per route and origin every ten minutes, not one per request.
+/// How long a browser may reuse a preflight's answer, in seconds (Chromium caps it at 7200).
+/// Browsers cache it per origin and full URL (path values and query string included), so a
+/// page calling `/movies/{id}` for many ids with a token still preflights each new URL: one
+/// invocation of `api-preflight` each, the same URL again within ten minutes none.
 pub const PREFLIGHT_MAX_AGE_SECONDS: &str = "600";
 
 /// Which browser origins may read the API's answers.
