@@ -157,6 +157,10 @@ impl TestEnv {
                 env_or("MONGODB_URI", "mongodb://127.0.0.1:27017/"),
             ),
             ("REDIS_URL", env_or("REDIS_URL", "redis://127.0.0.1:6379/")),
+            (
+                "CACHE_REDIS_URL",
+                env_or("CACHE_REDIS_URL", "redis://127.0.0.1:6380/"),
+            ),
         ] {
             // An override of a secret setting (e.g. a Redis that is down) becomes the secret's
             // value: functions read secrets only from Secrets Manager.
