@@ -443,6 +443,27 @@ pub mod apigw {
             self
         }
 
+        /// Sets the query string, as API Gateway REST passes it: every value in
+        /// `multiValueQueryStringParameters`, the last one of each name in
+        /// `queryStringParameters`. Values are given decoded (API Gateway decodes them).
+        pub fn query(mut self, pairs: &[(&str, &str)]) -> Self {
+            let mut single = serde_json::Map::new();
+            let mut multi = serde_json::Map::new();
+            for (name, value) in pairs {
+                single.insert((*name).to_owned(), json!(value));
+                if let Some(values) = multi
+                    .entry((*name).to_owned())
+                    .or_insert_with(|| json!([]))
+                    .as_array_mut()
+                {
+                    values.push(json!(value));
+                }
+            }
+            self.event["queryStringParameters"] = Value::Object(single);
+            self.event["multiValueQueryStringParameters"] = Value::Object(multi);
+            self
+        }
+
         /// Sets path parameters.
         pub fn path_params(mut self, params: Value) -> Self {
             self.event["pathParameters"] = params;

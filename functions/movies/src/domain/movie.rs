@@ -317,7 +317,8 @@ mod tests {
         assert!(parse_cover_image("https://img.example.com/a.jpg").is_ok());
         assert!(parse_cover_image("http://img.example.com/a.jpg").is_err());
         assert!(parse_cover_image("not a url").is_err());
-        assert!(parse_cover_image("https:///nohost").is_err());
+        assert!(parse_cover_image("https://").is_err());
+        assert!(parse_cover_image("https:").is_err());
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 mod movies;
 
-pub use movies::{ListQuery, MovieChanges, MovieStore};
+pub use movies::{ListQuery, MovieChanges, MovieStore, INDEXES};
 
 /// Creates the service's indexes (idempotent): one per query the functions run (every list
 /// sort, with and without the category filter, all under the status filter), the outbox's and
