@@ -25,7 +25,7 @@ pub fn parse(id: ObjectId) -> Result<Command, MoviesError> {
 pub async fn execute(deps: &Deps, cmd: Command, _ctx: &Ctx) -> Result<MovieView, MoviesError> {
     let id = cmd.id.to_hex();
     match deps.cache.movie(&id).await {
-        Some(Cached::Movie(view)) => return Ok(view),
+        Some(Cached::Movie(view)) => return Ok(*view),
         Some(Cached::Gone) => return Err(MoviesError::MovieNotFound),
         None => {}
     }
