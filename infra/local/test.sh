@@ -85,6 +85,7 @@ step "browser: CORS and a Spanish client's journey in headless Chromium (allowed
   { log "screenshots: $RUN_DIR/browser (kept with KEEP_TEST_LOGS=1)"; false; }
 
 step "schemathesis over infra/openapi.yaml"
-bash infra/fuzz/run.sh "$STREAMIA_API_URL"
+FUZZ_ADMIN_EMAIL=admin@streamia.local FUZZ_ADMIN_PASSWORD="${STREAMIA_ADMIN_PASSWORD:-StreamiaAdmin1!}" \
+  bash infra/fuzz/run.sh "$STREAMIA_API_URL"
 
 step "all checks passed"
