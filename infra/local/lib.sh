@@ -263,7 +263,7 @@ start_stack() {
     mongo_arns[$service]=$(put_secret "$LOCALSTACK_PORT" "$STACK_NAME/$service/mongodb-uri" "mongodb://127.0.0.1:$MONGO_PORT/")
   done
   redis_arn=$(put_secret "$LOCALSTACK_PORT" "$STACK_NAME/auth-redis-url" "redis://127.0.0.1:$REDIS_PORT/")
-  # The cache Redis: stored like the others, read by no function yet (the movies service).
+  # The cache Redis (the movie catalog's cache), stored like the others.
   cache_redis_arn=$(put_secret "$LOCALSTACK_PORT" "$STACK_NAME/cache-redis-url" "redis://127.0.0.1:$CACHE_REDIS_PORT/")
 
   # The functions' environment: the union of what template.yaml gives each function in AWS,
@@ -300,6 +300,7 @@ for key, value in json.load(open(sys.argv[1])).items():
   # (ARCHITECTURE.md, known limits).
   function_env() {
     export MONGODB_URI_SECRET_ARN="${mongo_arns[users]}" REDIS_URL_SECRET_ARN="$redis_arn"
+    export CACHE_REDIS_URL_SECRET_ARN="$cache_redis_arn"
     export JWT_SIGNING_KEYS_SECRET_ARN="$signing_arn" JWT_PUBLIC_KEYS_SECRET_ARN="$public_arn"
     export REFRESH_TOKEN_PEPPER_SECRET_ARN="$pepper_arn"
     export FRONTEND_URL CORS_ALLOWED_ORIGINS MONGODB_DATABASE_PREFIX="${MONGODB_DATABASE_PREFIX:-streamia}"
@@ -386,4 +387,14 @@ ensure_admin() {
   invoke_function users-set-role "$STACK_DIR/set-role.json" "$STACK_DIR/set-role-result.json" \
     || die "could not make $1 an admin (users-set-role)"
   log "$1 is an admin (users-set-role: $(cat "$STACK_DIR/set-role-result.json"))"
+}
+
+# seed_movies EMAIL PASSWORD: the sample catalog (infra/local/seed/movies.json), created through
+# the API as the admin account (POST /api/v1/movies), each movie once: a title already listed is
+# not added again, so every start can run it.
+seed_movies() {
+  local out
+  out=$(python3 "$REPO_ROOT/infra/local/seed_movies.py" "http://127.0.0.1:$API_PORT/api/v1" "$1" "$2") \
+    || die "could not seed the sample movies: $out"
+  log "$out"
 }

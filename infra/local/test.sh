@@ -58,6 +58,9 @@ cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 step "local stack (the README's run command, on test ports)"
 start_stack
 ensure_admin admin@streamia.local "${STREAMIA_ADMIN_PASSWORD:-StreamiaAdmin1!}"
+# The run command's seed, twice: the e2e suite checks that each sample movie is there once.
+seed_movies admin@streamia.local "${STREAMIA_ADMIN_PASSWORD:-StreamiaAdmin1!}"
+seed_movies admin@streamia.local "${STREAMIA_ADMIN_PASSWORD:-StreamiaAdmin1!}"
 
 step "build tests"
 cargo build --workspace --all-targets --all-features --locked
@@ -83,6 +86,7 @@ step "browser: CORS and a Spanish client's journey in headless Chromium (allowed
   { log "screenshots: $RUN_DIR/browser (kept with KEEP_TEST_LOGS=1)"; false; }
 
 step "schemathesis over infra/openapi.yaml"
-bash infra/fuzz/run.sh "$STREAMIA_API_URL"
+FUZZ_ADMIN_EMAIL=admin@streamia.local FUZZ_ADMIN_PASSWORD="${STREAMIA_ADMIN_PASSWORD:-StreamiaAdmin1!}" \
+  bash infra/fuzz/run.sh "$STREAMIA_API_URL"
 
 step "all checks passed"

@@ -57,6 +57,8 @@ fn loaders(binary: &str) -> Vec<Loader> {
         // The CORS preflight: the allowed origins, nothing else.
         "api-preflight" => load::<streamia_shared::http::Cors>,
         users if users.starts_with("users-") => load::<(HttpPieces, Of<streamia_users::Deps>)>,
+        "movies-on-rating-change" => load::<Of<streamia_movies::Deps>>,
+        movies if movies.starts_with("movies-") => load::<(HttpPieces, Of<streamia_movies::Deps>)>,
         other => panic!("{other}: add the loaders its main runs to this table"),
     });
     loaders

@@ -23,9 +23,10 @@ use crate::config::{ConfigError, Load, Lookup, Reader};
 pub const CORS_ALLOWED_ORIGINS: &str = "CORS_ALLOWED_ORIGINS";
 
 /// Response headers a page may read besides the CORS-safelisted ones: the correlation id to
-/// quote in a support request, and how long to wait after a 429/503. (`Content-Language`, the
+/// quote in a support request, how long to wait after a 429/503, and a catalog read's `ETag`
+/// for a client that revalidates by hand (`If-None-Match`). (`Content-Language`, the
 /// answer's language, is safelisted: readable without being named here.)
-pub const EXPOSED_HEADERS: &str = "x-correlation-id, Retry-After";
+pub const EXPOSED_HEADERS: &str = "x-correlation-id, Retry-After, ETag";
 
 /// Methods a page may use cross-origin (the preflight's `Access-Control-Allow-Methods`): every
 /// method a route of the API serves.
@@ -203,7 +204,7 @@ mod tests {
         assert_eq!(headers[VARY], "Origin");
         assert_eq!(
             headers[ACCESS_CONTROL_EXPOSE_HEADERS],
-            "x-correlation-id, Retry-After"
+            "x-correlation-id, Retry-After, ETag"
         );
         assert!(!headers.contains_key(http::header::ACCESS_CONTROL_ALLOW_CREDENTIALS));
     }
