@@ -29,11 +29,12 @@ def valid_input_is_not_a_validation_error(ctx, response, case):
     return None
 
 
-# Characters the service refuses in a name that infra/openapi.yaml's PersonName pattern cannot
+# Characters the service refuses in a name (and a movie title or description) that the PersonName
+# and MovieTitle patterns of infra/openapi.yaml cannot
 # list (no JSON Schema tool here reads an escape beyond U+FFFF in every generation mode); the
 # project's check (infra/checks/tests/schemas.rs) holds this list to the code's.
 REFUSED_BEYOND_BMP = [(0x1D173, 0x1D17A), (0xE0000, 0xE007F)]
-NAME_FIELDS = ("firstName", "lastName")
+NAME_FIELDS = ("firstName", "lastName", "title", "description")
 
 
 @schemathesis.hook

@@ -266,7 +266,7 @@ start_stack() {
     mongo_arns[$service]=$(put_secret "$LOCALSTACK_PORT" "$STACK_NAME/$service/mongodb-uri" "mongodb://127.0.0.1:$MONGO_PORT/")
   done
   redis_arn=$(put_secret "$LOCALSTACK_PORT" "$STACK_NAME/auth-redis-url" "redis://127.0.0.1:$REDIS_PORT/")
-  # The cache Redis: stored like the others, read by no function yet (the movies service).
+  # The cache Redis (the movie catalog's cache), stored like the others.
   cache_redis_arn=$(put_secret "$LOCALSTACK_PORT" "$STACK_NAME/cache-redis-url" "redis://127.0.0.1:$CACHE_REDIS_PORT/")
 
   # The functions' environment: the union of what template.yaml gives each function in AWS,
@@ -303,6 +303,7 @@ for key, value in json.load(open(sys.argv[1])).items():
   # (ARCHITECTURE.md, known limits).
   function_env() {
     export MONGODB_URI_SECRET_ARN="${mongo_arns[users]}" REDIS_URL_SECRET_ARN="$redis_arn"
+    export CACHE_REDIS_URL_SECRET_ARN="$cache_redis_arn"
     export JWT_SIGNING_KEYS_SECRET_ARN="$signing_arn" JWT_PUBLIC_KEYS_SECRET_ARN="$public_arn"
     export REFRESH_TOKEN_PEPPER_SECRET_ARN="$pepper_arn"
     export FRONTEND_URL CORS_ALLOWED_ORIGINS MONGODB_DATABASE_PREFIX="${MONGODB_DATABASE_PREFIX:-streamia}"

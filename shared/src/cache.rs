@@ -37,6 +37,25 @@ const RESPONSE_TIMEOUT: Duration = Duration::from_secs(1);
 pub struct Redis {
     client: Client,
     manager: Arc<Mutex<Option<ConnectionManager>>>,
+    timeouts: Timeouts,
+}
+
+/// How long a connection attempt and one command may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// One attempt to connect (TCP, TLS handshake, client setup).
+    pub connect: Duration,
+    /// One command (or pipeline) waiting for its answer.
+    pub response: Duration,
+}
+
+impl Timeouts {
+    /// The auth Redis's: a request that needs it answers 503 when it does not answer, so it
+    /// gets enough time for one lost SYN to be retransmitted.
+    pub const AUTH: Timeouts = Timeouts {
+        connect: CONNECT_TIMEOUT,
+        response: RESPONSE_TIMEOUT,
+    };
 }
 
 impl Redis {
@@ -51,8 +70,8 @@ impl Redis {
             return Ok(manager.clone());
         }
         let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(CONNECT_TIMEOUT)
-            .set_response_timeout(RESPONSE_TIMEOUT)
+            .set_connection_timeout(self.timeouts.connect)
+            .set_response_timeout(self.timeouts.response)
             .set_number_of_retries(0);
         let manager = ConnectionManager::new_with_config(self.client.clone(), config).await?;
         *held = Some(manager.clone());
@@ -175,9 +194,19 @@ fn readonly_value(value: &Value) -> bool {
 /// system roots or the PEM bundle in `REDIS_CA_CERT`) with the timeouts above. Only the URL and
 /// the CA file are checked here; the connection opens on first use (see [`Redis`]).
 pub async fn connect(config: &RedisConfig) -> Result<Redis, redis::RedisError> {
+    connect_with(config, Timeouts::AUTH).await
+}
+
+/// [`connect`] with other timeouts: a cache that is skipped when slow (the movie catalog's)
+/// waits far less than the auth state, which a request cannot do without.
+pub async fn connect_with(
+    config: &RedisConfig,
+    timeouts: Timeouts,
+) -> Result<Redis, redis::RedisError> {
     Ok(Redis {
         client: client(config)?,
         manager: Arc::new(Mutex::new(None)),
+        timeouts,
     })
 }
 

@@ -15,6 +15,10 @@ use streamia_shared::events::consumer::Limits;
 const PER_RECORD_RESERVES: &[(&str, Duration)] = &[
     ("notifications-on-user-event", sqs::PER_RECORD),
     ("notifications-on-user-change", sqs::CHANGE_PER_RECORD),
+    (
+        "movies-on-rating-change",
+        streamia_movies::adapters::sqs::PER_RECORD,
+    ),
 ];
 
 #[test]

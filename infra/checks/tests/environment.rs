@@ -55,6 +55,8 @@ fn loaders(binary: &str) -> Vec<Loader> {
         "users-set-role" => load::<Of<streamia_users::Deps>>,
         "users-rotate-keys" => load::<streamia_users::adapters::invoke::RotateKeysPieces>,
         users if users.starts_with("users-") => load::<(HttpPieces, Of<streamia_users::Deps>)>,
+        "movies-on-rating-change" => load::<Of<streamia_movies::Deps>>,
+        movies if movies.starts_with("movies-") => load::<(HttpPieces, Of<streamia_movies::Deps>)>,
         other => panic!("{other}: add the loaders its main runs to this table"),
     });
     loaders

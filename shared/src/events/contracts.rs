@@ -12,6 +12,8 @@
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use super::movies::{MovieCreated, MovieDeleted, MovieUpdated};
+use super::ratings::RatingChanged;
 use super::users::{
     PasswordResetRequested, UserDeleted, UserDeletionCancelled, UserDeletionCompleted,
     UserRegistered, UserRoleChanged, UserUpdated,
@@ -82,6 +84,10 @@ pub const ALL: &[Contract] = &[
     contract::<UserDeletionCancelled>(),
     contract::<UserDeletionCompleted>(),
     contract::<UserRoleChanged>(),
+    contract::<MovieCreated>(),
+    contract::<MovieUpdated>(),
+    contract::<MovieDeleted>(),
+    contract::<RatingChanged>(),
 ];
 
 /// The contract of an event name at a version, if the platform defines it.

@@ -6,17 +6,20 @@
 pub enum Topic {
     /// `user.*` events, published by the users service.
     UserEvents,
+    /// `movie.*` events, published by the movies service.
+    MovieEvents,
 }
 
 impl Topic {
     /// Every topic.
-    pub const ALL: [Topic; 1] = [Topic::UserEvents];
+    pub const ALL: [Topic; 2] = [Topic::UserEvents, Topic::MovieEvents];
 
     /// The environment variable holding the topic's ARN; also the messaging stack's output
     /// name in SCREAMING_SNAKE_CASE (`UserEventsTopicArn`).
     pub fn env_var(self) -> &'static str {
         match self {
             Topic::UserEvents => "USER_EVENTS_TOPIC_ARN",
+            Topic::MovieEvents => "MOVIE_EVENTS_TOPIC_ARN",
         }
     }
 }

@@ -14,6 +14,8 @@ pub struct ApiResponse {
     message: Option<Text>,
     /// `Cache-Control`, when the answer says how it may be cached.
     cache_control: Option<HeaderValue>,
+    /// Whether the answer carries an `ETag` (and honours `If-None-Match` with a 304).
+    revalidate: bool,
 }
 
 impl ApiResponse {
@@ -26,6 +28,7 @@ impl ApiResponse {
             body: Some(serde_json::json!({ "success": true, "data": data })),
             message: None,
             cache_control: None,
+            revalidate: false,
         }
     }
 
@@ -51,6 +54,7 @@ impl ApiResponse {
             body: None,
             message: None,
             cache_control: None,
+            revalidate: false,
         }
     }
 
@@ -62,24 +66,41 @@ impl ApiResponse {
         self
     }
 
-    /// Status, body in `lang` (`None`: a 204) and `Cache-Control`, as the answer is written.
+    /// Status, body in `lang` (`None`: a 204), `Cache-Control` and whether it carries an
+    /// `ETag`, as the answer is written.
     pub(crate) fn into_parts(
         self,
         lang: Lang,
-    ) -> (StatusCode, Option<serde_json::Value>, Option<HeaderValue>) {
+    ) -> (
+        StatusCode,
+        Option<serde_json::Value>,
+        Option<HeaderValue>,
+        bool,
+    ) {
         let body = self.body.map(|mut body| {
             if let Some(message) = &self.message {
                 body["message"] = serde_json::Value::String(message.render(lang));
             }
             body
         });
-        (self.status, body, self.cache_control)
+        (self.status, body, self.cache_control, self.revalidate)
     }
 
     /// `Cache-Control: no-store`: for an answer that carries a credential (an access or
     /// refresh token), which no browser, proxy or CDN may keep (RFC 6749 section 5.1).
     pub fn no_store(mut self) -> Self {
         self.cache_control = Some(HeaderValue::from_static("no-store"));
+        self
+    }
+
+    /// `ETag` (a hash of the body as sent) and `Cache-Control: no-cache`: for a public read
+    /// that clients may keep but must revalidate each time (the catalog). A request whose
+    /// `If-None-Match` names the current tag (or `*`) gets a 304 without a body instead
+    /// (RFC 9110 section 13.1.2, weak comparison); the tag changes with the body, the
+    /// language of its messages included.
+    pub fn revalidate(mut self) -> Self {
+        self.cache_control = Some(HeaderValue::from_static("no-cache"));
+        self.revalidate = self.body.is_some();
         self
     }
 

@@ -6,7 +6,8 @@ use std::future::Future;
 use std::time::{Duration, Instant, SystemTime};
 
 use http::header::{
-    HeaderValue, ACCEPT_LANGUAGE, CACHE_CONTROL, CONTENT_LANGUAGE, CONTENT_TYPE, RETRY_AFTER,
+    HeaderValue, ACCEPT_LANGUAGE, CACHE_CONTROL, CONTENT_LANGUAGE, CONTENT_TYPE, ETAG,
+    IF_NONE_MATCH, RETRY_AFTER,
 };
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
@@ -68,6 +69,13 @@ where
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let lang = request_lang(&req);
+    let if_none_match: Vec<String> = req
+        .headers()
+        .get_all(IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .collect();
     let mut ctx = Ctx::new(correlation_id.clone()).in_lang(lang);
     ctx.client_ip = client_ip;
     let span =
@@ -77,10 +85,10 @@ where
         .await
         .unwrap_or_else(|_| Err(ApiError::unavailable(DeadlineExceeded(budget))));
 
-    let (status, body, retry_after, cache_control) = match result {
+    let (status, body, retry_after, cache_control, revalidate) = match result {
         Ok(ok) => {
-            let (status, body, cache_control) = ok.into_parts(lang);
-            (status, body, None, cache_control)
+            let (status, body, cache_control, revalidate) = ok.into_parts(lang);
+            (status, body, None, cache_control, revalidate)
         }
         Err(err) => {
             if err.status().is_server_error() {
@@ -93,9 +101,28 @@ where
                     "request failed"
                 );
             }
-            (err.status(), Some(err.body(lang)), err.retry_after(), None)
+            (
+                err.status(),
+                Some(err.body(lang)),
+                err.retry_after(),
+                None,
+                false,
+            )
         }
     };
+    let mut status = status;
+    let mut body = body.map(|json| json.to_string());
+    let etag = match (&body, revalidate) {
+        (Some(text), true) => Some(etag_of(text)),
+        _ => None,
+    };
+    let not_modified = etag
+        .as_deref()
+        .is_some_and(|tag| if_none_match.iter().any(|header| matches_tag(header, tag)));
+    if not_modified {
+        status = http::StatusCode::NOT_MODIFIED;
+        body = None;
+    }
     let mut response = Response::builder().status(status);
     if let Ok(value) = HeaderValue::from_str(&correlation_id) {
         response = response.header(CORRELATION_HEADER, value);
@@ -106,12 +133,15 @@ where
     if let Some(value) = cache_control {
         response = response.header(CACHE_CONTROL, value);
     }
-    let has_body = body.is_some();
+    if let Some(tag) = etag.as_deref().and_then(|t| HeaderValue::from_str(t).ok()) {
+        response = response.header(ETAG, tag);
+    }
+    let has_body = body.is_some() || not_modified;
     let response = match body {
         Some(json) => response
             .header(CONTENT_TYPE, "application/json")
             .header(CONTENT_LANGUAGE, lang.as_str())
-            .body(Body::Text(json.to_string())),
+            .body(Body::Text(json)),
         None => response.body(Body::Empty),
     };
     tracing::info!(
@@ -134,6 +164,23 @@ where
         );
     }
     response
+}
+
+/// A strong tag for `body`: the first 128 bits of its SHA-256, quoted.
+fn etag_of(body: &str) -> String {
+    let digest = crate::auth::sha256_hex(body);
+    format!("\"{}\"", &digest[..32])
+}
+
+/// Whether one `If-None-Match` header value names `tag`: `*`, or a list of entity tags
+/// compared weakly (a `W/` prefix ignored on either side, RFC 9110 section 8.8.3.2).
+fn matches_tag(header: &str, tag: &str) -> bool {
+    let opaque = |t: &str| t.trim().trim_start_matches("W/").to_owned();
+    let tag = opaque(tag);
+    header
+        .split(',')
+        .map(str::trim)
+        .any(|candidate| candidate == "*" || opaque(candidate) == tag)
 }
 
 /// The language of the answer: every `Accept-Language` header of the request, as one list.

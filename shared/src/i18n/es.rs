@@ -94,6 +94,15 @@ pub(super) const MESSAGES: &[(Msg, &str)] = &[
     (FieldUserIdOrEmailNotBoth, "indica userId o email, no ambos"),
     (FieldUserIdOrEmailRequired, "se requiere userId o email"),
     (
+        FieldCategory,
+        "debe tener de 1 a 30 caracteres entre a-z, 0-9 y '-'",
+    ),
+    (
+        FieldDurationSeconds,
+        "debe ser un número entero de segundos, al menos 1",
+    ),
+    (FieldYearRange, "debe ser un año entre {min} y {max}"),
+    (
         EmailTaken,
         "ya existe una cuenta con este correo electrónico",
     ),
@@ -140,6 +149,11 @@ pub(super) const MESSAGES: &[(Msg, &str)] = &[
         "contraseña cambiada; se cerraron las demás sesiones",
     ),
     (DeletionStarted, "se inició la eliminación de la cuenta"),
+    (MovieNotFound, "no se encontró la película"),
+    (
+        MovieDeletionStarted,
+        "se inició la eliminación de la película",
+    ),
     (EmailGreeting, "Hola, {name}:"),
     (EmailSignature, "El equipo de Streamia"),
     (EmailWelcomeSubject, "¡Te damos la bienvenida a Streamia!"),

@@ -129,6 +129,12 @@ messages! {
     FieldUserIdOrEmailNotBoth = "field.user_id_or_email_not_both",
     /// An operator gave neither `userId` nor `email`.
     FieldUserIdOrEmailRequired = "field.user_id_or_email_required",
+    /// A movie category that is not 1-30 of `a-z`, `0-9`, `-`.
+    FieldCategory = "field.category",
+    /// A movie duration under one second.
+    FieldDurationSeconds = "field.duration_seconds",
+    /// A year outside `{min}`..=`{max}`.
+    FieldYearRange = "field.year_range",
 
     // The users service's answers.
     /// 409 EMAIL_TAKEN.
@@ -163,6 +169,12 @@ messages! {
     PasswordChanged = "users.password_changed",
     /// Success: deletion started.
     DeletionStarted = "users.deletion_started",
+
+    // The movies service's answers.
+    /// 404 for a movie that does not exist or is being deleted.
+    MovieNotFound = "movies.movie_not_found",
+    /// Success: a movie's deletion started.
+    MovieDeletionStarted = "movies.deletion_started",
 
     // Emails (the notifications service lays them out as text and HTML).
     /// The greeting (`{name}`).

@@ -157,6 +157,10 @@ impl TestEnv {
                 env_or("MONGODB_URI", "mongodb://127.0.0.1:27017/"),
             ),
             ("REDIS_URL", env_or("REDIS_URL", "redis://127.0.0.1:6379/")),
+            (
+                "CACHE_REDIS_URL",
+                env_or("CACHE_REDIS_URL", "redis://127.0.0.1:6380/"),
+            ),
         ] {
             // An override of a secret setting (e.g. a Redis that is down) becomes the secret's
             // value: functions read secrets only from Secrets Manager.
@@ -436,6 +440,27 @@ pub mod apigw {
         /// Sets the authorizer context, as the authorizer function returns it.
         pub fn authorizer(mut self, context: Value) -> Self {
             self.event["requestContext"]["authorizer"] = context;
+            self
+        }
+
+        /// Sets the query string, as API Gateway REST passes it: every value in
+        /// `multiValueQueryStringParameters`, the last one of each name in
+        /// `queryStringParameters`. Values are given decoded (API Gateway decodes them).
+        pub fn query(mut self, pairs: &[(&str, &str)]) -> Self {
+            let mut single = serde_json::Map::new();
+            let mut multi = serde_json::Map::new();
+            for (name, value) in pairs {
+                single.insert((*name).to_owned(), json!(value));
+                if let Some(values) = multi
+                    .entry((*name).to_owned())
+                    .or_insert_with(|| json!([]))
+                    .as_array_mut()
+                {
+                    values.push(json!(value));
+                }
+            }
+            self.event["queryStringParameters"] = Value::Object(single);
+            self.event["multiValueQueryStringParameters"] = Value::Object(multi);
             self
         }
 

@@ -1,0 +1,68 @@
+//! API Gateway routes: who may call each one, and what it does — read the request, run the
+//! operation, answer in the envelope. One constant per route, each served by one binary in
+//! `src/bin` (`streamia_shared::http::serve(ROUTE)`); the platform checks the access before the
+//! handler runs, and errors become the envelope through `MoviesError`'s single mapping. Paths
+//! are the full ones a client calls (the API's base path is `/api/v1`).
+//!
+//! Public reads answer with an `ETag` and `Cache-Control: no-cache` (clients keep the answer
+//! and revalidate it each time); `If-None-Match` with the current tag gets a 304 without a
+//! body.
+
+use streamia_shared::http::query::param;
+use streamia_shared::http::{ApiError, ApiResponse, Req, Route};
+use streamia_shared::i18n::Msg;
+
+use crate::ops::{self, Caller, Ctx};
+use crate::Deps;
+
+type Answer = Result<ApiResponse, ApiError>;
+
+/// GET /api/v1/movies: 200 with a page of visible movies.
+pub const LIST: Route<Deps> = Route::Public(|d, r, c| Box::pin(list(d, r, c)));
+/// GET /api/v1/movies/{id}: 200 with the movie, 404 when unknown or being deleted.
+pub const GET: Route<Deps> = Route::Public(|d, r, c| Box::pin(get(d, r, c)));
+/// POST /api/v1/movies (admin): 201 with the movie.
+pub const CREATE: Route<Deps> = Route::Admin(|d, r, c, u| Box::pin(create(d, r, c, u)));
+/// PUT /api/v1/movies/{id} (admin): 200 with the movie.
+pub const UPDATE: Route<Deps> = Route::Admin(|d, r, c, u| Box::pin(update(d, r, c, u)));
+/// DELETE /api/v1/movies/{id} (admin): 202 with the deletion saga's id.
+pub const DELETE: Route<Deps> = Route::Admin(|d, r, c, u| Box::pin(delete(d, r, c, u)));
+
+async fn list(deps: &'static Deps, req: Req, ctx: Ctx) -> Answer {
+    let query = |name: &str| param(req.request(), name).map(str::to_owned);
+    let input = ops::list::Input {
+        page: query("page"),
+        limit: query("limit"),
+        search: query("search"),
+        category: query("category"),
+        sort: query("sort"),
+    };
+    let cmd = ops::list::parse(input)?;
+    Ok(ApiResponse::ok(ops::list::execute(deps, cmd, &ctx).await?).revalidate())
+}
+
+async fn get(deps: &'static Deps, req: Req, ctx: Ctx) -> Answer {
+    let cmd = ops::get::parse(req.path_id("id")?)?;
+    Ok(ApiResponse::ok(ops::get::execute(deps, cmd, &ctx).await?).revalidate())
+}
+
+async fn create(deps: &'static Deps, req: Req, ctx: Ctx, _: Caller) -> Answer {
+    let cmd = ops::create::parse(req.json()?)?;
+    Ok(ApiResponse::created(
+        ops::create::execute(deps, cmd, &ctx).await?,
+    ))
+}
+
+async fn update(deps: &'static Deps, req: Req, ctx: Ctx, _: Caller) -> Answer {
+    let id = req.path_id("id")?;
+    let cmd = ops::update::parse(id, req.json()?)?;
+    Ok(ApiResponse::ok(
+        ops::update::execute(deps, cmd, &ctx).await?,
+    ))
+}
+
+async fn delete(deps: &'static Deps, req: Req, ctx: Ctx, _: Caller) -> Answer {
+    let cmd = ops::delete::parse(req.path_id("id")?)?;
+    let started = ops::delete::execute(deps, cmd, &ctx).await?;
+    Ok(ApiResponse::accepted(started).message(Msg::MovieDeletionStarted))
+}

@@ -1,0 +1,33 @@
+//! The SQS side of `movies-on-rating-change`: record body -> envelope (platform) -> event
+//! (`events::parse_rating`) -> operation -> acknowledged, or a batch item failure (poison or
+//! retry, mapped in `error.rs`).
+
+use std::time::Duration;
+
+use streamia_shared::events::consumer::{self, ConsumeError, Limits};
+use streamia_shared::events::Envelope;
+
+use crate::{events, ops, Deps};
+
+/// Handles one envelope from the movies' ratings queue.
+pub async fn on_rating_change(deps: &'static Deps, envelope: Envelope) -> Result<(), ConsumeError> {
+    let Some(incoming) = events::parse_rating(envelope)? else {
+        return Ok(());
+    };
+    ops::apply_rating::execute(deps, &incoming).await?;
+    Ok(())
+}
+
+/// The longest one record may take: one MongoDB transaction (a server selection of 4 s at
+/// most and a few round trips) and the cache's invalidation (bounded by its own timeouts).
+/// `infra/checks` holds the queue's batch size to it.
+pub const PER_RECORD: Duration = Duration::from_secs(6);
+
+/// Serves `movies-on-rating-change` for the life of the container.
+pub async fn serve_rating_changes() -> Result<(), lambda_runtime::Error> {
+    let limits = Limits {
+        per_record: PER_RECORD,
+        ..Limits::default()
+    };
+    consumer::serve(limits, on_rating_change).await
+}

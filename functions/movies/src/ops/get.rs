@@ -1,0 +1,42 @@
+//! Get a movie: one visible movie, from the cache when it holds it.
+
+use bson::oid::ObjectId;
+
+use super::Ctx;
+use crate::cache::Cached;
+use crate::domain::MovieView;
+use crate::error::MoviesError;
+use crate::Deps;
+
+/// Which movie.
+#[derive(Debug)]
+pub struct Command {
+    /// Its id.
+    pub id: ObjectId,
+}
+
+/// Nothing to check beyond the id the route parsed.
+pub fn parse(id: ObjectId) -> Result<Command, MoviesError> {
+    Ok(Command { id })
+}
+
+/// The movie as shown; `MovieNotFound` when unknown or being deleted. Cache-aside: a hit
+/// answers without MongoDB, a miss fills the entry (unless a newer one arrived meanwhile).
+pub async fn execute(deps: &Deps, cmd: Command, _ctx: &Ctx) -> Result<MovieView, MoviesError> {
+    let id = cmd.id.to_hex();
+    match deps.cache.movie(&id).await {
+        Some(Cached::Movie(view)) => return Ok(view),
+        Some(Cached::Gone) => return Err(MoviesError::MovieNotFound),
+        None => {}
+    }
+    let movie = deps
+        .movies
+        .visible(cmd.id)
+        .await?
+        .ok_or(MoviesError::MovieNotFound)?;
+    let view = MovieView::from(&movie);
+    deps.cache
+        .put_movie(&id, movie.version, Some(&view), false)
+        .await;
+    Ok(view)
+}

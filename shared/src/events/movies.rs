@@ -1,0 +1,96 @@
+//! Events the movies service publishes. Consumers (favorites, ratings, comments, the movie
+//! deletion saga) keep copies of a movie's `title`, `coverImage` and `status`; an incompatible
+//! change is a new version (ARCHITECTURE.md, "An event"), an added optional field is compatible.
+//!
+//! Every event of a movie's life (`movie.created`, `movie.updated`, `movie.deleted`) carries the
+//! whole snapshot such a copy keeps, not only what changed: SNS/SQS deliver them in any order,
+//! and a consumer applying only the newest one (`events::projection`, by the envelope's
+//! `aggregateVersion`, numbered per movie by the movies outbox) must find in it everything the
+//! in-order result would hold.
+
+use serde::{Deserialize, Serialize};
+
+use super::Event;
+
+/// Where a movie is in its life, as copies of it keep it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MovieStatus {
+    /// Listed and readable.
+    Active,
+    /// The deletion saga is running: hidden from every read (404), reversible until the saga
+    /// completes.
+    Deleting,
+}
+
+/// A movie entered the catalog.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct MovieCreated {
+    /// The movie's id.
+    pub movie_id: String,
+    /// Its title.
+    pub title: String,
+    /// Its cover (an https URL), if any.
+    pub cover_image: Option<String>,
+    /// `active`.
+    pub status: MovieStatus,
+}
+
+impl Event for MovieCreated {
+    const NAME: &'static str = "movie.created";
+    fn aggregate_id(&self) -> &str {
+        &self.movie_id
+    }
+}
+
+/// A movie's fields changed. Carries the current snapshot, plus the camelCase names of the
+/// fields the change touched (a copy keeping only the title can skip other changes).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct MovieUpdated {
+    /// The movie.
+    pub movie_id: String,
+    /// Current title.
+    pub title: String,
+    /// Current cover, if any.
+    pub cover_image: Option<String>,
+    /// `active` (only an active movie can be updated).
+    pub status: MovieStatus,
+    /// The camelCase names of the fields that changed.
+    pub changed: Vec<String>,
+}
+
+impl Event for MovieUpdated {
+    const NAME: &'static str = "movie.updated";
+    fn aggregate_id(&self) -> &str {
+        &self.movie_id
+    }
+}
+
+/// An administrator deleted a movie: it is now BEING deleted (status `deleting`, hidden from
+/// every read at once). Starts the movie-deletion saga (favorites, with their alert emails,
+/// ratings and comments remove theirs and confirm; the saga itself is a later issue). Carries
+/// the snapshot a copy keeps, so a copy that sees it first is already right, and the title the
+/// favorites' alert emails name.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct MovieDeleted {
+    /// The saga's id, also the correlation id of every event of the saga.
+    pub saga_id: String,
+    /// The movie being deleted.
+    pub movie_id: String,
+    /// Its title when the deletion started.
+    pub title: String,
+    /// Its cover when the deletion started, if any.
+    pub cover_image: Option<String>,
+    /// `deleting`.
+    pub status: MovieStatus,
+}
+
+impl Event for MovieDeleted {
+    const NAME: &'static str = "movie.deleted";
+    fn aggregate_id(&self) -> &str {
+        &self.movie_id
+    }
+}
