@@ -117,6 +117,29 @@ pub(super) const MESSAGES: &[(Msg, &str)] = &[
     (DeletionStarted, "account deletion started"),
     (MovieNotFound, "movie not found"),
     (MovieDeletionStarted, "movie deletion started"),
+    (SubtitleTooLarge, "must be at most {max} KB"),
+    (
+        SubtitleHeader,
+        "line {line}: a WebVTT file must begin with WEBVTT",
+    ),
+    (SubtitleIndex, "line {line}: expected the cue's number"),
+    (
+        SubtitleTiming,
+        "line {line}: expected a cue timing such as 00:00:01.000 --> 00:00:04.000",
+    ),
+    (
+        SubtitleEndBeforeStart,
+        "line {line}: the cue must end after it starts",
+    ),
+    (
+        SubtitleOverlap,
+        "line {line}: the cue starts before the previous one ends",
+    ),
+    (
+        SubtitleMissingBlank,
+        "line {line}: a blank line must separate one cue from the next",
+    ),
+    (SubtitleNoCues, "the file holds no cues"),
     (EmailGreeting, "Hi {name},"),
     (EmailSignature, "The Streamia team"),
     (EmailWelcomeSubject, "Welcome to Streamia!"),

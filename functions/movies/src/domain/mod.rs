@@ -1,6 +1,7 @@
 //! What a movie is, and the values a client may set on one (parsed once, at the edge).
 
 mod movie;
+pub mod subtitles;
 
 pub use movie::{
     parse_category, parse_cover_image, parse_description, parse_duration, parse_release_year,
