@@ -117,6 +117,20 @@ pub(super) const MESSAGES: &[(Msg, &str)] = &[
     (DeletionStarted, "account deletion started"),
     (MovieNotFound, "movie not found"),
     (MovieDeletionStarted, "movie deletion started"),
+    (
+        VideoNotUploaded,
+        "nothing was uploaded under this key: upload the file first, or ask for a new upload URL",
+    ),
+    (
+        VideoMismatch,
+        "the uploaded file is not what the upload URL allowed (type or size), so it was deleted",
+    ),
+    (SubtitleNotFound, "subtitle not found"),
+    (FieldBytesRange, "must be between {min} and {max} bytes"),
+    (
+        FieldLanguageTag,
+        "must be a language tag such as es or en-US",
+    ),
     (SubtitleTooLarge, "must be at most {max} KB"),
     (
         SubtitleHeader,

@@ -154,6 +154,17 @@ pub(super) const MESSAGES: &[(Msg, &str)] = &[
         MovieDeletionStarted,
         "se inició la eliminación de la película",
     ),
+    (
+        VideoNotUploaded,
+        "no se subió nada con esta clave: sube primero el archivo o pide una nueva URL de subida",
+    ),
+    (
+        VideoMismatch,
+        "el archivo subido no es lo que permitía la URL de subida (tipo o tamaño), así que se eliminó",
+    ),
+    (SubtitleNotFound, "no se encontró el subtítulo"),
+    (FieldBytesRange, "debe estar entre {min} y {max} bytes"),
+    (FieldLanguageTag, "debe ser una etiqueta de idioma, como es o en-US"),
     (SubtitleTooLarge, "debe ocupar como máximo {max} KB"),
     (
         SubtitleHeader,

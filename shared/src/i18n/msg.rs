@@ -175,6 +175,16 @@ messages! {
     MovieNotFound = "movies.movie_not_found",
     /// Success: a movie's deletion started.
     MovieDeletionStarted = "movies.deletion_started",
+    /// 400 field `key`: nothing was uploaded under the key being confirmed.
+    VideoNotUploaded = "movies.video_not_uploaded",
+    /// 400 field `key`: the uploaded object is not what the upload allowed (deleted).
+    VideoMismatch = "movies.video_mismatch",
+    /// 404: no subtitle track in that language.
+    SubtitleNotFound = "movies.subtitle_not_found",
+    /// 400 field: a size outside `{min}`..`{max}` bytes.
+    FieldBytesRange = "field.bytes_range",
+    /// 400 field: not a language tag.
+    FieldLanguageTag = "field.language_tag",
     /// 400 field: a subtitle file over the size limit (`{max}` KB).
     SubtitleTooLarge = "subtitles.too_large",
     /// 400 field: a WebVTT file without its `WEBVTT` first line (`{line}`).

@@ -105,6 +105,22 @@ impl Load for MediaConfig {
     }
 }
 
+/// The media settings of a function that may hold none: `None` when no media variable is set
+/// (`MEDIA_PROVIDER`, `MEDIA_BUCKET`, `CLOUDINARY_CLOUD_NAME`), so the functions of a service
+/// that serve no media (its setup step, relay, consumers) need none; any of them set loads
+/// the whole piece, every problem named.
+impl Load for Option<MediaConfig> {
+    fn load(lookup: Lookup<'_>) -> Result<Self, ConfigError> {
+        let set = ["MEDIA_PROVIDER", "MEDIA_BUCKET", "CLOUDINARY_CLOUD_NAME"]
+            .into_iter()
+            .any(|k| lookup(k).is_some_and(|v| !v.trim().is_empty()));
+        match set {
+            true => MediaConfig::load(lookup).map(Some),
+            false => Ok(None),
+        }
+    }
+}
+
 /// The API secret never reaches a log line, even through `{:?}`.
 impl fmt::Debug for MediaConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -25,6 +25,9 @@ pub const PENDING_TAG_KEY: &str = "streamia-upload";
 /// See [`PENDING_TAG_KEY`].
 pub const PENDING_TAG_VALUE: &str = "pending";
 
+/// Playback URLs signed within one window of this length are the same URL.
+pub const PLAYBACK_WINDOW: Duration = Duration::from_secs(600);
+
 /// SigV4's algorithm name, in the policy and the form.
 const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 
@@ -235,9 +238,22 @@ impl S3Storage {
         Ok(())
     }
 
-    /// A presigned GET valid for the playback TTL (signed locally: no network call).
+    /// A presigned GET (signed locally: no network call). Signed as of the start of the
+    /// current [`PLAYBACK_WINDOW`], valid for the playback TTL from then: the same URL for
+    /// every answer within a window, so a public read's `ETag` (over a body holding the URLs)
+    /// stays the same and clients revalidate with 304s; a URL handed out works for at least
+    /// the TTL minus the window.
     pub(super) async fn playback_url(&self, key: &str) -> Result<String, MediaError> {
-        let presigning = PresigningConfig::expires_in(self.playback_ttl)
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
+        let window_start =
+            SystemTime::UNIX_EPOCH + Duration::from_secs(now - now % PLAYBACK_WINDOW.as_secs());
+        let presigning = PresigningConfig::builder()
+            .start_time(window_start)
+            .expires_in(self.playback_ttl)
+            .build()
             .map_err(|e| MediaError::Unavailable(format!("presigning: {e}")))?;
         let request = self
             .client

@@ -5,6 +5,6 @@ pub mod subtitles;
 
 pub use movie::{
     parse_category, parse_cover_image, parse_description, parse_duration, parse_release_year,
-    parse_title, Movie, MovieStatus, MovieView, Sort, SubtitleView, MAX_RELEASE_YEAR,
-    MIN_RELEASE_YEAR,
+    parse_title, Movie, MovieStatus, MovieView, Sort, Subtitle, SubtitleView, Video,
+    MAX_RELEASE_YEAR, MIN_RELEASE_YEAR,
 };
