@@ -23,6 +23,7 @@ started=$SECONDS
 ensure_tools
 start_stack
 ensure_admin "$ADMIN_EMAIL" "$STREAMIA_ADMIN_PASSWORD"
+seed_movies "$ADMIN_EMAIL" "$STREAMIA_ADMIN_PASSWORD"
 
 mode="default (debug builds, cargo lambda watch)"
 [ -z "${STREAMIA_FAST:-}" ] || mode="fast (release builds, $STREAMIA_INSTANCES instances per function)"
@@ -32,6 +33,7 @@ cat <<MSG
     API            http://127.0.0.1:$API_PORT/api/v1   (health: /api/v1/health)
     Emails         http://127.0.0.1:$API_PORT/_local/mail
     Admin          $ADMIN_EMAIL / \$STREAMIA_ADMIN_PASSWORD (default StreamiaAdmin1!)
+    Movies         curl http://127.0.0.1:$API_PORT/api/v1/movies   (12 sample movies, seeded once)
     Mode           $mode
     Lambda API     http://127.0.0.1:$API_PORT (aws lambda invoke --endpoint-url)   LocalStack http://127.0.0.1:${LOCALSTACK_PORT}
     MongoDB        mongodb://127.0.0.1:${MONGO_PORT}/
@@ -40,5 +42,4 @@ cat <<MSG
   Ctrl-C stops everything.
 
 MSG
-# The movie catalog does not exist yet; seeding sample movies arrives with the movies service.
 wait

@@ -391,3 +391,13 @@ ensure_admin() {
     || die "could not make $1 an admin (users-set-role)"
   log "$1 is an admin (users-set-role: $(cat "$STACK_DIR/set-role-result.json"))"
 }
+
+# seed_movies EMAIL PASSWORD: the sample catalog (infra/local/seed/movies.json), created through
+# the API as the admin account (POST /api/v1/movies), each movie once: a title already listed is
+# not added again, so every start can run it.
+seed_movies() {
+  local out
+  out=$(python3 "$REPO_ROOT/infra/local/seed_movies.py" "http://127.0.0.1:$API_PORT/api/v1" "$1" "$2") \
+    || die "could not seed the sample movies: $out"
+  log "$out"
+}

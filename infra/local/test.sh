@@ -57,6 +57,9 @@ cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 step "local stack (the README's run command, on test ports)"
 start_stack
 ensure_admin admin@streamia.local "${STREAMIA_ADMIN_PASSWORD:-StreamiaAdmin1!}"
+# The run command's seed, twice: the e2e suite checks that each sample movie is there once.
+seed_movies admin@streamia.local "${STREAMIA_ADMIN_PASSWORD:-StreamiaAdmin1!}"
+seed_movies admin@streamia.local "${STREAMIA_ADMIN_PASSWORD:-StreamiaAdmin1!}"
 
 step "build tests"
 cargo build --workspace --all-targets --all-features --locked

@@ -80,7 +80,7 @@ return 1
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cached {
     /// The movie as shown.
-    Movie(MovieView),
+    Movie(Box<MovieView>),
     /// Being deleted: a 404.
     Gone,
 }
@@ -191,7 +191,7 @@ impl MovieCache {
             return Some(Cached::Gone);
         }
         match serde_json::from_str(body) {
-            Ok(view) => Some(Cached::Movie(view)),
+            Ok(view) => Some(Cached::Movie(Box::new(view))),
             Err(e) => {
                 tracing::warn!(error = %e, "unreadable movie cache entry: ignored");
                 None

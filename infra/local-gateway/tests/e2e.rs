@@ -534,3 +534,198 @@ async fn the_stacks_auth_redis_never_evicts_and_its_cache_redis_may() {
         );
     }
 }
+
+/// An access token of the local admin account (created by the test command's start).
+async fn admin_token(http: &reqwest::Client) -> String {
+    let password =
+        std::env::var("STREAMIA_ADMIN_PASSWORD").unwrap_or_else(|_| "StreamiaAdmin1!".into());
+    let (status, body) = send(
+        http.post(api("/auth/login"))
+            .json(&json!({"email": "admin@streamia.local", "password": password})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body["data"]["accessToken"].as_str().unwrap().to_owned()
+}
+
+/// `GET /api/v1/movies?<pairs>`, each value percent-encoded (UTF-8, RFC 3986 unreserved kept).
+fn movies_query<V: AsRef<str>>(pairs: &[(&str, V)]) -> String {
+    let encode = |text: &str| {
+        text.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect::<String>()
+    };
+    let query: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v.as_ref())))
+        .collect();
+    api(&format!("/movies?{}", query.join("&")))
+}
+
+/// Titles of a `GET /movies` answer.
+fn titles(page: &Value) -> Vec<String> {
+    page["data"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["title"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// An admin creates, updates and deletes; a visitor lists, searches and reads, and revalidates
+/// with the ETag; a signed-in non-admin gets 403 on every write. Through the gateway, the real
+/// functions, SecantusDB, the cache Redis and LocalStack.
+#[tokio::test]
+async fn the_movie_catalog_journey() {
+    let http = reqwest::Client::new();
+    let admin = admin_token(&http).await;
+    let n = unique();
+    let title = format!("Journey {n} (a+)+$");
+    let (status, created) = send(http.post(api("/movies")).bearer_auth(&admin).json(&json!({
+        "title": title, "category": "E2E", "duration": 3600, "releaseYear": 2001,
+        "coverImage": "https://img.example.com/journey.jpg", "description": "An e2e film."
+    })))
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let movie = created["data"].clone();
+    let id = movie["id"].as_str().unwrap().to_owned();
+    assert_eq!(movie["category"], "e2e");
+    assert_eq!(movie["videoUrl"], Value::Null);
+    assert_eq!(movie["subtitles"], json!([]));
+
+    // A visitor (no token) reads it, finds it by a literal search, filters by category.
+    let (status, read) = send(http.get(api(&format!("/movies/{id}")))).await;
+    assert_eq!(status, 200, "{read}");
+    assert_eq!(read["data"], movie);
+    let (status, found) = send(http.get(movies_query(&[
+        ("search", format!("{n} (a+)+$")),
+        ("category", "e2e".into()),
+    ])))
+    .await;
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(titles(&found), [title.clone()]);
+    let (_, nothing) = send(http.get(movies_query(&[("search", format!("{n}.*"))]))).await;
+    assert_eq!(titles(&nothing), Vec::<String>::new());
+
+    // Revalidation through the gateway: ETag in, 304 out.
+    let res = http
+        .get(api(&format!("/movies/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["cache-control"], "no-cache");
+    let tag = res.headers()["etag"].to_str().unwrap().to_owned();
+    let res = http
+        .get(api(&format!("/movies/{id}")))
+        .header("if-none-match", &tag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 304);
+    assert_eq!(res.headers()["etag"].to_str().unwrap(), tag);
+    assert!(res.text().await.unwrap().is_empty());
+
+    // A signed-in user who is not an admin: 403 on every write, nothing changes.
+    let (status, registered) = send(http.post(api("/auth/register")).json(&json!({
+        "username": format!("m{n}"), "email": format!("m{n}@example.com"), "password": "Secret123"
+    })))
+    .await;
+    assert_eq!(status, 201, "{registered}");
+    let user = registered["data"]["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let body = json!({"title": "Nope", "category": "drama", "duration": 60});
+    for (status, answer) in [
+        send(http.post(api("/movies")).bearer_auth(&user).json(&body)).await,
+        send(
+            http.put(api(&format!("/movies/{id}")))
+                .bearer_auth(&user)
+                .json(&body),
+        )
+        .await,
+        send(
+            http.delete(api(&format!("/movies/{id}")))
+                .bearer_auth(&user),
+        )
+        .await,
+    ] {
+        assert_eq!(status, 403, "{answer}");
+        assert_eq!(answer["error"], "FORBIDDEN");
+    }
+    // Without a token, API Gateway's authorizer answers first.
+    let (status, _) = send(http.post(api("/movies")).json(&body)).await;
+    assert_eq!(status, 401);
+
+    // The admin updates: the very next reads are fresh (the cache was refreshed), and the old
+    // ETag no longer matches.
+    let (status, updated) = send(
+        http.put(api(&format!("/movies/{id}")))
+            .bearer_auth(&admin)
+            .json(&json!({"title": format!("Journey {n} renamed"), "coverImage": null})),
+    )
+    .await;
+    assert_eq!(status, 200, "{updated}");
+    let (_, read) = send(http.get(api(&format!("/movies/{id}")))).await;
+    assert_eq!(read["data"]["title"], format!("Journey {n} renamed"));
+    assert_eq!(read["data"]["coverImage"], Value::Null);
+    let res = http
+        .get(api(&format!("/movies/{id}")))
+        .header("if-none-match", &tag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let (_, found) = send(http.get(movies_query(&[("search", format!("Journey {n}"))]))).await;
+    assert_eq!(titles(&found), [format!("Journey {n} renamed")]);
+
+    // Validation in the envelope.
+    let (status, bad) = send(
+        http.post(api("/movies"))
+            .bearer_auth(&admin)
+            .json(&json!({"title": "", "category": "a b", "duration": 0})),
+    )
+    .await;
+    assert_eq!(status, 400, "{bad}");
+    assert_eq!(bad["details"].as_array().unwrap().len(), 3);
+
+    // The admin deletes: 202 with the saga id, then 404 and gone from every list.
+    let (status, deleted) = send(
+        http.delete(api(&format!("/movies/{id}")))
+            .bearer_auth(&admin),
+    )
+    .await;
+    assert_eq!(status, 202, "{deleted}");
+    assert!(deleted["data"]["sagaId"].is_string());
+    let (status, _) = send(http.get(api(&format!("/movies/{id}")))).await;
+    assert_eq!(status, 404);
+    let (_, found) = send(http.get(movies_query(&[("search", format!("Journey {n}"))]))).await;
+    assert_eq!(found["data"]["total"], 0);
+}
+
+/// The test command seeds the sample catalog twice, as two runs of the run command would: each
+/// sample movie is listed exactly once.
+#[tokio::test]
+async fn the_sample_catalog_is_seeded_once() {
+    let http = reqwest::Client::new();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../local/seed/movies.json");
+    let samples: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert_eq!(samples.len(), 12);
+    for sample in samples {
+        let title = sample["title"].as_str().unwrap();
+        let (status, page) =
+            send(http.get(movies_query(&[("search", title), ("limit", "100")]))).await;
+        assert_eq!(status, 200, "{page}");
+        let exact = titles(&page).iter().filter(|t| *t == title).count();
+        assert_eq!(exact, 1, "{title}");
+    }
+    let (_, page) =
+        send(http.get(movies_query(&[("category", "horror"), ("sort", "title")]))).await;
+    assert!(titles(&page).contains(&"Nosferatu".to_owned()), "{page}");
+}

@@ -47,11 +47,9 @@ pub async fn execute(
             (deps, id, event.average, count, version),
             |session, (deps, id, average, count, version)| {
                 Box::pin(async move {
-                    Ok::<_, MoviesError>(
-                        deps.movies
-                            .apply_rating(session, *id, *average, *count, *version)
-                            .await?,
-                    )
+                    deps.movies
+                        .apply_rating(session, *id, *average, *count, *version)
+                        .await
                 })
             },
         )

@@ -31,7 +31,7 @@ pub async fn execute(deps: &Deps, cmd: Command, _ctx: &Ctx) -> Result<MovieView,
 async fn cached_or_stored(deps: &Deps, cmd: Command) -> Result<MovieView, MoviesError> {
     let id = cmd.id.to_hex();
     match deps.cache.movie(&id).await {
-        Some(Cached::Movie(view)) => return Ok(view),
+        Some(Cached::Movie(view)) => return Ok(*view),
         Some(Cached::Gone) => return Err(MoviesError::MovieNotFound),
         None => {}
     }

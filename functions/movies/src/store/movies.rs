@@ -322,8 +322,11 @@ impl MovieStore {
     }
 }
 
+/// An index: its name and how its keys are built.
+pub type IndexSpec = (&'static str, fn() -> Document);
+
 /// Index names, one per query shape.
-pub const INDEXES: [(&str, fn() -> Document); 6] = [
+pub const INDEXES: [IndexSpec; 6] = [
     (
         "list_newest",
         || doc! {"status": 1, "createdAt": -1, "_id": -1},
