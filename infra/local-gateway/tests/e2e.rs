@@ -608,7 +608,7 @@ async fn the_movie_catalog_journey() {
     ])))
     .await;
     assert_eq!(status, 200, "{found}");
-    assert_eq!(titles(&found), [title.clone()]);
+    assert_eq!(titles(&found), std::slice::from_ref(&title));
     let (_, nothing) = send(http.get(movies_query(&[("search", format!("{n}.*"))]))).await;
     assert_eq!(titles(&nothing), Vec::<String>::new());
 
