@@ -81,8 +81,6 @@ const ANSWER_MARGIN: Duration = Duration::from_secs(3);
 
 /// An HTTP client for answers, with a timeout so a stuck PUT cannot hold the function.
 pub fn http_client() -> reqwest::Client {
-    // reqwest is built without a crypto provider of its own: ring, the platform's one.
-    crate::tls::install_crypto_provider();
     reqwest::Client::builder()
         .timeout(ANSWER_TIMEOUT)
         .build()
