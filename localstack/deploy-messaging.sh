@@ -10,7 +10,11 @@ source "$REPO_ROOT/infra/local/lib.sh"
 port=$1 stack=$2 outputs=$3
 shift 3
 params=(ParameterKey=Prefix,ParameterValue="$stack")
-for kv in "$@"; do params+=("ParameterKey=${kv%%=*},ParameterValue=${kv#*=}"); done
+# A value with commas (a list of origins) is escaped for the CLI's shorthand syntax.
+for kv in "$@"; do
+  value=${kv#*=}
+  params+=("ParameterKey=${kv%%=*},ParameterValue=${value//,/\\,}")
+done
 template="file://$REPO_ROOT/infra/messaging.yaml"
 
 status() { aws_local "$port" cloudformation describe-stacks --stack-name "$stack" --query 'Stacks[0].StackStatus' --output text 2>/dev/null || true; }

@@ -12,6 +12,10 @@ API's, and opens them over the DevTools protocol:
   does not allow: every function's answer must stay unreadable (the fetch rejects) and the
   preflighted registration must never reach the API; API Gateway's own 401, which carries no
   data, names any origin (template.yaml, GatewayResponses) and is readable;
+- upload.html from the allowed origin: the local admin creates a movie and asks for a signed
+  upload through the API; the page posts a small file straight to the presigned S3 URL (the
+  bucket's CORS allows the origin), the admin confirms it through the API, and the page reads
+  two bytes back through the signed playback URL with a Range request (206), as <video> does;
 - app.html from the allowed origin: a Spanish client written to the README's porting guide
   registers with Accept-Language: es, shows the Spanish validation message of `details`
   (checked here against the catalogue's text), logs in, reloads and restores the user with
@@ -174,6 +178,59 @@ def journey(browser, args, origin):
     return failures
 
 
+def api_call(api, method, path, body=None, token=None):
+    """One JSON call to the API: (status, body)."""
+    headers = {"content-type": "application/json"}
+    if token:
+        headers["authorization"] = f"Bearer {token}"
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(f"{api}{path}", method=method, data=data, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=20) as res:
+            return res.status, json.loads(res.read() or b"null")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null")
+
+
+def upload(browser, args, origin):
+    """Runs upload.html from the allowed origin; returns its failures."""
+    password = os.environ.get("STREAMIA_ADMIN_PASSWORD", "StreamiaAdmin1!")
+    status, body = api_call(args.api, "POST", "/auth/login",
+                            {"email": "admin@streamia.local", "password": password})
+    if status != 200:
+        return [f"upload: the local admin could not log in ({status}: {body})"]
+    token = body["data"]["accessToken"]
+    status, body = api_call(args.api, "POST", "/movies",
+                            {"title": f"Browser upload {uuid.uuid4().hex[:8]}", "category": "test",
+                             "duration": 60}, token)
+    if status != 201:
+        return [f"upload: creating a movie answered {status}: {body}"]
+    movie = body["data"]["id"]
+    size = 4096
+    status, body = api_call(args.api, "POST", f"/movies/{movie}/video/upload-url",
+                            {"fileName": "clip.mp4", "contentType": "video/mp4", "sizeBytes": size}, token)
+    if status != 200:
+        return [f"upload: upload-url answered {status}: {body}"]
+    signed = body["data"]
+    failures = []
+    query = urllib.parse.urlencode({"upload": json.dumps(signed), "size": size})
+    result = browser.run_page(f"{origin}/upload.html?{query}", os.path.join(args.out, "upload.png"))
+    for step in result.get("steps", []):
+        print(f"  {'ok  ' if step['ok'] else 'FAIL'} {origin} upload: {step['name']}: {json.dumps(step['detail'])}")
+    if not result.get("ok"):
+        return [f"upload page ({origin}): {result.get('error') or 'a step failed'}"]
+    status, body = api_call(args.api, "POST", f"/movies/{movie}/video", {"key": signed["key"]}, token)
+    if status != 200 or not body["data"].get("videoUrl"):
+        return [f"upload: confirming the browser's upload answered {status}: {body}"]
+    query = urllib.parse.urlencode({"upload": "{}", "size": 0, "playback": body["data"]["videoUrl"]})
+    result = browser.run_page(f"{origin}/upload.html?{query}&range=1", os.path.join(args.out, "playback.png"))
+    for step in result.get("steps", []):
+        print(f"  {'ok  ' if step['ok'] else 'FAIL'} {origin} playback: {step['name']}: {json.dumps(step['detail'])}")
+    if not result.get("ok"):
+        failures.append(f"playback page ({origin}): {result.get('error') or 'a step failed'}")
+    return failures
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--api", required=True, help="base URL of /api/v1 of the stack under test")
@@ -200,6 +257,7 @@ def main():
             if mode == "blocked" and login_status(args.api, email, "Browser123") != 401:
                 failures.append("the blocked page's registration reached the API (the preflight should stop it)")
         failures += journey(browser, args, f"http://127.0.0.1:{args.port}")
+        failures += upload(browser, args, f"http://127.0.0.1:{args.port}")
     finally:
         browser.close()
         server.shutdown()

@@ -103,10 +103,13 @@ start_redis() {
   STREAMIA_PIDS+=($!)
 }
 
-# start_localstack PORT DATA_DIR LOG: LocalStack on the host (SNS, SQS, CloudFormation).
+# start_localstack PORT DATA_DIR LOG: LocalStack on the host (SNS, SQS, CloudFormation, S3).
+# S3_SKIP_SIGNATURE_VALIDATION=0: presigned GET URLs (playback) are checked as S3 checks them
+# (LocalStack skips it by default). It never checks a presigned POST's signature (its code has
+# a TODO there), only the POST policy's conditions and expiry: media tests say so.
 start_localstack() {
   mkdir -p "$2"
-  GATEWAY_LISTEN=127.0.0.1:$1 LOCALSTACK_HOST=127.0.0.1:$1 DISABLE_EVENTS=1 \
+  GATEWAY_LISTEN=127.0.0.1:$1 LOCALSTACK_HOST=127.0.0.1:$1 DISABLE_EVENTS=1 S3_SKIP_SIGNATURE_VALIDATION=0 \
     SKIP_SSL_CERT_DOWNLOAD=1 DNS_ADDRESS=0 SQS_ENDPOINT_STRATEGY=path LS_LOG=${LS_LOG:-warn} \
     FILESYSTEM_ROOT=$2 TMPDIR=$2/tmp \
     "$VENVS/localstack/bin/python" -m localstack.runtime.main >"$3" 2>&1 &
@@ -236,7 +239,8 @@ start_stack() {
   wait_for "LocalStack" 120 curl -sf "http://127.0.0.1:$LOCALSTACK_PORT/_localstack/health"
   log "deploying infra/messaging.yaml into LocalStack (CloudFormation)"
   bash "$REPO_ROOT/localstack/deploy-messaging.sh" "$LOCALSTACK_PORT" "$STACK_NAME" "$STACK_DIR/outputs.json" \
-    ConsumerVisibilityTimeout="$VISIBILITY_TIMEOUT" MaxReceiveCount="$MAX_RECEIVE_COUNT"
+    ConsumerVisibilityTimeout="$VISIBILITY_TIMEOUT" MaxReceiveCount="$MAX_RECEIVE_COUNT" \
+    MediaCorsAllowedOrigins="$CORS_ALLOWED_ORIGINS"
   wait_for "SecantusDB" 60 port_open "$MONGO_PORT"
   wait_for "Redis (auth)" 30 port_open "$REDIS_PORT"
   wait_for "Redis (cache)" 30 port_open "$CACHE_REDIS_PORT"
@@ -268,7 +272,10 @@ start_stack() {
 
   # The functions' environment: the union of what template.yaml gives each function in AWS,
   # plus every topic ARN the messaging stack output (UserEventsTopicArn -> USER_EVENTS_TOPIC_ARN).
-  local topics
+  local topics media_bucket
+  # The media bucket (videos, subtitles) the messaging stack created: MEDIA_BUCKET.
+  media_bucket=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["Messaging.Outputs.MediaBucketName"])' \
+    "$STACK_DIR/outputs.json")
   topics=$(python3 -c '
 import json, re, sys
 for key, value in json.load(open(sys.argv[1])).items():
@@ -308,7 +315,7 @@ for key, value in json.load(open(sys.argv[1])).items():
     export AWS_ENDPOINT_URL="http://127.0.0.1:$LOCALSTACK_PORT" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
     export AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1
     export SMTP_HOST=127.0.0.1 SMTP_PORT SMTP_TLS=none MAIL_FROM="Streamia <no-reply@streamia.local>"
-    export RUST_LOG="${RUST_LOG:-info}"
+    export RUST_LOG="${RUST_LOG:-info}" MEDIA_BUCKET="$media_bucket"
     unset JWT_SIGNING_KEYS JWT_PUBLIC_KEYS REFRESH_TOKEN_PEPPER MONGODB_URI REDIS_URL CACHE_REDIS_URL SMTP_PASSWORD
     while IFS= read -r kv; do [ -n "$kv" ] && export "$kv"; done <<<"$topics"
   }

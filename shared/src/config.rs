@@ -9,7 +9,7 @@
 //! message naming every problem at once, not the first request that happens to need it.
 //!
 //! Secrets (`JWT_SIGNING_KEYS`, `JWT_PUBLIC_KEYS`, `REFRESH_TOKEN_PEPPER`, `MONGODB_URI`,
-//! `REDIS_URL`, `CACHE_REDIS_URL`, `SMTP_PASSWORD`) never sit in the environment: it holds
+//! `REDIS_URL`, `CACHE_REDIS_URL`, `SMTP_PASSWORD`, `CLOUDINARY_API_SECRET`) never sit in the environment: it holds
 //! `JWT_SIGNING_KEYS_SECRET_ARN`, `MONGODB_URI_SECRET_ARN`, ... ([`secret_arn_var`]), and the
 //! value is fetched from Secrets Manager.
 
@@ -25,7 +25,7 @@ pub type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 /// Settings whose values are secrets: never set as plain environment variables (the template
 /// sets `<NAME>_SECRET_ARN` instead); [`crate::secrets::Environment`] ignores them in the
 /// process environment so a deployed function cannot fall back to a plain value.
-pub const SECRET_SETTINGS: [&str; 7] = [
+pub const SECRET_SETTINGS: [&str; 8] = [
     "JWT_SIGNING_KEYS",
     "JWT_PUBLIC_KEYS",
     "REFRESH_TOKEN_PEPPER",
@@ -33,6 +33,7 @@ pub const SECRET_SETTINGS: [&str; 7] = [
     "REDIS_URL",
     "CACHE_REDIS_URL",
     "SMTP_PASSWORD",
+    "CLOUDINARY_API_SECRET",
 ];
 
 /// Every variable holding a secret's ARN (or name) ends with this.

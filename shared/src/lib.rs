@@ -17,6 +17,8 @@ pub mod http;
 pub mod i18n;
 pub mod init;
 pub mod limits;
+#[cfg(feature = "media")]
+pub mod media;
 pub mod paging;
 pub mod runtime;
 pub mod search;

@@ -3,9 +3,11 @@
 use streamia_shared::config::{CacheRedisConfig, MongoConfig, Topics};
 use streamia_shared::events::{EventPublisher, Inbox, Outbox, Topic};
 use streamia_shared::init::InitError;
+use streamia_shared::media::{MediaConfig, MediaStorage};
 use streamia_shared::service::{SdkConfig, Service};
 
 use crate::cache::MovieCache;
+use crate::error::MoviesError;
 use crate::store::MovieStore;
 use crate::{ON_RATING_CHANGE, SERVICE};
 
@@ -23,20 +25,24 @@ pub struct Deps {
     pub outbox: Outbox,
     /// Handled `rating.changed` events (the ratings consumer's).
     pub inbox: Inbox,
+    /// Where videos and subtitles live (S3 or Cloudinary), with the largest video accepted;
+    /// `None` in the functions deployed without media settings (setup, relay, consumer).
+    pub media: Option<(MediaStorage, MediaConfig)>,
     /// The client, for transactions.
     pub mongo: mongodb::Client,
     /// The service's database.
     pub db: mongodb::Database,
 }
 
-/// MongoDB, the cache Redis and (for writers) the movie-events topic.
-type Pieces = (MongoConfig, CacheRedisConfig, Topics);
+/// MongoDB, the cache Redis, (for writers) the movie-events topic, and (for the functions that
+/// answer movies or handle media) the media storage.
+type Pieces = (MongoConfig, CacheRedisConfig, Topics, Option<MediaConfig>);
 
 impl Service for Deps {
     type Config = Pieces;
 
     async fn build(
-        (mongo_config, cache, topics): Pieces,
+        (mongo_config, cache, topics, media): Pieces,
         aws: &SdkConfig,
     ) -> Result<Self, InitError> {
         let mongo = streamia_shared::db::connect(&mongo_config.uri).await?;
@@ -50,8 +56,19 @@ impl Service for Deps {
                 EventPublisher::new(aws, topics.arn(Topic::MovieEvents), SERVICE),
             ),
             inbox: Inbox::new(&db, ON_RATING_CHANGE),
+            media: media.map(|config| (MediaStorage::new(&config, aws), config)),
             mongo,
             db,
         })
+    }
+}
+
+impl Deps {
+    /// The media storage and its settings; an error in a function deployed without them.
+    pub fn media(&self) -> Result<(&MediaStorage, &MediaConfig), MoviesError> {
+        self.media
+            .as_ref()
+            .map(|(storage, config)| (storage, config))
+            .ok_or(MoviesError::MediaNotConfigured)
     }
 }

@@ -9,13 +9,17 @@
 use streamia_shared::db::TransactionError;
 use streamia_shared::events::consumer::ConsumeError;
 use streamia_shared::events::{InboxError, OutboxError, Unreadable};
-use streamia_shared::fields::FieldErrors;
+use streamia_shared::fields::{FieldError, FieldErrors};
 use streamia_shared::http::ApiError;
 use streamia_shared::i18n::Msg;
+use streamia_shared::media::MediaError;
 use streamia_shared::service::NotFound;
 
 /// The 404 of a movie that does not exist or is being deleted (the same answer for both).
 pub const MOVIE_NOT_FOUND: NotFound = NotFound::of(Msg::MovieNotFound);
+
+/// The 404 of a subtitle language a movie has no track in.
+pub const SUBTITLE_NOT_FOUND: NotFound = NotFound::of(Msg::SubtitleNotFound);
 
 /// A movies-service failure.
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +53,19 @@ pub enum MoviesError {
     /// A consumed event cannot be read (poison).
     #[error(transparent)]
     Unreadable(#[from] Unreadable),
+    /// The media storage refused or did not answer.
+    #[error(transparent)]
+    Media(#[from] MediaError),
+    /// A media route in a function deployed without the media settings.
+    #[error("this function has no media storage configured (MEDIA_PROVIDER, MEDIA_BUCKET)")]
+    MediaNotConfigured,
+    /// No subtitle track in that language.
+    #[error("subtitle not found")]
+    SubtitleNotFound,
+    /// A change kept losing to concurrent ones (subtitle tracks are written without a
+    /// transaction, by version): the client may retry.
+    #[error("the movie kept changing concurrently")]
+    Busy,
 }
 
 /// A write conflict with a concurrent transaction runs the transaction again.
@@ -76,6 +93,18 @@ impl From<MoviesError> for ApiError {
             MoviesError::Outbox(e) => ApiError::internal(e),
             MoviesError::Inbox(e) => ApiError::unavailable(e),
             MoviesError::Unreadable(e) => ApiError::internal(e),
+            MoviesError::Media(MediaError::NotFound(_)) => ApiError::validation(
+                Msg::Validation,
+                vec![FieldError::new("key", Msg::VideoNotUploaded)],
+            ),
+            MoviesError::Media(MediaError::Mismatch { .. }) => ApiError::validation(
+                Msg::Validation,
+                vec![FieldError::new("key", Msg::VideoMismatch)],
+            ),
+            MoviesError::Media(e @ MediaError::Unavailable(_)) => ApiError::unavailable(e),
+            e @ MoviesError::MediaNotConfigured => ApiError::internal(e),
+            MoviesError::SubtitleNotFound => SUBTITLE_NOT_FOUND.into(),
+            e @ MoviesError::Busy => ApiError::unavailable(e),
         }
     }
 }

@@ -4,7 +4,9 @@
 //! goes through the outbox (`Deps::outbox`): staged in the transaction of the change it
 //! announces, published after the commit, numbered per movie.
 
-pub use streamia_shared::events::movies::{MovieCreated, MovieDeleted, MovieUpdated};
+pub use streamia_shared::events::movies::{
+    MovieCreated, MovieDeleted, MovieUpdated, MovieVideoUploaded,
+};
 pub use streamia_shared::events::ratings::RatingChanged;
 use streamia_shared::events::{Envelope, Event, Incoming};
 
@@ -50,4 +52,17 @@ pub fn parse_rating(envelope: Envelope) -> Result<Option<Incoming<RatingChanged>
         RatingChanged::NAME => Some(Incoming::parse(envelope)?),
         _ => None,
     })
+}
+
+/// `movie.video_uploaded` once `movie`'s video is confirmed and recorded.
+pub fn video_uploaded(movie: &Movie, video: &crate::domain::Video) -> MovieVideoUploaded {
+    MovieVideoUploaded {
+        movie_id: movie.id.to_hex(),
+        title: movie.title.clone(),
+        cover_image: movie.cover_image.clone(),
+        status: movie.status,
+        video_key: video.key.clone(),
+        format: video.format.clone(),
+        size_bytes: video.size_bytes.max(0) as u64,
+    }
 }

@@ -116,6 +116,7 @@ fn plausible(name: &str) -> String {
         "MAIL_FROM" => "Streamia <no-reply@streamia.example>",
         "FRONTEND_URL" | "CORS_ALLOWED_ORIGINS" => "https://app.streamia.example",
         "MONGODB_DATABASE_PREFIX" => "streamia",
+        "MEDIA_BUCKET" => "streamia-media",
         "RUST_LOG" => "info",
         n if n.ends_with(SECRET_ARN_SUFFIX) => "arn:aws:secretsmanager:us-east-1:1:secret:s-AbCdEf",
         n if n.ends_with("_TOPIC_ARN") => "arn:aws:sns:us-east-1:1:topic",
@@ -262,7 +263,58 @@ fn grants(t: &streamia_local_gateway::template::Template, policy: &Value, into: 
         into.topics.insert(name.trim_end_matches("Name").to_owned());
         return;
     }
+    if let Some(statements) = policy.get("Statement") {
+        for statement in statements.as_sequence().expect("Statement: a list") {
+            media_statement(statement);
+        }
+        return;
+    }
     panic!("no rule for policy {policy:?}: add one to infra/checks/tests/environment.rs");
+}
+
+/// The one kind of inline statement the template may hold: S3 object actions on the media
+/// bucket's movie keys (`!Sub "${Messaging.Outputs.MediaBucketArn}/movies/..."`), or
+/// `s3:ListBucket` on the bucket itself limited to that prefix. Grants nothing of secrets or
+/// topics; anything else fails here.
+fn media_statement(statement: &Value) {
+    assert_eq!(statement["Effect"], "Allow", "{statement:?}");
+    let actions: Vec<&str> = match &statement["Action"] {
+        Value::Sequence(list) => list.iter().filter_map(Value::as_str).collect(),
+        one => one.as_str().into_iter().collect(),
+    };
+    const OBJECT_ACTIONS: [&str; 5] = [
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:PutObjectTagging",
+        "s3:DeleteObject",
+        "s3:DeleteObjectTagging",
+    ];
+    let resource = &statement["Resource"];
+    if actions == ["s3:ListBucket"] {
+        assert_eq!(
+            get_att_target(resource).as_deref(),
+            Some("Messaging.Outputs.MediaBucketArn"),
+            "{statement:?}"
+        );
+        assert_eq!(
+            statement["Condition"]["StringLike"]["s3:prefix"], "movies/*",
+            "ListBucket only under movies/: {statement:?}"
+        );
+        return;
+    }
+    assert!(
+        !actions.is_empty() && actions.iter().all(|a| OBJECT_ACTIONS.contains(a)),
+        "no rule for {actions:?}"
+    );
+    let sub = match resource {
+        Value::Tagged(t) if t.tag == "Sub" => t.value.as_str(),
+        _ => None,
+    }
+    .unwrap_or_else(|| panic!("Resource must be !Sub on the media bucket: {resource:?}"));
+    assert!(
+        sub.starts_with("${Messaging.Outputs.MediaBucketArn}/movies/"),
+        "{sub}: only the media bucket's movie keys"
+    );
 }
 
 #[test]

@@ -754,3 +754,108 @@ async fn the_sample_catalog_is_seeded_once() {
         send(http.get(movies_query(&[("category", "horror"), ("sort", "title")]))).await;
     assert!(titles(&page).contains(&"Nosferatu".to_owned()), "{page}");
 }
+
+/// An admin uploads a video straight to the storage through the presigned URL (LocalStack S3)
+/// and adds subtitles; a visitor reads the movie with a signed video URL that plays with
+/// Range, and its WebVTT subtitles; a non-admin cannot ask for an upload.
+#[tokio::test]
+async fn an_admin_uploads_a_video_and_subtitles_and_a_visitor_plays_them() {
+    let http = reqwest::Client::new();
+    let token = admin_token(&http).await;
+    let bearer = format!("Bearer {token}");
+    let (status, created) = send(
+        http.post(api("/movies"))
+            .header("authorization", &bearer)
+            .json(&json!({"title": format!("Media {}", unique()), "category": "test", "duration": 90})),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["data"]["id"].as_str().unwrap().to_owned();
+
+    let (status, signed) = send(
+        http.post(api(&format!("/movies/{id}/video/upload-url")))
+            .header("authorization", &bearer)
+            .json(&json!({"fileName": "clip.mp4", "contentType": "video/mp4", "sizeBytes": 1000})),
+    )
+    .await;
+    assert_eq!(status, 200, "{signed}");
+    let signed = &signed["data"];
+    let mut form = reqwest::multipart::Form::new();
+    for (name, value) in signed["fields"].as_object().unwrap() {
+        form = form.text(name.clone(), value.as_str().unwrap().to_owned());
+    }
+    let bytes: Vec<u8> = (0..1000u32).map(|i| (i % 251) as u8).collect();
+    let uploaded = http
+        .post(signed["uploadUrl"].as_str().unwrap())
+        .multipart(form.part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes.clone()).file_name("clip.mp4"),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(uploaded.status(), 204, "{}", uploaded.text().await.unwrap());
+    let (status, confirmed) = send(
+        http.post(api(&format!("/movies/{id}/video")))
+            .header("authorization", &bearer)
+            .json(&json!({"key": signed["key"]})),
+    )
+    .await;
+    assert_eq!(status, 200, "{confirmed}");
+
+    let srt = "1\r\n00:00:01,000 --> 00:00:02,000\r\nHola\r\n";
+    let (status, track) = send(
+        http.post(api(&format!("/movies/{id}/subtitles")))
+            .header("authorization", &bearer)
+            .json(&json!({"language": "es", "label": "Español", "format": "srt", "content": srt})),
+    )
+    .await;
+    assert_eq!(status, 201, "{track}");
+
+    // A visitor (no token).
+    let (status, movie) = send(http.get(api(&format!("/movies/{id}")))).await;
+    assert_eq!(status, 200, "{movie}");
+    let video_url = movie["data"]["videoUrl"].as_str().unwrap();
+    let ranged = http
+        .get(video_url)
+        .header("range", "bytes=10-19")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ranged.status(), 206);
+    assert_eq!(
+        ranged.bytes().await.unwrap().to_vec(),
+        bytes[10..20].to_vec()
+    );
+    let (status, tracks) = send(http.get(api(&format!("/movies/{id}/subtitles")))).await;
+    assert_eq!(status, 200, "{tracks}");
+    let tracks = tracks["data"].as_array().unwrap();
+    assert_eq!(tracks.len(), 1);
+    assert_eq!(tracks[0]["language"], "es");
+    let vtt = http
+        .get(tracks[0]["url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(vtt.status(), 200);
+    assert_eq!(
+        vtt.text().await.unwrap(),
+        "WEBVTT\n\n1\n00:00:01.000 --> 00:00:02.000\nHola\n"
+    );
+
+    // A signed-in non-admin cannot ask for an upload.
+    let (status, registered) = send(http.post(api("/auth/register")).json(&json!({
+        "username": format!("m{}", unique()), "email": format!("m{}@e2e.test", unique()),
+        "password": "Viewer123",
+    })))
+    .await;
+    assert_eq!(status, 201, "{registered}");
+    let user = registered["data"]["accessToken"].as_str().unwrap();
+    let (status, _) = send(
+        http.post(api(&format!("/movies/{id}/video/upload-url")))
+            .header("authorization", format!("Bearer {user}"))
+            .json(&json!({"fileName": "x.mp4", "contentType": "video/mp4", "sizeBytes": 10})),
+    )
+    .await;
+    assert_eq!(status, 403);
+}

@@ -12,7 +12,7 @@
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::movies::{MovieCreated, MovieDeleted, MovieUpdated};
+use super::movies::{MovieCreated, MovieDeleted, MovieUpdated, MovieVideoUploaded};
 use super::ratings::RatingChanged;
 use super::users::{
     PasswordResetRequested, UserDeleted, UserDeletionCancelled, UserDeletionCompleted,
@@ -87,6 +87,7 @@ pub const ALL: &[Contract] = &[
     contract::<MovieCreated>(),
     contract::<MovieUpdated>(),
     contract::<MovieDeleted>(),
+    contract::<MovieVideoUploaded>(),
     contract::<RatingChanged>(),
 ];
 

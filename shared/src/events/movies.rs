@@ -94,3 +94,35 @@ impl Event for MovieDeleted {
         &self.movie_id
     }
 }
+
+/// An administrator confirmed a movie's video upload: the object is in the media storage,
+/// checked against what was signed, and recorded on the movie (a replaced video's old object
+/// is deleted). Carries the snapshot copies keep, like every movie event, plus the video's
+/// storage key (never a URL: viewers get short-lived signed URLs from the movies service),
+/// content type and size.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct MovieVideoUploaded {
+    /// The movie.
+    pub movie_id: String,
+    /// Current title.
+    pub title: String,
+    /// Current cover, if any.
+    pub cover_image: Option<String>,
+    /// `active` (only an active movie gets a video).
+    pub status: MovieStatus,
+    /// The video's key in the media storage (`movies/<id>/video/<name>.<ext>`).
+    pub video_key: String,
+    /// Its content type (`video/mp4`, ...).
+    pub format: String,
+    /// Its size in bytes.
+    pub size_bytes: u64,
+}
+
+impl Event for MovieVideoUploaded {
+    const NAME: &'static str = "movie.video_uploaded";
+
+    fn aggregate_id(&self) -> &str {
+        &self.movie_id
+    }
+}

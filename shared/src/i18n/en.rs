@@ -117,6 +117,43 @@ pub(super) const MESSAGES: &[(Msg, &str)] = &[
     (DeletionStarted, "account deletion started"),
     (MovieNotFound, "movie not found"),
     (MovieDeletionStarted, "movie deletion started"),
+    (
+        VideoNotUploaded,
+        "nothing was uploaded under this key: upload the file first, or ask for a new upload URL",
+    ),
+    (
+        VideoMismatch,
+        "the uploaded file is not what the upload URL allowed (type or size), so it was deleted",
+    ),
+    (SubtitleNotFound, "subtitle not found"),
+    (FieldBytesRange, "must be between {min} and {max} bytes"),
+    (
+        FieldLanguageTag,
+        "must be a language tag such as es or en-US",
+    ),
+    (SubtitleTooLarge, "must be at most {max} KB"),
+    (
+        SubtitleHeader,
+        "line {line}: a WebVTT file must begin with WEBVTT",
+    ),
+    (SubtitleIndex, "line {line}: expected the cue's number"),
+    (
+        SubtitleTiming,
+        "line {line}: expected a cue timing such as 00:00:01.000 --> 00:00:04.000",
+    ),
+    (
+        SubtitleEndBeforeStart,
+        "line {line}: the cue must end after it starts",
+    ),
+    (
+        SubtitleOverlap,
+        "line {line}: the cue starts before the previous one ends",
+    ),
+    (
+        SubtitleMissingBlank,
+        "line {line}: a blank line must separate one cue from the next",
+    ),
+    (SubtitleNoCues, "the file holds no cues"),
     (EmailGreeting, "Hi {name},"),
     (EmailSignature, "The Streamia team"),
     (EmailWelcomeSubject, "Welcome to Streamia!"),

@@ -154,6 +154,43 @@ pub(super) const MESSAGES: &[(Msg, &str)] = &[
         MovieDeletionStarted,
         "se inició la eliminación de la película",
     ),
+    (
+        VideoNotUploaded,
+        "no se subió nada con esta clave: sube primero el archivo o pide una nueva URL de subida",
+    ),
+    (
+        VideoMismatch,
+        "el archivo subido no es lo que permitía la URL de subida (tipo o tamaño), así que se eliminó",
+    ),
+    (SubtitleNotFound, "no se encontró el subtítulo"),
+    (FieldBytesRange, "debe estar entre {min} y {max} bytes"),
+    (FieldLanguageTag, "debe ser una etiqueta de idioma, como es o en-US"),
+    (SubtitleTooLarge, "debe ocupar como máximo {max} KB"),
+    (
+        SubtitleHeader,
+        "línea {line}: un archivo WebVTT debe empezar por WEBVTT",
+    ),
+    (
+        SubtitleIndex,
+        "línea {line}: se esperaba el número del subtítulo",
+    ),
+    (
+        SubtitleTiming,
+        "línea {line}: se esperaban los tiempos del subtítulo, como 00:00:01.000 --> 00:00:04.000",
+    ),
+    (
+        SubtitleEndBeforeStart,
+        "línea {line}: el subtítulo debe terminar después de empezar",
+    ),
+    (
+        SubtitleOverlap,
+        "línea {line}: el subtítulo empieza antes de que termine el anterior",
+    ),
+    (
+        SubtitleMissingBlank,
+        "línea {line}: falta una línea en blanco entre un subtítulo y el siguiente",
+    ),
+    (SubtitleNoCues, "el archivo no contiene subtítulos"),
     (EmailGreeting, "Hola, {name}:"),
     (EmailSignature, "El equipo de Streamia"),
     (EmailWelcomeSubject, "¡Te damos la bienvenida a Streamia!"),

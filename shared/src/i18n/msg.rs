@@ -175,6 +175,33 @@ messages! {
     MovieNotFound = "movies.movie_not_found",
     /// Success: a movie's deletion started.
     MovieDeletionStarted = "movies.deletion_started",
+    /// 400 field `key`: nothing was uploaded under the key being confirmed.
+    VideoNotUploaded = "movies.video_not_uploaded",
+    /// 400 field `key`: the uploaded object is not what the upload allowed (deleted).
+    VideoMismatch = "movies.video_mismatch",
+    /// 404: no subtitle track in that language.
+    SubtitleNotFound = "movies.subtitle_not_found",
+    /// 400 field: a size outside `{min}`..`{max}` bytes.
+    FieldBytesRange = "field.bytes_range",
+    /// 400 field: not a language tag.
+    FieldLanguageTag = "field.language_tag",
+    /// 400 field: a subtitle file over the size limit (`{max}` KB).
+    SubtitleTooLarge = "subtitles.too_large",
+    /// 400 field: a WebVTT file without its `WEBVTT` first line (`{line}`).
+    SubtitleHeader = "subtitles.header",
+    /// 400 field: an SRT cue without its number (`{line}`).
+    SubtitleIndex = "subtitles.index",
+    /// 400 field: a cue timing line that is missing or malformed (`{line}`).
+    SubtitleTiming = "subtitles.timing",
+    /// 400 field: a cue that does not end after it starts (`{line}`).
+    SubtitleEndBeforeStart = "subtitles.end_before_start",
+    /// 400 field: a cue that starts before the previous one ends (`{line}`).
+    SubtitleOverlap = "subtitles.overlap",
+    /// 400 field: a timing line inside a cue's text: the blank line between cues is missing
+    /// (`{line}`).
+    SubtitleMissingBlank = "subtitles.missing_blank",
+    /// 400 field: a file without a single cue.
+    SubtitleNoCues = "subtitles.no_cues",
 
     // Emails (the notifications service lays them out as text and HTML).
     /// The greeting (`{name}`).

@@ -45,9 +45,13 @@ pub struct Movie {
     pub release_year: Option<i32>,
     /// An https URL, never fetched by the backend.
     pub cover_image: Option<String>,
-    /// Set by the video upload (another part of the service); `None` until then.
+    /// The confirmed video (its storage key, never a URL: viewers get signed URLs); `None`
+    /// until an upload is confirmed.
     #[serde(default)]
-    pub video_url: Option<String>,
+    pub video: Option<Video>,
+    /// Subtitle tracks, one per language (storage keys, like the video).
+    #[serde(default)]
+    pub subtitles: Vec<Subtitle>,
     /// Mean score, from the ratings service's `rating.changed` events (0 when none).
     #[serde(default)]
     pub rating_average: f64,
@@ -71,6 +75,30 @@ pub struct Movie {
     pub created_at: DateTime,
     /// Last change.
     pub updated_at: DateTime,
+}
+
+/// A movie's confirmed video, as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Video {
+    /// Its key in the media storage (`movies/<id>/video/<name>.<ext>`).
+    pub key: String,
+    /// Its content type (`video/mp4`, ...).
+    pub format: String,
+    /// Its size in bytes.
+    pub size_bytes: i64,
+}
+
+/// A subtitle track, as stored: WebVTT under its key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Subtitle {
+    /// `es`, `en-US`, ... (one track per language).
+    pub language: String,
+    /// Shown in the player.
+    pub label: String,
+    /// Its key in the media storage (`movies/<id>/subtitles/<language>.vtt`).
+    pub key: String,
 }
 
 /// A subtitle track as a viewer sees it (filled by the subtitles part of the service; every
@@ -128,8 +156,18 @@ impl From<&Movie> for MovieView {
             duration: m.duration,
             release_year: m.release_year,
             cover_image: m.cover_image.clone(),
-            video_url: m.video_url.clone(),
-            subtitles: Vec::new(),
+            // Storage keys here (what the cache keeps); `ops::playback::sign` turns them into
+            // short-lived signed URLs for every answer.
+            video_url: m.video.as_ref().map(|v| v.key.clone()),
+            subtitles: m
+                .subtitles
+                .iter()
+                .map(|s| SubtitleView {
+                    language: s.language.clone(),
+                    label: s.label.clone(),
+                    url: s.key.clone(),
+                })
+                .collect(),
             rating_average: m.rating_average,
             rating_count: m.rating_count,
             created_at: rfc3339(m.created_at),

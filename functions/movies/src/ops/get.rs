@@ -22,7 +22,13 @@ pub fn parse(id: ObjectId) -> Result<Command, MoviesError> {
 
 /// The movie as shown; `MovieNotFound` when unknown or being deleted. Cache-aside: a hit
 /// answers without MongoDB, a miss fills the entry (unless a newer one arrived meanwhile).
+/// Video and subtitle URLs are signed for this answer (the cache keeps storage keys).
 pub async fn execute(deps: &Deps, cmd: Command, _ctx: &Ctx) -> Result<MovieView, MoviesError> {
+    let view = cached_or_stored(deps, cmd).await?;
+    super::playback::sign(deps, view).await
+}
+
+async fn cached_or_stored(deps: &Deps, cmd: Command) -> Result<MovieView, MoviesError> {
     let id = cmd.id.to_hex();
     match deps.cache.movie(&id).await {
         Some(Cached::Movie(view)) => return Ok(*view),

@@ -74,6 +74,12 @@ pub async fn execute(
     cmd: Command,
     _ctx: &Ctx,
 ) -> Result<Paged<MovieView>, MoviesError> {
+    let page = cached_or_stored(deps, cmd).await?;
+    super::playback::sign_page(deps, page).await
+}
+
+/// The page with storage keys (what the cache keeps); the caller signs them.
+async fn cached_or_stored(deps: &Deps, cmd: Command) -> Result<Paged<MovieView>, MoviesError> {
     let key = cmd.query.cache_key(cmd.page);
     let generation = deps.cache.generation().await;
     if let Some(generation) = &generation {

@@ -8,12 +8,18 @@
 //! - `execute(&Deps, Command, &Ctx) -> Result<Output, MoviesError>`: the work, against the
 //!   service's own store, its cache and its events.
 
+pub mod add_subtitle;
 pub mod apply_rating;
+pub mod confirm_video;
 pub mod create;
 pub mod delete;
+pub mod delete_subtitle;
 pub mod get;
 pub mod list;
+pub mod list_subtitles;
+pub mod playback;
 pub mod update;
+pub mod video_upload_url;
 
 pub use streamia_shared::service::{Caller, Ctx};
 

@@ -117,5 +117,5 @@ pub async fn execute(deps: &Deps, cmd: Command, ctx: &Ctx) -> Result<MovieView, 
         )
         .await?;
     after_write(deps, &movie).await;
-    Ok(MovieView::from(&movie))
+    super::playback::sign(deps, MovieView::from(&movie)).await
 }

@@ -9,7 +9,7 @@ use streamia_shared::fields::Patch;
 use streamia_shared::paging::Page;
 use streamia_shared::search::SearchTerm;
 
-use crate::domain::{Movie, MovieStatus, Sort};
+use crate::domain::{Movie, MovieStatus, Sort, Subtitle, Video};
 use crate::error::MoviesError;
 
 const COLLECTION: &str = "movies";
@@ -226,6 +226,69 @@ impl MovieStore {
             )
             .return_document(ReturnDocument::After)
             .session(session)
+            .await?)
+    }
+
+    /// Inside the video confirmation's transaction: records `video` on an active movie (a
+    /// new version). The video it replaces (its object is deleted after the commit) and the
+    /// movie as it is now; `None` when the movie is unknown or being deleted.
+    pub async fn set_video(
+        &self,
+        session: &mut ClientSession,
+        id: ObjectId,
+        video: &Video,
+    ) -> Result<Option<(Option<Video>, Movie)>, MoviesError> {
+        let now = DateTime::now();
+        let before = self
+            .movies
+            .find_one_and_update(
+                doc! {"_id": id, "status": "active"},
+                doc! {
+                    "$set": {
+                        "video": {
+                            "key": video.key.as_str(),
+                            "format": video.format.as_str(),
+                            "sizeBytes": video.size_bytes,
+                        },
+                        "updatedAt": now,
+                    },
+                    "$inc": {"version": 1},
+                },
+            )
+            .return_document(ReturnDocument::Before)
+            .session(session)
+            .await?;
+        Ok(before.map(|mut movie| {
+            let replaced = movie.video.replace(video.clone());
+            movie.version += 1;
+            movie.updated_at = now;
+            (replaced, movie)
+        }))
+    }
+
+    /// Sets an active movie's subtitle tracks to `subtitles` if it is still at `version`
+    /// (read-modify-write without a transaction: a concurrent change makes it `None`, and the
+    /// caller reads again).
+    pub async fn set_subtitles(
+        &self,
+        id: ObjectId,
+        version: i64,
+        subtitles: &[Subtitle],
+    ) -> Result<Option<Movie>, MoviesError> {
+        let tracks: Vec<Document> = subtitles
+            .iter()
+            .map(|s| doc! {"language": s.language.as_str(), "label": s.label.as_str(), "key": s.key.as_str()})
+            .collect();
+        Ok(self
+            .movies
+            .find_one_and_update(
+                doc! {"_id": id, "status": "active", "version": version},
+                doc! {
+                    "$set": {"subtitles": tracks, "updatedAt": DateTime::now()},
+                    "$inc": {"version": 1},
+                },
+            )
+            .return_document(ReturnDocument::After)
             .await?)
     }
 

@@ -7,4 +7,5 @@ mod common;
 mod cache;
 mod catalog;
 mod events;
+mod media;
 mod ratings;

@@ -1,0 +1,61 @@
+//! Delete a movie's subtitle track in one language (admin): unlisted from the movie, then its
+//! object deleted from the media storage.
+
+use bson::oid::ObjectId;
+
+use super::{after_write, Ctx};
+use crate::error::MoviesError;
+use crate::Deps;
+
+/// How many times the write is tried against concurrent changes of the movie.
+const ATTEMPTS: usize = 5;
+
+/// Which track.
+#[derive(Debug)]
+pub struct Command {
+    /// The movie.
+    pub id: ObjectId,
+    /// Its language tag.
+    pub language: String,
+}
+
+/// The language must be a tag (anything else cannot have a track: 404 rather than 400 would
+/// hide nothing, so it is a field error).
+pub fn parse(id: ObjectId, language: &str) -> Result<Command, MoviesError> {
+    let language =
+        streamia_shared::fields::check("language", super::add_subtitle::parse_language(language))
+            .map_err(|e| streamia_shared::fields::FieldErrors(vec![e]))?;
+    Ok(Command { id, language })
+}
+
+/// `SubtitleNotFound` when the movie has no track in that language (`MovieNotFound` when the
+/// movie is unknown or being deleted).
+pub async fn execute(deps: &Deps, cmd: Command, _ctx: &Ctx) -> Result<(), MoviesError> {
+    let (storage, _) = deps.media()?;
+    for _ in 0..ATTEMPTS {
+        let movie = deps
+            .movies
+            .visible(cmd.id)
+            .await?
+            .ok_or(MoviesError::MovieNotFound)?;
+        let Some(track) = movie.subtitles.iter().find(|s| s.language == cmd.language) else {
+            return Err(MoviesError::SubtitleNotFound);
+        };
+        let rest: Vec<_> = movie
+            .subtitles
+            .iter()
+            .filter(|s| s.language != cmd.language)
+            .cloned()
+            .collect();
+        if let Some(updated) = deps
+            .movies
+            .set_subtitles(cmd.id, movie.version, &rest)
+            .await?
+        {
+            after_write(deps, &updated).await;
+            storage.delete(&track.key).await?;
+            return Ok(());
+        }
+    }
+    Err(MoviesError::Busy)
+}

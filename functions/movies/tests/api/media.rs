@@ -1,0 +1,408 @@
+//! Video uploads and subtitles through the routes, against LocalStack S3: the upload goes
+//! straight to the presigned POST (a real multipart request), the confirmation checks the
+//! object, viewers get signed URLs that answer Range requests, subtitles are validated,
+//! converted, stored, listed and deleted per language.
+
+use serde_json::{json, Value};
+use streamia_movies::adapters::http::{
+    ADD_SUBTITLE, CONFIRM_VIDEO, DELETE_SUBTITLE, LIST_SUBTITLES, VIDEO_UPLOAD_URL,
+};
+use streamia_shared::media::MediaStorage;
+
+use crate::common::*;
+
+const MAX: u64 = 4096;
+
+/// An app whose media storage is a fresh LocalStack bucket.
+async fn media_app() -> TestApp {
+    let bucket = format!("movies-test-{}", uuid::Uuid::new_v4().simple());
+    let max = MAX.to_string();
+    let app = TestApp::with(&[
+        ("MEDIA_BUCKET", bucket.as_str()),
+        ("MAX_VIDEO_BYTES", max.as_str()),
+        // A subtitle body is up to 512 KB of text, escaped in JSON.
+        ("MAX_BODY_BYTES", "1200000"),
+    ])
+    .await;
+    let Some((MediaStorage::S3(s3), _)) = &app.deps.media else {
+        panic!("the test's media storage is S3")
+    };
+    s3.client()
+        .create_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .expect("bucket in LocalStack");
+    app
+}
+
+fn http() -> reqwest::Client {
+    streamia_shared::tls::install_crypto_provider();
+    reqwest::Client::new()
+}
+
+fn on(method: &str, id: &str, rest: &str) -> streamia_shared::testing::apigw::EventBuilder {
+    request(
+        method,
+        &format!("/api/v1/movies/{{id}}{rest}"),
+        &format!("/api/v1/movies/{id}{rest}"),
+    )
+    .path_params(json!({ "id": id }))
+}
+
+fn upload_url_request(id: &str, body: Value) -> streamia_shared::testing::apigw::EventBuilder {
+    on("POST", id, "/video/upload-url").json(body)
+}
+
+/// Posts `bytes` to a signed upload as a browser form does (fields in order, file last).
+async fn post_file(upload: &Value, bytes: Vec<u8>) -> u16 {
+    let mut form = reqwest::multipart::Form::new();
+    for (name, value) in upload["fields"].as_object().unwrap() {
+        form = form.text(name.clone(), value.as_str().unwrap().to_owned());
+    }
+    let file = reqwest::multipart::Part::bytes(bytes).file_name("movie.mp4");
+    http()
+        .post(upload["uploadUrl"].as_str().unwrap())
+        .multipart(form.part("file", file))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+async fn upload_video(app: &TestApp, id: &str, bytes: Vec<u8>) -> String {
+    let size = bytes.len();
+    let res = app
+        .as_admin(
+            VIDEO_UPLOAD_URL,
+            upload_url_request(
+                id,
+                json!({"fileName": "film.mp4", "contentType": "video/mp4", "sizeBytes": size}),
+            ),
+        )
+        .await;
+    res.assert_ok(200);
+    assert_eq!(post_file(res.data(), bytes).await, 204);
+    res.data()["key"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn an_admin_uploads_a_video_straight_to_storage_and_viewers_play_it_with_ranges() {
+    let app = media_app().await;
+    let movie = app.movie("With Video").await;
+    let id = movie["id"].as_str().unwrap();
+
+    let res = app
+        .as_admin(
+            VIDEO_UPLOAD_URL,
+            upload_url_request(
+                id,
+                json!({"fileName": "film.webm", "contentType": "video/webm", "sizeBytes": 300}),
+            ),
+        )
+        .await;
+    res.assert_ok(200);
+    assert_eq!(
+        res.headers
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok()),
+        Some("no-store")
+    );
+    let upload = res.data().clone();
+    assert_eq!(upload["provider"], "s3");
+    assert_eq!(upload["method"], "POST");
+    let key = upload["key"].as_str().unwrap().to_owned();
+    assert!(
+        key.starts_with(&format!("movies/{id}/video/")) && key.ends_with(".webm"),
+        "{key}"
+    );
+    assert_eq!(upload["fields"]["key"], key.as_str());
+    assert_eq!(upload["fields"]["Content-Type"], "video/webm");
+    assert!(upload["expiresAt"].as_str().unwrap().ends_with('Z'));
+
+    // Confirming before the upload: 400 on `key`.
+    let confirm = |key: &str| on("POST", id, "/video").json(json!({ "key": key }));
+    let early = app.as_admin(CONFIRM_VIDEO, confirm(&key)).await;
+    early.assert_error(400, "VALIDATION_ERROR");
+    assert_eq!(early.body["details"][0]["field"], "key");
+
+    let body: Vec<u8> = (0..300u32).map(|i| (i % 251) as u8).collect();
+    assert_eq!(post_file(&upload, body.clone()).await, 204);
+    let confirmed = app.as_admin(CONFIRM_VIDEO, confirm(&key)).await;
+    confirmed.assert_ok(200);
+    let video_url = confirmed.data()["videoUrl"].as_str().unwrap().to_owned();
+    assert!(video_url.contains("X-Amz-Signature="), "{video_url}");
+    assert!(video_url.contains(&key), "{video_url}");
+    let events = app.env.events(2, std::time::Duration::from_secs(5)).await;
+    let uploaded = events
+        .iter()
+        .find(|e| e.envelope.event_name == "movie.video_uploaded")
+        .expect("movie.video_uploaded published");
+    assert_eq!(uploaded.envelope.payload["videoKey"], key.as_str());
+    assert_eq!(uploaded.envelope.payload["format"], "video/webm");
+    assert_eq!(uploaded.envelope.payload["sizeBytes"], 300);
+    assert_eq!(uploaded.envelope.payload["title"], "With Video");
+
+    // A visitor reads the movie (through the cache) with a signed URL that plays with Range.
+    let read = app.get(id).await;
+    read.assert_ok(200);
+    let url = read.data()["videoUrl"].as_str().unwrap();
+    let ranged = http()
+        .get(url)
+        .header("range", "bytes=100-199")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ranged.status().as_u16(), 206);
+    assert_eq!(
+        ranged.bytes().await.unwrap().to_vec(),
+        body[100..200].to_vec()
+    );
+    // The same URL within the signing window: the public read's ETag holds, a 304 follows.
+    let etag = read.headers["etag"].to_str().unwrap().to_owned();
+    let again = app
+        .call(
+            streamia_movies::adapters::http::GET,
+            on_movie("GET", id).header("if-none-match", &etag),
+        )
+        .await;
+    assert_eq!(again.status, 304, "{}", again.raw);
+    let listed = app.list(&[]).await;
+    assert!(listed.data()["items"][0]["videoUrl"]
+        .as_str()
+        .unwrap()
+        .contains("X-Amz-Signature="));
+
+    // A replacement: the old object is deleted once the new one is recorded.
+    let second = upload_video(&app, id, vec![9; 50]).await;
+    let replaced = app.as_admin(CONFIRM_VIDEO, confirm(&second)).await;
+    replaced.assert_ok(200);
+    assert_eq!(
+        http()
+            .get(&video_url)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        404
+    );
+    let new_url = app.get(id).await.data()["videoUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        http()
+            .get(&new_url)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap()
+            .len(),
+        50
+    );
+}
+
+#[tokio::test]
+async fn upload_requests_are_validated_and_for_admins_only() {
+    let app = media_app().await;
+    let id = app.movie("Guarded").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let good = json!({"fileName": "a.mp4", "contentType": "video/mp4", "sizeBytes": 10});
+    app.as_user(VIDEO_UPLOAD_URL, upload_url_request(&id, good.clone()))
+        .await
+        .assert_error(403, "FORBIDDEN");
+    app.call(VIDEO_UPLOAD_URL, upload_url_request(&id, good.clone()))
+        .await
+        .assert_error(401, "UNAUTHORIZED");
+    let bad = app
+        .as_admin(
+            VIDEO_UPLOAD_URL,
+            upload_url_request(
+                &id,
+                json!({"fileName": "", "contentType": "text/html", "sizeBytes": MAX + 1}),
+            ),
+        )
+        .await;
+    bad.assert_error(400, "VALIDATION_ERROR");
+    let fields: Vec<&str> = bad.body["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["fileName", "contentType", "sizeBytes"]);
+    let unknown = bson::oid::ObjectId::new().to_hex();
+    app.as_admin(VIDEO_UPLOAD_URL, upload_url_request(&unknown, good))
+        .await
+        .assert_error(404, "NOT_FOUND");
+    // A key the backend could not have made for this movie is refused without a lookup.
+    let other = app.movie("Other").await["id"].as_str().unwrap().to_owned();
+    let foreign = upload_video(&app, &other, vec![1; 10]).await;
+    for key in [
+        foreign.as_str(),
+        "https://evil.example/x.mp4",
+        "../../etc/passwd",
+    ] {
+        let res = app
+            .as_admin(
+                CONFIRM_VIDEO,
+                on("POST", &id, "/video").json(json!({ "key": key })),
+            )
+            .await;
+        res.assert_error(400, "VALIDATION_ERROR");
+        assert_eq!(res.body["details"][0]["field"], "key");
+    }
+    app.as_user(
+        CONFIRM_VIDEO,
+        on("POST", &id, "/video").json(json!({ "key": foreign })),
+    )
+    .await
+    .assert_error(403, "FORBIDDEN");
+}
+
+#[tokio::test]
+async fn subtitles_are_validated_converted_listed_and_deleted_per_language() {
+    let app = media_app().await;
+    let id = app.movie("Subtitled").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let srt = "\u{FEFF}1\r\n00:00:01,000 --> 00:00:02,500\r\nHola,\r\nmundo\r\n\r\n2\r\n00:00:03,000 --> 00:00:04,000\r\nAdiós\r\n";
+    let add = |body: Value| on("POST", &id, "/subtitles").json(body);
+    let created = app
+        .as_admin(
+            ADD_SUBTITLE,
+            add(json!({"language": "es", "label": "Español", "format": "srt", "content": srt})),
+        )
+        .await;
+    created.assert_ok(201);
+    assert_eq!(created.data()["language"], "es");
+    assert_eq!(created.data()["label"], "Español");
+    let url = created.data()["url"].as_str().unwrap().to_owned();
+    let vtt = http().get(&url).send().await.unwrap();
+    assert_eq!(vtt.status().as_u16(), 200);
+    assert_eq!(
+        vtt.text().await.unwrap(),
+        "WEBVTT\n\n1\n00:00:01.000 --> 00:00:02.500\nHola,\nmundo\n\n2\n00:00:03.000 --> 00:00:04.000\nAdiós\n"
+    );
+    let vtt_en = "WEBVTT\n\n00:01.000 --> 00:02.000\nHello\n";
+    app.as_admin(
+        ADD_SUBTITLE,
+        add(json!({"language": "en-US", "label": "English", "format": "vtt", "content": vtt_en})),
+    )
+    .await
+    .assert_ok(201);
+    // Replacing a language keeps one track for it.
+    app.as_admin(
+        ADD_SUBTITLE,
+        add(json!({"language": "es", "label": "Castellano", "format": "srt", "content": srt})),
+    )
+    .await
+    .assert_ok(201);
+
+    // A visitor lists them, and sees them on the movie.
+    let listed = app.call(LIST_SUBTITLES, on("GET", &id, "/subtitles")).await;
+    listed.assert_ok(200);
+    assert!(listed.headers.contains_key("etag"));
+    let tracks = listed.data().as_array().unwrap();
+    let langs: Vec<(&str, &str)> = tracks
+        .iter()
+        .map(|t| {
+            (
+                t["language"].as_str().unwrap(),
+                t["label"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(langs, [("en-US", "English"), ("es", "Castellano")]);
+    assert_eq!(
+        app.get(&id).await.data()["subtitles"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // Malformed: 400 naming the first bad line, in the reader's language.
+    let overlapping =
+        "1\n00:00:01,000 --> 00:00:03,000\na\n\n2\n00:00:02,000 --> 00:00:04,000\nb\n";
+    let bad = app
+        .as_admin(
+            ADD_SUBTITLE,
+            add(json!({"language": "fr", "label": "Français", "format": "srt", "content": overlapping}))
+                .header("accept-language", "es"),
+        )
+        .await;
+    bad.assert_error(400, "VALIDATION_ERROR");
+    assert_eq!(bad.body["details"][0]["field"], "content");
+    assert_eq!(
+        bad.body["details"][0]["message"],
+        "línea 6: el subtítulo empieza antes de que termine el anterior"
+    );
+    let bad = app
+        .as_admin(
+            ADD_SUBTITLE,
+            add(json!({"language": "english", "label": "", "format": "ass", "content": "x"})),
+        )
+        .await;
+    bad.assert_error(400, "VALIDATION_ERROR");
+    let fields: Vec<&str> = bad.body["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["language", "label", "format"]);
+    let too_big = "1\n00:00:01,000 --> 00:00:02,000\nx\n\n".repeat(20_000);
+    let bad = app
+        .as_admin(
+            ADD_SUBTITLE,
+            add(
+                json!({"language": "it", "label": "Italiano", "format": "srt", "content": too_big}),
+            ),
+        )
+        .await;
+    bad.assert_error(400, "VALIDATION_ERROR");
+    assert_eq!(bad.body["details"][0]["message"], "must be at most 512 KB");
+    app.as_user(
+        ADD_SUBTITLE,
+        add(json!({"language": "es", "label": "x", "format": "vtt", "content": vtt_en})),
+    )
+    .await
+    .assert_error(403, "FORBIDDEN");
+
+    // Deleted per language: gone from the list and from the storage.
+    let delete = |lang: &str| {
+        request(
+            "DELETE",
+            "/api/v1/movies/{id}/subtitles/{language}",
+            &format!("/api/v1/movies/{id}/subtitles/{lang}"),
+        )
+        .path_params(json!({ "id": id, "language": lang }))
+    };
+    app.as_user(DELETE_SUBTITLE, delete("es"))
+        .await
+        .assert_error(403, "FORBIDDEN");
+    app.as_admin(DELETE_SUBTITLE, delete("es"))
+        .await
+        .assert_ok(204);
+    app.as_admin(DELETE_SUBTITLE, delete("es"))
+        .await
+        .assert_error(404, "NOT_FOUND");
+    let listed = app.call(LIST_SUBTITLES, on("GET", &id, "/subtitles")).await;
+    assert_eq!(listed.data().as_array().unwrap().len(), 1);
+    assert_eq!(
+        http().get(&url).send().await.unwrap().status().as_u16(),
+        404
+    );
+    let unknown = bson::oid::ObjectId::new().to_hex();
+    app.call(LIST_SUBTITLES, on("GET", &unknown, "/subtitles"))
+        .await
+        .assert_error(404, "NOT_FOUND");
+}

@@ -1,0 +1,277 @@
+//! Media storage: where movie videos and subtitles live, behind one interface with two
+//! providers chosen by configuration (`MEDIA_PROVIDER`): Amazon S3 (the local stack's, against
+//! LocalStack) and Cloudinary (the design's choice).
+//!
+//! A video never passes through API Gateway or Lambda (their payload limits are 10 MB and
+//! 6 MB): the backend signs a direct upload ([`MediaStorage::sign_upload`]) that pins the key,
+//! the content type and (S3) the size, the client posts the file straight to the provider, and
+//! the backend then checks that the object exists and matches what was signed
+//! ([`MediaStorage::confirm`]). Viewers get short-lived signed GET URLs
+//! ([`MediaStorage::playback_url`]): the storage stays private. The backend only ever calls
+//! the provider's own endpoints with keys it built or validated itself: it never fetches a URL
+//! a client supplied.
+//!
+//! Only the movies service enables this module (cargo feature `media`), so no other function
+//! compiles the S3 SDK.
+
+mod cloudinary;
+mod keys;
+mod s3;
+
+use std::fmt;
+use std::time::Duration;
+
+use aws_config::SdkConfig;
+use serde::Serialize;
+
+use crate::config::{ConfigError, Load, Lookup, Reader};
+
+pub use cloudinary::{delivery_signature, sign_params, CloudinaryConfig, CloudinaryStorage};
+pub use keys::{SubtitleKey, VideoFormat, VideoKey};
+pub use s3::{policy_signature, S3Storage};
+
+/// Largest video accepted by default (`MAX_VIDEO_BYTES`): 2 GiB.
+pub const DEFAULT_MAX_VIDEO_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+
+/// Which provider holds the media.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Provider {
+    /// Amazon S3 (a private bucket; LocalStack locally).
+    S3,
+    /// Cloudinary (authenticated delivery type: private).
+    Cloudinary,
+}
+
+/// The media settings: the provider and its own, plus the limits every provider shares.
+#[derive(Clone)]
+pub struct MediaConfig {
+    /// `MEDIA_PROVIDER`: `s3` (default) or `cloudinary`.
+    pub provider: Provider,
+    /// `MEDIA_BUCKET`: the private bucket (required with `s3`).
+    pub bucket: String,
+    /// `MAX_VIDEO_BYTES`: largest video upload (default 2 GiB); S3 enforces it in the POST
+    /// policy, and confirmation checks it for both providers.
+    pub max_video_bytes: u64,
+    /// `MEDIA_UPLOAD_URL_TTL_SECONDS`: how long a signed upload may be used (default 900, at
+    /// most 3600: Cloudinary accepts an upload signature for one hour after its timestamp).
+    pub upload_ttl: Duration,
+    /// `MEDIA_PLAYBACK_URL_TTL_SECONDS`: how long a viewer's signed GET URL works (default
+    /// 10800, 3 h: long enough to watch a film, whose player keeps sending Range requests to
+    /// the same URL; at most 7 days, S3's limit for presigned URLs).
+    pub playback_ttl: Duration,
+    /// Cloudinary's account settings (required with `cloudinary`).
+    pub cloudinary: Option<CloudinaryConfig>,
+}
+
+impl Load for MediaConfig {
+    fn load(lookup: Lookup<'_>) -> Result<Self, ConfigError> {
+        let mut env = Reader::new(lookup);
+        let provider = env.parsed("MEDIA_PROVIDER", Provider::S3, |raw| match raw {
+            "s3" => Ok(Provider::S3),
+            "cloudinary" => Ok(Provider::Cloudinary),
+            _ => Err("expected s3 or cloudinary".to_owned()),
+        });
+        let bucket = env.get("MEDIA_BUCKET").unwrap_or_default();
+        let max_video_bytes = env.positive("MAX_VIDEO_BYTES", DEFAULT_MAX_VIDEO_BYTES);
+        let upload_ttl = env.positive("MEDIA_UPLOAD_URL_TTL_SECONDS", 900);
+        if upload_ttl > 3600 {
+            env.problem("MEDIA_UPLOAD_URL_TTL_SECONDS may be at most 3600");
+        }
+        let playback_ttl = env.positive("MEDIA_PLAYBACK_URL_TTL_SECONDS", 10800);
+        if playback_ttl > 7 * 24 * 3600 {
+            env.problem("MEDIA_PLAYBACK_URL_TTL_SECONDS may be at most 604800 (7 days)");
+        }
+        // Every Cloudinary variable is read whichever provider is chosen, so the template
+        // checks see them all; only the chosen provider's are required.
+        let cloudinary = CloudinaryConfig::read(&mut env, provider == Provider::Cloudinary);
+        if provider == Provider::S3 {
+            if bucket.is_empty() {
+                env.problem("MEDIA_BUCKET is required when MEDIA_PROVIDER is s3");
+            } else if !keys::valid_bucket_name(&bucket) {
+                env.problem(format!(
+                    "MEDIA_BUCKET is not a valid bucket name: {bucket:?}"
+                ));
+            }
+        }
+        env.finish(Self {
+            provider,
+            bucket,
+            max_video_bytes,
+            upload_ttl: Duration::from_secs(upload_ttl),
+            playback_ttl: Duration::from_secs(playback_ttl),
+            cloudinary,
+        })
+    }
+}
+
+/// The media settings of a function that may hold none: `None` when no media variable is set
+/// (`MEDIA_PROVIDER`, `MEDIA_BUCKET`, `CLOUDINARY_CLOUD_NAME`), so the functions of a service
+/// that serve no media (its setup step, relay, consumers) need none; any of them set loads
+/// the whole piece, every problem named.
+impl Load for Option<MediaConfig> {
+    fn load(lookup: Lookup<'_>) -> Result<Self, ConfigError> {
+        let set = ["MEDIA_PROVIDER", "MEDIA_BUCKET", "CLOUDINARY_CLOUD_NAME"]
+            .into_iter()
+            .any(|k| lookup(k).is_some_and(|v| !v.trim().is_empty()));
+        match set {
+            true => MediaConfig::load(lookup).map(Some),
+            false => Ok(None),
+        }
+    }
+}
+
+/// The API secret never reaches a log line, even through `{:?}`.
+impl fmt::Debug for MediaConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MediaConfig")
+            .field("provider", &self.provider)
+            .field("bucket", &self.bucket)
+            .field("max_video_bytes", &self.max_video_bytes)
+            .field("upload_ttl", &self.upload_ttl)
+            .field("playback_ttl", &self.playback_ttl)
+            .field("cloudinary", &self.cloudinary)
+            .finish()
+    }
+}
+
+/// A signed direct upload, as the contract answers it: the client sends a
+/// `multipart/form-data` `method` request to `upload_url` with every one of `fields` and then
+/// the file as the last part, named `file` (S3 ignores fields after the file).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SignedUpload {
+    /// Which provider the client talks to.
+    pub provider: Provider,
+    /// Where the form goes.
+    pub upload_url: String,
+    /// Always `POST` (both providers take a form upload).
+    pub method: &'static str,
+    /// The form fields, in the order they must be sent (a JSON object written in that order).
+    #[serde(serialize_with = "in_order")]
+    pub fields: Vec<(String, String)>,
+    /// The storage key the object will have: what `POST /movies/{id}/video` confirms.
+    pub key: String,
+    /// When the signature stops being accepted.
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Form fields as one JSON object, written in their order.
+fn in_order<S: serde::Serializer>(fields: &[(String, String)], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_map(fields.iter().map(|(k, v)| (k, v)))
+}
+
+/// What a signed upload allows: one key, one content type, at most `max_bytes`.
+#[derive(Debug, Clone)]
+pub struct UploadSpec {
+    /// The key (built by [`VideoKey`], under the movie's prefix).
+    pub key: VideoKey,
+    /// Largest accepted size.
+    pub max_bytes: u64,
+}
+
+/// An object the storage holds, as it reported it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredObject {
+    /// Its key.
+    pub key: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its content type (S3) or format (Cloudinary), as stored.
+    pub content_type: String,
+}
+
+/// Why a storage operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum MediaError {
+    /// No object under that key (never uploaded, expired, or deleted).
+    #[error("no object under key {0}")]
+    NotFound(String),
+    /// The object is there but is not what was signed (size or type); it has been deleted.
+    #[error("object {key} does not match its upload: {why}")]
+    Mismatch {
+        /// Its key.
+        key: String,
+        /// What differs.
+        why: String,
+    },
+    /// The provider did not answer, or answered an error (503 for the client).
+    #[error("media storage unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// The media storage a function uses: one of the two providers, chosen by [`MediaConfig`].
+#[derive(Clone)]
+pub enum MediaStorage {
+    /// Amazon S3 (boxed: its SDK config is large beside Cloudinary's).
+    S3(Box<S3Storage>),
+    /// Cloudinary.
+    Cloudinary(CloudinaryStorage),
+}
+
+impl MediaStorage {
+    /// The storage `config` names, with clients built from the function's AWS config (no
+    /// network call: the first request connects).
+    pub fn new(config: &MediaConfig, sdk: &SdkConfig) -> Self {
+        match (&config.provider, &config.cloudinary) {
+            (Provider::Cloudinary, Some(cloudinary)) => {
+                Self::Cloudinary(CloudinaryStorage::new(cloudinary.clone(), config))
+            }
+            _ => Self::S3(Box::new(S3Storage::new(sdk, config))),
+        }
+    }
+
+    /// Which provider this is.
+    pub fn provider(&self) -> Provider {
+        match self {
+            Self::S3(_) => Provider::S3,
+            Self::Cloudinary(_) => Provider::Cloudinary,
+        }
+    }
+
+    /// Signs a direct upload of `spec.key` (its content type, at most `spec.max_bytes`).
+    pub async fn sign_upload(&self, spec: &UploadSpec) -> Result<SignedUpload, MediaError> {
+        match self {
+            Self::S3(s3) => s3.sign_upload(spec).await,
+            Self::Cloudinary(c) => c.sign_upload(spec),
+        }
+    }
+
+    /// Checks that the upload of `key` arrived and matches what was signed (1 to `max_bytes`
+    /// bytes, `key`'s content type), and marks it kept (S3: the lifecycle rule no longer
+    /// expires it). An object that does not match is deleted.
+    pub async fn confirm(
+        &self,
+        key: &VideoKey,
+        max_bytes: u64,
+    ) -> Result<StoredObject, MediaError> {
+        match self {
+            Self::S3(s3) => s3.confirm(key, max_bytes).await,
+            Self::Cloudinary(c) => c.confirm(key, max_bytes).await,
+        }
+    }
+
+    /// Stores a small text object written by the backend itself (a WebVTT subtitle).
+    pub async fn put_text(&self, key: &SubtitleKey, body: &str) -> Result<(), MediaError> {
+        match self {
+            Self::S3(s3) => s3.put_text(key, body).await,
+            Self::Cloudinary(c) => c.put_text(key, body).await,
+        }
+    }
+
+    /// Deletes `key` (a video or a subtitle); deleting what is not there is not an error.
+    pub async fn delete(&self, key: &str) -> Result<(), MediaError> {
+        match self {
+            Self::S3(s3) => s3.delete(key).await,
+            Self::Cloudinary(c) => c.delete(key).await,
+        }
+    }
+
+    /// A URL a viewer's player can GET `key` from (Range requests included) for a short while.
+    pub async fn playback_url(&self, key: &str) -> Result<String, MediaError> {
+        match self {
+            Self::S3(s3) => s3.playback_url(key).await,
+            Self::Cloudinary(c) => Ok(c.playback_url(key)),
+        }
+    }
+}
