@@ -385,6 +385,14 @@ fn the_config_names_every_problem_at_once() {
         assert!(err.contains(var), "{err}");
     }
     assert!(!err.contains("MEDIA_BUCKET"), "{err}");
+    // Under two signing windows, some playback URLs would be born expired.
+    let err = load(&[
+        ("MEDIA_BUCKET", "streamia-media"),
+        ("MEDIA_PLAYBACK_URL_TTL_SECONDS", "600"),
+    ])
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("must be at least 1200"), "{err}");
     let err = load(&[("MEDIA_PROVIDER", "ftp")]).unwrap_err().to_string();
     assert!(err.contains("MEDIA_PROVIDER"), "{err}");
     let config = load(&[("MEDIA_BUCKET", "streamia-media")]).unwrap();

@@ -82,6 +82,16 @@ impl Load for MediaConfig {
         if playback_ttl > 7 * 24 * 3600 {
             env.problem("MEDIA_PLAYBACK_URL_TTL_SECONDS may be at most 604800 (7 days)");
         }
+        // Playback URLs are dated to the start of their signing window, so a viewer gets at
+        // least the TTL minus one window: under two windows, some would expire at once.
+        let least = 2 * s3::PLAYBACK_WINDOW.as_secs();
+        if playback_ttl < least {
+            env.problem(format!(
+                "MEDIA_PLAYBACK_URL_TTL_SECONDS must be at least {least} (twice the {}-second \
+                 signing window)",
+                s3::PLAYBACK_WINDOW.as_secs()
+            ));
+        }
         // Every Cloudinary variable is read whichever provider is chosen, so the template
         // checks see them all; only the chosen provider's are required.
         let cloudinary = CloudinaryConfig::read(&mut env, provider == Provider::Cloudinary);
