@@ -221,6 +221,24 @@ pub fn parse_object_id(raw: &str) -> Result<ObjectId, Invalid> {
     ObjectId::parse_str(raw).or_else(|_| invalid(Msg::FieldObjectId))
 }
 
+/// The longest URL a client may store (a cover, an avatar): 2048 characters, what browsers and
+/// CDNs reliably carry.
+pub const MAX_URL_CHARS: usize = 2048;
+
+/// A URL a client stores for others to load (a cover, an avatar): absolute, `https`, with a
+/// host, at most [`MAX_URL_CHARS`]. Validated and stored, never fetched: the backend requests
+/// no URL a client supplied, so there is nothing to forge a request to.
+pub fn parse_https_url(raw: &str) -> Result<String, Invalid> {
+    let raw = raw.trim();
+    if raw.chars().count() > MAX_URL_CHARS {
+        return invalid(Text::new(Msg::FieldMaxChars).arg("max", MAX_URL_CHARS));
+    }
+    match url::Url::parse(raw) {
+        Ok(url) if url.scheme() == "https" && url.host_str().is_some() => Ok(url.to_string()),
+        _ => invalid(Msg::FieldHttpsUrl),
+    }
+}
+
 /// A user's role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -255,6 +273,33 @@ impl std::str::FromStr for Role {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_a_client_stores_are_https_with_a_host() {
+        assert_eq!(
+            parse_https_url(" https://img.example.com/a.jpg ").unwrap(),
+            "https://img.example.com/a.jpg"
+        );
+        for bad in [
+            "http://img.example.com/a.jpg",
+            "javascript:alert(1)",
+            "not a url",
+            "https://",
+            "https:",
+        ] {
+            assert_eq!(
+                parse_https_url(bad).unwrap_err().0.msg(),
+                Msg::FieldHttpsUrl,
+                "{bad:?}"
+            );
+        }
+        let longest = format!("https://e.com/{}", "é".repeat(MAX_URL_CHARS - 14));
+        assert!(parse_https_url(&longest).is_ok());
+        assert_eq!(
+            parse_https_url(&format!("{longest}a")).unwrap_err().0.msg(),
+            Msg::FieldMaxChars
+        );
+    }
 
     #[test]
     fn emails_are_normalised_and_checked() {

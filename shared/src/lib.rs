@@ -21,6 +21,7 @@ pub mod limits;
 pub mod media;
 pub mod paging;
 pub mod runtime;
+pub mod scheduled;
 pub mod search;
 pub mod secrets;
 pub mod service;

@@ -1,8 +1,9 @@
 //! The S3 media storage end to end against LocalStack S3 (`AWS_ENDPOINT_URL`): a real
-//! multipart POST to the presigned form, confirmation, Range GETs on the playback URL, and
-//! what the storage itself refuses.
+//! multipart POST to the presigned form, confirmation (a copy out of the expiring upload
+//! prefix, in parts for a large video), Range GETs on the playback URL, and what the storage
+//! itself refuses.
 //!
-//! LocalStack enforces a POST policy's conditions (key, content type, tagging, credential
+//! LocalStack enforces a POST policy's conditions (key, content type, credential
 //! fields, `content-length-range`) and its expiration, but never checks the POST signature
 //! itself (localstack/services/s3/presigned_url.py: "TODO: validate the signature"); the
 //! signature is held to AWS's published example in the unit tests (`media::s3`). Presigned
@@ -110,7 +111,6 @@ async fn a_browser_style_upload_is_confirmed_and_played_back_with_ranges() {
         [
             "key",
             "Content-Type",
-            "tagging",
             "x-amz-algorithm",
             "x-amz-credential",
             "x-amz-date",
@@ -120,6 +120,8 @@ async fn a_browser_style_upload_is_confirmed_and_played_back_with_ranges() {
     );
     let answer = serde_json::to_value(&upload).unwrap();
     assert_eq!(answer["fields"]["Content-Type"], "video/mp4");
+    // The form writes under the expiring prefix, never where the video will be kept.
+    assert_eq!(answer["fields"]["key"], format!("uploads/{key}"));
     assert!(answer["expiresAt"].is_string() && answer["uploadUrl"].is_string());
 
     // Not there yet.
@@ -131,29 +133,37 @@ async fn a_browser_style_upload_is_confirmed_and_played_back_with_ranges() {
     let (status, text) = post(&upload, &upload.fields, body.clone()).await;
     assert_eq!(status, 204, "{text}");
 
-    // Pending until confirmed (the lifecycle rule's filter), kept after.
+    // Confirmed: copied out of the upload prefix to the key itself.
     let s3 = s3_client(&storage);
-    let tags = s3
-        .get_object_tagging()
-        .bucket(&bucket)
-        .key(key.as_str())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(tags.tag_set().len(), 1);
-    assert_eq!(tags.tag_set()[0].key(), "streamia-upload");
-    assert_eq!(tags.tag_set()[0].value(), "pending");
     let stored = storage.confirm(&key, MAX).await.expect("confirmed");
     assert_eq!(stored.size, 200);
     assert_eq!(stored.content_type, "video/mp4");
-    let tags = s3
-        .get_object_tagging()
+    assert_eq!(stored.key, key.as_str());
+    let kept = s3
+        .head_object()
         .bucket(&bucket)
         .key(key.as_str())
         .send()
         .await
         .unwrap();
-    assert!(tags.tag_set().is_empty());
+    assert_eq!(kept.content_length(), Some(200));
+    assert_eq!(kept.content_type(), Some("video/mp4"));
+
+    // The form used again after the confirmation (it is valid until it expires) writes only
+    // under the upload prefix: the kept video is untouched.
+    let (status, text) = post(&upload, &upload.fields, vec![9; 50]).await;
+    assert_eq!(status, 204, "{text}");
+    let kept = s3
+        .get_object()
+        .bucket(&bucket)
+        .key(key.as_str())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        kept.body.collect().await.unwrap().into_bytes().to_vec(),
+        body
+    );
 
     // Playback: a presigned GET, Range requests answered 206 with the right bytes.
     let url = storage.playback_url(key.as_str()).await.unwrap();
@@ -186,10 +196,13 @@ async fn a_browser_style_upload_is_confirmed_and_played_back_with_ranges() {
     // Delete: gone, and deleting again is fine.
     storage.delete(key.as_str()).await.unwrap();
     storage.delete(key.as_str()).await.unwrap();
-    assert!(matches!(
-        storage.confirm(&key, MAX).await,
-        Err(MediaError::NotFound(_))
-    ));
+    let gone = s3
+        .head_object()
+        .bucket(&bucket)
+        .key(key.as_str())
+        .send()
+        .await;
+    assert!(gone.is_err_and(|e| e.into_service_error().is_not_found()));
 }
 
 #[tokio::test]
@@ -214,14 +227,9 @@ async fn the_storage_refuses_what_the_policy_does_not_allow() {
     let other_key = with(&upload.fields, "key", elsewhere.as_str());
     let (status, text) = post(&upload, &other_key, vec![1; 10]).await;
     assert_eq!(status, 403, "{text}");
-    // Without the pending tag (an upload the lifecycle rule would never expire).
-    let untagged: Vec<(String, String)> = upload
-        .fields
-        .iter()
-        .filter(|(k, _)| k != "tagging")
-        .cloned()
-        .collect();
-    let (status, text) = post(&upload, &untagged, vec![1; 10]).await;
+    // The key itself, out of the expiring prefix (an upload the lifecycle rule would keep).
+    let kept_key = with(&upload.fields, "key", key.as_str());
+    let (status, text) = post(&upload, &kept_key, vec![1; 10]).await;
     assert_eq!(status, 403, "{text}");
     // Nothing of it was stored.
     assert!(matches!(
@@ -254,9 +262,10 @@ async fn an_object_that_does_not_match_its_key_is_refused_and_deleted() {
     let s3 = s3_client(&storage);
     // Written behind the policy's back (only a principal with PutObject could): wrong type.
     let key = VideoKey::new(MOVIE, VideoFormat::Mp4).unwrap();
+    let upload_key = format!("uploads/{key}");
     s3.put_object()
         .bucket(&bucket)
-        .key(key.as_str())
+        .key(&upload_key)
         .content_type("text/html")
         .body(b"<html>".to_vec().into())
         .send()
@@ -273,7 +282,7 @@ async fn an_object_that_does_not_match_its_key_is_refused_and_deleted() {
     // Too large for the limit confirmation is given.
     s3.put_object()
         .bucket(&bucket)
-        .key(key.as_str())
+        .key(&upload_key)
         .content_type("video/mp4")
         .body(vec![0; 100].into())
         .send()
@@ -323,7 +332,7 @@ async fn temporary_credentials_put_their_session_token_in_the_form_and_the_polic
     assert!(conditions
         .contains(&serde_json::json!({"x-amz-security-token": "session-token-of-a-lambda-role"})));
     assert!(conditions.contains(&serde_json::json!({"bucket": bucket})));
-    assert!(conditions.contains(&serde_json::json!({"key": key.as_str()})));
+    assert!(conditions.contains(&serde_json::json!({"key": format!("uploads/{key}")})));
     assert!(conditions.contains(&serde_json::json!(["content-length-range", 1, MAX])));
     // LocalStack holds the form to it: another token is refused.
     let (status, text) = post(
@@ -398,4 +407,47 @@ fn the_config_names_every_problem_at_once() {
     let config = load(&[("MEDIA_BUCKET", "streamia-media")]).unwrap();
     assert_eq!(config.provider, Provider::S3);
     assert_eq!(config.max_video_bytes, 2 * 1024 * 1024 * 1024);
+}
+
+#[tokio::test]
+async fn a_large_video_is_copied_in_parts() {
+    let max = 16 * 1024 * 1024;
+    let (storage, bucket) = storage(&[("MAX_VIDEO_BYTES", &max.to_string())]).await;
+    let MediaStorage::S3(s3) = storage else {
+        unreachable!()
+    };
+    // Parts of 5 MiB (S3's least): 12 MiB + 3 bytes is three parts, the last one short.
+    let storage = MediaStorage::S3(Box::new(s3.with_copy_part_bytes(5 * 1024 * 1024)));
+    let key = VideoKey::new(MOVIE, VideoFormat::Mkv).unwrap();
+    let spec = UploadSpec {
+        key: key.clone(),
+        max_bytes: max,
+    };
+    let upload = storage.sign_upload(&spec).await.unwrap();
+    let body: Vec<u8> = (0..12 * 1024 * 1024 + 3)
+        .map(|i: u32| (i % 253) as u8)
+        .collect();
+    let (status, text) = post(&upload, &upload.fields, body.clone()).await;
+    assert_eq!(status, 204, "{text}");
+    let stored = storage.confirm(&key, max).await.expect("confirmed");
+    assert_eq!(stored.size, body.len() as u64);
+    let kept = s3_client(&storage)
+        .get_object()
+        .bucket(&bucket)
+        .key(key.as_str())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(kept.content_type(), Some("video/x-matroska"));
+    let bytes = kept.body.collect().await.unwrap().into_bytes();
+    assert_eq!(bytes.len(), body.len());
+    assert!(bytes.to_vec() == body, "the copy differs from the upload");
+    // Nothing is left half done.
+    let pending = s3_client(&storage)
+        .list_multipart_uploads()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
+    assert!(pending.uploads().is_empty());
 }

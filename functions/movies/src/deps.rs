@@ -8,7 +8,7 @@ use streamia_shared::service::{SdkConfig, Service};
 
 use crate::cache::MovieCache;
 use crate::error::MoviesError;
-use crate::store::MovieStore;
+use crate::store::{MediaDeletions, MovieStore};
 use crate::{ON_RATING_CHANGE, SERVICE};
 
 /// Clients built once per cold start and shared by every invocation (building opens no
@@ -17,6 +17,8 @@ use crate::{ON_RATING_CHANGE, SERVICE};
 pub struct Deps {
     /// The catalog.
     pub movies: MovieStore,
+    /// The media objects it is going to delete (see `store::MediaDeletions`).
+    pub media_deletions: MediaDeletions,
     /// Its cache (cache Redis).
     pub cache: MovieCache,
     /// Where events go: staged in the transaction of the change they announce, published
@@ -49,6 +51,7 @@ impl Service for Deps {
         let db = mongo.database(&mongo_config.database_name(SERVICE));
         Ok(Self {
             movies: MovieStore::new(&db),
+            media_deletions: MediaDeletions::new(&db),
             cache: MovieCache::connect(&cache).await?,
             outbox: Outbox::new(
                 &mongo,

@@ -7,7 +7,6 @@ use streamia_shared::domain::Role;
 use streamia_shared::domain::{reject_invisible, Invalid};
 use streamia_shared::i18n::{Lang, Msg, Text};
 use streamia_shared::time::rfc3339;
-use url::Url;
 
 /// Where an account is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -131,18 +130,6 @@ pub fn parse_age(age: i64) -> Result<i32, Invalid> {
     }
 }
 
-/// An avatar: an absolute https URL of at most 2048 characters.
-pub fn parse_avatar(raw: &str) -> Result<String, Invalid> {
-    let raw = raw.trim();
-    if raw.len() > 2048 {
-        return Err(Text::new(Msg::FieldMaxChars).arg("max", 2048).into());
-    }
-    match Url::parse(raw) {
-        Ok(url) if url.scheme() == "https" && url.host_str().is_some() => Ok(url.to_string()),
-        _ => Err(Msg::FieldHttpsUrl.into()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,8 +148,5 @@ mod tests {
             );
         }
         assert!(parse_age(12).is_err() && parse_age(151).is_err() && parse_age(13).is_ok());
-        assert!(parse_avatar("https://cdn.example.com/a.png").is_ok());
-        assert!(parse_avatar("http://cdn.example.com/a.png").is_err());
-        assert!(parse_avatar("javascript:alert(1)").is_err());
     }
 }

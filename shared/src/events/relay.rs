@@ -41,7 +41,11 @@ pub async fn run(service: &'static str, topic: Topic) -> Result<(), lambda_runti
     crate::runtime::run(service_fn(
         move |event: LambdaEvent<serde_json::Value>| async move {
             outbox
-                .relay_until(MIN_AGE, BATCH_LIMIT, deadline(&event.context))
+                .relay_until(
+                    MIN_AGE,
+                    BATCH_LIMIT,
+                    crate::scheduled::deadline(&event.context),
+                )
                 .await
                 .map_err(|e| lambda_runtime::Diagnostic {
                     error_type: "OutboxError".to_owned(),
@@ -50,19 +54,6 @@ pub async fn run(service: &'static str, topic: Topic) -> Result<(), lambda_runti
         },
     ))
     .await
-}
-
-/// Kept back from the invocation's deadline to report the run.
-const DEADLINE_MARGIN: Duration = Duration::from_secs(1);
-
-/// The run's deadline: the invocation's, less [`DEADLINE_MARGIN`] (`None` when the runtime
-/// gave none in the future).
-fn deadline(context: &lambda_runtime::Context) -> Option<std::time::Instant> {
-    let left = context
-        .deadline()
-        .duration_since(std::time::SystemTime::now())
-        .ok()?;
-    Some(std::time::Instant::now() + left.saturating_sub(DEADLINE_MARGIN))
 }
 
 /// What a relay loads: its service's database and the topic it publishes to.

@@ -123,21 +123,24 @@ impl fmt::Display for VideoKey {
     }
 }
 
-/// A subtitle's key: `movies/<movie id>/subtitles/<language>.vtt`, one per language (a new
-/// upload for a language replaces the old one in place).
+/// A subtitle's key: `movies/<movie id>/subtitles/<language>/<random 32 hex>.vtt`. Every
+/// upload gets a new key, so replacing a language's track never overwrites an object a viewer
+/// may be loading, and the old one is deleted once the new one is listed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubtitleKey(String);
 
 impl SubtitleKey {
-    /// The key of `language`'s subtitle of movie `movie_id`; `None` when the id is not 24 hex
-    /// digits or the language holds anything but ASCII letters, digits and `-` (1-35 of them).
+    /// A fresh key for `language`'s subtitle of movie `movie_id`; `None` when the id is not 24
+    /// hex digits or the language holds anything but ASCII letters, digits and `-` (1-35 of
+    /// them).
     pub fn new(movie_id: &str, language: &str) -> Option<Self> {
         let prefix = movie_prefix(movie_id)?;
         let valid = (1..=35).contains(&language.len())
             && language
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-');
-        valid.then(|| Self(format!("{prefix}subtitles/{language}.vtt")))
+        let name = uuid::Uuid::new_v4().simple();
+        valid.then(|| Self(format!("{prefix}subtitles/{language}/{name}.vtt")))
     }
 
     /// The key.
@@ -217,10 +220,14 @@ mod tests {
 
     #[test]
     fn subtitle_keys_take_only_safe_languages() {
-        assert_eq!(
-            SubtitleKey::new(MOVIE, "en-US").unwrap().as_str(),
-            format!("movies/{MOVIE}/subtitles/en-US.vtt")
-        );
+        let key = SubtitleKey::new(MOVIE, "en-US").unwrap();
+        let name = key
+            .as_str()
+            .strip_prefix(&format!("movies/{MOVIE}/subtitles/en-US/"))
+            .and_then(|rest| rest.strip_suffix(".vtt"))
+            .unwrap();
+        assert!(name.len() == 32 && name.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_ne!(SubtitleKey::new(MOVIE, "en-US").unwrap(), key);
         for bad in ["", "../x", "en/US", "es.vtt", "a b"] {
             assert_eq!(SubtitleKey::new(MOVIE, bad), None, "{bad}");
         }

@@ -33,6 +33,9 @@ pub use s3::{policy_signature, S3Storage};
 /// Largest video accepted by default (`MAX_VIDEO_BYTES`): 2 GiB.
 pub const DEFAULT_MAX_VIDEO_BYTES: u64 = 2 * 1024 * 1024 * 1024;
 
+/// The largest object S3 takes in one POST upload: 5 GiB.
+pub const MAX_S3_POST_BYTES: u64 = 5 * 1024 * 1024 * 1024;
+
 /// Which provider holds the media.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -95,6 +98,12 @@ impl Load for MediaConfig {
         // Every Cloudinary variable is read whichever provider is chosen, so the template
         // checks see them all; only the chosen provider's are required.
         let cloudinary = CloudinaryConfig::read(&mut env, provider == Provider::Cloudinary);
+        if provider == Provider::S3 && max_video_bytes > MAX_S3_POST_BYTES {
+            env.problem(format!(
+                "MAX_VIDEO_BYTES may be at most {MAX_S3_POST_BYTES} with S3 (the most a POST \
+                 upload takes)"
+            ));
+        }
         if provider == Provider::S3 {
             if bucket.is_empty() {
                 env.problem("MEDIA_BUCKET is required when MEDIA_PROVIDER is s3");
@@ -248,8 +257,10 @@ impl MediaStorage {
     }
 
     /// Checks that the upload of `key` arrived and matches what was signed (1 to `max_bytes`
-    /// bytes, `key`'s content type), and marks it kept (S3: the lifecycle rule no longer
-    /// expires it). An object that does not match is deleted.
+    /// bytes, `key`'s content type), and puts it in place under `key` (S3: copied out of the
+    /// expiring upload prefix; Cloudinary: where it was uploaded, never overwritten). Calling
+    /// it again for the same upload does the same again. An object that does not match is
+    /// deleted.
     pub async fn confirm(
         &self,
         key: &VideoKey,

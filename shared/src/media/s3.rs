@@ -1,10 +1,12 @@
 //! Amazon S3 as the media storage: a private bucket, browser uploads by presigned POST (a
-//! policy the platform writes and signs itself: the SDK has no POST presigner), HEAD to
-//! confirm, DELETE, and presigned GETs for playback.
+//! policy the platform writes and signs itself: the SDK has no POST presigner), HEAD and a
+//! server-side copy to confirm, DELETE, and presigned GETs for playback.
 //!
-//! An upload is tagged `streamia-upload=pending` by its own POST policy; confirming it
-//! removes the tag. The bucket's lifecycle rule (template.yaml) expires tagged objects after a
-//! day, so an upload nobody confirms leaves nothing behind.
+//! A form writes only under [`UPLOAD_PREFIX`], which the bucket's lifecycle rule
+//! (infra/messaging.yaml) empties after a day, so an upload nobody confirms leaves nothing
+//! behind. Confirming copies the upload to its own key, which no form can write: a form used
+//! again after its confirmation (it stays valid until it expires) only writes another object
+//! that expires, and can neither replace nor expire the confirmed video.
 
 use std::time::{Duration, SystemTime};
 
@@ -20,10 +22,22 @@ use super::{
     VideoKey,
 };
 
-/// The tag a fresh upload carries until it is confirmed (the lifecycle rule's filter).
-pub const PENDING_TAG_KEY: &str = "streamia-upload";
-/// See [`PENDING_TAG_KEY`].
-pub const PENDING_TAG_VALUE: &str = "pending";
+/// Where form uploads land (the lifecycle rule's prefix): `uploads/<the video's key>`.
+pub const UPLOAD_PREFIX: &str = "uploads/";
+
+/// Up to this size a confirmed upload is copied in one `CopyObject`; above it, in parts of
+/// this size copied side by side (`UploadPartCopy`), so a 2 GiB video is in place in seconds,
+/// well inside API Gateway's 29 s.
+pub const COPY_PART_BYTES: u64 = 128 * 1024 * 1024;
+/// Parts copied at once.
+const COPY_CONCURRENCY: usize = 8;
+/// One copy call's budget: S3 copies about 100 MB/s per call, so a 128 MiB part takes a second
+/// or two (the default attempt budget of 2.5 s is for small calls).
+const COPY_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(12);
+/// The whole copy's budget (every part): within the confirming function's `Timeout`.
+const COPY_BUDGET: Duration = Duration::from_secs(20);
+/// S3's most parts in one multipart upload.
+const MAX_PARTS: u64 = 10_000;
 
 /// Playback URLs signed within one window of this length are the same URL.
 pub const PLAYBACK_WINDOW: Duration = Duration::from_secs(600);
@@ -39,6 +53,7 @@ pub struct S3Storage {
     bucket: String,
     playback_ttl: Duration,
     upload_ttl: Duration,
+    copy_part_bytes: u64,
 }
 
 /// The signature of a POST policy (its base64 text, the string to sign) with the SigV4
@@ -68,7 +83,15 @@ impl S3Storage {
             bucket: config.bucket.clone(),
             playback_ttl: config.playback_ttl,
             upload_ttl: config.upload_ttl,
+            copy_part_bytes: COPY_PART_BYTES,
         }
+    }
+
+    /// The same storage copying confirmed uploads in parts of `bytes` (at least S3's 5 MiB):
+    /// lets a test take the multipart path with a small object.
+    pub fn with_copy_part_bytes(mut self, bytes: u64) -> Self {
+        self.copy_part_bytes = bytes.max(5 * 1024 * 1024);
+        self
     }
 
     /// The client, for tests that set up a bucket.
@@ -85,9 +108,9 @@ impl S3Storage {
         }
     }
 
-    /// A presigned POST for `spec`: a policy pinning the bucket, the exact key, its content
-    /// type, `content-length-range` 1..`max_bytes`, the pending tag and the credential
-    /// fields, signed with the function's credentials (with their session token: Lambda's
+    /// A presigned POST for `spec`: a policy pinning the bucket, the exact upload key (the
+    /// video's key under [`UPLOAD_PREFIX`]), its content type, `content-length-range`
+    /// 1..`max_bytes` and the credential fields, signed with the function's credentials (with their session token: Lambda's
     /// are temporary).
     pub(super) async fn sign_upload(&self, spec: &UploadSpec) -> Result<SignedUpload, MediaError> {
         let provider = self
@@ -112,14 +135,10 @@ impl S3Storage {
             creds.access_key_id(),
             now_utc.format("%Y%m%d")
         );
-        let tagging = format!(
-            "<Tagging><TagSet><Tag><Key>{PENDING_TAG_KEY}</Key><Value>{PENDING_TAG_VALUE}</Value></Tag></TagSet></Tagging>"
-        );
         let content_type = spec.key.format().content_type();
         let mut fields: Vec<(String, String)> = vec![
-            ("key".into(), spec.key.as_str().to_owned()),
+            ("key".into(), upload_key(spec.key.as_str())),
             ("Content-Type".into(), content_type.to_owned()),
-            ("tagging".into(), tagging),
             ("x-amz-algorithm".into(), ALGORITHM.to_owned()),
             ("x-amz-credential".into(), credential),
             ("x-amz-date".into(), amz_date),
@@ -158,18 +177,20 @@ impl S3Storage {
     }
 
     /// HEAD the upload: there, 1..=`max_bytes` bytes, the content type signed for its key.
-    /// Then the pending tag goes, so the lifecycle rule keeps it. A mismatch (only possible
-    /// if the policy was not enforced) is deleted.
+    /// Then it is copied to `key` itself (out of the expiring prefix); the upload is left for
+    /// the lifecycle rule, so a confirmation whose answer was lost can be sent again. A
+    /// mismatch (only possible if the policy was not enforced) is deleted.
     pub(super) async fn confirm(
         &self,
         key: &VideoKey,
         max_bytes: u64,
     ) -> Result<StoredObject, MediaError> {
+        let upload = upload_key(key.as_str());
         let head = self
             .client
             .head_object()
             .bucket(&self.bucket)
-            .key(key.as_str())
+            .key(&upload)
             .send()
             .await;
         let head = match head {
@@ -192,24 +213,151 @@ impl S3Storage {
             None
         };
         if let Some(why) = why {
-            self.delete(key.as_str()).await?;
+            self.delete(&upload).await?;
             return Err(MediaError::Mismatch {
                 key: key.to_string(),
                 why,
             });
         }
-        self.client
-            .delete_object_tagging()
-            .bucket(&self.bucket)
-            .key(key.as_str())
-            .send()
+        let copy = self.copy(&upload, key.as_str(), size, &content_type);
+        tokio::time::timeout(COPY_BUDGET, copy)
             .await
-            .map_err(|e| unavailable("DeleteObjectTagging", e))?;
+            .map_err(|_| {
+                MediaError::Unavailable(format!("S3 copy of {size} bytes: out of time"))
+            })??;
         Ok(StoredObject {
             key: key.to_string(),
             size,
             content_type,
         })
+    }
+
+    /// Server-side copy of `from` (`size` bytes) to `to`: one call up to the part size, a
+    /// multipart copy above it (aborted if a part fails; the lifecycle rule also aborts
+    /// what an interrupted one leaves).
+    async fn copy(
+        &self,
+        from: &str,
+        to: &str,
+        size: u64,
+        content_type: &str,
+    ) -> Result<(), MediaError> {
+        let source = format!("{}/{from}", self.bucket);
+        if size <= self.copy_part_bytes {
+            self.client
+                .copy_object()
+                .bucket(&self.bucket)
+                .key(to)
+                .copy_source(&source)
+                .customize()
+                .config_override(copy_timeouts())
+                .send()
+                .await
+                .map_err(|e| unavailable("CopyObject", e))?;
+            return Ok(());
+        }
+        let started = self
+            .client
+            .create_multipart_upload()
+            .bucket(&self.bucket)
+            .key(to)
+            .content_type(content_type)
+            .send()
+            .await
+            .map_err(|e| unavailable("CreateMultipartUpload", e))?;
+        let upload_id = started
+            .upload_id()
+            .ok_or_else(|| MediaError::Unavailable("S3 answered no upload id".to_owned()))?
+            .to_owned();
+        let part_bytes = self.copy_part_bytes.max(size.div_ceil(MAX_PARTS));
+        let parts = self
+            .copy_parts(&source, to, &upload_id, size, part_bytes)
+            .await;
+        let completed = match parts {
+            Ok(parts) => self
+                .client
+                .complete_multipart_upload()
+                .bucket(&self.bucket)
+                .key(to)
+                .upload_id(&upload_id)
+                .multipart_upload(
+                    aws_sdk_s3::types::CompletedMultipartUpload::builder()
+                        .set_parts(Some(parts))
+                        .build(),
+                )
+                .customize()
+                .config_override(copy_timeouts())
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| unavailable("CompleteMultipartUpload", e)),
+            Err(e) => Err(e),
+        };
+        if completed.is_err() {
+            let abort = self
+                .client
+                .abort_multipart_upload()
+                .bucket(&self.bucket)
+                .key(to)
+                .upload_id(&upload_id)
+                .send()
+                .await;
+            if let Err(e) = abort {
+                tracing::warn!(key = to, error = %DisplayErrorContext(&e), "a failed multipart copy could not be aborted (the lifecycle rule aborts it within a day)");
+            }
+        }
+        completed
+    }
+
+    /// Every part of a multipart copy, [`COPY_CONCURRENCY`] at a time, in part order.
+    async fn copy_parts(
+        &self,
+        source: &str,
+        to: &str,
+        upload_id: &str,
+        size: u64,
+        part_bytes: u64,
+    ) -> Result<Vec<aws_sdk_s3::types::CompletedPart>, MediaError> {
+        use futures_util::stream::{self, StreamExt, TryStreamExt};
+        let count = size.div_ceil(part_bytes);
+        let mut parts: Vec<_> = stream::iter(0..count)
+            .map(|i| async move {
+                let first = i * part_bytes;
+                let last = (first + part_bytes).min(size) - 1;
+                let number = i32::try_from(i + 1)
+                    .map_err(|_| MediaError::Unavailable("too many parts".to_owned()))?;
+                let answer = self
+                    .client
+                    .upload_part_copy()
+                    .bucket(&self.bucket)
+                    .key(to)
+                    .upload_id(upload_id)
+                    .part_number(number)
+                    .copy_source(source)
+                    .copy_source_range(format!("bytes={first}-{last}"))
+                    .customize()
+                    .config_override(copy_timeouts())
+                    .send()
+                    .await
+                    .map_err(|e| unavailable("UploadPartCopy", e))?;
+                let etag = answer
+                    .copy_part_result()
+                    .and_then(|r| r.e_tag())
+                    .ok_or_else(|| {
+                        MediaError::Unavailable("S3 answered no part ETag".to_owned())
+                    })?;
+                Ok::<_, MediaError>(
+                    aws_sdk_s3::types::CompletedPart::builder()
+                        .part_number(number)
+                        .e_tag(etag)
+                        .build(),
+                )
+            })
+            .buffer_unordered(COPY_CONCURRENCY)
+            .try_collect()
+            .await?;
+        parts.sort_by_key(|p| p.part_number());
+        Ok(parts)
     }
 
     /// PUT a WebVTT text the backend wrote (never pending: nothing confirms it).
@@ -265,6 +413,21 @@ impl S3Storage {
             .map_err(|e| unavailable("presign GET", e))?;
         Ok(request.uri().to_owned())
     }
+}
+
+/// Where a form uploads `key`: under [`UPLOAD_PREFIX`].
+fn upload_key(key: &str) -> String {
+    format!("{UPLOAD_PREFIX}{key}")
+}
+
+/// The copy calls' own attempt budget (see [`COPY_ATTEMPT_TIMEOUT`]).
+fn copy_timeouts() -> aws_sdk_s3::config::Builder {
+    aws_sdk_s3::config::Builder::default().timeout_config(
+        aws_sdk_s3::config::timeout::TimeoutConfig::builder()
+            .operation_attempt_timeout(COPY_ATTEMPT_TIMEOUT)
+            .operation_timeout(COPY_BUDGET)
+            .build(),
+    )
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@ mod movie;
 pub mod subtitles;
 
 pub use movie::{
-    parse_category, parse_cover_image, parse_description, parse_duration, parse_release_year,
-    parse_title, Movie, MovieStatus, MovieView, Sort, Subtitle, SubtitleView, Video,
-    MAX_RELEASE_YEAR, MIN_RELEASE_YEAR,
+    parse_category, parse_description, parse_duration, parse_release_year, parse_title, Movie,
+    MovieStatus, MovieView, Sort, Subtitle, SubtitleView, Video, MAX_RELEASE_YEAR,
+    MIN_RELEASE_YEAR,
 };

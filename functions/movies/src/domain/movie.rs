@@ -6,7 +6,6 @@ use serde::{Deserialize, Serialize};
 use streamia_shared::domain::{reject_invisible, Invalid};
 use streamia_shared::i18n::{Msg, Text};
 use streamia_shared::time::rfc3339;
-use url::Url;
 
 pub use streamia_shared::events::movies::MovieStatus;
 
@@ -16,8 +15,7 @@ pub const MAX_TITLE_CHARS: usize = 100;
 pub const MAX_DESCRIPTION_CHARS: usize = 500;
 /// Longest category, in characters.
 pub const MAX_CATEGORY_CHARS: usize = 30;
-/// Longest cover URL.
-pub const MAX_URL_CHARS: usize = 2048;
+
 /// The first film (Roundhay Garden Scene, 1888): no release is older.
 pub const MIN_RELEASE_YEAR: i32 = 1888;
 /// A fixed upper bound (announced releases included), the same in the OpenAPI file; a clock
@@ -288,17 +286,6 @@ pub fn parse_release_year(raw: i64) -> Result<i32, Invalid> {
     }
 }
 
-/// A cover image: an absolute https URL with a host, at most 2048 characters. Validated and
-/// stored, never fetched (the backend requests no URL a client supplied).
-pub fn parse_cover_image(raw: &str) -> Result<String, Invalid> {
-    let raw = raw.trim();
-    max_chars(raw, MAX_URL_CHARS)?;
-    match Url::parse(raw) {
-        Ok(url) if url.scheme() == "https" && url.host_str().is_some() => Ok(url.to_string()),
-        _ => Err(Msg::FieldHttpsUrl.into()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -348,15 +335,6 @@ mod tests {
         assert!(parse_duration(i64::from(i32::MAX) + 1).is_err());
         assert!(parse_release_year(1887).is_err() && parse_release_year(2101).is_err());
         assert_eq!(parse_release_year(1999).unwrap(), 1999);
-    }
-
-    #[test]
-    fn covers() {
-        assert!(parse_cover_image("https://img.example.com/a.jpg").is_ok());
-        assert!(parse_cover_image("http://img.example.com/a.jpg").is_err());
-        assert!(parse_cover_image("not a url").is_err());
-        assert!(parse_cover_image("https://").is_err());
-        assert!(parse_cover_image("https:").is_err());
     }
 
     #[test]

@@ -1,16 +1,19 @@
 //! Add (or replace) a movie's subtitle track in one language (admin): the text is validated
-//! cue by cue, SRT converted to WebVTT, stored in the media storage, and listed on the movie.
+//! cue by cue, SRT converted to WebVTT, stored in the media storage under a fresh key, and
+//! listed on the movie; a replaced track's object is deleted.
 
 use bson::oid::ObjectId;
+use bson::DateTime;
 use serde::Deserialize;
 use streamia_shared::domain::Invalid;
 use streamia_shared::fields::{self, FieldError, FieldErrors};
 use streamia_shared::i18n::{Msg, Text};
 use streamia_shared::media::SubtitleKey;
 
+use super::sweep_media::{delete_now, from_now, GRACE};
 use super::{after_write, playback, Ctx};
 use crate::domain::subtitles::{self, SubtitleFormat, WebVtt};
-use crate::domain::{Subtitle, SubtitleView};
+use crate::domain::{Movie, Subtitle, SubtitleView};
 use crate::error::MoviesError;
 use crate::Deps;
 
@@ -105,8 +108,8 @@ pub fn parse(id: ObjectId, input: Input) -> Result<Command, MoviesError> {
     })
 }
 
-/// Stores the WebVTT under the language's key and lists the track on the movie (replacing
-/// one of the same language); the track with its signed URL.
+/// Stores the WebVTT under a fresh key and lists the track on the movie (replacing one of
+/// the same language, whose object is then deleted); the track with its signed URL.
 pub async fn execute(deps: &Deps, cmd: Command, _ctx: &Ctx) -> Result<SubtitleView, MoviesError> {
     let (storage, _) = deps.media()?;
     let key =
@@ -120,6 +123,10 @@ pub async fn execute(deps: &Deps, cmd: Command, _ctx: &Ctx) -> Result<SubtitleVi
         .visible(cmd.id)
         .await?
         .ok_or(MoviesError::MovieNotFound)?;
+    // Collected unless the movie lists it (this function may die before it does).
+    deps.media_deletions
+        .schedule(None, key.as_str(), from_now(GRACE))
+        .await?;
     storage.put_text(&key, cmd.vtt.as_str()).await?;
     for _ in 0..ATTEMPTS {
         let movie = deps
@@ -127,6 +134,11 @@ pub async fn execute(deps: &Deps, cmd: Command, _ctx: &Ctx) -> Result<SubtitleVi
             .visible(cmd.id)
             .await?
             .ok_or(MoviesError::MovieNotFound)?;
+        let replaced = movie
+            .subtitles
+            .iter()
+            .find(|s| s.language == cmd.language)
+            .map(|s| s.key.clone());
         let mut tracks: Vec<Subtitle> = movie
             .subtitles
             .iter()
@@ -134,12 +146,18 @@ pub async fn execute(deps: &Deps, cmd: Command, _ctx: &Ctx) -> Result<SubtitleVi
             .cloned()
             .collect();
         tracks.push(track.clone());
-        if let Some(movie) = deps
-            .movies
-            .set_subtitles(cmd.id, movie.version, &tracks)
-            .await?
-        {
+        let change = TrackChange {
+            id: cmd.id,
+            version: movie.version,
+            tracks: &tracks,
+            listed: Some(&track.key),
+            dropped: replaced.as_deref(),
+        };
+        if let Some(movie) = change.write(deps).await? {
             after_write(deps, &movie).await;
+            if let Some(old) = &replaced {
+                delete_now(deps, old).await;
+            }
             let view = SubtitleView {
                 language: track.language,
                 label: track.label,
@@ -149,4 +167,46 @@ pub async fn execute(deps: &Deps, cmd: Command, _ctx: &Ctx) -> Result<SubtitleVi
         }
     }
     Err(MoviesError::Busy)
+}
+
+/// A movie's new subtitle tracks, with the media bookkeeping that goes with them.
+pub(super) struct TrackChange<'a> {
+    /// The movie.
+    pub id: ObjectId,
+    /// The version the tracks were read at.
+    pub version: i64,
+    /// Every track, as they will be.
+    pub tracks: &'a [Subtitle],
+    /// A new object the tracks now reference (its collection is cancelled).
+    pub listed: Option<&'a str>,
+    /// An object they no longer reference (due for deletion now).
+    pub dropped: Option<&'a str>,
+}
+
+impl TrackChange<'_> {
+    /// Writes the tracks if the movie is still at `version`, in one transaction with the
+    /// bookkeeping; `None` when it changed meanwhile (nothing written: read again).
+    pub(super) async fn write(&self, deps: &Deps) -> Result<Option<Movie>, MoviesError> {
+        streamia_shared::db::transaction(&deps.mongo, (deps, self), |session, (deps, change)| {
+            Box::pin(async move {
+                let Some(movie) = deps
+                    .movies
+                    .set_subtitles(session, change.id, change.version, change.tracks)
+                    .await?
+                else {
+                    return Ok(None);
+                };
+                if let Some(key) = change.listed {
+                    deps.media_deletions.cancel(Some(session), key).await?;
+                }
+                if let Some(key) = change.dropped {
+                    deps.media_deletions
+                        .schedule(Some(session), key, DateTime::now())
+                        .await?;
+                }
+                Ok(Some(movie))
+            })
+        })
+        .await
+    }
 }

@@ -3,11 +3,13 @@
 //! and the video it replaces is deleted from the storage.
 
 use bson::oid::ObjectId;
+use bson::DateTime;
 use serde::Deserialize;
 use streamia_shared::fields::{self, FieldError, FieldErrors};
 use streamia_shared::i18n::Msg;
 use streamia_shared::media::VideoKey;
 
+use super::sweep_media::{delete_now, from_now, GRACE};
 use super::{after_write, playback, Ctx};
 use crate::domain::{MovieView, Video};
 use crate::error::MoviesError;
@@ -39,15 +41,36 @@ pub fn parse(id: ObjectId, input: Input) -> Result<Command, MoviesError> {
     Ok(Command { id, key })
 }
 
-/// Checks the object (a missing or mismatching one is a 400 on `key`; a mismatch is deleted),
-/// records it with `movie.video_uploaded`, refreshes the cache, then deletes the replaced
-/// video's object (a failure there is logged: the lifecycle of the bucket does not cover it).
+/// Checks the object (a missing or mismatching one is a 400 on `key`; a mismatch is deleted)
+/// and puts it in place, records it with `movie.video_uploaded`, refreshes the cache, then
+/// deletes the video it replaces. The upload must still hold its ticket (signed less than the
+/// form's lifetime plus an hour ago, never confirmed: see `store::MediaDeletions`); confirming
+/// the movie's current video again answers the movie as it is (a retry whose answer was lost).
 pub async fn execute(deps: &Deps, cmd: Command, ctx: &Ctx) -> Result<MovieView, MoviesError> {
     let (storage, config) = deps.media()?;
-    deps.movies
+    let current = deps
+        .movies
         .visible(cmd.id)
         .await?
         .ok_or(MoviesError::MovieNotFound)?;
+    if current
+        .video
+        .as_ref()
+        .is_some_and(|v| v.key == cmd.key.as_str())
+    {
+        return playback::sign(deps, MovieView::from(&current)).await;
+    }
+    // Until the commit below, the object is collected if this function dies.
+    let ticket = deps
+        .media_deletions
+        .extend(cmd.key.as_str(), from_now(GRACE))
+        .await?;
+    if !ticket {
+        return Err(MoviesError::from(FieldErrors(vec![FieldError::new(
+            "key",
+            Msg::VideoNotUploaded,
+        )])));
+    }
     let stored = storage.confirm(&cmd.key, config.max_video_bytes).await?;
     let video = Video {
         key: stored.key,
@@ -66,6 +89,15 @@ pub async fn execute(deps: &Deps, cmd: Command, ctx: &Ctx) -> Result<MovieView, 
                         .set_video(tx.session(), *id, video)
                         .await?
                         .ok_or(MoviesError::MovieNotFound)?;
+                    deps.media_deletions
+                        .cancel(Some(tx.session()), &video.key)
+                        .await?;
+                    let replaced = replaced.filter(|old| old.key != video.key);
+                    if let Some(old) = &replaced {
+                        deps.media_deletions
+                            .schedule(Some(tx.session()), &old.key, DateTime::now())
+                            .await?;
+                    }
                     tx.stage(events::video_uploaded(&movie, video)).await?;
                     Ok::<_, MoviesError>((replaced, movie))
                 })
@@ -73,10 +105,8 @@ pub async fn execute(deps: &Deps, cmd: Command, ctx: &Ctx) -> Result<MovieView, 
         )
         .await?;
     after_write(deps, &movie).await;
-    if let Some(old) = replaced.filter(|old| old.key != video.key) {
-        if let Err(e) = storage.delete(&old.key).await {
-            tracing::warn!(key = %old.key, error = %e, "the replaced video could not be deleted");
-        }
+    if let Some(old) = replaced {
+        delete_now(deps, &old.key).await;
     }
     playback::sign(deps, MovieView::from(&movie)).await
 }

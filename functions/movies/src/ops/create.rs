@@ -3,12 +3,13 @@
 use bson::oid::ObjectId;
 use bson::DateTime;
 use serde::Deserialize;
+use streamia_shared::domain::parse_https_url;
 use streamia_shared::fields;
 
 use super::{after_write, Ctx};
 use crate::domain::{
-    parse_category, parse_cover_image, parse_description, parse_duration, parse_release_year,
-    parse_title, Movie, MovieStatus, MovieView,
+    parse_category, parse_description, parse_duration, parse_release_year, parse_title, Movie,
+    MovieStatus, MovieView,
 };
 use crate::error::MoviesError;
 use crate::events;
@@ -60,7 +61,7 @@ pub fn parse(input: Input) -> Result<Command, MoviesError> {
         fields::parse("category", input.category, parse_category),
         fields::required("duration", input.duration)
             .and_then(|d| fields::check("duration", parse_duration(d))),
-        fields::optional("coverImage", input.cover_image, |c| parse_cover_image(&c)),
+        fields::optional("coverImage", input.cover_image, |c| parse_https_url(&c)),
         fields::optional("releaseYear", input.release_year, parse_release_year),
     ))?;
     Ok(Command {

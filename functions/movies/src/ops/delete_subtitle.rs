@@ -1,8 +1,11 @@
 //! Delete a movie's subtitle track in one language (admin): unlisted from the movie, then its
-//! object deleted from the media storage.
+//! object deleted from the media storage (by the sweeper if the storage is down: the track is
+//! gone either way).
 
 use bson::oid::ObjectId;
 
+use super::add_subtitle::TrackChange;
+use super::sweep_media::delete_now;
 use super::{after_write, Ctx};
 use crate::error::MoviesError;
 use crate::Deps;
@@ -31,7 +34,7 @@ pub fn parse(id: ObjectId, language: &str) -> Result<Command, MoviesError> {
 /// `SubtitleNotFound` when the movie has no track in that language (`MovieNotFound` when the
 /// movie is unknown or being deleted).
 pub async fn execute(deps: &Deps, cmd: Command, _ctx: &Ctx) -> Result<(), MoviesError> {
-    let (storage, _) = deps.media()?;
+    deps.media()?;
     for _ in 0..ATTEMPTS {
         let movie = deps
             .movies
@@ -47,13 +50,16 @@ pub async fn execute(deps: &Deps, cmd: Command, _ctx: &Ctx) -> Result<(), Movies
             .filter(|s| s.language != cmd.language)
             .cloned()
             .collect();
-        if let Some(updated) = deps
-            .movies
-            .set_subtitles(cmd.id, movie.version, &rest)
-            .await?
-        {
+        let change = TrackChange {
+            id: cmd.id,
+            version: movie.version,
+            tracks: &rest,
+            listed: None,
+            dropped: Some(&track.key),
+        };
+        if let Some(updated) = change.write(deps).await? {
             after_write(deps, &updated).await;
-            storage.delete(&track.key).await?;
+            delete_now(deps, &track.key).await;
             return Ok(());
         }
     }

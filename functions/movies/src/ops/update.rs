@@ -2,14 +2,13 @@
 
 use bson::oid::ObjectId;
 use serde::Deserialize;
-use streamia_shared::domain::Invalid;
+use streamia_shared::domain::{parse_https_url, Invalid};
 use streamia_shared::fields::{self, Patch};
 use streamia_shared::i18n::Msg;
 
 use super::{after_write, Ctx};
 use crate::domain::{
-    parse_category, parse_cover_image, parse_description, parse_duration, parse_release_year,
-    parse_title, MovieView,
+    parse_category, parse_description, parse_duration, parse_release_year, parse_title, MovieView,
 };
 use crate::error::MoviesError;
 use crate::events;
@@ -71,7 +70,7 @@ pub fn parse(id: ObjectId, input: Input) -> Result<Command, MoviesError> {
         fields::patch("description", input.description, |d| parse_description(&d)),
         required_patch("category", input.category, |c| parse_category(&c)),
         required_patch("duration", input.duration, parse_duration),
-        fields::patch("coverImage", input.cover_image, |c| parse_cover_image(&c)),
+        fields::patch("coverImage", input.cover_image, |c| parse_https_url(&c)),
         fields::patch("releaseYear", input.release_year, parse_release_year),
     ))?;
     let description = match description {

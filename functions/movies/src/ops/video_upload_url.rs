@@ -2,12 +2,14 @@
 //! to the media storage, never through API Gateway or Lambda (10 MB / 6 MB payload limits).
 
 use bson::oid::ObjectId;
+use bson::DateTime;
 use serde::Deserialize;
 use streamia_shared::domain::Invalid;
 use streamia_shared::fields;
 use streamia_shared::i18n::{Msg, Text};
 use streamia_shared::media::{SignedUpload, UploadSpec, VideoFormat, VideoKey};
 
+use super::sweep_media::GRACE;
 use super::Ctx;
 use crate::error::MoviesError;
 use crate::Deps;
@@ -82,8 +84,8 @@ pub fn parse(id: ObjectId, input: Input, max_bytes: u64) -> Result<Command, Movi
     Ok(Command { id, format })
 }
 
-/// The signed upload for a fresh key under the movie's prefix; `MovieNotFound` when the
-/// movie is unknown or being deleted.
+/// The signed upload for a fresh key under the movie's prefix, its ticket recorded (see
+/// `store::MediaDeletions`); `MovieNotFound` when the movie is unknown or being deleted.
 pub async fn execute(deps: &Deps, cmd: Command, _ctx: &Ctx) -> Result<SignedUpload, MoviesError> {
     let (storage, config) = deps.media()?;
     deps.movies
@@ -95,5 +97,13 @@ pub async fn execute(deps: &Deps, cmd: Command, _ctx: &Ctx) -> Result<SignedUplo
         key,
         max_bytes: config.max_video_bytes,
     };
-    Ok(storage.sign_upload(&spec).await?)
+    let signed = storage.sign_upload(&spec).await?;
+    // The upload's ticket: what is uploaded under this key and never confirmed is deleted an
+    // hour after the form expires (S3 also empties its upload prefix within a day).
+    let expires = signed.expires_at.timestamp_millis();
+    let due = DateTime::from_millis(expires + GRACE.as_millis() as i64);
+    deps.media_deletions
+        .schedule(None, &signed.key, due)
+        .await?;
+    Ok(signed)
 }

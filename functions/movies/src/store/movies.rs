@@ -266,11 +266,12 @@ impl MovieStore {
         }))
     }
 
-    /// Sets an active movie's subtitle tracks to `subtitles` if it is still at `version`
-    /// (read-modify-write without a transaction: a concurrent change makes it `None`, and the
+    /// Sets an active movie's subtitle tracks to `subtitles` if it is still at `version`, in
+    /// `session`'s transaction (read-modify-write: a concurrent change makes it `None`, and the
     /// caller reads again).
     pub async fn set_subtitles(
         &self,
+        session: &mut ClientSession,
         id: ObjectId,
         version: i64,
         subtitles: &[Subtitle],
@@ -289,6 +290,7 @@ impl MovieStore {
                 },
             )
             .return_document(ReturnDocument::After)
+            .session(session)
             .await?)
     }
 

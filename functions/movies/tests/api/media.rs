@@ -117,7 +117,8 @@ async fn an_admin_uploads_a_video_straight_to_storage_and_viewers_play_it_with_r
         key.starts_with(&format!("movies/{id}/video/")) && key.ends_with(".webm"),
         "{key}"
     );
-    assert_eq!(upload["fields"]["key"], key.as_str());
+    // The form writes under the expiring upload prefix; confirming copies the video out.
+    assert_eq!(upload["fields"]["key"], format!("uploads/{key}"));
     assert_eq!(upload["fields"]["Content-Type"], "video/webm");
     assert!(upload["expiresAt"].as_str().unwrap().ends_with('Z'));
 
@@ -173,6 +174,23 @@ async fn an_admin_uploads_a_video_straight_to_storage_and_viewers_play_it_with_r
         .as_str()
         .unwrap()
         .contains("X-Amz-Signature="));
+
+    // A confirmation sent again (its answer lost) answers the movie as it is.
+    let again = app.as_admin(CONFIRM_VIDEO, confirm(&key)).await;
+    again.assert_ok(200);
+    assert_eq!(again.data()["videoUrl"], video_url.as_str());
+    assert_eq!(
+        app.env
+            .events(1, std::time::Duration::from_millis(500))
+            .await
+            .len(),
+        0
+    );
+    // A key of this movie's shape that no upload URL answered: no ticket, refused.
+    let unsigned = format!("movies/{id}/video/{}.webm", uuid::Uuid::new_v4().simple());
+    let res = app.as_admin(CONFIRM_VIDEO, confirm(&unsigned)).await;
+    res.assert_error(400, "VALIDATION_ERROR");
+    assert_eq!(res.body["details"][0]["field"], "key");
 
     // A replacement: the old object is deleted once the new one is recorded.
     let second = upload_video(&app, id, vec![9; 50]).await;
@@ -298,13 +316,23 @@ async fn subtitles_are_validated_converted_listed_and_deleted_per_language() {
     )
     .await
     .assert_ok(201);
-    // Replacing a language keeps one track for it.
-    app.as_admin(
-        ADD_SUBTITLE,
-        add(json!({"language": "es", "label": "Castellano", "format": "srt", "content": srt})),
-    )
-    .await
-    .assert_ok(201);
+    // Replacing a language keeps one track for it, under a new key; the old object goes.
+    let replaced = app
+        .as_admin(
+            ADD_SUBTITLE,
+            add(json!({"language": "es", "label": "Castellano", "format": "srt", "content": srt})),
+        )
+        .await;
+    replaced.assert_ok(201);
+    assert_eq!(
+        http().get(&url).send().await.unwrap().status().as_u16(),
+        404
+    );
+    let url = replaced.data()["url"].as_str().unwrap().to_owned();
+    assert_eq!(
+        http().get(&url).send().await.unwrap().status().as_u16(),
+        200
+    );
 
     // A visitor lists them, and sees them on the movie.
     let listed = app.call(LIST_SUBTITLES, on("GET", &id, "/subtitles")).await;
@@ -405,4 +433,105 @@ async fn subtitles_are_validated_converted_listed_and_deleted_per_language() {
     app.call(LIST_SUBTITLES, on("GET", &unknown, "/subtitles"))
         .await
         .assert_error(404, "NOT_FOUND");
+}
+
+/// Sets every scheduled deletion of the app's database due now (as if its time had come).
+async fn all_due(app: &TestApp) {
+    app.deps
+        .db
+        .collection::<bson::Document>("media_deletions")
+        .update_many(
+            bson::doc! {},
+            bson::doc! {"$set": {"due": bson::DateTime::from_millis(0)}},
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn an_upload_never_confirmed_is_swept_and_cannot_be_confirmed_after() {
+    use streamia_movies::ops::sweep_media::{self, Swept};
+    let app = media_app().await;
+    let id = app.movie("Abandoned").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let kept = upload_video(&app, &id, vec![1; 20]).await;
+    let confirmed = app
+        .as_admin(
+            CONFIRM_VIDEO,
+            on("POST", &id, "/video").json(json!({ "key": kept })),
+        )
+        .await;
+    confirmed.assert_ok(200);
+    let abandoned = upload_video(&app, &id, vec![2; 20]).await;
+    // Nothing is due yet: the sweeper leaves it.
+    let swept = sweep_media::execute(app.deps, None).await.unwrap();
+    assert_eq!(swept, Swept::default());
+
+    // Its time comes (the form's lifetime plus an hour): the ticket is swept, so it can no
+    // longer be confirmed; the confirmed video has no ticket and stays.
+    all_due(&app).await;
+    let swept = sweep_media::execute(app.deps, None).await.unwrap();
+    assert_eq!(
+        swept,
+        Swept {
+            deleted: 1,
+            failed: 0
+        }
+    );
+    let late = app
+        .as_admin(
+            CONFIRM_VIDEO,
+            on("POST", &id, "/video").json(json!({ "key": abandoned })),
+        )
+        .await;
+    late.assert_error(400, "VALIDATION_ERROR");
+    let url = app.get(&id).await.data()["videoUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        http().get(&url).send().await.unwrap().status().as_u16(),
+        200
+    );
+    assert_eq!(
+        sweep_media::execute(app.deps, None).await.unwrap(),
+        Swept::default()
+    );
+}
+
+#[tokio::test]
+async fn a_leased_ticket_cannot_be_extended_and_comes_back_if_the_sweeper_dies() {
+    use streamia_movies::ops::sweep_media::{self, Swept};
+    let app = media_app().await;
+    let rows = &app.deps.media_deletions;
+    let key = "movies/65f0a1b2c3d4e5f60718293a/video/0123456789abcdef0123456789abcdef.mp4";
+    let later = bson::DateTime::from_millis(bson::DateTime::now().timestamp_millis() + 60_000);
+    rows.schedule(None, key, later).await.unwrap();
+    assert!(rows.extend(key, later).await.unwrap(), "a live ticket");
+    all_due(&app).await;
+    assert!(!rows.extend(key, later).await.unwrap(), "a due ticket");
+    // A sweeper leases it and dies before deleting anything.
+    let leased = rows
+        .lease_due(std::time::Duration::ZERO)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(leased.key, key);
+    assert!(!rows.extend(key, later).await.unwrap(), "a leased ticket");
+    // Its lease over, the next run deletes it (deleting a missing object is not an error).
+    let swept = sweep_media::execute(app.deps, None).await.unwrap();
+    assert_eq!(
+        swept,
+        Swept {
+            deleted: 1,
+            failed: 0
+        }
+    );
+    assert!(rows
+        .lease_due(std::time::Duration::ZERO)
+        .await
+        .unwrap()
+        .is_none());
 }

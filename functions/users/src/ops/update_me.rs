@@ -1,12 +1,12 @@
 //! Update me: change profile fields.
 
 use serde::Deserialize;
-use streamia_shared::domain::{Invalid, Username};
+use streamia_shared::domain::{parse_https_url, Invalid, Username};
 use streamia_shared::fields::{self, Patch};
 use streamia_shared::i18n::{Lang, Msg};
 
 use super::{current_user, Caller, Ctx};
-use crate::domain::{parse_age, parse_avatar, parse_name, UserView};
+use crate::domain::{parse_age, parse_name, UserView};
 use crate::error::UsersError;
 use crate::events;
 use crate::store::ProfileChanges;
@@ -52,7 +52,7 @@ pub fn parse(caller: Caller, input: Input) -> Result<Command, UsersError> {
         fields::patch("firstName", input.first_name, |v| parse_name(&v)),
         fields::patch("lastName", input.last_name, |v| parse_name(&v)),
         fields::patch("age", input.age, parse_age),
-        fields::patch("avatar", input.avatar, |v| parse_avatar(&v)),
+        fields::patch("avatar", input.avatar, |v| parse_https_url(&v)),
         required_patch("language", input.language, |v| Lang::parse(&v)),
     ))?;
     let changes = ProfileChanges {
