@@ -158,11 +158,23 @@ const MANAGED_POLICIES_WITHOUT_SECRETS: [&str; 3] = [
 ];
 
 /// The reads one `Policies` entry grants: a managed policy of the template (`!Ref X`), SAM's
-/// `AWSSecretsManagerGetSecretValuePolicy`, an inline document (`Statement: [...]`). Whatever
+/// `AWSSecretsManagerGetSecretValuePolicy`, an inline document (`Statement: [...]`), any of
+/// them under `!If [Condition, it, !Ref AWS::NoValue]`. Whatever
 /// cannot be read here (a `!Ref` to anything but a managed policy of the template, another
 /// intrinsic, a policy template or an AWS managed policy not known to grant no secret) is
 /// unknown: the rule fails closed.
 fn secret_reads(doc: &Value, policy: &Value) -> Vec<Grant> {
+    // `!If [Condition, policy, !Ref AWS::NoValue]`: what the policy grants when it applies.
+    if let Value::Tagged(tagged) = policy {
+        let branches = tagged.value.as_sequence();
+        if let (true, Some([_, then, otherwise])) =
+            (tagged.tag == "If", branches.map(Vec::as_slice))
+        {
+            if ref_target(otherwise).as_deref() == Some("AWS::NoValue") {
+                return secret_reads(doc, then);
+            }
+        }
+    }
     if let Some(id) = ref_target(policy) {
         let resource = &doc["Resources"][id.as_str()];
         if resource["Type"] == "AWS::IAM::ManagedPolicy" {

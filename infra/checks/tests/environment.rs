@@ -117,6 +117,9 @@ fn plausible(name: &str) -> String {
         "FRONTEND_URL" | "CORS_ALLOWED_ORIGINS" => "https://app.streamia.example",
         "MONGODB_DATABASE_PREFIX" => "streamia",
         "MEDIA_BUCKET" => "streamia-media",
+        "MEDIA_PROVIDER" => "s3",
+        "CLOUDINARY_CLOUD_NAME" => "streamia",
+        "CLOUDINARY_API_KEY" => "123456789012345",
         "RUST_LOG" => "info",
         n if n.ends_with(SECRET_ARN_SUFFIX) => "arn:aws:secretsmanager:us-east-1:1:secret:s-AbCdEf",
         n if n.ends_with("_TOPIC_ARN") => "arn:aws:sns:us-east-1:1:topic",
@@ -143,10 +146,20 @@ fn every_function_starts_with_only_its_template_environment() {
                 [Some(name.clone()), setting].into_iter().flatten()
             })
             .collect();
-        let lookup = |key: &str| given.contains(key).then(|| plausible(key));
-        for loader in loaders(&f.binary) {
-            if let Err(e) = loader(&lookup) {
-                problems.push(format!("{}: {e}", f.logical_id));
+        // A media function starts with either provider (the template's MediaProvider).
+        let providers: &[&str] = match given.contains("MEDIA_PROVIDER") {
+            true => &["s3", "cloudinary"],
+            false => &["s3"],
+        };
+        for provider in providers {
+            let lookup = |key: &str| match key {
+                "MEDIA_PROVIDER" => given.contains(key).then(|| provider.to_string()),
+                _ => given.contains(key).then(|| plausible(key)),
+            };
+            for loader in loaders(&f.binary) {
+                if let Err(e) = loader(&lookup) {
+                    problems.push(format!("{} ({provider}): {e}", f.logical_id));
+                }
             }
         }
     }
@@ -262,6 +275,24 @@ fn grants(t: &streamia_local_gateway::template::Template, policy: &Value, into: 
         let name = get_att_target(&p["TopicName"]).expect("TopicName: !GetAtt");
         into.topics.insert(name.trim_end_matches("Name").to_owned());
         return;
+    }
+    // `!If [Condition, !Ref Policy, !Ref AWS::NoValue]`: granted when the condition holds
+    // (the variables naming what it grants are empty otherwise).
+    if let Value::Tagged(tagged) = policy {
+        if tagged.tag == "If" {
+            let branches = tagged
+                .value
+                .as_sequence()
+                .expect("!If [condition, then, else]");
+            assert_eq!(branches.len(), 3, "{policy:?}");
+            assert_eq!(
+                ref_target(&branches[2]).as_deref(),
+                Some("AWS::NoValue"),
+                "{policy:?}"
+            );
+            grants(t, &branches[1], into);
+            return;
+        }
     }
     if let Some(statements) = policy.get("Statement") {
         for statement in statements.as_sequence().expect("Statement: a list") {
