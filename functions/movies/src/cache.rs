@@ -6,7 +6,10 @@
 //!   every store keeps an entry only if it is not older than the one held (one Lua step), so
 //!   a reader that fetched the old document before the write cannot put it back after.
 //! - **List pages**: `<prefix>movies:list:<generation>:<sha256 of the query>`. The generation
-//!   (`<prefix>movies:lists`) is bumped after every write, so the next read of any list misses
+//!   (`<prefix>movies:lists`) is bumped after every catalog write (not after a rating
+//!   summary from `rating.changed`: those refresh the movie's entry only, and list pages show
+//!   them within the TTL, so a popular movie's ratings do not empty every cached page many
+//!   times a second), so the next read of any list misses
 //!   and asks MongoDB; old pages are never read again and expire. The generation starts from
 //!   Redis's clock in microseconds and only grows (`INCR`); if the cache evicts it, it starts
 //!   again from the clock, which is past every value it had (unless more than a million

@@ -7,7 +7,7 @@ use streamia_shared::domain::parse_object_id;
 use streamia_shared::events::{Handled, Incoming};
 use streamia_shared::fields::{FieldError, FieldErrors};
 
-use super::after_write;
+use super::refresh_movie;
 use crate::error::MoviesError;
 use crate::events::RatingChanged;
 use crate::Deps;
@@ -56,7 +56,10 @@ pub async fn execute(
         .await?;
     let outcome = match &handled {
         Handled::Applied(Some(movie)) => {
-            after_write(deps, movie).await;
+            // The movie's own entry follows at once; list pages keep their generation and
+            // show the new summary within their TTL (60 s): every rating of a popular movie
+            // would otherwise empty every cached list page of the catalog.
+            refresh_movie(deps, movie).await;
             Handled::Applied(Outcome::Applied)
         }
         Handled::Applied(None) => Handled::Applied(Outcome::Stale),

@@ -31,9 +31,15 @@ use crate::Deps;
 /// it is being deleted) and every cached list page is dropped, so the writer's next read, and
 /// anyone's after it, sees the write.
 pub(crate) async fn after_write(deps: &Deps, movie: &Movie) {
+    refresh_movie(deps, movie).await;
+    deps.cache.invalidate_lists().await;
+}
+
+/// The movie's cache entry becomes `movie` (a tombstone when it is not visible); list pages
+/// are left alone.
+pub(crate) async fn refresh_movie(deps: &Deps, movie: &Movie) {
     let view = (movie.status == crate::domain::MovieStatus::Active).then(|| MovieView::from(movie));
     deps.cache
         .put_movie(&movie.id.to_hex(), movie.version, view.as_ref(), true)
         .await;
-    deps.cache.invalidate_lists().await;
 }

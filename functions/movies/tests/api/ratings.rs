@@ -74,9 +74,22 @@ async fn the_list_sorts_by_rating_and_refreshes() {
     );
     apply(&app, delivery(low["id"].as_str().unwrap(), 1, 2.0, 4)).await;
     apply(&app, delivery(high["id"].as_str().unwrap(), 1, 4.0, 1)).await;
+    // Ratings refresh each movie's own entry at once...
+    assert_eq!(
+        app.get(high["id"].as_str().unwrap()).await.data()["ratingAverage"],
+        4.0
+    );
+    // ...but leave cached list pages to their TTL (a popular movie's ratings would otherwise
+    // empty every page of the catalog many times a second): the page read before still shows.
     assert_eq!(
         TestApp::titles(&app.list(&[("sort", "rating")]).await),
-        ["High", "Low", "None"]
+        ["None", "High", "Low"]
+    );
+    // The next catalog write (or the TTL, 60 s) brings the new order.
+    app.movie("Newer").await;
+    assert_eq!(
+        TestApp::titles(&app.list(&[("sort", "rating")]).await),
+        ["High", "Low", "Newer", "None"]
     );
 }
 
