@@ -585,7 +585,7 @@ mod tests {
     }
 
     #[test]
-    fn secret_variables_name_their_setting_both_ways() {
+    fn own_variables_name_their_setting_both_ways() {
         for name in SECRET_SETTINGS.into_iter().chain(["SOME_API_KEY"]) {
             assert_eq!(secret_name(&secret_arn_var(name)).as_deref(), Some(name));
         }

@@ -9,10 +9,12 @@
 //! waiting for it with `Runtime.InitError`.
 //!
 //! Each function's secrets are the ones its template entry names (`*_SECRET_ARN`, resolved by
-//! `Template::secret_variables`), as IAM allows in AWS: the `*_SECRET_ARN` variables of the
+//! `Template::own_variables`), as IAM allows in AWS: the `*_SECRET_ARN` variables of the
 //! gateway's own environment are not passed on, so a function whose entry lacks a secret fails
 //! here as it would when deployed, and one service's functions never get another's MongoDB
-//! secret. The rest of the gateway's environment is inherited, as `cargo lambda watch` does.
+//! secret. A literal value an entry sets for its function alone (`MAX_BODY_BYTES`) is given to
+//! that function only. The rest of the gateway's environment is inherited, as `cargo lambda
+//! watch` does.
 
 use std::collections::HashMap;
 use std::path::PathBuf;

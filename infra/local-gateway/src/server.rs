@@ -80,11 +80,7 @@ pub async fn start(config: GatewayConfig) -> Result<Running, StartError> {
     let region = config.context.region.clone();
     let invoker = match config.runtime {
         // As IAM does in AWS: each function holds only the secrets its entry names.
-        Some(runtime) => Invoker::local(
-            runtime,
-            &region,
-            template.secret_variables(&config.context)?,
-        ),
+        Some(runtime) => Invoker::local(runtime, &region, template.own_variables(&config.context)?),
         None => Invoker::new(config.lambda_endpoint.as_deref(), &region).await,
     };
     if config.event_sources {

@@ -577,13 +577,14 @@ impl Template {
             .flat_map(|f| f.routes.iter().map(move |r| (r, f)))
     }
 
-    /// Each function's secrets as its template entry names them, by binary: its `*_SECRET_ARN`
+    /// Each function's own variables as its template entry sets them, by binary: its literal
+    /// values (`MAX_BODY_BYTES: "1572864"`), and its `*_SECRET_ARN`
     /// variables (`Globals` included) resolved against `ctx`, where a `!Ref` of a secret is a
     /// parameter (`UsersMongoDbUriSecretArn`) or, for a secret the template creates
     /// (`JwtSigningKeys`), a value given as a parameter of that name. What IAM enforces in AWS,
     /// the fast mode does by handing each function only these (see `runtime`). A variable that
     /// cannot be resolved is an error naming it.
-    pub fn secret_variables(
+    pub fn own_variables(
         &self,
         ctx: &Context,
     ) -> Result<HashMap<String, Vec<(String, String)>>, TemplateError> {
@@ -603,10 +604,17 @@ impl Template {
                     .into_iter()
                     .flatten()
                 {
-                    let Some(name) = name.as_str().filter(|n| n.ends_with(SECRET_ARN_SUFFIX))
-                    else {
+                    let Some(name) = name.as_str() else {
                         continue;
                     };
+                    // A literal value set for this function alone (a body limit): its own.
+                    if !name.ends_with(SECRET_ARN_SUFFIX) {
+                        if let Some(literal) = scalar(value) {
+                            vars.retain(|(n, _)| n != name);
+                            vars.push((name.to_owned(), literal));
+                        }
+                        continue;
+                    }
                     let value = r.string(value).map_err(|e| {
                         TemplateError::Invalid(format!(
                             "{}: {name}: {e} (pass it with --parameter)",
@@ -658,16 +666,17 @@ Resources:
           MONGODB_URI_SECRET_ARN: !Ref UsersDbSecretArn
           JWT_SIGNING_KEYS_SECRET_ARN: !Ref Keys
           FRONTEND_URL: !Ref Missing
+          MAX_BODY_BYTES: "1572864"
   ReadFunction:
     Type: AWS::Serverless::Function
     Metadata: {BuildProperties: {Binary: read}}
 "#;
 
     #[test]
-    fn each_function_gets_the_secrets_its_entry_names() {
+    fn each_function_gets_the_secrets_and_literal_values_its_entry_names() {
         let mut ctx = Context::default();
         let template = Template::parse(SECRETS, &ctx).unwrap();
-        let err = template.secret_variables(&ctx).unwrap_err().to_string();
+        let err = template.own_variables(&ctx).unwrap_err().to_string();
         assert!(
             err.contains("SignFunction: MONGODB_URI_SECRET_ARN")
                 || err.contains("SignFunction: JWT_SIGNING_KEYS_SECRET_ARN"),
@@ -676,7 +685,7 @@ Resources:
         ctx.parameters
             .insert("UsersDbSecretArn".into(), "arn:users-db".into());
         ctx.parameters.insert("Keys".into(), "arn:keys".into());
-        let mut secrets = template.secret_variables(&ctx).unwrap();
+        let mut secrets = template.own_variables(&ctx).unwrap();
         let mut sign = secrets.remove("sign").unwrap();
         sign.sort();
         assert_eq!(
@@ -686,6 +695,7 @@ Resources:
                     "JWT_SIGNING_KEYS_SECRET_ARN".to_owned(),
                     "arn:keys".to_owned()
                 ),
+                ("MAX_BODY_BYTES".to_owned(), "1572864".to_owned()),
                 (
                     "MONGODB_URI_SECRET_ARN".to_owned(),
                     "arn:users-db".to_owned()
