@@ -272,6 +272,25 @@ impl MediaStorage {
         }
     }
 
+    /// How long after its form expires an upload may still be confirmed (S3: about a day, what
+    /// the upload prefix keeps; Cloudinary: an hour, as long as it accepts an upload signature,
+    /// so that nothing can be uploaded under a key after its ticket is swept).
+    pub fn confirm_window(&self) -> Duration {
+        match self {
+            Self::S3(_) => s3::CONFIRM_WINDOW,
+            Self::Cloudinary(_) => Duration::from_secs(3600),
+        }
+    }
+
+    /// Deletes the upload a confirmation copied from (S3); nothing to do for Cloudinary,
+    /// whose upload is the kept asset.
+    pub async fn discard_upload(&self, key: &VideoKey) -> Result<(), MediaError> {
+        match self {
+            Self::S3(s3) => s3.discard_upload(key).await,
+            Self::Cloudinary(_) => Ok(()),
+        }
+    }
+
     /// Stores a small text object written by the backend itself (a WebVTT subtitle).
     pub async fn put_text(&self, key: &SubtitleKey, body: &str) -> Result<(), MediaError> {
         match self {

@@ -29,13 +29,17 @@ pub const UPLOAD_PREFIX: &str = "uploads/";
 /// this size copied side by side (`UploadPartCopy`), so a 2 GiB video is in place in seconds,
 /// well inside API Gateway's 29 s.
 pub const COPY_PART_BYTES: u64 = 128 * 1024 * 1024;
-/// Parts copied at once.
-const COPY_CONCURRENCY: usize = 8;
+/// Parts copied at once: enough that the largest video (5 GiB, 40 parts) takes three rounds.
+const COPY_CONCURRENCY: usize = 16;
 /// One copy call's budget: S3 copies about 100 MB/s per call, so a 128 MiB part takes a second
 /// or two (the default attempt budget of 2.5 s is for small calls).
 const COPY_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(12);
-/// The whole copy's budget (every part): within the confirming function's `Timeout`.
+/// The whole copy's budget (every part): within the confirming function's `Timeout` (28 s)
+/// with the HEAD before it and the commit after it.
 const COPY_BUDGET: Duration = Duration::from_secs(20);
+/// How long an upload may wait for its confirmation: the lifecycle rule keeps what is under
+/// [`UPLOAD_PREFIX`] at least a day, so a slow upload of a large video can still be confirmed.
+pub const CONFIRM_WINDOW: Duration = Duration::from_secs(23 * 3600);
 /// S3's most parts in one multipart upload.
 const MAX_PARTS: u64 = 10_000;
 
@@ -219,12 +223,17 @@ impl S3Storage {
                 why,
             });
         }
-        let copy = self.copy(&upload, key.as_str(), size, &content_type);
-        tokio::time::timeout(COPY_BUDGET, copy)
-            .await
-            .map_err(|_| {
-                MediaError::Unavailable(format!("S3 copy of {size} bytes: out of time"))
-            })??;
+        // The copy takes exactly the object HEAD saw (its ETag): a form posted again meanwhile
+        // makes the copy fail rather than put in place what was not checked.
+        let etag = head
+            .e_tag()
+            .ok_or_else(|| MediaError::Unavailable("S3 HEAD answered no ETag".to_owned()))?;
+        let source = Source {
+            path: format!("{}/{upload}", self.bucket),
+            etag,
+            size,
+        };
+        self.copy(&source, key.as_str(), &content_type).await?;
         Ok(StoredObject {
             key: key.to_string(),
             size,
@@ -232,29 +241,30 @@ impl S3Storage {
         })
     }
 
-    /// Server-side copy of `from` (`size` bytes) to `to`: one call up to the part size, a
-    /// multipart copy above it (aborted if a part fails; the lifecycle rule also aborts
-    /// what an interrupted one leaves).
-    async fn copy(
-        &self,
-        from: &str,
-        to: &str,
-        size: u64,
-        content_type: &str,
-    ) -> Result<(), MediaError> {
-        let source = format!("{}/{from}", self.bucket);
-        if size <= self.copy_part_bytes {
-            self.client
+    /// Server-side copy of `source` to `to`: one call up to the part size, a multipart copy
+    /// above it, within [`COPY_BUDGET`] (aborted if a part fails or time runs out; the lifecycle
+    /// rule also aborts what an interrupted one leaves).
+    async fn copy(&self, source: &Source<'_>, to: &str, content_type: &str) -> Result<(), MediaError> {
+        if source.size <= self.copy_part_bytes {
+            let copied = self
+                .client
                 .copy_object()
                 .bucket(&self.bucket)
                 .key(to)
-                .copy_source(&source)
+                .copy_source(&source.path)
+                .copy_source_if_match(source.etag)
                 .customize()
                 .config_override(copy_timeouts())
                 .send()
                 .await
                 .map_err(|e| unavailable("CopyObject", e))?;
-            return Ok(());
+            // S3 may answer 200 and fail in the body: a result with an ETag is a copy.
+            return match copied.copy_object_result().and_then(|r| r.e_tag()) {
+                Some(_) => Ok(()),
+                None => Err(MediaError::Unavailable(
+                    "S3 CopyObject answered no result".to_owned(),
+                )),
+            };
         }
         let started = self
             .client
@@ -269,13 +279,9 @@ impl S3Storage {
             .upload_id()
             .ok_or_else(|| MediaError::Unavailable("S3 answered no upload id".to_owned()))?
             .to_owned();
-        let part_bytes = self.copy_part_bytes.max(size.div_ceil(MAX_PARTS));
-        let parts = self
-            .copy_parts(&source, to, &upload_id, size, part_bytes)
-            .await;
-        let completed = match parts {
-            Ok(parts) => self
-                .client
+        let parts_and_complete = async {
+            let parts = self.copy_parts(source, to, &upload_id).await?;
+            self.client
                 .complete_multipart_upload()
                 .bucket(&self.bucket)
                 .key(to)
@@ -290,9 +296,16 @@ impl S3Storage {
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(|e| unavailable("CompleteMultipartUpload", e)),
-            Err(e) => Err(e),
+                .map_err(|e| unavailable("CompleteMultipartUpload", e))
         };
+        let completed = tokio::time::timeout(COPY_BUDGET, parts_and_complete)
+            .await
+            .unwrap_or_else(|_| {
+                Err(MediaError::Unavailable(format!(
+                    "S3 copy of {} bytes: out of time",
+                    source.size
+                )))
+            });
         if completed.is_err() {
             let abort = self
                 .client
@@ -312,13 +325,13 @@ impl S3Storage {
     /// Every part of a multipart copy, [`COPY_CONCURRENCY`] at a time, in part order.
     async fn copy_parts(
         &self,
-        source: &str,
+        source: &Source<'_>,
         to: &str,
         upload_id: &str,
-        size: u64,
-        part_bytes: u64,
     ) -> Result<Vec<aws_sdk_s3::types::CompletedPart>, MediaError> {
         use futures_util::stream::{self, StreamExt, TryStreamExt};
+        let size = source.size;
+        let part_bytes = self.copy_part_bytes.max(size.div_ceil(MAX_PARTS));
         let count = size.div_ceil(part_bytes);
         let mut parts: Vec<_> = stream::iter(0..count)
             .map(|i| async move {
@@ -333,7 +346,8 @@ impl S3Storage {
                     .key(to)
                     .upload_id(upload_id)
                     .part_number(number)
-                    .copy_source(source)
+                    .copy_source(&source.path)
+                    .copy_source_if_match(source.etag)
                     .copy_source_range(format!("bytes={first}-{last}"))
                     .customize()
                     .config_override(copy_timeouts())
@@ -343,9 +357,7 @@ impl S3Storage {
                 let etag = answer
                     .copy_part_result()
                     .and_then(|r| r.e_tag())
-                    .ok_or_else(|| {
-                        MediaError::Unavailable("S3 answered no part ETag".to_owned())
-                    })?;
+                    .ok_or_else(|| MediaError::Unavailable("S3 answered no part ETag".to_owned()))?;
                 Ok::<_, MediaError>(
                     aws_sdk_s3::types::CompletedPart::builder()
                         .part_number(number)
@@ -358,6 +370,12 @@ impl S3Storage {
             .await?;
         parts.sort_by_key(|p| p.part_number());
         Ok(parts)
+    }
+
+    /// Deletes what a form wrote for `key` (confirmed: its copy is in place), so the video is
+    /// not stored twice until the lifecycle rule's day is over.
+    pub(super) async fn discard_upload(&self, key: &VideoKey) -> Result<(), MediaError> {
+        self.delete(&upload_key(key.as_str())).await
     }
 
     /// PUT a WebVTT text the backend wrote (never pending: nothing confirms it).
@@ -413,6 +431,13 @@ impl S3Storage {
             .map_err(|e| unavailable("presign GET", e))?;
         Ok(request.uri().to_owned())
     }
+}
+
+/// The object a confirmation copies: `bucket/key`, as HEAD saw it.
+struct Source<'a> {
+    path: String,
+    etag: &'a str,
+    size: u64,
 }
 
 /// Where a form uploads `key`: under [`UPLOAD_PREFIX`].

@@ -95,7 +95,8 @@ pub struct Subtitle {
     pub language: String,
     /// Shown in the player.
     pub label: String,
-    /// Its key in the media storage (`movies/<id>/subtitles/<language>.vtt`).
+    /// Its key in the media storage (`movies/<id>/subtitles/<language>/<random>.vtt`: a new
+    /// key per upload).
     pub key: String,
 }
 

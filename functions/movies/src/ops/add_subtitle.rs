@@ -10,11 +10,12 @@ use streamia_shared::fields::{self, FieldError, FieldErrors};
 use streamia_shared::i18n::{Msg, Text};
 use streamia_shared::media::SubtitleKey;
 
-use super::sweep_media::{delete_now, from_now, GRACE};
+use super::sweep_media::{from_now, GRACE};
 use super::{after_write, playback, Ctx};
 use crate::domain::subtitles::{self, SubtitleFormat, WebVtt};
 use crate::domain::{Movie, Subtitle, SubtitleView};
 use crate::error::MoviesError;
+use crate::store::Kind;
 use crate::Deps;
 
 /// Longest label, in characters.
@@ -109,9 +110,10 @@ pub fn parse(id: ObjectId, input: Input) -> Result<Command, MoviesError> {
 }
 
 /// Stores the WebVTT under a fresh key and lists the track on the movie (replacing one of
-/// the same language, whose object is then deleted); the track with its signed URL.
+/// the same language, whose object is deleted once viewers' URLs of it have expired); the
+/// track with its signed URL.
 pub async fn execute(deps: &Deps, cmd: Command, _ctx: &Ctx) -> Result<SubtitleView, MoviesError> {
-    let (storage, _) = deps.media()?;
+    let (storage, config) = deps.media()?;
     let key =
         SubtitleKey::new(&cmd.id.to_hex(), &cmd.language).ok_or(MoviesError::MovieNotFound)?;
     let track = Subtitle {
@@ -125,7 +127,7 @@ pub async fn execute(deps: &Deps, cmd: Command, _ctx: &Ctx) -> Result<SubtitleVi
         .ok_or(MoviesError::MovieNotFound)?;
     // Collected unless the movie lists it (this function may die before it does).
     deps.media_deletions
-        .schedule(None, key.as_str(), from_now(GRACE))
+        .schedule(None, key.as_str(), Kind::Deletion, from_now(GRACE))
         .await?;
     storage.put_text(&key, cmd.vtt.as_str()).await?;
     for _ in 0..ATTEMPTS {
@@ -151,13 +153,11 @@ pub async fn execute(deps: &Deps, cmd: Command, _ctx: &Ctx) -> Result<SubtitleVi
             version: movie.version,
             tracks: &tracks,
             listed: Some(&track.key),
-            dropped: replaced.as_deref(),
+            // Viewers may be playing it: deleted once their URLs have expired.
+            dropped: replaced.as_deref().map(|key| (key, from_now(config.playback_ttl))),
         };
         if let Some(movie) = change.write(deps).await? {
             after_write(deps, &movie).await;
-            if let Some(old) = &replaced {
-                delete_now(deps, old).await;
-            }
             let view = SubtitleView {
                 language: track.language,
                 label: track.label,
@@ -179,8 +179,8 @@ pub(super) struct TrackChange<'a> {
     pub tracks: &'a [Subtitle],
     /// A new object the tracks now reference (its collection is cancelled).
     pub listed: Option<&'a str>,
-    /// An object they no longer reference (due for deletion now).
-    pub dropped: Option<&'a str>,
+    /// An object they no longer reference, and when it is due for deletion.
+    pub dropped: Option<(&'a str, DateTime)>,
 }
 
 impl TrackChange<'_> {
@@ -199,9 +199,9 @@ impl TrackChange<'_> {
                 if let Some(key) = change.listed {
                     deps.media_deletions.cancel(Some(session), key).await?;
                 }
-                if let Some(key) = change.dropped {
+                if let Some((key, due)) = change.dropped {
                     deps.media_deletions
-                        .schedule(Some(session), key, DateTime::now())
+                        .schedule(Some(session), key, Kind::Deletion, due)
                         .await?;
                 }
                 Ok(Some(movie))

@@ -2,18 +2,20 @@
 //! signed; then it is recorded on the movie with `movie.video_uploaded` in one transaction,
 //! and the video it replaces is deleted from the storage.
 
+use std::time::Duration;
+
 use bson::oid::ObjectId;
-use bson::DateTime;
 use serde::Deserialize;
 use streamia_shared::fields::{self, FieldError, FieldErrors};
 use streamia_shared::i18n::Msg;
 use streamia_shared::media::VideoKey;
 
-use super::sweep_media::{delete_now, from_now, GRACE};
+use super::sweep_media::{from_now, GRACE};
 use super::{after_write, playback, Ctx};
 use crate::domain::{MovieView, Video};
 use crate::error::MoviesError;
 use crate::events;
+use crate::store::Kind;
 use crate::Deps;
 
 /// The body: the key the upload URL answered.
@@ -41,11 +43,18 @@ pub fn parse(id: ObjectId, input: Input) -> Result<Command, MoviesError> {
     Ok(Command { id, key })
 }
 
+/// How long a confirmation holds its upload's ticket: past the function's timeout (28 s), so
+/// a second confirmation of the same upload waits for the first (answered 503 meanwhile)
+/// unless the first died.
+const TICKET_HOLD: Duration = Duration::from_secs(40);
+
 /// Checks the object (a missing or mismatching one is a 400 on `key`; a mismatch is deleted)
-/// and puts it in place, records it with `movie.video_uploaded`, refreshes the cache, then
-/// deletes the video it replaces. The upload must still hold its ticket (signed less than the
-/// form's lifetime plus an hour ago, never confirmed: see `store::MediaDeletions`); confirming
-/// the movie's current video again answers the movie as it is (a retry whose answer was lost).
+/// and puts it in place, records it with `movie.video_uploaded`, refreshes the cache; the
+/// video it replaces is deleted once viewers' playback URLs of it have expired. The upload's
+/// ticket (see `store::MediaDeletions`) must be live: signed within the form's lifetime plus
+/// the provider's confirmation window, never confirmed, held by no other confirmation.
+/// Confirming the movie's current video again answers the movie as it is (a retry whose
+/// answer was lost).
 pub async fn execute(deps: &Deps, cmd: Command, ctx: &Ctx) -> Result<MovieView, MoviesError> {
     let (storage, config) = deps.media()?;
     let current = deps
@@ -63,39 +72,49 @@ pub async fn execute(deps: &Deps, cmd: Command, ctx: &Ctx) -> Result<MovieView, 
     // Until the commit below, the object is collected if this function dies.
     let ticket = deps
         .media_deletions
-        .extend(cmd.key.as_str(), from_now(GRACE))
-        .await?;
-    if !ticket {
-        return Err(MoviesError::from(FieldErrors(vec![FieldError::new(
-            "key",
-            Msg::VideoNotUploaded,
-        )])));
-    }
-    let stored = storage.confirm(&cmd.key, config.max_video_bytes).await?;
+        .claim_ticket(cmd.key.as_str(), TICKET_HOLD, from_now(GRACE))
+        .await?
+        .ok_or_else(|| {
+            MoviesError::from(FieldErrors(vec![FieldError::new(
+                "key",
+                Msg::VideoNotUploaded,
+            )]))
+        })?;
+    let stored = match storage.confirm(&cmd.key, config.max_video_bytes).await {
+        Ok(stored) => stored,
+        Err(e) => {
+            // The ticket stays usable by a retry (a new upload with the same form, after a
+            // mismatch; the storage back, after an outage).
+            deps.media_deletions.release(&ticket).await;
+            return Err(e.into());
+        }
+    };
     let video = Video {
         key: stored.key,
         format: cmd.key.format().content_type().to_owned(),
         size_bytes: i64::try_from(stored.size).unwrap_or(i64::MAX),
     };
+    let replaced_due = from_now(config.playback_ttl);
     let (replaced, movie) = deps
         .outbox
         .commit(
             &ctx.correlation_id,
-            (deps, cmd.id, &video),
-            |mut tx, (deps, id, video)| {
+            (deps, cmd.id, &video, &ticket, replaced_due),
+            |mut tx, (deps, id, video, ticket, replaced_due)| {
                 Box::pin(async move {
+                    if !deps.media_deletions.use_ticket(tx.session(), ticket).await? {
+                        // Held past TICKET_HOLD: another confirmation has it now.
+                        return Err(MoviesError::Busy);
+                    }
                     let (replaced, movie) = deps
                         .movies
                         .set_video(tx.session(), *id, video)
                         .await?
                         .ok_or(MoviesError::MovieNotFound)?;
-                    deps.media_deletions
-                        .cancel(Some(tx.session()), &video.key)
-                        .await?;
                     let replaced = replaced.filter(|old| old.key != video.key);
                     if let Some(old) = &replaced {
                         deps.media_deletions
-                            .schedule(Some(tx.session()), &old.key, DateTime::now())
+                            .schedule(Some(tx.session()), &old.key, Kind::Deletion, *replaced_due)
                             .await?;
                     }
                     tx.stage(events::video_uploaded(&movie, video)).await?;
@@ -105,8 +124,11 @@ pub async fn execute(deps: &Deps, cmd: Command, ctx: &Ctx) -> Result<MovieView, 
         )
         .await?;
     after_write(deps, &movie).await;
+    if let Err(e) = storage.discard_upload(&cmd.key).await {
+        tracing::warn!(key = %cmd.key, error = %e, "the confirmed upload stays until the lifecycle rule expires it");
+    }
     if let Some(old) = replaced {
-        delete_now(deps, &old.key).await;
+        tracing::info!(key = %old.key, "replaced video due for deletion once its playback URLs expired");
     }
     playback::sign(deps, MovieView::from(&movie)).await
 }

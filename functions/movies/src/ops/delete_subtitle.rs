@@ -3,6 +3,7 @@
 //! gone either way).
 
 use bson::oid::ObjectId;
+use bson::DateTime;
 
 use super::add_subtitle::TrackChange;
 use super::sweep_media::delete_now;
@@ -55,7 +56,7 @@ pub async fn execute(deps: &Deps, cmd: Command, _ctx: &Ctx) -> Result<(), Movies
             version: movie.version,
             tracks: &rest,
             listed: None,
-            dropped: Some(&track.key),
+            dropped: Some((&track.key, DateTime::now())),
         };
         if let Some(updated) = change.write(deps).await? {
             after_write(deps, &updated).await;

@@ -14,9 +14,12 @@ use crate::Deps;
 const LEASE: Duration = Duration::from_secs(300);
 /// When an object the storage would not delete is tried again.
 const RETRY_AFTER: Duration = Duration::from_secs(900);
-/// A new upload, a video being confirmed or a subtitle being stored is collected this long
-/// after it was started if no movie references it by then (a function's timeout is seconds).
+/// A video being confirmed or a subtitle being stored is collected this long after it was
+/// started if no movie references it by then (a function's timeout is seconds).
 pub(crate) const GRACE: Duration = Duration::from_secs(3600);
+/// One object's deletion at most (the lease, the storage call, the row): a run stops this long
+/// before its deadline.
+const PER_OBJECT: Duration = Duration::from_secs(8);
 
 /// `delay` from now, as MongoDB stores it.
 pub(crate) fn from_now(delay: Duration) -> DateTime {
@@ -54,7 +57,7 @@ pub struct Swept {
 pub async fn execute(deps: &Deps, deadline: Option<Instant>) -> Result<Swept, MoviesError> {
     let (storage, _) = deps.media()?;
     let mut swept = Swept::default();
-    while deadline.is_none_or(|d| Instant::now() < d) {
+    while deadline.is_none_or(|d| Instant::now() + PER_OBJECT < d) {
         let Some(leased) = deps.media_deletions.lease_due(LEASE).await? else {
             break;
         };

@@ -9,9 +9,9 @@ use streamia_shared::fields;
 use streamia_shared::i18n::{Msg, Text};
 use streamia_shared::media::{SignedUpload, UploadSpec, VideoFormat, VideoKey};
 
-use super::sweep_media::GRACE;
 use super::Ctx;
 use crate::error::MoviesError;
+use crate::store::Kind;
 use crate::Deps;
 
 /// Longest file name accepted (it only names the upload; the key is the backend's).
@@ -98,12 +98,12 @@ pub async fn execute(deps: &Deps, cmd: Command, _ctx: &Ctx) -> Result<SignedUplo
         max_bytes: config.max_video_bytes,
     };
     let signed = storage.sign_upload(&spec).await?;
-    // The upload's ticket: what is uploaded under this key and never confirmed is deleted an
-    // hour after the form expires (S3 also empties its upload prefix within a day).
+    // The upload's ticket: it can be confirmed until then, and what is kept under its key is
+    // deleted after (S3 also empties its upload prefix within a day or two).
     let expires = signed.expires_at.timestamp_millis();
-    let due = DateTime::from_millis(expires + GRACE.as_millis() as i64);
+    let due = DateTime::from_millis(expires + storage.confirm_window().as_millis() as i64);
     deps.media_deletions
-        .schedule(None, &signed.key, due)
+        .schedule(None, &signed.key, Kind::Ticket, due)
         .await?;
     Ok(signed)
 }

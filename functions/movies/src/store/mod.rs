@@ -9,7 +9,7 @@
 mod media_deletions;
 mod movies;
 
-pub use media_deletions::{Leased, MediaDeletions};
+pub use media_deletions::{Held, Kind, MediaDeletions};
 pub use movies::{ListQuery, MovieChanges, MovieStore, INDEXES};
 
 /// Creates the service's indexes (idempotent): one per query the functions run (every list

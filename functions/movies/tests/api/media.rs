@@ -192,20 +192,34 @@ async fn an_admin_uploads_a_video_straight_to_storage_and_viewers_play_it_with_r
     res.assert_error(400, "VALIDATION_ERROR");
     assert_eq!(res.body["details"][0]["field"], "key");
 
-    // A replacement: the old object is deleted once the new one is recorded.
+    // A replacement: the old object stays while viewers' URLs of it last, then is swept.
     let second = upload_video(&app, id, vec![9; 50]).await;
     let replaced = app.as_admin(CONFIRM_VIDEO, confirm(&second)).await;
     replaced.assert_ok(200);
-    assert_eq!(
-        http()
-            .get(&video_url)
-            .send()
-            .await
-            .unwrap()
-            .status()
-            .as_u16(),
-        404
-    );
+    let status = |url: String| async move {
+        http().get(&url).send().await.unwrap().status().as_u16()
+    };
+    assert_eq!(status(video_url.clone()).await, 200);
+    all_due(&app).await;
+    let swept = streamia_movies::ops::sweep_media::execute(app.deps, None)
+        .await
+        .unwrap();
+    assert_eq!(swept.deleted, 1);
+    assert_eq!(status(video_url.clone()).await, 404);
+    // The confirmed upload's copy under the upload prefix is gone too.
+    let Some((MediaStorage::S3(s3), _)) = &app.deps.media else {
+        unreachable!()
+    };
+    let bucket = upload["uploadUrl"].as_str().unwrap().rsplit('/').next().unwrap();
+    let left = s3
+        .client()
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix("uploads/")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(left.contents().len(), 0, "{:?}", left.contents());
     let new_url = app.get(id).await.data()["videoUrl"]
         .as_str()
         .unwrap()
@@ -316,7 +330,8 @@ async fn subtitles_are_validated_converted_listed_and_deleted_per_language() {
     )
     .await
     .assert_ok(201);
-    // Replacing a language keeps one track for it, under a new key; the old object goes.
+    // Replacing a language keeps one track for it, under a new key; the old object stays
+    // while viewers' URLs of it last, then is swept.
     let replaced = app
         .as_admin(
             ADD_SUBTITLE,
@@ -324,6 +339,14 @@ async fn subtitles_are_validated_converted_listed_and_deleted_per_language() {
         )
         .await;
     replaced.assert_ok(201);
+    assert_eq!(
+        http().get(&url).send().await.unwrap().status().as_u16(),
+        200
+    );
+    all_due(&app).await;
+    streamia_movies::ops::sweep_media::execute(app.deps, None)
+        .await
+        .unwrap();
     assert_eq!(
         http().get(&url).send().await.unwrap().status().as_u16(),
         404
@@ -502,36 +525,63 @@ async fn an_upload_never_confirmed_is_swept_and_cannot_be_confirmed_after() {
 }
 
 #[tokio::test]
-async fn a_leased_ticket_cannot_be_extended_and_comes_back_if_the_sweeper_dies() {
+async fn a_ticket_is_held_by_one_confirmation_and_never_comes_back_once_swept() {
+    use std::time::Duration;
     use streamia_movies::ops::sweep_media::{self, Swept};
+    use streamia_movies::store::Kind;
+    use streamia_movies::MoviesError;
     let app = media_app().await;
     let rows = &app.deps.media_deletions;
     let key = "movies/65f0a1b2c3d4e5f60718293a/video/0123456789abcdef0123456789abcdef.mp4";
     let later = bson::DateTime::from_millis(bson::DateTime::now().timestamp_millis() + 60_000);
-    rows.schedule(None, key, later).await.unwrap();
-    assert!(rows.extend(key, later).await.unwrap(), "a live ticket");
-    all_due(&app).await;
-    assert!(!rows.extend(key, later).await.unwrap(), "a due ticket");
-    // A sweeper leases it and dies before deleting anything.
-    let leased = rows
-        .lease_due(std::time::Duration::ZERO)
+    rows.schedule(None, key, Kind::Ticket, later).await.unwrap();
+    // One confirmation holds it; a second one meanwhile is told to retry (503).
+    let held = rows
+        .claim_ticket(key, Duration::from_secs(30), later)
         .await
         .unwrap()
-        .unwrap();
-    assert_eq!(leased.key, key);
-    assert!(!rows.extend(key, later).await.unwrap(), "a leased ticket");
-    // Its lease over, the next run deletes it (deleting a missing object is not an error).
-    let swept = sweep_media::execute(app.deps, None).await.unwrap();
-    assert_eq!(
-        swept,
-        Swept {
-            deleted: 1,
-            failed: 0
-        }
-    );
+        .expect("a live ticket");
+    assert!(matches!(
+        rows.claim_ticket(key, Duration::from_secs(30), later).await,
+        Err(MoviesError::Busy)
+    ));
+    // Released (the first one failed): claimable again.
+    rows.release(&held).await;
+    let held = rows
+        .claim_ticket(key, Duration::ZERO, later)
+        .await
+        .unwrap()
+        .expect("released");
+    // A hold that ran out (its confirmation died) lets the next one claim it; the first can
+    // no longer use it.
+    let next = rows
+        .claim_ticket(key, Duration::from_secs(30), later)
+        .await
+        .unwrap()
+        .expect("the hold ran out");
+    let mut session = app.deps.mongo.start_session().await.unwrap();
+    assert!(!rows.use_ticket(&mut session, &held).await.unwrap());
+    assert!(rows.use_ticket(&mut session, &next).await.unwrap());
     assert!(rows
-        .lease_due(std::time::Duration::ZERO)
+        .claim_ticket(key, Duration::ZERO, later)
         .await
         .unwrap()
         .is_none());
+
+    // Swept once due: a sweeper that died after its lease, and a storage failure, leave a
+    // deletion, never a ticket again.
+    rows.schedule(None, key, Kind::Ticket, later).await.unwrap();
+    all_due(&app).await;
+    let leased = rows.lease_due(Duration::ZERO).await.unwrap().unwrap();
+    assert_eq!(leased.key, key);
+    rows.retry_at(&leased, later).await.unwrap();
+    assert!(rows
+        .claim_ticket(key, Duration::ZERO, later)
+        .await
+        .unwrap()
+        .is_none());
+    all_due(&app).await;
+    let swept = sweep_media::execute(app.deps, None).await.unwrap();
+    assert_eq!(swept, Swept { deleted: 1, failed: 0 });
+    assert!(rows.lease_due(Duration::ZERO).await.unwrap().is_none());
 }
