@@ -244,7 +244,12 @@ impl S3Storage {
     /// Server-side copy of `source` to `to`: one call up to the part size, a multipart copy
     /// above it, within [`COPY_BUDGET`] (aborted if a part fails or time runs out; the lifecycle
     /// rule also aborts what an interrupted one leaves).
-    async fn copy(&self, source: &Source<'_>, to: &str, content_type: &str) -> Result<(), MediaError> {
+    async fn copy(
+        &self,
+        source: &Source<'_>,
+        to: &str,
+        content_type: &str,
+    ) -> Result<(), MediaError> {
         if source.size <= self.copy_part_bytes {
             let copied = self
                 .client
@@ -357,7 +362,9 @@ impl S3Storage {
                 let etag = answer
                     .copy_part_result()
                     .and_then(|r| r.e_tag())
-                    .ok_or_else(|| MediaError::Unavailable("S3 answered no part ETag".to_owned()))?;
+                    .ok_or_else(|| {
+                        MediaError::Unavailable("S3 answered no part ETag".to_owned())
+                    })?;
                 Ok::<_, MediaError>(
                     aws_sdk_s3::types::CompletedPart::builder()
                         .part_number(number)

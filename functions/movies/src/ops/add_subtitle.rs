@@ -154,7 +154,9 @@ pub async fn execute(deps: &Deps, cmd: Command, _ctx: &Ctx) -> Result<SubtitleVi
             tracks: &tracks,
             listed: Some(&track.key),
             // Viewers may be playing it: deleted once their URLs have expired.
-            dropped: replaced.as_deref().map(|key| (key, from_now(config.playback_ttl))),
+            dropped: replaced
+                .as_deref()
+                .map(|key| (key, from_now(config.playback_ttl))),
         };
         if let Some(movie) = change.write(deps).await? {
             after_write(deps, &movie).await;

@@ -102,7 +102,11 @@ pub async fn execute(deps: &Deps, cmd: Command, ctx: &Ctx) -> Result<MovieView, 
             (deps, cmd.id, &video, &ticket, replaced_due),
             |mut tx, (deps, id, video, ticket, replaced_due)| {
                 Box::pin(async move {
-                    if !deps.media_deletions.use_ticket(tx.session(), ticket).await? {
+                    if !deps
+                        .media_deletions
+                        .use_ticket(tx.session(), ticket)
+                        .await?
+                    {
                         // Held past TICKET_HOLD: another confirmation has it now.
                         return Err(MoviesError::Busy);
                     }

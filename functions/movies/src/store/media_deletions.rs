@@ -96,10 +96,7 @@ impl MediaDeletions {
             holder: None,
             held_until: None,
         };
-        let replace = self
-            .rows
-            .replace_one(doc! {"_id": key}, row)
-            .upsert(true);
+        let replace = self.rows.replace_one(doc! {"_id": key}, row).upsert(true);
         match session {
             Some(session) => replace.session(session).await?,
             None => replace.await?,

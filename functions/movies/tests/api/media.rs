@@ -196,9 +196,8 @@ async fn an_admin_uploads_a_video_straight_to_storage_and_viewers_play_it_with_r
     let second = upload_video(&app, id, vec![9; 50]).await;
     let replaced = app.as_admin(CONFIRM_VIDEO, confirm(&second)).await;
     replaced.assert_ok(200);
-    let status = |url: String| async move {
-        http().get(&url).send().await.unwrap().status().as_u16()
-    };
+    let status =
+        |url: String| async move { http().get(&url).send().await.unwrap().status().as_u16() };
     assert_eq!(status(video_url.clone()).await, 200);
     all_due(&app).await;
     let swept = streamia_movies::ops::sweep_media::execute(app.deps, None)
@@ -210,7 +209,12 @@ async fn an_admin_uploads_a_video_straight_to_storage_and_viewers_play_it_with_r
     let Some((MediaStorage::S3(s3), _)) = &app.deps.media else {
         unreachable!()
     };
-    let bucket = upload["uploadUrl"].as_str().unwrap().rsplit('/').next().unwrap();
+    let bucket = upload["uploadUrl"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap();
     let left = s3
         .client()
         .list_objects_v2()
@@ -582,6 +586,12 @@ async fn a_ticket_is_held_by_one_confirmation_and_never_comes_back_once_swept() 
         .is_none());
     all_due(&app).await;
     let swept = sweep_media::execute(app.deps, None).await.unwrap();
-    assert_eq!(swept, Swept { deleted: 1, failed: 0 });
+    assert_eq!(
+        swept,
+        Swept {
+            deleted: 1,
+            failed: 0
+        }
+    );
     assert!(rows.lease_due(Duration::ZERO).await.unwrap().is_none());
 }
