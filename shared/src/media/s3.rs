@@ -181,9 +181,9 @@ impl S3Storage {
     }
 
     /// HEAD the upload: there, 1..=`max_bytes` bytes, the content type signed for its key.
-    /// Then it is copied to `key` itself (out of the expiring prefix); the upload is left for
-    /// the lifecycle rule, so a confirmation whose answer was lost can be sent again. A
-    /// mismatch (only possible if the policy was not enforced) is deleted.
+    /// Then it is copied to `key` itself (out of the expiring prefix); once the caller has
+    /// recorded it, [`S3Storage::discard_upload`] deletes the upload. A mismatch (only possible
+    /// if the policy was not enforced) is deleted.
     pub(super) async fn confirm(
         &self,
         key: &VideoKey,

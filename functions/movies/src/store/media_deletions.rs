@@ -104,7 +104,8 @@ impl MediaDeletions {
         Ok(())
     }
 
-    /// Claims the upload ticket of `key` for `hold` and moves its due time to `due`:
+    /// Claims the upload ticket of `key` for `hold` and moves its due time to `due` at least
+    /// (never earlier: a failed confirmation leaves the upload its whole window):
     /// `Ok(None)` when there is no live ticket (never signed, used, expired, or being swept),
     /// [`MoviesError::Busy`] while another confirmation holds it.
     pub async fn claim_ticket(
@@ -124,7 +125,10 @@ impl MediaDeletions {
                     "due": {"$gt": now},
                     "$or": [{"held_until": {"$exists": false}}, {"held_until": {"$lt": now}}],
                 },
-                doc! {"$set": {"due": due, "holder": token.as_str(), "held_until": after(hold)}},
+                doc! {
+                    "$max": {"due": due},
+                    "$set": {"holder": token.as_str(), "held_until": after(hold)},
+                },
             )
             .await?;
         if result.matched_count == 1 {

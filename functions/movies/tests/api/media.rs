@@ -538,7 +538,8 @@ async fn a_ticket_is_held_by_one_confirmation_and_never_comes_back_once_swept() 
     let rows = &app.deps.media_deletions;
     let key = "movies/65f0a1b2c3d4e5f60718293a/video/0123456789abcdef0123456789abcdef.mp4";
     let later = bson::DateTime::from_millis(bson::DateTime::now().timestamp_millis() + 60_000);
-    rows.schedule(None, key, Kind::Ticket, later).await.unwrap();
+    let far = bson::DateTime::from_millis(later.timestamp_millis() + 3_600_000);
+    rows.schedule(None, key, Kind::Ticket, far).await.unwrap();
     // One confirmation holds it; a second one meanwhile is told to retry (503).
     let held = rows
         .claim_ticket(key, Duration::from_secs(30), later)
@@ -549,15 +550,26 @@ async fn a_ticket_is_held_by_one_confirmation_and_never_comes_back_once_swept() 
         rows.claim_ticket(key, Duration::from_secs(30), later).await,
         Err(MoviesError::Busy)
     ));
-    // Released (the first one failed): claimable again.
+    // Released (the first one failed): claimable again, its window not shortened by the
+    // claim's hour.
     rows.release(&held).await;
+    let row = app
+        .deps
+        .db
+        .collection::<bson::Document>("media_deletions")
+        .find_one(bson::doc! {"_id": key})
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(*row.get_datetime("due").unwrap(), far);
     let held = rows
         .claim_ticket(key, Duration::ZERO, later)
         .await
         .unwrap()
         .expect("released");
     // A hold that ran out (its confirmation died) lets the next one claim it; the first can
-    // no longer use it.
+    // no longer use it. (Held until "now" in milliseconds: past it in a few.)
+    tokio::time::sleep(Duration::from_millis(5)).await;
     let next = rows
         .claim_ticket(key, Duration::from_secs(30), later)
         .await
