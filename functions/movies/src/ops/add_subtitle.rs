@@ -11,6 +11,7 @@ use streamia_shared::i18n::{Msg, Text};
 use streamia_shared::media::SubtitleKey;
 
 use super::sweep_media::{from_now, GRACE};
+use super::visible_movie;
 use super::{after_write, playback, Ctx};
 use crate::domain::subtitles::{self, SubtitleFormat, WebVtt};
 use crate::domain::{Movie, Subtitle, SubtitleView};
@@ -121,21 +122,14 @@ pub async fn execute(deps: &Deps, cmd: Command, _ctx: &Ctx) -> Result<SubtitleVi
         label: cmd.label.clone(),
         key: key.as_str().to_owned(),
     };
-    deps.movies
-        .visible(cmd.id)
-        .await?
-        .ok_or(MoviesError::MovieNotFound)?;
+    visible_movie(deps, cmd.id).await?;
     // Collected unless the movie lists it (this function may die before it does).
     deps.media_deletions
         .schedule(None, key.as_str(), Kind::Deletion, from_now(GRACE))
         .await?;
     storage.put_text(&key, cmd.vtt.as_str()).await?;
     for _ in 0..ATTEMPTS {
-        let movie = deps
-            .movies
-            .visible(cmd.id)
-            .await?
-            .ok_or(MoviesError::MovieNotFound)?;
+        let movie = visible_movie(deps, cmd.id).await?;
         let replaced = movie
             .subtitles
             .iter()

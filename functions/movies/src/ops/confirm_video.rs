@@ -12,6 +12,7 @@ use streamia_shared::i18n::Msg;
 use streamia_shared::media::VideoKey;
 
 use super::sweep_media::{from_now, GRACE};
+use super::visible_movie;
 use super::{after_write, playback, Ctx};
 use crate::domain::{MovieView, Video};
 use crate::error::MoviesError;
@@ -58,11 +59,7 @@ const TICKET_HOLD: Duration = Duration::from_secs(40);
 /// answer was lost).
 pub async fn execute(deps: &Deps, cmd: Command, ctx: &Ctx) -> Result<MovieView, MoviesError> {
     let (storage, config) = deps.media()?;
-    let current = deps
-        .movies
-        .visible(cmd.id)
-        .await?
-        .ok_or(MoviesError::MovieNotFound)?;
+    let current = visible_movie(deps, cmd.id).await?;
     if current
         .video
         .as_ref()
@@ -78,11 +75,7 @@ pub async fn execute(deps: &Deps, cmd: Command, ctx: &Ctx) -> Result<MovieView, 
     let Some(ticket) = ticket else {
         // Used up by a confirmation that committed since the read above (a retry racing the
         // first attempt): the movie as it is; otherwise there is nothing to confirm.
-        let now = deps
-            .movies
-            .visible(cmd.id)
-            .await?
-            .ok_or(MoviesError::MovieNotFound)?;
+        let now = visible_movie(deps, cmd.id).await?;
         if now
             .video
             .as_ref()

@@ -7,6 +7,7 @@ use bson::DateTime;
 
 use super::add_subtitle::TrackChange;
 use super::sweep_media::delete_now;
+use super::visible_movie;
 use super::{after_write, Ctx};
 use crate::error::MoviesError;
 use crate::Deps;
@@ -37,11 +38,7 @@ pub fn parse(id: ObjectId, language: &str) -> Result<Command, MoviesError> {
 pub async fn execute(deps: &Deps, cmd: Command, _ctx: &Ctx) -> Result<(), MoviesError> {
     deps.media()?;
     for _ in 0..ATTEMPTS {
-        let movie = deps
-            .movies
-            .visible(cmd.id)
-            .await?
-            .ok_or(MoviesError::MovieNotFound)?;
+        let movie = visible_movie(deps, cmd.id).await?;
         let Some(track) = movie.subtitles.iter().find(|s| s.language == cmd.language) else {
             return Err(MoviesError::SubtitleNotFound);
         };

@@ -2,6 +2,7 @@
 
 use bson::oid::ObjectId;
 
+use super::visible_movie;
 use super::Ctx;
 use crate::cache::Cached;
 use crate::domain::MovieView;
@@ -35,11 +36,7 @@ async fn cached_or_stored(deps: &Deps, cmd: Command) -> Result<MovieView, Movies
         Some(Cached::Gone) => return Err(MoviesError::MovieNotFound),
         None => {}
     }
-    let movie = deps
-        .movies
-        .visible(cmd.id)
-        .await?
-        .ok_or(MoviesError::MovieNotFound)?;
+    let movie = visible_movie(deps, cmd.id).await?;
     let view = MovieView::from(&movie);
     deps.cache
         .put_movie(&id, movie.version, Some(&view), false)

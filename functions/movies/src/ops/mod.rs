@@ -27,6 +27,17 @@ pub use streamia_shared::service::{Caller, Ctx};
 use crate::domain::{Movie, MovieView};
 use crate::Deps;
 
+/// The movie `id` as visitors see it: `MovieNotFound` when it is unknown or being deleted.
+pub(crate) async fn visible_movie(
+    deps: &Deps,
+    id: bson::oid::ObjectId,
+) -> Result<Movie, crate::MoviesError> {
+    deps.movies
+        .visible(id)
+        .await?
+        .ok_or(crate::MoviesError::MovieNotFound)
+}
+
 /// After a committed write: the movie's cache entry becomes the new state (a tombstone when
 /// it is being deleted) and every cached list page is dropped, so the writer's next read, and
 /// anyone's after it, sees the write.

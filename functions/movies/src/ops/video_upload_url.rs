@@ -9,6 +9,7 @@ use streamia_shared::fields;
 use streamia_shared::i18n::{Msg, Text};
 use streamia_shared::media::{SignedUpload, UploadSpec, VideoFormat, VideoKey};
 
+use super::visible_movie;
 use super::Ctx;
 use crate::error::MoviesError;
 use crate::store::Kind;
@@ -88,10 +89,7 @@ pub fn parse(id: ObjectId, input: Input, max_bytes: u64) -> Result<Command, Movi
 /// `store::MediaDeletions`); `MovieNotFound` when the movie is unknown or being deleted.
 pub async fn execute(deps: &Deps, cmd: Command, _ctx: &Ctx) -> Result<SignedUpload, MoviesError> {
     let (storage, config) = deps.media()?;
-    deps.movies
-        .visible(cmd.id)
-        .await?
-        .ok_or(MoviesError::MovieNotFound)?;
+    visible_movie(deps, cmd.id).await?;
     let key = VideoKey::new(&cmd.id.to_hex(), cmd.format).ok_or(MoviesError::MovieNotFound)?;
     let spec = UploadSpec {
         key,
