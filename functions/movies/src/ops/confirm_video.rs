@@ -59,22 +59,16 @@ const TICKET_HOLD: Duration = Duration::from_secs(40);
 /// answer was lost).
 pub async fn execute(deps: &Deps, cmd: Command, ctx: &Ctx) -> Result<MovieView, MoviesError> {
     let (storage, config) = deps.media()?;
-    let current = visible_movie(deps, cmd.id).await?;
-    if current
-        .video
-        .as_ref()
-        .is_some_and(|v| v.key == cmd.key.as_str())
-    {
-        return playback::sign(deps, MovieView::from(&current)).await;
-    }
+    // Unknown or being deleted: 404 before any copy.
+    visible_movie(deps, cmd.id).await?;
     // Until the commit below, the object is collected if this function dies.
     let ticket = deps
         .media_deletions
         .claim_ticket(cmd.key.as_str(), TICKET_HOLD, from_now(GRACE))
         .await?;
     let Some(ticket) = ticket else {
-        // Used up by a confirmation that committed since the read above (a retry racing the
-        // first attempt): the movie as it is; otherwise there is nothing to confirm.
+        // Used up by a confirmation that committed (a retry whose answer was lost, or racing
+        // the first attempt): the movie as it is; otherwise there is nothing to confirm.
         let now = visible_movie(deps, cmd.id).await?;
         if now
             .video
