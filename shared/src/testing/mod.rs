@@ -194,9 +194,20 @@ impl TestEnv {
         let secret_of = |name: &str| vars[&crate::config::secret_arn_var(name)].clone();
         let (signing_keys_secret, public_keys_secret) =
             (secret_of("JWT_SIGNING_KEYS"), secret_of("JWT_PUBLIC_KEYS"));
-        let env = Environment::resolve(vars, &aws)
-            .await
-            .expect("secrets from LocalStack");
+        // LocalStack's BatchGetSecretValue now and then fails with an InternalError while
+        // another test creates secrets ("dictionary changed size during iteration", a race in
+        // LocalStack itself): a test tries again rather than fail on it.
+        let mut attempt = 1;
+        let env = loop {
+            match Environment::resolve(vars.clone(), &aws).await {
+                Ok(env) => break env,
+                Err(e) if attempt < 4 && e.to_string().contains("InternalError") => {
+                    attempt += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+                }
+                Err(e) => panic!("secrets from LocalStack: {e:?}"),
+            }
+        };
         let (http, mongo, redis, tokens, topics) = load(&env).expect("test config");
         Self {
             env,
