@@ -10,6 +10,7 @@ pub mod contracts;
 mod envelope;
 pub mod inbox;
 pub mod incoming;
+pub mod movie_copies;
 pub mod movies;
 pub mod outbox;
 pub mod projection;

@@ -8,11 +8,13 @@ pub enum Topic {
     UserEvents,
     /// `movie.*` events, published by the movies service.
     MovieEvents,
+    /// `rating.*` events, published by the ratings service.
+    RatingEvents,
 }
 
 impl Topic {
     /// Every topic.
-    pub const ALL: [Topic; 2] = [Topic::UserEvents, Topic::MovieEvents];
+    pub const ALL: [Topic; 3] = [Topic::UserEvents, Topic::MovieEvents, Topic::RatingEvents];
 
     /// The environment variable holding the topic's ARN; also the messaging stack's output
     /// name in SCREAMING_SNAKE_CASE (`UserEventsTopicArn`).
@@ -20,6 +22,7 @@ impl Topic {
         match self {
             Topic::UserEvents => "USER_EVENTS_TOPIC_ARN",
             Topic::MovieEvents => "MOVIE_EVENTS_TOPIC_ARN",
+            Topic::RatingEvents => "RATING_EVENTS_TOPIC_ARN",
         }
     }
 }

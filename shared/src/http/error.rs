@@ -238,6 +238,18 @@ impl From<crate::service::NotFound> for ApiError {
     }
 }
 
+/// A movie another service does not know (yet): 404 `MOVIE_NOT_FOUND`, with `Retry-After: 1`
+/// when its id is under a minute old (its `movie.created` may be on its way).
+impl From<crate::events::movie_copies::UnknownMovie> for ApiError {
+    fn from(err: crate::events::movie_copies::UnknownMovie) -> Self {
+        let mut answer = ApiError::not_found("MOVIE_NOT_FOUND", Msg::MovieNotFound);
+        if err.just_created {
+            answer.retry_after = Some(1);
+        }
+        answer
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
