@@ -33,7 +33,7 @@ cat <<MSG
     API            http://127.0.0.1:$API_PORT/api/v1   (health: /api/v1/health)
     Emails         http://127.0.0.1:$API_PORT/_local/mail
     Admin          $ADMIN_EMAIL / \$STREAMIA_ADMIN_PASSWORD (default StreamiaAdmin1!)
-    Movies         curl http://127.0.0.1:$API_PORT/api/v1/movies   (12 sample movies, seeded once)
+    Movies         curl http://127.0.0.1:$API_PORT/api/v1/movies   (24 sample movies, seeded once)
     Mode           $mode
     Lambda API     http://127.0.0.1:$API_PORT (aws lambda invoke --endpoint-url)   LocalStack http://127.0.0.1:${LOCALSTACK_PORT}
     MongoDB        mongodb://127.0.0.1:${MONGO_PORT}/

@@ -741,7 +741,7 @@ async fn the_sample_catalog_is_seeded_once() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../local/seed/movies.json");
     let samples: Vec<Value> =
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    assert_eq!(samples.len(), 12);
+    assert_eq!(samples.len(), 24);
     for sample in samples {
         let title = sample["title"].as_str().unwrap();
         let (status, page) =
