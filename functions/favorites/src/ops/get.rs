@@ -2,7 +2,7 @@
 
 use bson::oid::ObjectId;
 
-use super::{view, Caller};
+use super::Caller;
 use crate::domain::FavoriteView;
 use crate::error::FavoritesError;
 use crate::Deps;
@@ -19,16 +19,17 @@ pub fn parse(movie_id: ObjectId) -> Result<Command, FavoritesError> {
     Ok(Command { movie_id })
 }
 
-/// The caller's favorite of the movie; `FavoriteNotFound` when they have none.
+/// The caller's favorite of the movie; `FavoriteNotFound` when they have none. The favorite
+/// and the movie's copy are read at once (both are keyed by the movie): one round trip.
 pub async fn execute(
     deps: &Deps,
     cmd: Command,
     caller: &Caller,
 ) -> Result<FavoriteView, FavoritesError> {
-    let favorite = deps
-        .favorites
-        .get(caller.user_id, cmd.movie_id)
-        .await?
-        .ok_or(FavoritesError::FavoriteNotFound)?;
-    view(deps, &favorite).await
+    let (favorite, copies) =
+        tokio::try_join!(deps.favorites.get(caller.user_id, cmd.movie_id), async {
+            Ok(deps.copies.many(&[cmd.movie_id]).await?)
+        },)?;
+    let favorite = favorite.ok_or(FavoritesError::FavoriteNotFound)?;
+    Ok(FavoriteView::new(&favorite, copies.get(&cmd.movie_id)))
 }

@@ -91,7 +91,7 @@ impl FavoriteStore {
         page: Page,
     ) -> Result<(Vec<Favorite>, u64), FavoritesError> {
         let filter = doc! {"userId": user};
-        let count = self.favorites.count_documents(filter.clone());
+        let count = async { self.favorites.count_documents(filter.clone()).await };
         let items = async {
             self.favorites
                 .find(filter.clone())
@@ -102,7 +102,7 @@ impl FavoriteStore {
                 .try_collect::<Vec<_>>()
                 .await
         };
-        let (total, items) = tokio::try_join!(async { count.await }, items)?;
+        let (total, items) = tokio::try_join!(count, items)?;
         Ok((items, total))
     }
 }

@@ -179,6 +179,38 @@ async fn a_second_add_is_409_already_favorite() {
     assert_eq!(res.data()["note"], "first");
     // Another user may favorite the same movie.
     app.add(&app.bob, movie, None).await.assert_ok(201);
+    // The code never changes; the message follows Accept-Language.
+    let res = app
+        .as_user(
+            &app.alice,
+            ADD,
+            add(json!({"movieId": movie.to_hex()})).header("accept-language", "es"),
+        )
+        .await;
+    res.assert_error(409, "ALREADY_FAVORITE");
+    assert_eq!(
+        res.body["message"],
+        "esta película ya está entre tus favoritas"
+    );
+}
+
+#[tokio::test]
+async fn the_setup_step_can_run_again() {
+    let app = TestApp::spawn().await;
+    // Deploys run it on every change of SetupVersion; the local stack at every start.
+    streamia_favorites::store::create_indexes(app.deps.db.clone())
+        .await
+        .unwrap();
+    let names = app
+        .deps
+        .db
+        .collection::<bson::Document>("favorites")
+        .list_index_names()
+        .await
+        .unwrap();
+    for index in streamia_favorites::store::INDEXES {
+        assert!(names.contains(&index.to_owned()), "{names:?}");
+    }
 }
 
 #[tokio::test]
