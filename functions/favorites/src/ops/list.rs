@@ -33,19 +33,25 @@ pub fn parse(input: Input) -> Result<Command, FavoritesError> {
     Ok(Command { page })
 }
 
-/// Three queries, no transaction: the count and the page at once, then the page's movie
-/// copies in one `$in` (a favorite whose copy is missing shows `title: null`).
+/// Three queries, no transaction, at most two at once: the count beside the page followed by
+/// the page's movie copies in one `$in` (so the answer waits for the slower of the count and
+/// page + copies, not for their sum). A favorite whose copy is missing shows `title: null`.
 pub async fn execute(
     deps: &Deps,
     cmd: Command,
     caller: &Caller,
 ) -> Result<Paged<FavoriteView>, FavoritesError> {
-    let (favorites, total) = deps.favorites.page(caller.user_id, cmd.page).await?;
-    let ids: Vec<_> = favorites.iter().map(|f| f.movie_id).collect();
-    let copies = match ids.is_empty() {
-        true => Default::default(),
-        false => deps.copies.many(&ids).await?,
+    let page_with_copies = async {
+        let favorites = deps.favorites.page(caller.user_id, cmd.page).await?;
+        let ids: Vec<_> = favorites.iter().map(|f| f.movie_id).collect();
+        let copies = match ids.is_empty() {
+            true => Default::default(),
+            false => deps.copies.many(&ids).await?,
+        };
+        Ok::<_, FavoritesError>((favorites, copies))
     };
+    let (total, (favorites, copies)) =
+        tokio::try_join!(deps.favorites.count(caller.user_id), page_with_copies)?;
     Ok(Paged::new(cmd.page, favorites, total)
         .map(|f| FavoriteView::new(&f, copies.get(&f.movie_id))))
 }

@@ -83,27 +83,25 @@ impl FavoriteStore {
         Ok(deleted.deleted_count > 0)
     }
 
-    /// One page of `user`'s favorites, newest first, and how many they have: the count and the
-    /// page are two queries run at once, both on `user_newest`.
-    pub async fn page(
-        &self,
-        user: ObjectId,
-        page: Page,
-    ) -> Result<(Vec<Favorite>, u64), FavoritesError> {
-        let filter = doc! {"userId": user};
-        let count = async { self.favorites.count_documents(filter.clone()).await };
-        let items = async {
-            self.favorites
-                .find(filter.clone())
-                .sort(doc! {"createdAt": -1, "_id": -1})
-                .skip(page.skip())
-                .limit(page.limit())
-                .await?
-                .try_collect::<Vec<_>>()
-                .await
-        };
-        let (total, items) = tokio::try_join!(count, items)?;
-        Ok((items, total))
+    /// How many favorites `user` has (on `user_newest`'s prefix).
+    pub async fn count(&self, user: ObjectId) -> Result<u64, FavoritesError> {
+        Ok(self
+            .favorites
+            .count_documents(doc! {"userId": user})
+            .await?)
+    }
+
+    /// One page of `user`'s favorites, newest first (`user_newest` serves filter and order).
+    pub async fn page(&self, user: ObjectId, page: Page) -> Result<Vec<Favorite>, FavoritesError> {
+        Ok(self
+            .favorites
+            .find(doc! {"userId": user})
+            .sort(doc! {"createdAt": -1, "_id": -1})
+            .skip(page.skip())
+            .limit(page.limit())
+            .await?
+            .try_collect()
+            .await?)
     }
 }
 
