@@ -59,6 +59,10 @@ fn loaders(binary: &str) -> Vec<Loader> {
         users if users.starts_with("users-") => load::<(HttpPieces, Of<streamia_users::Deps>)>,
         "movies-on-rating-change" => load::<Of<streamia_movies::Deps>>,
         movies if movies.starts_with("movies-") => load::<(HttpPieces, Of<streamia_movies::Deps>)>,
+        "favorites-on-movie-change" => load::<Of<streamia_favorites::Deps>>,
+        favorites if favorites.starts_with("favorites-") => {
+            load::<(HttpPieces, Of<streamia_favorites::Deps>)>
+        }
         other => panic!("{other}: add the loaders its main runs to this table"),
     });
     loaders

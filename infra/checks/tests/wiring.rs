@@ -77,6 +77,30 @@ fn every_users_route_of_the_contract_is_deployed_and_documented_with_its_auth() 
 }
 
 #[test]
+fn every_favorites_route_of_the_contract_is_deployed_and_documented_with_its_auth() {
+    let t = template();
+    let deployed: BTreeSet<(String, String, bool)> = t
+        .routes()
+        .map(|(r, _)| (r.method.clone(), r.path.clone(), r.public))
+        .collect();
+    let contract = contract_routes("Favorites");
+    assert_eq!(contract.len(), 5, "{contract:?}");
+    let spec = openapi();
+    for route in &contract {
+        let (method, path, public) = route;
+        assert!(
+            !public,
+            "{route:?}: every favorites route needs a bearer token"
+        );
+        assert!(
+            deployed.contains(route),
+            "{route:?} missing or with the wrong auth in template.yaml"
+        );
+        assert_openapi_route(&spec, method, path, *public);
+    }
+}
+
+#[test]
 fn the_openapi_file_describes_every_deployed_route() {
     let spec = openapi();
     let servers = spec["servers"][0]["url"].as_str().unwrap_or("");

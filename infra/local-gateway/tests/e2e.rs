@@ -859,3 +859,178 @@ async fn an_admin_uploads_a_video_and_subtitles_and_a_visitor_plays_them() {
     .await;
     assert_eq!(status, 403);
 }
+
+/// A new user's access token (registered with a unique name).
+async fn new_user_token(http: &reqwest::Client, prefix: &str) -> String {
+    let n = unique();
+    let (status, registered) = send(http.post(api("/auth/register")).json(&json!({
+        "username": format!("{prefix}{n}"), "email": format!("{prefix}{n}@example.com"),
+        "password": "Secret123"
+    })))
+    .await;
+    assert_eq!(status, 201, "{registered}");
+    registered["data"]["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// `POST /favorites` for `movie`, retried while the favorites service's copy of the movie has
+/// not arrived yet (404 MOVIE_NOT_FOUND: the movie event is on its way), up to 10 s.
+async fn add_favorite(
+    http: &reqwest::Client,
+    token: &str,
+    movie: &str,
+    note: &str,
+) -> (StatusCode, Value) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let res = http
+            .post(api("/favorites"))
+            .bearer_auth(token)
+            .json(&json!({"movieId": movie, "note": note}))
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        let retry_after = res.headers().get("retry-after").cloned();
+        let body: Value = res.json().await.unwrap_or(Value::Null);
+        if status != StatusCode::NOT_FOUND || Instant::now() > deadline {
+            return (status, body);
+        }
+        assert_eq!(body["error"], "MOVIE_NOT_FOUND", "{body}");
+        let wait = retry_after
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+            .map_or(Duration::from_millis(250), Duration::from_secs);
+        tokio::time::sleep(wait.min(Duration::from_secs(1))).await;
+    }
+}
+
+/// The caller's favorites list (`GET /favorites`).
+async fn favorites(http: &reqwest::Client, token: &str) -> Value {
+    let (status, page) = send(http.get(api("/favorites")).bearer_auth(token)).await;
+    assert_eq!(status, 200, "{page}");
+    page
+}
+
+/// A user favorites a seeded movie with a note, sees it listed with the movie's title, changes
+/// the note and removes it (a second remove is 404); another user never sees it. Then a movie an
+/// admin creates is favorited as soon as the favorites service has its copy, and an admin's
+/// rename shows in the list (movie.updated -> favorites-on-movie-change), with no call to the
+/// movies service. (The rename is on a fresh movie: renaming a seeded one would race the seed
+/// check, which looks the samples up by title.)
+#[tokio::test]
+async fn the_favorites_journey() {
+    let http = reqwest::Client::new();
+    let user = new_user_token(&http, "f").await;
+    let other = new_user_token(&http, "g").await;
+    let (status, page) = send(http.get(movies_query(&[("search", "Nosferatu")]))).await;
+    assert_eq!(status, 200, "{page}");
+    let seeded = page["data"]["items"][0]["id"].as_str().unwrap().to_owned();
+
+    let (status, added) = add_favorite(&http, &user, &seeded, "  with popcorn ").await;
+    assert_eq!(status, 201, "{added}");
+    assert_eq!(added["data"]["movieId"], seeded.as_str());
+    assert_eq!(added["data"]["title"], "Nosferatu");
+    assert_eq!(added["data"]["note"], "with popcorn");
+    let (status, again) = add_favorite(&http, &user, &seeded, "twice").await;
+    assert_eq!(status, 409, "{again}");
+    assert_eq!(again["error"], "ALREADY_FAVORITE");
+
+    let page = favorites(&http, &user).await;
+    assert_eq!(page["data"]["total"], 1, "{page}");
+    assert_eq!(page["data"]["items"][0]["title"], "Nosferatu");
+    assert_eq!(page["data"]["items"][0]["note"], "with popcorn");
+    let (status, updated) = send(
+        http.put(api(&format!("/favorites/{seeded}")))
+            .bearer_auth(&user)
+            .json(&json!({"note": "watch at midnight"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{updated}");
+    assert_eq!(updated["data"]["note"], "watch at midnight");
+    let (status, read) = send(
+        http.get(api(&format!("/favorites/{seeded}")))
+            .bearer_auth(&user),
+    )
+    .await;
+    assert_eq!(status, 200, "{read}");
+    assert_eq!(read["data"]["note"], "watch at midnight");
+
+    // Another user sees none of it and can change none of it.
+    assert_eq!(favorites(&http, &other).await["data"]["total"], 0);
+    let (status, _) = send(
+        http.get(api(&format!("/favorites/{seeded}")))
+            .bearer_auth(&other),
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, _) = send(
+        http.delete(api(&format!("/favorites/{seeded}")))
+            .bearer_auth(&other),
+    )
+    .await;
+    assert_eq!(status, 404);
+    // Without a token: the gateway's 401.
+    let (status, _) = send(http.get(api("/favorites"))).await;
+    assert_eq!(status, 401);
+
+    let (status, _) = send(
+        http.delete(api(&format!("/favorites/{seeded}")))
+            .bearer_auth(&user),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (status, gone) = send(
+        http.delete(api(&format!("/favorites/{seeded}")))
+            .bearer_auth(&user),
+    )
+    .await;
+    assert_eq!(status, 404, "{gone}");
+    assert_eq!(gone["error"], "NOT_FOUND");
+
+    // A movie created now: favorited once its copy arrives, then renamed by an admin.
+    let admin = admin_token(&http).await;
+    let n = unique();
+    let (status, created) = send(http.post(api("/movies")).bearer_auth(&admin).json(&json!({
+        "title": format!("Favorite {n}"), "category": "e2e", "duration": 3600,
+        "coverImage": "https://img.example.com/favorite.jpg"
+    })))
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let fresh = created["data"]["id"].as_str().unwrap().to_owned();
+    let (status, added) = add_favorite(&http, &user, &fresh, "new release").await;
+    assert_eq!(status, 201, "{added}");
+    assert_eq!(added["data"]["title"], format!("Favorite {n}"));
+    let page = favorites(&http, &user).await;
+    assert_eq!(page["data"]["items"][0]["movieId"], fresh.as_str());
+
+    let renamed = format!("Favorite {n} (renamed)");
+    let (status, body) = send(
+        http.put(api(&format!("/movies/{fresh}")))
+            .bearer_auth(&admin)
+            .json(&json!({"title": renamed, "coverImage": "https://img.example.com/renamed.jpg"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let page = favorites(&http, &user).await;
+        let item = &page["data"]["items"][0];
+        if item["title"] == renamed.as_str() {
+            assert_eq!(item["coverImage"], "https://img.example.com/renamed.jpg");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the rename never reached the favorites list: {page}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let (status, _) = send(
+        http.delete(api(&format!("/favorites/{fresh}")))
+            .bearer_auth(&user),
+    )
+    .await;
+    assert_eq!(status, 204);
+}

@@ -154,6 +154,11 @@ pub(super) const MESSAGES: &[(Msg, &str)] = &[
         "line {line}: a blank line must separate one cue from the next",
     ),
     (SubtitleNoCues, "the file holds no cues"),
+    (FavoriteNotFound, "favorite not found"),
+    (
+        AlreadyFavorite,
+        "this movie is already among your favorites",
+    ),
     (EmailGreeting, "Hi {name},"),
     (EmailSignature, "The Streamia team"),
     (EmailWelcomeSubject, "Welcome to Streamia!"),

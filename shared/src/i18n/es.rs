@@ -191,6 +191,8 @@ pub(super) const MESSAGES: &[(Msg, &str)] = &[
         "línea {line}: falta una línea en blanco entre un subtítulo y el siguiente",
     ),
     (SubtitleNoCues, "el archivo no contiene subtítulos"),
+    (FavoriteNotFound, "no se encontró el favorito"),
+    (AlreadyFavorite, "esta película ya está entre tus favoritas"),
     (EmailGreeting, "Hola, {name}:"),
     (EmailSignature, "El equipo de Streamia"),
     (EmailWelcomeSubject, "¡Te damos la bienvenida a Streamia!"),

@@ -203,6 +203,12 @@ messages! {
     /// 400 field: a file without a single cue.
     SubtitleNoCues = "subtitles.no_cues",
 
+    // The favorites service's answers.
+    /// 404 for a favorite the caller does not have.
+    FavoriteNotFound = "favorites.favorite_not_found",
+    /// 409 ALREADY_FAVORITE: the movie is already among the caller's favorites.
+    AlreadyFavorite = "favorites.already_favorite",
+
     // Emails (the notifications service lays them out as text and HTML).
     /// The greeting (`{name}`).
     EmailGreeting = "email.greeting",

@@ -1,0 +1,129 @@
+//! The `favorites` collection. Every method takes the caller's user id and puts it in its
+//! filter: no query here can reach another user's favorites.
+
+use bson::oid::ObjectId;
+use bson::{doc, DateTime};
+use futures_util::TryStreamExt;
+use mongodb::options::{IndexOptions, ReturnDocument};
+use mongodb::{Collection, Database, IndexModel};
+use streamia_shared::paging::Page;
+
+use crate::domain::Favorite;
+use crate::error::FavoritesError;
+
+const COLLECTION: &str = "favorites";
+
+/// The names of the collection's indexes: `user_movie_unique` makes a second add of the same
+/// movie by the same user fail (one favorite and one 409 under concurrency), and serves the
+/// get, update and remove; `user_newest` serves the list's filter and order.
+pub const INDEXES: [&str; 2] = ["user_movie_unique", "user_newest"];
+
+/// Each user's favorites.
+#[derive(Clone)]
+pub struct FavoriteStore {
+    favorites: Collection<Favorite>,
+}
+
+impl FavoriteStore {
+    /// The collection in the service's database (opens nothing).
+    pub fn new(db: &Database) -> Self {
+        Self {
+            favorites: db.collection(COLLECTION),
+        }
+    }
+
+    /// Adds `favorite`; `AlreadyFavorite` when its user already has its movie (the unique
+    /// index decides, so two concurrent adds cannot both succeed).
+    pub async fn insert(&self, favorite: &Favorite) -> Result<(), FavoritesError> {
+        match self.favorites.insert_one(favorite).await {
+            Ok(_) => Ok(()),
+            Err(e) if streamia_shared::db::duplicate_key_index(&e).is_some() => {
+                Err(FavoritesError::AlreadyFavorite)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// `user`'s favorite of `movie`, if any.
+    pub async fn get(
+        &self,
+        user: ObjectId,
+        movie: ObjectId,
+    ) -> Result<Option<Favorite>, FavoritesError> {
+        Ok(self
+            .favorites
+            .find_one(doc! {"userId": user, "movieId": movie})
+            .await?)
+    }
+
+    /// Sets the note of `user`'s favorite of `movie` (`None` clears it) and its `updatedAt`;
+    /// the favorite as it is now, or `None` when there is no such favorite.
+    pub async fn set_note(
+        &self,
+        user: ObjectId,
+        movie: ObjectId,
+        note: Option<&str>,
+    ) -> Result<Option<Favorite>, FavoritesError> {
+        Ok(self
+            .favorites
+            .find_one_and_update(
+                doc! {"userId": user, "movieId": movie},
+                doc! {"$set": {"note": note, "updatedAt": DateTime::now()}},
+            )
+            .return_document(ReturnDocument::After)
+            .await?)
+    }
+
+    /// Removes `user`'s favorite of `movie`; whether there was one.
+    pub async fn remove(&self, user: ObjectId, movie: ObjectId) -> Result<bool, FavoritesError> {
+        let deleted = self
+            .favorites
+            .delete_one(doc! {"userId": user, "movieId": movie})
+            .await?;
+        Ok(deleted.deleted_count > 0)
+    }
+
+    /// How many favorites `user` has (on `user_newest`'s prefix).
+    pub async fn count(&self, user: ObjectId) -> Result<u64, FavoritesError> {
+        Ok(self
+            .favorites
+            .count_documents(doc! {"userId": user})
+            .await?)
+    }
+
+    /// One page of `user`'s favorites, newest first (`user_newest` serves filter and order).
+    pub async fn page(&self, user: ObjectId, page: Page) -> Result<Vec<Favorite>, FavoritesError> {
+        Ok(self
+            .favorites
+            .find(doc! {"userId": user})
+            .sort(doc! {"createdAt": -1, "_id": -1})
+            .skip(page.skip())
+            .limit(page.limit())
+            .await?
+            .try_collect()
+            .await?)
+    }
+}
+
+/// The indexes of [`INDEXES`] (idempotent).
+pub(crate) async fn create_indexes(db: &Database) -> Result<(), mongodb::error::Error> {
+    let favorites: Collection<Favorite> = db.collection(COLLECTION);
+    let named = |name: &str| IndexOptions::builder().name(name.to_owned()).build();
+    let unique = IndexOptions::builder()
+        .name(INDEXES[0].to_owned())
+        .unique(true)
+        .build();
+    favorites
+        .create_indexes([
+            IndexModel::builder()
+                .keys(doc! {"userId": 1, "movieId": 1})
+                .options(unique)
+                .build(),
+            IndexModel::builder()
+                .keys(doc! {"userId": 1, "createdAt": -1, "_id": -1})
+                .options(named(INDEXES[1]))
+                .build(),
+        ])
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,229 @@
+//! `favorites-on-movie-change` on real MongoDB (and, for the dead-letter queue, LocalStack's
+//! SQS): redeliveries and late events never roll a copy back, a deleted movie stays hidden, a
+//! garbage record fails alone.
+
+use std::time::{Duration, Instant};
+
+use bson::oid::ObjectId;
+use serde_json::{json, Value};
+use streamia_favorites::adapters::sqs;
+use streamia_shared::events::consumer::{process_batch, Budget};
+use streamia_shared::events::movie_copies::MovieCopy;
+use streamia_shared::events::movies::MovieStatus;
+use streamia_shared::events::Envelope;
+
+use crate::common::*;
+
+async fn copy(app: &TestApp, movie: ObjectId) -> Option<MovieCopy> {
+    app.deps.copies.many(&[movie]).await.unwrap().remove(&movie)
+}
+
+#[tokio::test]
+async fn the_same_update_twice_or_an_older_one_after_a_newer_one_leaves_the_newest_title() {
+    let app = TestApp::spawn().await;
+    let movie = app.movie("v1").await;
+    let v2 = updated(movie, 2, "v2");
+    let v3 = updated(movie, 3, "v3");
+    app.deliver(v3.clone()).await.unwrap();
+    // The same event again (SQS redelivers), then an older one arriving late.
+    app.deliver(v3).await.unwrap();
+    app.deliver(v2.clone()).await.unwrap();
+    app.deliver(v2).await.unwrap();
+    app.deliver(created(movie, "v1")).await.unwrap();
+    assert_eq!(copy(&app, movie).await.unwrap().title, "v3");
+
+    app.add(&app.alice, movie, None).await.assert_ok(201);
+    let res = app.list(&app.alice, &[]).await;
+    assert_eq!(res.data()["items"][0]["title"], "v3");
+}
+
+#[tokio::test]
+async fn a_deleted_movie_stays_deleted_after_a_late_update() {
+    let app = TestApp::spawn().await;
+    let movie = app.movie("Alien").await;
+    app.add(&app.alice, movie, Some("keep"))
+        .await
+        .assert_ok(201);
+    app.deliver(deleted(movie, 3, "Alien")).await.unwrap();
+    // The update made before the deletion arrives after it.
+    app.deliver(updated(movie, 2, "Alien (late)"))
+        .await
+        .unwrap();
+    let stored = copy(&app, movie).await.unwrap();
+    assert_eq!(stored.status, MovieStatus::Deleting);
+    assert_eq!(stored.title, "Alien");
+
+    // Writes: 404 MOVIE_NOT_FOUND, no Retry-After (the movie is known, and hidden).
+    let res = app.add(&app.bob, movie, None).await;
+    res.assert_error(404, "MOVIE_NOT_FOUND");
+    assert!(res.headers.get("retry-after").is_none());
+    // An existing favorite stays readable (what the saga of issue 16 will clean up).
+    let res = app.get(&app.alice, &movie.to_hex()).await;
+    res.assert_ok(200);
+    assert_eq!(res.data()["title"], "Alien");
+}
+
+fn body(envelope: &Envelope) -> String {
+    serde_json::to_string(envelope).unwrap()
+}
+
+/// An SQS event holding `(messageId, body)` records.
+fn sqs_event(records: &[(&str, String)]) -> aws_lambda_events::event::sqs::SqsEvent {
+    let records: Vec<Value> = records
+        .iter()
+        .map(|(id, body)| sqs_record(id, body))
+        .collect();
+    serde_json::from_value(json!({"Records": records})).unwrap()
+}
+
+fn sqs_record(id: &str, body: &str) -> Value {
+    json!({
+        "messageId": id, "receiptHandle": format!("rh-{id}"), "body": body,
+        "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {},
+        "md5OfBody": "", "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:favorites-movie-changes",
+        "awsRegion": "us-east-1"
+    })
+}
+
+fn failed(response: &aws_lambda_events::event::sqs::SqsBatchResponse) -> Vec<&str> {
+    response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.as_str())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_garbage_record_fails_alone_and_the_rest_of_the_batch_is_applied() {
+    let app = TestApp::spawn().await;
+    let (a, b) = (ObjectId::new(), ObjectId::new());
+    let mut unknown_version = serde_json::to_value(created(b, "B")).unwrap();
+    unknown_version["version"] = json!(99);
+    let not_followed = {
+        let mut e = serde_json::to_value(created(b, "B")).unwrap();
+        e["eventName"] = json!("movie.something_else");
+        e.to_string()
+    };
+    let event = sqs_event(&[
+        ("m1", body(&created(a, "A"))),
+        ("garbage", "not an envelope".into()),
+        ("v99", unknown_version.to_string()),
+        ("m2", body(&updated(a, 2, "A2"))),
+        ("other", not_followed),
+        ("m3", body(&created(b, "B"))),
+    ]);
+    let deps = app.deps;
+    let response = process_batch(event, Budget::unlimited(), |e| {
+        sqs::on_movie_change(deps, e)
+    })
+    .await;
+    assert_eq!(failed(&response), ["garbage", "v99"]);
+    assert_eq!(copy(&app, a).await.unwrap().title, "A2");
+    assert_eq!(copy(&app, b).await.unwrap().title, "B");
+}
+
+/// The favorites queue as infra/messaging.yaml declares it (a redrive policy to its DLQ), on
+/// LocalStack, polled as the event source mapping polls it: a garbage body ends in the DLQ,
+/// the valid record of the same batch is applied and deleted.
+#[tokio::test]
+async fn a_garbage_body_ends_in_the_dlq_while_the_rest_of_its_batch_is_processed() {
+    use aws_sdk_sqs::types::QueueAttributeName;
+    const MAX_RECEIVE_COUNT: u32 = 2;
+    let app = TestApp::spawn().await;
+    let sqs_client = aws_sdk_sqs::Client::new(&app.env.aws);
+    let id = uuid::Uuid::new_v4().simple().to_string()[..10].to_owned();
+    let dlq_name = format!("favorites-movie-changes-dlq-{id}");
+    let dlq_url = sqs_client
+        .create_queue()
+        .queue_name(&dlq_name)
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let dlq_arn = format!("arn:aws:sqs:us-east-1:000000000000:{dlq_name}");
+    let queue_url = sqs_client
+        .create_queue()
+        .queue_name(format!("favorites-movie-changes-{id}"))
+        .attributes(QueueAttributeName::VisibilityTimeout, "1")
+        .attributes(
+            QueueAttributeName::RedrivePolicy,
+            json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": MAX_RECEIVE_COUNT.to_string()})
+                .to_string(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let movie = ObjectId::new();
+    for message in [
+        body(&created(movie, "Valid")),
+        "{\"garbage\": true".to_owned(),
+    ] {
+        sqs_client
+            .send_message()
+            .queue_url(&queue_url)
+            .message_body(message)
+            .send()
+            .await
+            .unwrap();
+    }
+
+    let deps = app.deps;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut dead = Vec::new();
+    while dead.is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the garbage never reached the DLQ"
+        );
+        let received = sqs_client
+            .receive_message()
+            .queue_url(&queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap()
+            .messages
+            .unwrap_or_default();
+        if !received.is_empty() {
+            let records: Vec<Value> = received
+                .iter()
+                .map(|m| sqs_record(m.message_id().unwrap(), m.body().unwrap()))
+                .collect();
+            let event = serde_json::from_value(json!({"Records": records})).unwrap();
+            let response = process_batch(event, Budget::unlimited(), |e| {
+                sqs::on_movie_change(deps, e)
+            })
+            .await;
+            let failures = failed(&response);
+            // As the event source mapping does: what succeeded is deleted, failures come back
+            // after the visibility timeout until the redrive policy moves them.
+            for message in &received {
+                if !failures.contains(&message.message_id().unwrap()) {
+                    sqs_client
+                        .delete_message()
+                        .queue_url(&queue_url)
+                        .receipt_handle(message.receipt_handle().unwrap())
+                        .send()
+                        .await
+                        .unwrap();
+                }
+            }
+        }
+        dead = sqs_client
+            .receive_message()
+            .queue_url(&dlq_url)
+            .send()
+            .await
+            .unwrap()
+            .messages
+            .unwrap_or_default();
+    }
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].body(), Some("{\"garbage\": true"));
+    assert_eq!(copy(&app, movie).await.unwrap().title, "Valid");
+}
