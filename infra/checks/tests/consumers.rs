@@ -19,6 +19,10 @@ const PER_RECORD_RESERVES: &[(&str, Duration)] = &[
         "movies-on-rating-change",
         streamia_movies::adapters::sqs::PER_RECORD,
     ),
+    (
+        "ratings-on-movie-change",
+        streamia_ratings::adapters::sqs::PER_RECORD,
+    ),
 ];
 
 #[test]
