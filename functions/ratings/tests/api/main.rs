@@ -6,5 +6,6 @@ mod common;
 
 mod concurrency;
 mod consumer;
+mod dead_letters;
 mod routes;
 mod summaries;
