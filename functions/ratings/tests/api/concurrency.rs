@@ -10,19 +10,28 @@ use std::collections::BTreeSet;
 use bson::oid::ObjectId;
 use serde_json::json;
 use streamia_ratings::ops::{self, Ctx};
+use streamia_ratings::Deps;
 
 use crate::common::*;
 
 const RATERS: usize = 50;
 
-/// Runs `scores[i]` for user `i`, all at once; every call succeeds.
-async fn rate_all(app: &TestApp, users: &[User], movie: ObjectId, scores: &[u8]) -> Vec<bool> {
+/// Function instances rating at once, each with its own clients, as Lambda scales out.
+const INSTANCES: usize = 5;
+
+/// Runs `scores[i]` for user `i`, all at once, spread over `instances`; every call succeeds.
+async fn rate_all(
+    instances: &[&'static Deps],
+    users: &[User],
+    movie: ObjectId,
+    scores: &[u8],
+) -> Vec<bool> {
     let tasks: Vec<_> = users
         .iter()
         .zip(scores)
         .enumerate()
         .map(|(i, (user, &score))| {
-            let (deps, caller) = (app.deps, user.caller.clone());
+            let (deps, caller) = (instances[i % instances.len()], user.caller.clone());
             tokio::spawn(async move {
                 let input = ops::put::Input {
                     score: Some(json!(score)),
@@ -87,15 +96,20 @@ async fn fifty_concurrent_ratings_then_fifty_concurrent_changes_give_exact_stats
     for _ in 0..RATERS {
         users.push(app.user().await);
     }
+    let mut instances = vec![app.deps];
+    for _ in 1..INSTANCES {
+        let deps: Deps = app.env.service().await;
+        instances.push(Box::leak(Box::new(deps)));
+    }
 
     let first: Vec<u8> = (0..RATERS).map(|i| [5, 4, 5, 3, 1, 4, 5][i % 7]).collect();
-    let created = rate_all(&app, &users, movie, &first).await;
+    let created = rate_all(&instances, &users, movie, &first).await;
     assert!(created.iter().all(|c| *c), "50 first ratings");
     settle(&app, movie).await;
     assert_stats(&app, movie, &first).await;
 
     let changed: Vec<u8> = (0..RATERS).map(|i| [2, 3, 1, 5][i % 4]).collect();
-    let created = rate_all(&app, &users, movie, &changed).await;
+    let created = rate_all(&instances, &users, movie, &changed).await;
     assert!(created.iter().all(|c| !*c), "50 changes");
     settle(&app, movie).await;
     assert_stats(&app, movie, &changed).await;
@@ -110,6 +124,7 @@ async fn fifty_concurrent_ratings_then_fifty_concurrent_changes_give_exact_stats
         .await
         .unwrap();
     assert!((2..=2 * RATERS as u64).contains(&passes), "{passes} passes");
+    eprintln!("{} rating writes, {passes} summary passes", 2 * RATERS);
     let events = app
         .env
         .events_named("rating.changed", passes as usize)
