@@ -123,3 +123,46 @@ async fn a_held_lease_leaves_the_write_to_its_holder_or_the_sweeper() {
     assert_eq!(stats.data()["average"], 3.0);
     assert_eq!(app.deps.summaries.progress(movie).await.unwrap(), (2, 2));
 }
+
+#[tokio::test]
+async fn a_holder_whose_lease_was_taken_over_writes_nothing() {
+    let app = TestApp::spawn().await;
+    let movie: ObjectId = app.movie("Slow holder").await.parse().unwrap();
+    let ana = app.user().await;
+    assert!(put(&app, &ana, movie, 4).await);
+    app.deps.summaries.want(movie).await.unwrap();
+    let slow = app.deps.summaries.take(movie).await.unwrap().unwrap();
+    // A second writer cannot take a live lease...
+    assert!(app.deps.summaries.take(movie).await.unwrap().is_none());
+    // ...but takes it over once it has expired (the slow holder ran past it).
+    app.deps
+        .db
+        .collection::<bson::Document>("summaries")
+        .update_one(
+            bson::doc! {"_id": movie},
+            bson::doc! {"$set": {"leaseUntil": bson::DateTime::from_millis(0)}},
+        )
+        .await
+        .unwrap();
+    let new = app.deps.summaries.take(movie).await.unwrap().unwrap();
+    assert_ne!(new.holder, slow.holder);
+    let summary = app.deps.ratings.summarize(movie).await.unwrap();
+    let mut session = app.deps.mongo.start_session().await.unwrap();
+    assert!(!app
+        .deps
+        .summaries
+        .record(&mut session, &slow, 99, &summary)
+        .await
+        .unwrap());
+    assert!(app
+        .deps
+        .summaries
+        .record(&mut session, &new, 2, &summary)
+        .await
+        .unwrap());
+    // The slow holder's release leaves the new holder's lease alone.
+    assert!(!app.deps.summaries.release(&slow, Some(2)).await.unwrap());
+    assert!(app.deps.summaries.take(movie).await.unwrap().is_none());
+    assert!(app.deps.summaries.release(&new, Some(2)).await.unwrap());
+    assert_eq!(app.deps.summaries.progress(movie).await.unwrap(), (2, 2));
+}
