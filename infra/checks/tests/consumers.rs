@@ -23,6 +23,10 @@ const PER_RECORD_RESERVES: &[(&str, Duration)] = &[
         "favorites-on-movie-change",
         streamia_favorites::adapters::sqs::PER_RECORD,
     ),
+    (
+        "ratings-on-movie-change",
+        streamia_ratings::adapters::sqs::PER_RECORD,
+    ),
 ];
 
 #[test]

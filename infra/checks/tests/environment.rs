@@ -59,6 +59,11 @@ fn loaders(binary: &str) -> Vec<Loader> {
         users if users.starts_with("users-") => load::<(HttpPieces, Of<streamia_users::Deps>)>,
         "movies-on-rating-change" => load::<Of<streamia_movies::Deps>>,
         movies if movies.starts_with("movies-") => load::<(HttpPieces, Of<streamia_movies::Deps>)>,
+        // The ratings consumer and sweeper: the service's pieces without the HTTP ones.
+        "ratings-on-movie-change" | "ratings-summary-sweeper" => load::<Of<streamia_ratings::Deps>>,
+        ratings if ratings.starts_with("ratings-") => {
+            load::<(HttpPieces, Of<streamia_ratings::Deps>)>
+        }
         "favorites-on-movie-change" => load::<Of<streamia_favorites::Deps>>,
         favorites if favorites.starts_with("favorites-") => {
             load::<(HttpPieces, Of<streamia_favorites::Deps>)>

@@ -1034,3 +1034,143 @@ async fn the_favorites_journey() {
     .await;
     assert_eq!(status, 204);
 }
+
+/// Registers a fresh user and logs in; the access token.
+async fn new_user_token(http: &reqwest::Client) -> String {
+    let n = unique();
+    let email = format!("{n}@example.com");
+    let (status, body) = send(
+        http.post(api("/auth/register"))
+            .json(&json!({"username": format!("u{n}"), "email": email, "password": "Secret123"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = send(
+        http.post(api("/auth/login"))
+            .json(&json!({"email": email, "password": "Secret123"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body["data"]["accessToken"].as_str().unwrap().to_owned()
+}
+
+/// `GET /ratings/movies/{id}` until `done` accepts it (the summary trails a rating by one
+/// pass), at most 10 s; the last answer.
+async fn rating_stats_until(
+    http: &reqwest::Client,
+    movie: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, body) = send(http.get(api(&format!("/ratings/movies/{movie}")))).await;
+        assert_eq!(status, 200, "{body}");
+        if done(&body["data"]) || Instant::now() > deadline {
+            return body["data"].clone();
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// A user rates a seeded movie (the ratings service learns of movies from movie events: a
+/// 404 is retried for a while), changes the score, sees it in their history and in the
+/// movie's public summary, and the movies service's copy of the summary (ratingAverage,
+/// ratingCount on GET /movies/{id}) follows through rating.changed; then deletes it.
+#[tokio::test]
+async fn a_user_rates_a_seeded_movie_and_the_summary_follows_everywhere() {
+    let http = reqwest::Client::new();
+    let token = new_user_token(&http).await;
+    let (status, page) = send(http.get(movies_query(&[("search", "Nosferatu")]))).await;
+    assert_eq!(status, 200, "{page}");
+    let movie = page["data"]["items"][0]["id"]
+        .as_str()
+        .expect("the seeded Nosferatu")
+        .to_owned();
+    let (status, before) = send(http.get(api(&format!("/ratings/movies/{movie}")))).await;
+    assert_eq!(status, 200, "{before}");
+    let before = before["data"].clone();
+    let count0 = before["count"].as_u64().unwrap();
+
+    // Rate it: 404 MOVIE_NOT_FOUND while the ratings' copy of the movie is on its way.
+    let rate = |score: u64| {
+        http.put(api(&format!("/ratings/{movie}")))
+            .bearer_auth(&token)
+            .json(&json!({ "score": score }))
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let (status, body) = loop {
+        let (status, body) = send(rate(4)).await;
+        if status != StatusCode::NOT_FOUND || Instant::now() > deadline {
+            break (status, body);
+        }
+        assert_eq!(body["error"], "MOVIE_NOT_FOUND", "{body}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["data"]["movieId"], movie.as_str());
+    assert_eq!(body["data"]["score"], 4);
+    let (status, body) = send(rate(2)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["score"], 2);
+    let (status, bad) = send(
+        http.put(api(&format!("/ratings/{movie}")))
+            .bearer_auth(&token)
+            .json(&json!({"score": 3.5})),
+    )
+    .await;
+    assert_eq!(status, 400, "{bad}");
+    assert_eq!(bad["details"][0]["field"], "score");
+
+    let (status, mine) = send(http.get(api("/ratings/me")).bearer_auth(&token)).await;
+    assert_eq!(status, 200, "{mine}");
+    assert_eq!(mine["data"]["total"], 1);
+    assert_eq!(mine["data"]["items"][0]["movieId"], movie.as_str());
+    assert_eq!(mine["data"]["items"][0]["score"], 2);
+
+    let twos = before["distribution"]["2"].as_u64().unwrap();
+    let stats = rating_stats_until(&http, &movie, |s| {
+        s["count"] == count0 + 1 && s["distribution"]["2"] == twos + 1
+    })
+    .await;
+    assert_eq!(stats["count"], count0 + 1, "{stats}");
+    assert_eq!(stats["distribution"]["2"], twos + 1, "{stats}");
+    let average = stats["average"].clone();
+
+    // The movies service keeps the same summary, from rating.changed.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let shown = loop {
+        let (status, body) = send(http.get(api(&format!("/movies/{movie}")))).await;
+        assert_eq!(status, 200, "{body}");
+        let data = body["data"].clone();
+        if (data["ratingCount"] == count0 + 1 && data["ratingAverage"] == average)
+            || Instant::now() > deadline
+        {
+            break data;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    assert_eq!(shown["ratingCount"], count0 + 1, "{shown}");
+    assert_eq!(shown["ratingAverage"], average, "{shown}");
+
+    let (status, _) = send(
+        http.delete(api(&format!("/ratings/{movie}")))
+            .bearer_auth(&token),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (status, again) = send(
+        http.delete(api(&format!("/ratings/{movie}")))
+            .bearer_auth(&token),
+    )
+    .await;
+    assert_eq!(status, 404, "{again}");
+    let stats = rating_stats_until(&http, &movie, |s| s["count"] == count0).await;
+    assert_eq!(stats["count"], count0, "{stats}");
+    // Without a token: 401; the summary is public.
+    let (status, _) = send(
+        http.put(api(&format!("/ratings/{movie}")))
+            .json(&json!({"score": 1})),
+    )
+    .await;
+    assert_eq!(status, 401);
+}

@@ -209,6 +209,12 @@ messages! {
     /// 409 ALREADY_FAVORITE: the movie is already among the caller's favorites.
     AlreadyFavorite = "favorites.already_favorite",
 
+    // Ratings (the ratings service).
+    /// 404: the caller has not rated that movie.
+    RatingNotFound = "ratings.rating_not_found",
+    /// 400 field: a score that is not a whole number from 1 to 5.
+    ScoreInvalid = "ratings.score_invalid",
+
     // Emails (the notifications service lays them out as text and HTML).
     /// The greeting (`{name}`).
     EmailGreeting = "email.greeting",

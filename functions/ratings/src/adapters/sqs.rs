@@ -1,0 +1,31 @@
+//! The SQS side of `ratings-on-movie-change`: record body -> envelope (platform) -> the
+//! platform's movie-copies step (`MovieCopies::consume`: parsed, recorded in the inbox and
+//! applied if newer, in one transaction) -> acknowledged, or a batch item failure (poison
+//! after its retries goes to the queue's DLQ; a MongoDB failure is retried).
+
+use std::time::Duration;
+
+use streamia_shared::events::consumer::{self, ConsumeError, Limits};
+use streamia_shared::events::Envelope;
+
+use crate::Deps;
+
+/// Handles one envelope from the ratings' movie-changes queue.
+pub async fn on_movie_change(deps: &'static Deps, envelope: Envelope) -> Result<(), ConsumeError> {
+    deps.copies
+        .consume(&deps.mongo, &deps.inbox, envelope)
+        .await
+}
+
+/// The longest one record may take: one MongoDB transaction, at most a server selection (4 s)
+/// and a few round trips. `infra/checks` holds the queue's batch size to it.
+pub const PER_RECORD: Duration = Duration::from_secs(5);
+
+/// Serves `ratings-on-movie-change` for the life of the container.
+pub async fn serve_movie_changes() -> Result<(), lambda_runtime::Error> {
+    let limits = Limits {
+        per_record: PER_RECORD,
+        ..Limits::default()
+    };
+    consumer::serve(limits, on_movie_change).await
+}

@@ -1,0 +1,57 @@
+//! What every ratings function holds for the life of its container.
+
+use streamia_shared::config::{MongoConfig, Topics};
+use streamia_shared::events::movie_copies::MovieCopies;
+use streamia_shared::events::{EventPublisher, Inbox, Outbox, Topic};
+use streamia_shared::init::InitError;
+use streamia_shared::service::{SdkConfig, Service};
+
+use crate::store::{RatingStore, SummaryStore};
+use crate::{ON_MOVIE_CHANGE, SERVICE};
+
+/// Clients built once per cold start and shared by every invocation (building opens no
+/// connection).
+#[derive(Clone)]
+pub struct Deps {
+    /// The ratings.
+    pub ratings: RatingStore,
+    /// Each movie's summary and its writer's lease.
+    pub summaries: SummaryStore,
+    /// The copy of each movie (which exist, which are visible), from movie events.
+    pub copies: MovieCopies,
+    /// Where `rating.changed` goes: staged in the summary's transaction, published after the
+    /// commit (the scheduled `ratings-outbox-relay` publishes what is left). Functions given
+    /// no topic (the reads, the consumer) never stage one.
+    pub outbox: Outbox,
+    /// Handled movie events (the movie-changes consumer's).
+    pub inbox: Inbox,
+    /// The client, for transactions.
+    pub mongo: mongodb::Client,
+    /// The service's database.
+    pub db: mongodb::Database,
+}
+
+/// MongoDB and (for the writers, the sweeper and the relay) the rating-events topic.
+type Pieces = (MongoConfig, Topics);
+
+impl Service for Deps {
+    type Config = Pieces;
+
+    async fn build((mongo_config, topics): Pieces, aws: &SdkConfig) -> Result<Self, InitError> {
+        let mongo = streamia_shared::db::connect(&mongo_config.uri).await?;
+        let db = mongo.database(&mongo_config.database_name(SERVICE));
+        Ok(Self {
+            ratings: RatingStore::new(&db),
+            summaries: SummaryStore::new(&db),
+            copies: MovieCopies::new(&db),
+            outbox: Outbox::new(
+                &mongo,
+                &db,
+                EventPublisher::new(aws, topics.arn(Topic::RatingEvents), SERVICE),
+            ),
+            inbox: Inbox::new(&db, ON_MOVIE_CHANGE),
+            mongo,
+            db,
+        })
+    }
+}
