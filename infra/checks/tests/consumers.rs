@@ -19,6 +19,14 @@ const PER_RECORD_RESERVES: &[(&str, Duration)] = &[
         "movies-on-rating-change",
         streamia_movies::adapters::sqs::PER_RECORD,
     ),
+    (
+        "comments-on-movie-change",
+        streamia_comments::adapters::sqs::PER_RECORD,
+    ),
+    (
+        "comments-on-user-change",
+        streamia_comments::adapters::sqs::PER_RECORD,
+    ),
 ];
 
 #[test]
