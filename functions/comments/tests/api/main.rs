@@ -6,5 +6,6 @@ mod common;
 
 mod comments;
 mod consumers;
+mod dlq;
 mod limits;
 mod reports;
