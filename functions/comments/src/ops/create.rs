@@ -50,19 +50,21 @@ pub fn parse(input: Input) -> Result<Command, CommentsError> {
     })
 }
 
-/// Counts the comment against the caller's limit, checks the movie (404 `MOVIE_NOT_FOUND`,
-/// `Retry-After: 1` for a young id), then inserts it; a reply is inserted in one transaction
-/// with its parent's reply count, and only if the parent is a visible, live comment of the
-/// same movie (404 `COMMENT_NOT_FOUND` otherwise).
+/// Checks the movie (404 `MOVIE_NOT_FOUND`, `Retry-After: 1` for a young id), counts the
+/// comment against the caller's hourly limit (429 `RATE_LIMITED`), then inserts it; a reply is
+/// inserted in one transaction with its parent's reply count, and only if the parent is a
+/// visible, live comment of the same movie (404 `COMMENT_NOT_FOUND` otherwise).
 pub async fn execute(
     deps: &Deps,
     cmd: Command,
     caller: &Caller,
 ) -> Result<CommentView, CommentsError> {
+    visible_movie(deps, cmd.movie_id).await?;
+    // Counted once the movie is known: a client told to retry a young movie id (404 with
+    // Retry-After: 1) does not spend its hourly budget on the retries.
     deps.limits()?
         .check(Action::Comment, &caller.user_id)
         .await?;
-    visible_movie(deps, cmd.movie_id).await?;
     let comment = Comment::new(cmd.movie_id, caller.user_id, cmd.text, cmd.parent_id);
     streamia_shared::db::transaction(&deps.mongo, (deps, &comment), |session, (deps, comment)| {
         Box::pin(async move {

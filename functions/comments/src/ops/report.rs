@@ -58,17 +58,15 @@ pub struct Reported {
     pub comment_id: String,
 }
 
-/// Counts the report against the caller's limit; 404 for an unknown, deleted or hidden
-/// comment, 403 for its author, 409 `ALREADY_REPORTED` for a second report by the same user
-/// (even after an approval); else the report, counted, flagging the comment at [`FLAG_AT`].
+/// 404 for an unknown, deleted or hidden comment, 403 for its author; then the report counts
+/// against the caller's hourly limit (429 `RATE_LIMITED`), a second report by the same user is
+/// 409 `ALREADY_REPORTED` (even after an approval), and otherwise it is recorded and counted,
+/// flagging the comment at [`FLAG_AT`].
 pub async fn execute(
     deps: &Deps,
     cmd: Command,
     caller: &Caller,
 ) -> Result<Reported, CommentsError> {
-    deps.limits()?
-        .check(Action::Report, &caller.user_id)
-        .await?;
     let comment = deps
         .comments
         .live(cmd.id)
@@ -78,6 +76,9 @@ pub async fn execute(
     if comment.user_id == caller.user_id {
         return Err(CommentsError::OwnComment);
     }
+    deps.limits()?
+        .check(Action::Report, &caller.user_id)
+        .await?;
     let flagged = streamia_shared::db::transaction(
         &deps.mongo,
         (deps, &cmd, caller.user_id),

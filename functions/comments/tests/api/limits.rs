@@ -14,6 +14,15 @@ async fn past_the_hourly_limit_comments_and_reports_get_429_with_retry_after() {
     let movie = app.movie().await;
     let ana = app.user("ana").await;
     let bob = app.user("bob").await;
+    // A comment refused for its movie (a client retrying a young id) spends nothing.
+    for _ in 0..3 {
+        app.post(
+            &ana,
+            json!({"movieId": bson::oid::ObjectId::new().to_hex(), "text": "hi"}),
+        )
+        .await
+        .assert_error(404, "MOVIE_NOT_FOUND");
+    }
     let first = app.comment(&ana, &movie, "one").await;
     let second = app.comment(&ana, &movie, "two").await;
     let res = app
