@@ -8,4 +8,5 @@ mod comments;
 mod consumers;
 mod dlq;
 mod limits;
+mod ops;
 mod reports;
