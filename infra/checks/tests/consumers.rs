@@ -27,6 +27,14 @@ const PER_RECORD_RESERVES: &[(&str, Duration)] = &[
         "ratings-on-movie-change",
         streamia_ratings::adapters::sqs::PER_RECORD,
     ),
+    (
+        "comments-on-movie-change",
+        streamia_comments::adapters::sqs::PER_RECORD,
+    ),
+    (
+        "comments-on-user-change",
+        streamia_comments::adapters::sqs::PER_RECORD,
+    ),
 ];
 
 #[test]

@@ -59,6 +59,12 @@ fn loaders(binary: &str) -> Vec<Loader> {
         users if users.starts_with("users-") => load::<(HttpPieces, Of<streamia_users::Deps>)>,
         "movies-on-rating-change" => load::<Of<streamia_movies::Deps>>,
         movies if movies.starts_with("movies-") => load::<(HttpPieces, Of<streamia_movies::Deps>)>,
+        "comments-on-movie-change" | "comments-on-user-change" => {
+            load::<Of<streamia_comments::CopyDeps>>
+        }
+        comments if comments.starts_with("comments-") => {
+            load::<(HttpPieces, Of<streamia_comments::Deps>)>
+        }
         // The ratings consumer and sweeper: the service's pieces without the HTTP ones.
         "ratings-on-movie-change" | "ratings-summary-sweeper" => load::<Of<streamia_ratings::Deps>>,
         ratings if ratings.starts_with("ratings-") => {

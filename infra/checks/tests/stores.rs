@@ -26,6 +26,7 @@ fn each_service_with_a_database_has_its_own_secret() {
     for (crate_dir, service) in [
         ("users", streamia_users::SERVICE),
         ("notifications", streamia_notifications::SERVICE),
+        ("comments", streamia_comments::SERVICE),
     ] {
         assert_eq!(
             crate_dir, service,

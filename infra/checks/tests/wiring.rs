@@ -173,3 +173,23 @@ fn every_ratings_route_of_the_contract_is_deployed_and_documented_with_its_auth(
         assert_openapi_route(&spec, method, path, *public);
     }
 }
+
+#[test]
+fn every_comments_route_of_the_contract_is_deployed_and_documented_with_its_auth() {
+    let t = template();
+    let deployed: BTreeSet<(String, String, bool)> = t
+        .routes()
+        .map(|(r, _)| (r.method.clone(), r.path.clone(), r.public))
+        .collect();
+    let contract = contract_routes("Comments");
+    assert_eq!(contract.len(), 7, "{contract:?}");
+    let spec = openapi();
+    for route in &contract {
+        assert!(
+            deployed.contains(route),
+            "{route:?} missing or with the wrong auth in template.yaml"
+        );
+        let (method, path, public) = route;
+        assert_openapi_route(&spec, method, path, *public);
+    }
+}

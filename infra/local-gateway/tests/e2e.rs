@@ -1035,25 +1035,6 @@ async fn the_favorites_journey() {
     assert_eq!(status, 204);
 }
 
-/// Registers a fresh user and logs in; the access token.
-async fn new_user_token(http: &reqwest::Client) -> String {
-    let n = unique();
-    let email = format!("{n}@example.com");
-    let (status, body) = send(
-        http.post(api("/auth/register"))
-            .json(&json!({"username": format!("u{n}"), "email": email, "password": "Secret123"})),
-    )
-    .await;
-    assert_eq!(status, 201, "{body}");
-    let (status, body) = send(
-        http.post(api("/auth/login"))
-            .json(&json!({"email": email, "password": "Secret123"})),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    body["data"]["accessToken"].as_str().unwrap().to_owned()
-}
-
 /// `GET /ratings/movies/{id}` until `done` accepts it (the summary trails a rating by one
 /// pass), at most 10 s; the last answer.
 async fn rating_stats_until(
@@ -1079,7 +1060,7 @@ async fn rating_stats_until(
 #[tokio::test]
 async fn a_user_rates_a_seeded_movie_and_the_summary_follows_everywhere() {
     let http = reqwest::Client::new();
-    let token = new_user_token(&http).await;
+    let token = new_user_token(&http, "r").await;
     let (status, page) = send(http.get(movies_query(&[("search", "Nosferatu")]))).await;
     assert_eq!(status, 200, "{page}");
     let movie = page["data"]["items"][0]["id"]
@@ -1173,4 +1154,179 @@ async fn a_user_rates_a_seeded_movie_and_the_summary_follows_everywhere() {
     )
     .await;
     assert_eq!(status, 401);
+}
+
+// ==== Comments ===================================================================================
+
+/// Registers a new account named `u<n>`; its id, username and access token.
+async fn comments_register(http: &reqwest::Client, prefix: &str) -> (String, String, String) {
+    let username = format!("{prefix}{}", unique());
+    let (status, body) = send(http.post(api("/auth/register")).json(&json!({
+        "username": username, "email": format!("{username}@example.com"), "password": "Secret123"
+    })))
+    .await;
+    assert_eq!(status, 201, "{body}");
+    (
+        body["data"]["user"]["id"].as_str().unwrap().to_owned(),
+        username,
+        body["data"]["accessToken"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// The comment `id` on the first page (50) of `movie`'s public list, if there.
+async fn comments_listed(http: &reqwest::Client, movie: &str, id: &str) -> Option<Value> {
+    let (status, page) = send(http.get(api(&format!("/comments/movies/{movie}?limit=50")))).await;
+    assert_eq!(status, 200, "{page}");
+    page["data"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .cloned()
+}
+
+/// Polls `movie`'s public list for up to 20 s until the comment `id` satisfies `done`.
+async fn comments_wait_for(
+    http: &reqwest::Client,
+    movie: &str,
+    id: &str,
+    done: impl Fn(Option<&Value>) -> bool,
+) -> Option<Value> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let found = comments_listed(http, movie, id).await;
+        if done(found.as_ref()) || Instant::now() > deadline {
+            return found;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// A user comments on a seeded movie; another sees it with the author's username; the author
+/// renames themself and the comment shows the new name once the user event is processed;
+/// three users report it and it leaves the public list; the admin finds it in moderation and
+/// approves it, and it is listed again. Through the gateway, the real functions (the comments
+/// consumers of the movie and user events included), SecantusDB, Redis and LocalStack.
+#[tokio::test]
+async fn the_comments_journey() {
+    let http = reqwest::Client::new();
+    let admin = admin_token(&http).await;
+    let (_, page) = send(http.get(movies_query(&[("search", "Nosferatu")]))).await;
+    let movie = page["data"]["items"][0]["id"]
+        .as_str()
+        .expect("the seeded Nosferatu")
+        .to_owned();
+    let (author_id, author_name, author) = comments_register(&http, "ca").await;
+    let (_, _, viewer) = comments_register(&http, "cv").await;
+
+    // The comments service learns of movies from their events: while its copy is behind, a
+    // 404 MOVIE_NOT_FOUND (with Retry-After for a young id) says to retry.
+    let text = format!("What a film! {}\nTruly.", unique());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let comment = loop {
+        let (status, body) = send(
+            http.post(api("/comments"))
+                .bearer_auth(&author)
+                .json(&json!({"movieId": movie, "text": format!("  {text}  ")})),
+        )
+        .await;
+        if status == 404 && body["error"] == "MOVIE_NOT_FOUND" && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            continue;
+        }
+        assert_eq!(status, 201, "{body}");
+        break body["data"].clone();
+    };
+    let id = comment["id"].as_str().unwrap().to_owned();
+    assert_eq!(comment["text"], text.as_str());
+    assert_eq!(comment["userId"], author_id.as_str());
+
+    // Anyone (here: without a token) sees it with the author's username once user.registered
+    // has reached the comments service.
+    let seen = comments_wait_for(&http, &movie, &id, |c| {
+        c.is_some_and(|c| c["username"] == author_name.as_str())
+    })
+    .await
+    .expect("listed");
+    assert_eq!(seen["username"], author_name.as_str(), "{seen}");
+    let (status, body) = send(
+        http.put(api(&format!("/comments/{id}")))
+            .bearer_auth(&viewer)
+            .json(&json!({"text": "not mine"})),
+    )
+    .await;
+    assert_eq!(
+        (status.as_u16(), &body["error"]),
+        (403, &json!("FORBIDDEN"))
+    );
+
+    // A rename shows on the comment after user.updated is processed.
+    let renamed = format!("cr{}", unique());
+    let (status, body) = send(
+        http.put(api("/users/me"))
+            .bearer_auth(&author)
+            .json(&json!({"username": renamed})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let seen = comments_wait_for(&http, &movie, &id, |c| {
+        c.is_some_and(|c| c["username"] == renamed.as_str())
+    })
+    .await
+    .expect("listed");
+    assert_eq!(seen["username"], renamed.as_str(), "{seen}");
+
+    // Three users report it: it leaves the public list.
+    let (_, _, r1) = comments_register(&http, "cr").await;
+    let (_, _, r2) = comments_register(&http, "cr").await;
+    for reporter in [&viewer, &r1, &r2] {
+        let (status, body) = send(
+            http.post(api(&format!("/comments/{id}/reports")))
+                .bearer_auth(reporter)
+                .json(&json!({"reason": "spoilers"})),
+        )
+        .await;
+        assert_eq!(status, 202, "{body}");
+    }
+    let (status, body) = send(
+        http.post(api(&format!("/comments/{id}/reports")))
+            .bearer_auth(&viewer)
+            .json(&json!({})),
+    )
+    .await;
+    assert_eq!(
+        (status.as_u16(), &body["error"]),
+        (409, &json!("ALREADY_REPORTED"))
+    );
+    assert!(comments_listed(&http, &movie, &id).await.is_none());
+
+    // The admin finds it flagged and approves it: listed again.
+    let (status, queue) = send(
+        http.get(api("/comments/moderation?status=flagged&limit=100"))
+            .bearer_auth(&admin),
+    )
+    .await;
+    assert_eq!(status, 200, "{queue}");
+    let flagged = queue["data"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id.as_str())
+        .cloned()
+        .expect("in the moderation queue");
+    assert_eq!(flagged["status"], "flagged");
+    let (status, _) = send(http.get(api("/comments/moderation")).bearer_auth(&viewer)).await;
+    assert_eq!(status, 403);
+    let (status, body) = send(
+        http.put(api(&format!("/comments/{id}/moderation")))
+            .bearer_auth(&admin)
+            .json(&json!({"action": "approve"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["status"], "visible");
+    let listed = comments_listed(&http, &movie, &id)
+        .await
+        .expect("listed again");
+    assert_eq!(listed["username"], renamed.as_str());
 }

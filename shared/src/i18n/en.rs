@@ -154,6 +154,9 @@ pub(super) const MESSAGES: &[(Msg, &str)] = &[
         "line {line}: a blank line must separate one cue from the next",
     ),
     (SubtitleNoCues, "the file holds no cues"),
+    (CommentNotFound, "comment not found"),
+    (CannotReportOwnComment, "you cannot report your own comment"),
+    (AlreadyReported, "you have already reported this comment"),
     // Ratings.
     (RatingNotFound, "you have not rated this movie"),
     (ScoreInvalid, "must be a whole number from 1 to 5"),

@@ -191,6 +191,9 @@ pub(super) const MESSAGES: &[(Msg, &str)] = &[
         "línea {line}: falta una línea en blanco entre un subtítulo y el siguiente",
     ),
     (SubtitleNoCues, "el archivo no contiene subtítulos"),
+    (CommentNotFound, "no se encontró el comentario"),
+    (CannotReportOwnComment, "no puedes denunciar tu propio comentario"),
+    (AlreadyReported, "ya denunciaste este comentario"),
     // Ratings.
     (RatingNotFound, "no has calificado esta película"),
     (ScoreInvalid, "debe ser un número entero del 1 al 5"),

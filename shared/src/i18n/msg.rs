@@ -215,6 +215,15 @@ messages! {
     /// 400 field: a score that is not a whole number from 1 to 5.
     ScoreInvalid = "ratings.score_invalid",
 
+    // The comments service's answers.
+    /// 404 for a comment that does not exist or was deleted (or a reply's parent that is not
+    /// a visible comment of the same movie).
+    CommentNotFound = "comments.comment_not_found",
+    /// 403: an author reporting their own comment.
+    CannotReportOwnComment = "comments.cannot_report_own",
+    /// 409: a second report of one comment by one user.
+    AlreadyReported = "comments.already_reported",
+
     // Emails (the notifications service lays them out as text and HTML).
     /// The greeting (`{name}`).
     EmailGreeting = "email.greeting",

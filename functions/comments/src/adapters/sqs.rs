@@ -1,0 +1,55 @@
+//! The SQS side of the two consumers: record body -> envelope (platform) -> event -> copy ->
+//! acknowledged, or a batch item failure (poison or retry).
+
+use std::time::Duration;
+
+use streamia_shared::events::consumer::{self, ConsumeError, Limits};
+use streamia_shared::events::Envelope;
+
+use crate::deps::CopyDeps;
+use crate::{events, ops};
+
+/// Handles one envelope from the movie-changes queue (`comments-on-movie-change`): the
+/// platform's movie copies, whole.
+pub async fn on_movie_change(
+    deps: &'static CopyDeps,
+    envelope: Envelope,
+) -> Result<(), ConsumeError> {
+    deps.movies
+        .consume(&deps.mongo, &deps.movie_inbox, envelope)
+        .await
+}
+
+/// Handles one envelope from the user-changes queue (`comments-on-user-change`).
+pub async fn on_user_change(
+    deps: &'static CopyDeps,
+    envelope: Envelope,
+) -> Result<(), ConsumeError> {
+    let Some(incoming) = events::parse_user_change(envelope)? else {
+        return Ok(());
+    };
+    ops::copy_user::execute(deps, &incoming).await?;
+    Ok(())
+}
+
+/// The longest one record of either consumer may take: one MongoDB transaction, at most a
+/// server selection (4 s) and a few round trips. `infra/checks` holds the queues' batch sizes
+/// to it.
+pub const PER_RECORD: Duration = Duration::from_secs(5);
+
+fn limits() -> Limits {
+    Limits {
+        per_record: PER_RECORD,
+        ..Limits::default()
+    }
+}
+
+/// Serves `comments-on-movie-change` for the life of the container.
+pub async fn serve_movie_changes() -> Result<(), lambda_runtime::Error> {
+    consumer::serve(limits(), on_movie_change).await
+}
+
+/// Serves `comments-on-user-change` for the life of the container.
+pub async fn serve_user_changes() -> Result<(), lambda_runtime::Error> {
+    consumer::serve(limits(), on_user_change).await
+}

@@ -1,0 +1,12 @@
+//! The `comments-setup` function: the comments database's indexes (the public list's, the
+//! moderation list's, the reports' unique one, the inboxes'), run by a CloudFormation custom
+//! resource at deploy and by the local stack's start.
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    streamia_shared::setup::serve(
+        streamia_comments::SERVICE,
+        streamia_comments::store::create_indexes,
+    )
+    .await
+}

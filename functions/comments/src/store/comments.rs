@@ -1,0 +1,271 @@
+//! The `comments` collection.
+
+use bson::oid::ObjectId;
+use bson::{doc, DateTime, Document};
+use futures_util::TryStreamExt;
+use mongodb::options::{IndexOptions, ReturnDocument};
+use mongodb::{ClientSession, Collection, Database, IndexModel};
+use streamia_shared::paging::Page;
+
+use crate::domain::{Comment, CommentStatus};
+use crate::error::CommentsError;
+
+const COLLECTION: &str = "comments";
+
+/// The comments.
+#[derive(Clone)]
+pub struct CommentStore {
+    comments: Collection<Comment>,
+}
+
+/// The public list of a movie: its visible comments, and the deleted ones that have replies
+/// (shown as deleted), newest first.
+fn public_filter(movie_id: ObjectId) -> Document {
+    doc! {
+        "movieId": movie_id,
+        "status": CommentStatus::Visible.as_str(),
+        "$or": [{"deleted": false}, {"replyCount": {"$gt": 0}}],
+    }
+}
+
+impl CommentStore {
+    /// The collection in the service's database (opens nothing).
+    pub fn new(db: &Database) -> Self {
+        Self {
+            comments: db.collection(COLLECTION),
+        }
+    }
+
+    /// A comment that is not deleted, whatever its status.
+    pub async fn live(&self, id: ObjectId) -> Result<Option<Comment>, CommentsError> {
+        Ok(self
+            .comments
+            .find_one(doc! {"_id": id, "deleted": false})
+            .await?)
+    }
+
+    /// Inside a transaction: [`CommentStore::live`].
+    pub async fn live_in(
+        &self,
+        session: &mut ClientSession,
+        id: ObjectId,
+    ) -> Result<Option<Comment>, CommentsError> {
+        Ok(self
+            .comments
+            .find_one(doc! {"_id": id, "deleted": false})
+            .session(session)
+            .await?)
+    }
+
+    /// Inside the create's transaction.
+    pub async fn insert(
+        &self,
+        session: &mut ClientSession,
+        comment: &Comment,
+    ) -> Result<(), CommentsError> {
+        self.comments.insert_one(comment).session(session).await?;
+        Ok(())
+    }
+
+    /// Inside a reply's transaction: counts a reply on `parent` if it is a visible, live
+    /// comment of `movie_id`; `false` when it is not (unknown, deleted, flagged, hidden, or of
+    /// another movie).
+    pub async fn count_reply(
+        &self,
+        session: &mut ClientSession,
+        parent: ObjectId,
+        movie_id: ObjectId,
+    ) -> Result<bool, CommentsError> {
+        let result = self
+            .comments
+            .update_one(
+                doc! {
+                    "_id": parent, "movieId": movie_id, "deleted": false,
+                    "status": CommentStatus::Visible.as_str(),
+                },
+                doc! {"$inc": {"replyCount": 1}},
+            )
+            .session(session)
+            .await?;
+        Ok(result.matched_count == 1)
+    }
+
+    /// One page of a movie's public list, and how many it holds in all. A page past the end
+    /// is not fetched.
+    pub async fn public_page(
+        &self,
+        movie_id: ObjectId,
+        page: Page,
+    ) -> Result<(Vec<Comment>, u64), CommentsError> {
+        self.page(
+            public_filter(movie_id),
+            doc! {"createdAt": -1, "_id": -1},
+            page,
+        )
+        .await
+    }
+
+    /// One page of the live comments in `status`, most recently changed first (what a
+    /// moderator works through).
+    pub async fn moderation_page(
+        &self,
+        status: CommentStatus,
+        page: Page,
+    ) -> Result<(Vec<Comment>, u64), CommentsError> {
+        self.page(
+            doc! {"status": status.as_str(), "deleted": false},
+            doc! {"updatedAt": -1, "_id": -1},
+            page,
+        )
+        .await
+    }
+
+    async fn page(
+        &self,
+        filter: Document,
+        order: Document,
+        page: Page,
+    ) -> Result<(Vec<Comment>, u64), CommentsError> {
+        let total = self.comments.count_documents(filter.clone()).await?;
+        if page.is_past_end(total) {
+            return Ok((Vec::new(), total));
+        }
+        let comments = self
+            .comments
+            .find(filter)
+            .sort(order)
+            .skip(page.skip())
+            .limit(page.limit())
+            .await?
+            .try_collect()
+            .await?;
+        Ok((comments, total))
+    }
+
+    /// Sets a live comment's text (marked edited); `None` when it is unknown or deleted.
+    pub async fn edit(&self, id: ObjectId, text: &str) -> Result<Option<Comment>, CommentsError> {
+        self.change(
+            doc! {"_id": id, "deleted": false},
+            doc! {"$set": {"text": text, "edited": true, "updatedAt": DateTime::now()}},
+        )
+        .await
+    }
+
+    /// Deletes a live comment, keeping the document for its replies (text removed); `None`
+    /// when it is unknown or already deleted.
+    pub async fn soft_delete(&self, id: ObjectId) -> Result<Option<Comment>, CommentsError> {
+        self.change(
+            doc! {"_id": id, "deleted": false},
+            doc! {"$set": {"text": null, "deleted": true, "updatedAt": DateTime::now()}},
+        )
+        .await
+    }
+
+    /// Inside a report's transaction: counts one reporter on a live comment; the comment
+    /// after the count, `None` when it is unknown or deleted.
+    pub async fn count_report(
+        &self,
+        session: &mut ClientSession,
+        id: ObjectId,
+    ) -> Result<Option<Comment>, CommentsError> {
+        Ok(self
+            .comments
+            .find_one_and_update(
+                doc! {"_id": id, "deleted": false},
+                doc! {"$inc": {"reportCount": 1}},
+            )
+            .return_document(ReturnDocument::After)
+            .session(session)
+            .await?)
+    }
+
+    /// Inside a report's transaction: flags the comment if it is still visible with at least
+    /// `threshold` reports (so it is flagged once per threshold reached, whoever reported
+    /// last); the comment after the change, `None` when nothing changed.
+    pub async fn flag(
+        &self,
+        session: &mut ClientSession,
+        id: ObjectId,
+        threshold: i64,
+    ) -> Result<Option<Comment>, CommentsError> {
+        Ok(self
+            .comments
+            .find_one_and_update(
+                doc! {
+                    "_id": id, "deleted": false,
+                    "status": CommentStatus::Visible.as_str(),
+                    "reportCount": {"$gte": threshold},
+                },
+                doc! {
+                    "$set": {"status": CommentStatus::Flagged.as_str(), "updatedAt": DateTime::now()},
+                    "$inc": {"timesFlagged": 1},
+                },
+            )
+            .return_document(ReturnDocument::After)
+            .session(session)
+            .await?)
+    }
+
+    /// An admin's approval: visible again, its count of reports since approval back to 0;
+    /// `None` when the comment is unknown or deleted.
+    pub async fn approve(&self, id: ObjectId) -> Result<Option<Comment>, CommentsError> {
+        self.change(
+            doc! {"_id": id, "deleted": false},
+            doc! {"$set": {
+                "status": CommentStatus::Visible.as_str(), "reportCount": 0_i64,
+                "updatedAt": DateTime::now(),
+            }},
+        )
+        .await
+    }
+
+    /// An admin hides the comment; `None` when it is unknown or deleted.
+    pub async fn hide(&self, id: ObjectId) -> Result<Option<Comment>, CommentsError> {
+        self.change(
+            doc! {"_id": id, "deleted": false},
+            doc! {"$set": {
+                "status": CommentStatus::Hidden.as_str(), "updatedAt": DateTime::now(),
+            }},
+        )
+        .await
+    }
+
+    async fn change(
+        &self,
+        filter: Document,
+        update: Document,
+    ) -> Result<Option<Comment>, CommentsError> {
+        Ok(self
+            .comments
+            .find_one_and_update(filter, update)
+            .return_document(ReturnDocument::After)
+            .await?)
+    }
+}
+
+/// The public list's index (movie, status, newest first, `_id` breaking ties) and the
+/// moderation list's (status, most recently changed first).
+pub(super) async fn create_indexes(db: &Database) -> Result<(), mongodb::error::Error> {
+    let comments = db.collection::<Document>(COLLECTION);
+    comments
+        .create_indexes([
+            IndexModel::builder()
+                .keys(doc! {"movieId": 1, "status": 1, "createdAt": -1, "_id": -1})
+                .options(
+                    IndexOptions::builder()
+                        .name("public_list".to_owned())
+                        .build(),
+                )
+                .build(),
+            IndexModel::builder()
+                .keys(doc! {"status": 1, "updatedAt": -1})
+                .options(
+                    IndexOptions::builder()
+                        .name("moderation".to_owned())
+                        .build(),
+                )
+                .build(),
+        ])
+        .await?;
+    Ok(())
+}
