@@ -42,13 +42,14 @@ log "schemathesis: logout, with a user of its own"
 # No stateful phase: the only links (POST /movies -> its movie) are outside this filter.
 st -H "Authorization: Bearer $(token)" --include-path /auth/logout --phases examples,coverage,fuzzing
 # The catalog's writes are for administrators: a user's token only ever gets their 403. With
-# FUZZ_ADMIN_EMAIL set (the test command sets the local admin's), the movie routes run once more
-# as that admin, so the writes' validation is fuzzed too. It adds fuzzed movies to the catalog:
-# leave it unset against a dev stack whose catalog you keep.
+# FUZZ_ADMIN_EMAIL set (the test command sets the local admin's), the movie routes and the
+# comments' moderation routes run once more as that admin, so the writes' validation is fuzzed
+# too. It adds fuzzed movies to the catalog: leave it unset against a dev stack whose catalog
+# you keep.
 if [ -n "${FUZZ_ADMIN_EMAIL:-}" ]; then
   admin_token=$(curl -sf -X POST "$API/auth/login" -H 'content-type: application/json' \
     -d "{\"email\":\"$FUZZ_ADMIN_EMAIL\",\"password\":\"${FUZZ_ADMIN_PASSWORD:?}\"}" |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["data"]["accessToken"])')
-  log "schemathesis: the movie routes, as the admin $FUZZ_ADMIN_EMAIL"
-  st -H "Authorization: Bearer $admin_token" --include-path-regex '^/movies'
+  log "schemathesis: the movie routes and the comments' moderation, as the admin $FUZZ_ADMIN_EMAIL"
+  st -H "Authorization: Bearer $admin_token" --include-path-regex '^/movies|^/comments/(moderation|\{id\}/moderation)$'
 fi
