@@ -49,7 +49,7 @@
 //! Exact: every rating write is preceded by a mark that leaves the summary dirty. A write
 //! that was counted: the last pass of the movie starts after the last `$inc`, which comes
 //! after the last counted rating write, so the summary it stores counts it. A write never
-//! counted: the summary cannot be left clean before its mark's `pendingUntil`, by which time
+//! counted: its mark keeps the summary from being left clean until `pendingUntil`, by which time
 //! the write has happened or never will ([`PENDING`](crate::store::PENDING) exceeds a
 //! request's life), so the pass that finally leaves it clean (the sweeper's, at the latest)
 //! reads the ratings after it. Passes always count from the ratings, never from the counters.
@@ -59,10 +59,11 @@
 //!
 //! Why transactions stay calm: only the lease holder runs the summary transaction, one at a
 //! time per movie, so two of them never write the same document (the summary or the movie's
-//! version counter) at once. The raters' marks and `$inc`s are not transactions: one that reaches the
-//! summary document after the holder's transaction wrote it waits for the commit (MongoDB
-//! blocks a non-transactional write on a document a running transaction has modified); one
-//! that lands between the transaction's snapshot and its write makes the transaction retry.
+//! version counter) at once. The raters' marks and `$inc`s are not transactions: one that
+//! reaches the summary document after the holder's transaction wrote it waits for the commit
+//! (MongoDB blocks a non-transactional write on a document a running transaction has
+//! modified); one that lands between the transaction's snapshot and its write makes the
+//! transaction retry.
 //! The summary update is the transaction's first operation, so that window is one operation
 //! long, and the retry (`streamia_shared::db::transaction`, jittered) is of one transaction,
 //! not of every rater's. SecantusDB (the local stand-in) does not behave like Atlas here (its
@@ -182,12 +183,15 @@ pub async fn execute(
                 let release = deps.summaries.release(&lease, None);
                 match tokio::time::timeout(RELEASE_GRACE, release).await {
                     Ok(Ok(_)) => {}
-                    Ok(Err(e)) => {
-                        tracing::warn!(movie_id = %movie, error = %e, "summary lease not released; it expires")
-                    }
-                    Err(_) => {
-                        tracing::warn!(movie_id = %movie, "summary lease release timed out; it expires")
-                    }
+                    Ok(Err(e)) => tracing::warn!(
+                        movie_id = %movie,
+                        error = %e,
+                        "summary lease not released; it expires"
+                    ),
+                    Err(_) => tracing::warn!(
+                        movie_id = %movie,
+                        "summary lease release timed out; it expires"
+                    ),
                 }
                 return match failed {
                     Ok(Err(e)) => Err(e),

@@ -71,7 +71,11 @@ pub async fn execute(deps: &Deps, deadline: Option<Instant>) -> Result<Report, R
             Ok(Ok(outcome)) if outcome.timed_out => {
                 report.passes += outcome.passes;
                 report.failed += 1;
-                tracing::error!(movie_id = %movie, ?outcome, "summary sweeper: passes cut at the time limit");
+                tracing::error!(
+                    movie_id = %movie,
+                    ?outcome,
+                    "summary sweeper: passes cut at the time limit"
+                );
             }
             Ok(Ok(outcome)) => {
                 report.passes += outcome.passes;
