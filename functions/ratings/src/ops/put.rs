@@ -45,13 +45,17 @@ pub struct Output {
 }
 
 /// The movie must be visible in the movie copies (404 `MOVIE_NOT_FOUND` otherwise, with
-/// `Retry-After: 1` for an id under a minute old). Then one single-document upsert of the
-/// rating (no transaction), one `$inc` of the movie's `wanted` counter, and a summary pass if
-/// nobody else is computing the movie's summary ([`summarize::after_write`]).
+/// `Retry-After: 1` for an id under a minute old). The same score as stored: only its
+/// `updatedAt` is set (200), and the summary, which does not change, is left alone (no
+/// count, no pass, no `rating.changed`). Otherwise: the movie's mark
+/// ([`SummaryStore::mark`](crate::store::SummaryStore::mark)), one single-document upsert of
+/// the rating (no transaction), one `$inc` of the movie's `wanted` counter, and a summary pass
+/// if nobody else is computing the movie's summary ([`summarize::after_write`]).
 ///
-/// When the `$inc` fails after the rating was written, the answer is an error (503): the
-/// rating is stored but its summary may not follow until the movie's next rating; the request
-/// is idempotent, so the client's retry completes it.
+/// The mark comes first so that a rating written but never counted (the `$inc` failed: 503;
+/// the request was cut; the instance died) still leaves the summary dirty: the sweeper's pass
+/// includes it once the mark has expired. The request is idempotent: a retry is never needed
+/// to repair the summary.
 pub async fn execute(
     deps: &Deps,
     cmd: Command,
@@ -59,6 +63,17 @@ pub async fn execute(
     ctx: &Ctx,
 ) -> Result<Output, RatingsError> {
     deps.copies.visible(&cmd.movie).await??;
+    if let Some(rating) = deps
+        .ratings
+        .touch_unchanged(caller.user_id, cmd.movie, cmd.score)
+        .await?
+    {
+        return Ok(Output {
+            rating: RatingView::from(&rating),
+            created: false,
+        });
+    }
+    deps.summaries.mark(cmd.movie).await?;
     let upserted = deps
         .ratings
         .upsert(caller.user_id, cmd.movie, cmd.score)

@@ -1,6 +1,6 @@
 //! The sweeper (`ratings-summary-sweeper`, every minute): every summary that may be behind
-//! (`dirty`: a writer died mid-pass, ran out of its budget, or could not count its write's
-//! pass) whose lease is free or expired gets the passes a writer would have run.
+//! (`dirty`: a writer died mid-pass, ran out of its budget, or wrote its rating but never
+//! counted it) whose lease is free or expired gets the passes a writer would have run.
 
 use std::time::{Duration, Instant};
 
@@ -13,9 +13,12 @@ use crate::Deps;
 /// Dirty summaries taken per run at most; the next run takes the rest.
 pub const BATCH_LIMIT: i64 = 200;
 
-/// Kept free before the run's deadline: one movie's passes ([`summarize::REQUEST_BUDGET`] and
-/// the pass that started just before it ends).
+/// Kept free before the run's deadline: each movie's work is cut there (what is left of it,
+/// the lease's release, and the report's return fit in it), so the run always reports.
 pub const RESERVE: Duration = Duration::from_secs(6);
+
+/// Past a movie's cut, the time its lease release may take before the run moves on.
+const CUT_GRACE: Duration = Duration::from_secs(1);
 
 /// The run's length when the runtime gives no deadline (a test).
 const NO_DEADLINE: Duration = Duration::from_secs(50);
@@ -30,13 +33,17 @@ pub struct Report {
     pub cleaned: usize,
     /// Passes committed (each published a `rating.changed`).
     pub passes: u32,
-    /// Movies whose passes failed (left dirty for the next run).
+    /// Movies whose passes failed or were cut at the run's time limit (left dirty for the
+    /// next run).
     pub failed: usize,
 }
 
 /// Runs the summary passes of every dirty summary found, one movie after the other, until
-/// none is left or the deadline (less [`RESERVE`]) is near. A movie whose passes fail is
-/// logged and left for the next run; the run goes on.
+/// none is left or the deadline (less [`RESERVE`]) is near. Each movie's passes start within
+/// [`summarize::PASS_START_BUDGET`] and are cut at the deadline less [`RESERVE`], so a slow
+/// pass (transaction retries, a slow publish) cannot run the function into its timeout
+/// without a report. A movie whose passes fail or are cut is logged, counted in `failed` and
+/// left for the next run; the run goes on.
 pub async fn execute(deps: &Deps, deadline: Option<Instant>) -> Result<Report, RatingsError> {
     let deadline = deadline.unwrap_or_else(|| Instant::now() + NO_DEADLINE);
     let stop = deadline.checked_sub(RESERVE).unwrap_or(deadline);
@@ -54,17 +61,33 @@ pub async fn execute(deps: &Deps, deadline: Option<Instant>) -> Result<Report, R
             );
             break;
         }
-        let movie_deadline = (Instant::now() + summarize::REQUEST_BUDGET).min(stop);
+        let movie_deadline = (Instant::now() + summarize::PASS_START_BUDGET).min(stop);
         // Boxed: the passes' future is deep (transaction, outbox, publish) and the scheduled
         // runtime nests it further.
-        match Box::pin(summarize::execute(deps, movie, &ctx, movie_deadline)).await {
-            Ok(outcome) => {
+        let work = Box::pin(summarize::execute(deps, movie, &ctx, movie_deadline, stop));
+        // The outer limit also bounds taking and releasing the lease.
+        let limit = stop + CUT_GRACE;
+        match tokio::time::timeout_at(limit.into(), work).await {
+            Ok(Ok(outcome)) if outcome.timed_out => {
+                report.passes += outcome.passes;
+                report.failed += 1;
+                tracing::error!(
+                    movie_id = %movie,
+                    ?outcome,
+                    "summary sweeper: passes cut at the time limit"
+                );
+            }
+            Ok(Ok(outcome)) => {
                 report.passes += outcome.passes;
                 report.cleaned += usize::from(outcome.clean);
             }
-            Err(e) => {
+            Ok(Err(e)) => {
                 report.failed += 1;
                 tracing::error!(movie_id = %movie, error = %e, "summary sweeper: passes failed");
+            }
+            Err(_) => {
+                report.failed += 1;
+                tracing::error!(movie_id = %movie, "summary sweeper: movie timed out");
             }
         }
     }

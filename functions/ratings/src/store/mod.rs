@@ -10,7 +10,7 @@ mod ratings;
 mod summaries;
 
 pub use ratings::{RatingStore, Upserted};
-pub use summaries::{Lease, SummaryStore, LEASE};
+pub use summaries::{Lease, SummaryStore, LEASE, PENDING};
 
 /// Creates the service's indexes (idempotent): the ratings' unique (user, movie) pair, the
 /// history's order, the summary aggregation's (movie, score), the sweeper's (dirty

@@ -88,6 +88,40 @@ impl RatingStore {
         })
     }
 
+    /// When `user` already rated `movie` with `score`: the rating with `updatedAt` now (a PUT
+    /// of the same score is still a "set": first in the history), in one single-document
+    /// update filtered on the score. `None`: no rating, or another score (the caller then
+    /// writes it as a change). Filtering on the score makes the skipped summary work exact: a
+    /// concurrent change of the score makes this match nothing.
+    pub async fn touch_unchanged(
+        &self,
+        user: ObjectId,
+        movie: ObjectId,
+        score: Score,
+    ) -> Result<Option<Rating>, mongodb::error::Error> {
+        self.ratings
+            .find_one_and_update(
+                doc! {"userId": user, "movieId": movie, "score": i32::from(score)},
+                doc! {"$set": {"updatedAt": DateTime::now()}},
+            )
+            .return_document(ReturnDocument::After)
+            .await
+    }
+
+    /// Whether `user` has a rating of `movie` (a DELETE with nothing to delete marks nothing).
+    pub async fn exists(
+        &self,
+        user: ObjectId,
+        movie: ObjectId,
+    ) -> Result<bool, mongodb::error::Error> {
+        let n = self
+            .ratings
+            .count_documents(doc! {"userId": user, "movieId": movie})
+            .limit(1)
+            .await?;
+        Ok(n > 0)
+    }
+
     /// Deletes `user`'s rating of `movie`; whether there was one.
     pub async fn delete(
         &self,

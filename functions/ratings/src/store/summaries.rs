@@ -1,12 +1,20 @@
-//! `summaries`: one document per rated movie, `{_id: movieId, wanted, done, dirty,
-//! leaseUntil, holder, count, sum, distribution: {"1".."5"}, average, updatedAt}`.
+//! `summaries`: one document per rated movie, `{_id: movieId, wanted, done, dirty, pending,
+//! pendingUntil, leaseUntil, holder, count, sum, distribution: {"1".."5"}, average,
+//! updatedAt}`.
 //!
+//! - `pending` and `pendingUntil`: a writer marks the movie ([`SummaryStore::mark`]: `$inc
+//!   pending`, `$max pendingUntil` = now + [`PENDING`], `dirty`) *before* its rating write, so
+//!   a write whose count never comes (the count failed, the request was cut, the instance
+//!   died) still leaves the summary dirty, and not clean before `pendingUntil`;
 //! - `wanted` counts the rating writes of the movie (one `$inc` after each, outside any
-//!   transaction: single-document and atomic, so a hot movie only serializes them);
+//!   transaction: single-document and atomic, so a hot movie only serializes them); the same
+//!   update takes the writer's mark back (`$inc pending: -1`);
 //! - `done` is the `wanted` the stored summary was computed after (it includes every write
 //!   counted up to it);
-//! - `dirty` is set with every `$inc` and cleared only by a holder releasing its lease while
-//!   `wanted` is still the `done` it wrote: the sweeper's index (a summary that may be behind);
+//! - `dirty` is set by every mark and every `$inc` and cleared only by a holder releasing its
+//!   lease while `wanted` is still the `done` it wrote and no writer may be between its mark
+//!   and its count (`pending` is 0, or `pendingUntil` has passed: every writer that marked
+//!   before it has counted or never will): the sweeper's index (a summary that may be behind);
 //! - `leaseUntil` and `holder`: the one writer of the summary now (`ops::summarize`).
 
 use std::time::Duration;
@@ -21,10 +29,17 @@ use crate::domain::{Distribution, Summary, SummaryView};
 
 const COLLECTION: &str = "summaries";
 
-/// How long a summary writer holds a movie: far longer than a pass (a few round trips and an
-/// SNS publish), short enough that a writer that died is replaced by the next rating or the
-/// sweeper within seconds.
-pub const LEASE: Duration = Duration::from_secs(10);
+/// How long a summary writer holds a movie: comfortably longer than the worst pass (its
+/// transaction's retries, up to 10 s, and the SNS flush, 3 s), so a slow holder is not taken
+/// over mid-pass (were it, its writes, filtered on `holder`, would fail and write nothing);
+/// a holder that died is replaced by the sweeper within a minute and this.
+pub const LEASE: Duration = Duration::from_secs(30);
+
+/// How long a writer's mark keeps the summary from being left clean: longer than a request
+/// can take between its mark and its count. The rating functions' timeout is 10 s
+/// (template.yaml, `Globals`), so 30 s: past `pendingUntil`, every writer that marked has
+/// counted its write or was stopped, and a pass then includes its write if it happened.
+pub const PENDING: Duration = Duration::from_secs(30);
 
 /// A movie's summary lease, as taken.
 #[derive(Debug, Clone)]
@@ -41,6 +56,8 @@ pub struct Lease {
 #[derive(Clone)]
 pub struct SummaryStore {
     summaries: Collection<Document>,
+    /// [`PENDING`]; shorter in tests, so that a mark without its count expires at once.
+    pending: Duration,
 }
 
 impl SummaryStore {
@@ -48,18 +65,56 @@ impl SummaryStore {
     pub fn new(db: &Database) -> Self {
         Self {
             summaries: db.collection(COLLECTION),
+            pending: PENDING,
         }
     }
 
-    /// After a rating write of `movie`: one more write to include (`$inc wanted`, `dirty`),
-    /// creating the document on the movie's first rating.
+    /// The same store with marks lasting `pending` instead of [`PENDING`] (tests: a writer
+    /// stopped between its write and its count, whose mark has expired).
+    pub fn with_pending(mut self, pending: Duration) -> Self {
+        self.pending = pending;
+        self
+    }
+
+    /// Before a rating write of `movie`: a write may come that is not counted yet (`$inc
+    /// pending`, `$max pendingUntil`, `dirty`), creating the document on the movie's first
+    /// rating. One single-document update: if the write's count never comes, the summary
+    /// stays dirty and the sweeper's pass (it counts from the ratings) includes the write.
+    pub async fn mark(&self, movie: ObjectId) -> Result<(), mongodb::error::Error> {
+        let now = DateTime::now().timestamp_millis();
+        let until = DateTime::from_millis(now + self.pending.as_millis() as i64);
+        self.summaries
+            .update_one(
+                doc! {"_id": movie},
+                doc! {
+                    "$inc": {"pending": 1_i64},
+                    "$max": {"pendingUntil": until},
+                    "$set": {"dirty": true},
+                },
+            )
+            .upsert(true)
+            .await?;
+        Ok(())
+    }
+
+    /// After a marked rating write of `movie` was acknowledged: one more write to include
+    /// (`$inc wanted`, `dirty`), and the writer's mark taken back (`$inc pending: -1`).
     pub async fn want(&self, movie: ObjectId) -> Result<(), mongodb::error::Error> {
         self.summaries
             .update_one(
                 doc! {"_id": movie},
-                doc! {"$inc": {"wanted": 1_i64}, "$set": {"dirty": true}},
+                doc! {"$inc": {"wanted": 1_i64, "pending": -1_i64}, "$set": {"dirty": true}},
             )
             .upsert(true)
+            .await?;
+        Ok(())
+    }
+
+    /// A marked write that wrote nothing (a DELETE that found no rating): its mark taken back
+    /// (`$inc pending: -1`), nothing counted.
+    pub async fn unmark(&self, movie: ObjectId) -> Result<(), mongodb::error::Error> {
+        self.summaries
+            .update_one(doc! {"_id": movie}, doc! {"$inc": {"pending": -1_i64}})
             .await?;
         Ok(())
     }
@@ -130,9 +185,12 @@ impl SummaryStore {
         Ok(updated.matched_count > 0)
     }
 
-    /// Gives `lease` up. When `done` is given and `wanted` still equals it, the summary is
-    /// clean (`dirty: false`); `true` then. Otherwise (a write came in since the last pass,
-    /// or the pass failed) it stays dirty for the next writer or the sweeper; `false`.
+    /// Gives `lease` up. When `done` is given, `wanted` still equals it and no writer may be
+    /// between its mark and its count (`pending` is 0, or `pendingUntil` has passed), the
+    /// summary is clean (`dirty: false`, and `pending` back to 0: whoever marked before an
+    /// expired `pendingUntil` has counted or never will); `true` then. Otherwise (a write came
+    /// in since the last pass, a writer may be about to count one, or the pass failed) it stays
+    /// dirty for the next writer or the sweeper; `false`.
     pub async fn release(
         &self,
         lease: &Lease,
@@ -140,11 +198,25 @@ impl SummaryStore {
     ) -> Result<bool, mongodb::error::Error> {
         let unset = doc! {"leaseUntil": "", "holder": ""};
         if let Some(done) = done {
+            let now = DateTime::now();
             let clean = self
                 .summaries
                 .update_one(
-                    doc! {"_id": lease.movie, "holder": &lease.holder, "wanted": done},
-                    doc! {"$set": {"dirty": false}, "$unset": unset.clone()},
+                    doc! {
+                        "_id": lease.movie,
+                        "holder": &lease.holder,
+                        "wanted": done,
+                        "$or": [
+                            {"pending": null},
+                            {"pending": {"$lte": 0_i64}},
+                            {"pendingUntil": null},
+                            {"pendingUntil": {"$lte": now}},
+                        ],
+                    },
+                    doc! {
+                        "$set": {"dirty": false, "pending": 0_i64},
+                        "$unset": {"leaseUntil": "", "holder": "", "pendingUntil": ""},
+                    },
                 )
                 .await?;
             if clean.matched_count > 0 {

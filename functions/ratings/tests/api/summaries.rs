@@ -8,6 +8,7 @@ use bson::oid::ObjectId;
 use serde_json::json;
 use streamia_ratings::domain::Score;
 use streamia_ratings::ops::{self, Ctx};
+use streamia_ratings::store::SummaryStore;
 
 use crate::common::*;
 
@@ -105,6 +106,7 @@ async fn a_held_lease_leaves_the_write_to_its_holder_or_the_sweeper() {
         movie,
         &ctx(),
         Instant::now() + Duration::from_secs(2),
+        Instant::now() + Duration::from_secs(5),
     )
     .await
     .unwrap();
@@ -165,4 +167,192 @@ async fn a_holder_whose_lease_was_taken_over_writes_nothing() {
     assert!(app.deps.summaries.take(movie).await.unwrap().is_none());
     assert!(app.deps.summaries.release(&new, Some(2)).await.unwrap());
     assert_eq!(app.deps.summaries.progress(movie).await.unwrap(), (2, 2));
+}
+
+/// The summaries document of `movie`, as stored.
+async fn summary_doc(app: &TestApp, movie: ObjectId) -> bson::Document {
+    app.deps
+        .db
+        .collection::<bson::Document>("summaries")
+        .find_one(bson::doc! {"_id": movie})
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+/// The summaries store with marks that expire at once: a writer stopped between its write
+/// and its count, seen after its mark's `pendingUntil`.
+fn expired_marks(app: &TestApp) -> SummaryStore {
+    SummaryStore::new(&app.deps.db).with_pending(Duration::ZERO)
+}
+
+#[tokio::test]
+async fn a_rating_written_but_never_counted_ends_exact_after_the_sweeper() {
+    let app = TestApp::spawn().await;
+    let movie_hex = app.movie("Uncounted").await;
+    let movie: ObjectId = movie_hex.parse().unwrap();
+    let (ana, bob) = (app.user().await, app.user().await);
+    assert!(put(&app, &ana, movie, 5).await);
+    assert_eq!(app.deps.summaries.progress(movie).await.unwrap(), (1, 1));
+    // Bob's writer marks and writes, then stops before its count (the `$inc` failed with a
+    // 503, the request was cut, the instance died): `wanted` never moves.
+    let marks = expired_marks(&app);
+    marks.mark(movie).await.unwrap();
+    app.deps
+        .ratings
+        .upsert(bob.caller.user_id, movie, Score::new(1).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(app.deps.summaries.progress(movie).await.unwrap(), (1, 1));
+    assert_eq!(app.stats(&movie_hex).await.data()["count"], 1);
+
+    // Its mark left the summary dirty: once the mark has expired, the sweeper's pass counts
+    // the write from the ratings and leaves it clean.
+    let report = ops::sweep_summaries::execute(app.deps, None).await.unwrap();
+    assert_eq!((report.found, report.cleaned, report.passes), (1, 1, 1));
+    let stats = app.stats(&movie_hex).await;
+    assert_eq!(stats.data()["count"], 2);
+    assert_eq!(stats.data()["average"], 3.0);
+    assert_eq!(stats.data()["distribution"], distribution([1, 0, 0, 0, 1]));
+
+    // The same for a delete never counted; the client's retry gets 404 and repairs nothing.
+    marks.mark(movie).await.unwrap();
+    assert!(app
+        .deps
+        .ratings
+        .delete(ana.caller.user_id, movie)
+        .await
+        .unwrap());
+    let retry = ops::delete::execute(
+        app.deps,
+        ops::delete::parse(movie).unwrap(),
+        &ana.caller,
+        &ctx(),
+    )
+    .await;
+    assert!(matches!(
+        retry,
+        Err(streamia_ratings::RatingsError::RatingNotFound)
+    ));
+    let report = ops::sweep_summaries::execute(app.deps, None).await.unwrap();
+    assert_eq!((report.found, report.cleaned, report.passes), (1, 1, 1));
+    let stats = app.stats(&movie_hex).await;
+    assert_eq!(stats.data()["count"], 1);
+    assert_eq!(stats.data()["distribution"], distribution([1, 0, 0, 0, 0]));
+    let report = ops::sweep_summaries::execute(app.deps, None).await.unwrap();
+    assert_eq!(report.found, 0);
+}
+
+#[tokio::test]
+async fn a_release_while_a_writer_is_between_its_mark_and_its_count_leaves_it_dirty() {
+    let app = TestApp::spawn().await;
+    let movie_hex = app.movie("Pending").await;
+    let movie: ObjectId = movie_hex.parse().unwrap();
+    let (ana, bob) = (app.user().await, app.user().await);
+    assert!(put(&app, &ana, movie, 2).await);
+    assert_eq!(summary_doc(&app, movie).await.get_bool("dirty"), Ok(false));
+
+    // Bob's writer has marked (its mark lasts `PENDING`) and written, not counted yet.
+    app.deps.summaries.mark(movie).await.unwrap();
+    app.deps
+        .ratings
+        .upsert(bob.caller.user_id, movie, Score::new(4).unwrap())
+        .await
+        .unwrap();
+    // A holder's pass (here the sweeper's) sees `wanted == done` but may not call it clean.
+    let report = ops::sweep_summaries::execute(app.deps, None).await.unwrap();
+    assert_eq!((report.found, report.cleaned, report.passes), (1, 0, 1));
+    assert_eq!(summary_doc(&app, movie).await.get_bool("dirty"), Ok(true));
+    // Its lease is free again (the writer's own pass can take it).
+    assert!(app.deps.summaries.take(movie).await.unwrap().is_some());
+    app.deps
+        .db
+        .collection::<bson::Document>("summaries")
+        .update_one(
+            bson::doc! {"_id": movie},
+            bson::doc! {"$unset": {"leaseUntil": "", "holder": ""}},
+        )
+        .await
+        .unwrap();
+
+    // The writer counts and runs its pass: exact and clean.
+    app.deps.summaries.want(movie).await.unwrap();
+    let outcome = ops::summarize::execute(
+        app.deps,
+        movie,
+        &ctx(),
+        Instant::now() + Duration::from_secs(2),
+        Instant::now() + Duration::from_secs(5),
+    )
+    .await
+    .unwrap();
+    assert!(outcome.clean && outcome.passes == 1);
+    let stats = app.stats(&movie_hex).await;
+    assert_eq!(stats.data()["count"], 2);
+    assert_eq!(stats.data()["average"], 3.0);
+    assert_eq!(app.deps.summaries.progress(movie).await.unwrap(), (2, 2));
+    assert_eq!(summary_doc(&app, movie).await.get_bool("dirty"), Ok(false));
+}
+
+#[tokio::test]
+async fn an_unchanged_score_counts_nothing_and_publishes_nothing() {
+    let app = TestApp::spawn().await;
+    let movie: ObjectId = app.movie("Unchanged").await.parse().unwrap();
+    let (ana, bob) = (app.user().await, app.user().await);
+    assert!(put(&app, &ana, movie, 4).await);
+    let first = app.mine(&ana, &[]).await.data()["items"][0].clone();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    // The same score again: 200, `updatedAt` set, nothing marked, counted or published.
+    assert!(!put(&app, &ana, movie, 4).await);
+    assert_eq!(app.deps.summaries.progress(movie).await.unwrap(), (1, 1));
+    let again = app.mine(&ana, &[]).await.data()["items"][0].clone();
+    assert_eq!(again["createdAt"], first["createdAt"]);
+    assert_ne!(again["updatedAt"], first["updatedAt"]);
+    let doc = summary_doc(&app, movie).await;
+    assert_eq!(doc.get_bool("dirty"), Ok(false));
+    // The next change is the movie's second event (the unchanged PUT published none).
+    assert!(put(&app, &bob, movie, 2).await);
+    let mut events = app.env.events_named("rating.changed", 2).await;
+    events.sort_by_key(|e| e.envelope.aggregate_version);
+    let seen: Vec<(u64, u64)> = events
+        .iter()
+        .map(|e| {
+            (
+                e.envelope.aggregate_version,
+                e.envelope.payload["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(seen, [(1, 1), (2, 2)]);
+}
+
+#[tokio::test]
+async fn a_pass_cut_at_its_limit_releases_the_lease_and_leaves_the_summary_dirty() {
+    let app = TestApp::spawn().await;
+    let movie_hex = app.movie("Cut").await;
+    let movie: ObjectId = movie_hex.parse().unwrap();
+    let ana = app.user().await;
+    app.deps.summaries.mark(movie).await.unwrap();
+    app.deps
+        .ratings
+        .upsert(ana.caller.user_id, movie, Score::new(3).unwrap())
+        .await
+        .unwrap();
+    app.deps.summaries.want(movie).await.unwrap();
+    // A limit already reached: the pass is cut before it commits.
+    let outcome = ops::summarize::execute(
+        app.deps,
+        movie,
+        &ctx(),
+        Instant::now() + Duration::from_secs(2),
+        Instant::now(),
+    )
+    .await
+    .unwrap();
+    assert!(outcome.timed_out && !outcome.clean && outcome.passes == 0);
+    assert_eq!(app.deps.summaries.progress(movie).await.unwrap(), (0, 1));
+    // Released at once: the sweeper finishes it without waiting for the lease to expire.
+    let report = ops::sweep_summaries::execute(app.deps, None).await.unwrap();
+    assert_eq!((report.found, report.cleaned, report.failed), (1, 1, 0));
+    assert_eq!(app.stats(&movie_hex).await.data()["count"], 1);
 }
