@@ -120,7 +120,10 @@ impl ReportStore {
 ///
 /// Reports written before text versions get version 0 and round 0 (every comment's
 /// `textVersion` and `approvals` read as 0 when missing) before the new unique index is built;
-/// the old (comment, user) one is dropped only after, so uniqueness never lapses.
+/// the old (comment, user) one is dropped only after, so uniqueness never lapses. (Approvals
+/// made before were not counted: on such a comment, an older reporter who reports a later edit
+/// is taken as already counted in the round, a possible under-count by the older reporters
+/// only, never a second count.)
 pub(super) async fn create_indexes(db: &Database) -> Result<(), mongodb::error::Error> {
     let reports = db.collection::<Document>(COLLECTION);
     reports
