@@ -38,9 +38,14 @@ pub enum CommentsError {
     /// An author reporting their own comment.
     #[error("the author cannot report their own comment")]
     OwnComment,
-    /// This user already reported this comment (one report per user and comment, ever).
+    /// This user already reported this version of the comment's text (one report per user
+    /// and text version: an edit lets earlier reporters report the new text).
     #[error("already reported")]
     AlreadyReported,
+    /// An edit of a flagged or hidden comment: moderators decide on the text reporters saw,
+    /// so the author cannot change it under them (nor edit the abuse back in once hidden).
+    #[error("the comment is under moderation")]
+    UnderModeration,
     /// Too many comments or reports from one account in the current window.
     #[error("rate limited for {retry_after} s")]
     RateLimited {
@@ -90,6 +95,9 @@ impl From<CommentsError> for ApiError {
             CommentsError::OwnComment => ApiError::forbidden(Msg::CannotReportOwnComment),
             CommentsError::AlreadyReported => {
                 ApiError::conflict("ALREADY_REPORTED", Msg::AlreadyReported)
+            }
+            CommentsError::UnderModeration => {
+                ApiError::conflict("COMMENT_UNDER_MODERATION", Msg::CommentUnderModeration)
             }
             CommentsError::RateLimited { retry_after } => {
                 ApiError::rate_limited(Msg::RateLimited, retry_after)

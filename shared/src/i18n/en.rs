@@ -156,7 +156,14 @@ pub(super) const MESSAGES: &[(Msg, &str)] = &[
     (SubtitleNoCues, "the file holds no cues"),
     (CommentNotFound, "comment not found"),
     (CannotReportOwnComment, "you cannot report your own comment"),
-    (AlreadyReported, "you have already reported this comment"),
+    (
+        AlreadyReported,
+        "you have already reported this version of the comment",
+    ),
+    (
+        CommentUnderModeration,
+        "the comment is under moderation and cannot be edited",
+    ),
     // Ratings.
     (RatingNotFound, "you have not rated this movie"),
     (ScoreInvalid, "must be a whole number from 1 to 5"),

@@ -193,7 +193,11 @@ pub(super) const MESSAGES: &[(Msg, &str)] = &[
     (SubtitleNoCues, "el archivo no contiene subtítulos"),
     (CommentNotFound, "no se encontró el comentario"),
     (CannotReportOwnComment, "no puedes denunciar tu propio comentario"),
-    (AlreadyReported, "ya denunciaste este comentario"),
+    (AlreadyReported, "ya denunciaste esta versión del comentario"),
+    (
+        CommentUnderModeration,
+        "el comentario está en moderación y no se puede editar",
+    ),
     // Ratings.
     (RatingNotFound, "no has calificado esta película"),
     (ScoreInvalid, "debe ser un número entero del 1 al 5"),

@@ -223,6 +223,9 @@ messages! {
     CannotReportOwnComment = "comments.cannot_report_own",
     /// 409: a second report of one comment by one user.
     AlreadyReported = "comments.already_reported",
+    /// 409: an edit of a comment that is flagged or hidden (moderators decide on the text
+    /// they were shown).
+    CommentUnderModeration = "comments.under_moderation",
 
     // Emails (the notifications service lays them out as text and HTML).
     /// The greeting (`{name}`).

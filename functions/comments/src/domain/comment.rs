@@ -41,7 +41,7 @@ impl CommentStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ModerationAction {
     /// Visible again, its count of reports since approval back to 0 (the reports themselves
-    /// stay, so their authors cannot report it again).
+    /// stay, so their authors cannot report the same text again).
     Approve,
     /// Out of the public list for good (until approved).
     Hide,
@@ -84,12 +84,27 @@ pub struct Comment {
     pub edited: bool,
     /// Deleted by its author or an admin (the document stays for its replies).
     pub deleted: bool,
-    /// Replies ever posted to it: a deleted comment stays in the public list, as deleted,
-    /// once it has had any.
+    /// Replies posted to it (counted, outside any transaction, just before each reply is
+    /// inserted): a deleted comment stays in the public list, as deleted, once it has had any.
     pub reply_count: i64,
-    /// Distinct reporters since its creation or last approval; at
-    /// [`crate::ops::report::FLAG_AT`] a visible comment becomes flagged.
+    /// In the public list's set: live, or deleted with replies. Stored (kept by create,
+    /// delete and reply) so that the public list is one equality on an index, not an `$or`
+    /// read comment by comment. Documents written before it existed get it from the setup
+    /// step's backfill.
+    #[serde(default)]
+    pub listed: bool,
+    /// Distinct reporters since its creation or last approval (a reporter of several text
+    /// versions counts once); at [`crate::ops::report::FLAG_AT`] a visible comment becomes
+    /// flagged.
     pub report_count: i64,
+    /// Which text this is: 0 as posted, one more at each edit. A report names the version it
+    /// was made on, so an edit lets earlier reporters report the new text.
+    #[serde(default)]
+    pub text_version: i64,
+    /// How many times an admin approved it: a report names this round, so that "distinct
+    /// reporters since the last approval" is exact across text versions.
+    #[serde(default)]
+    pub approvals: i64,
     /// How many times it has been flagged (each time [`Comment::report_count`] reached the
     /// threshold): what proves a flag happens once per threshold, even under concurrency.
     pub times_flagged: i64,
@@ -118,7 +133,10 @@ impl Comment {
             edited: false,
             deleted: false,
             reply_count: 0,
+            listed: true,
             report_count: 0,
+            text_version: 0,
+            approvals: 0,
             times_flagged: 0,
             created_at: now,
             updated_at: now,

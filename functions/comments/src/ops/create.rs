@@ -51,9 +51,15 @@ pub fn parse(input: Input) -> Result<Command, CommentsError> {
 }
 
 /// Checks the movie (404 `MOVIE_NOT_FOUND`, `Retry-After: 1` for a young id), counts the
-/// comment against the caller's hourly limit (429 `RATE_LIMITED`), then inserts it; a reply is
-/// inserted in one transaction with its parent's reply count, and only if the parent is a
-/// visible, live comment of the same movie (404 `COMMENT_NOT_FOUND` otherwise).
+/// comment against the caller's hourly limit (429 `RATE_LIMITED`), then inserts it. A reply is
+/// first counted on its parent, which must be a visible, live comment of the same movie (404
+/// `COMMENT_NOT_FOUND` otherwise), in one atomic update that also keeps the parent listed if
+/// it is deleted later ([`crate::store::CommentStore::mark_replied`]).
+///
+/// No transaction: each step is one single-document write, and a transaction would make
+/// concurrent replies to one popular comment conflict and retry on it. Should the insert fail
+/// after the count, the parent counts one reply too many, whose only effect is that it stays
+/// listed (shown as deleted) if deleted.
 pub async fn execute(
     deps: &Deps,
     cmd: Command,
@@ -66,20 +72,11 @@ pub async fn execute(
         .check(Action::Comment, &caller.user_id)
         .await?;
     let comment = Comment::new(cmd.movie_id, caller.user_id, cmd.text, cmd.parent_id);
-    streamia_shared::db::transaction(&deps.mongo, (deps, &comment), |session, (deps, comment)| {
-        Box::pin(async move {
-            if let Some(parent) = comment.parent_id {
-                if !deps
-                    .comments
-                    .count_reply(session, parent, comment.movie_id)
-                    .await?
-                {
-                    return Err(CommentsError::CommentNotFound);
-                }
-            }
-            deps.comments.insert(session, comment).await
-        })
-    })
-    .await?;
+    if let Some(parent) = comment.parent_id {
+        if !deps.comments.mark_replied(parent, comment.movie_id).await? {
+            return Err(CommentsError::CommentNotFound);
+        }
+    }
+    deps.comments.insert(&comment).await?;
     view(deps, &comment).await
 }

@@ -1,6 +1,6 @@
 //! Delete a comment (its author or an admin). Its replies stay: the comment keeps its document
-//! with `deleted: true` and no text, and stays in the public list, shown as deleted, when it
-//! has had replies (`store::CommentStore::public_page`).
+//! with `deleted: true` and no text, and stays in the public list (`listed`), shown as
+//! deleted, when it has had replies (`store::CommentStore::soft_delete`).
 
 use bson::oid::ObjectId;
 

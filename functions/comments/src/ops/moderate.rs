@@ -1,6 +1,7 @@
 //! An admin's decision on a comment: `approve` (visible again, its count of reports since
-//! approval back to 0; the reports stay, so their authors cannot report it again and three
-//! new reporters flag it again) or `hide` (out of the public list).
+//! approval back to 0; the reports stay, so their authors cannot report the same text again,
+//! and three new reporters, or earlier ones reporting an edited text, flag it again) or `hide`
+//! (out of the public list; its author can no longer edit it).
 
 use bson::oid::ObjectId;
 use serde::Deserialize;

@@ -1,12 +1,21 @@
-//! Report a comment (signed in, not its author): one report per user and comment, ever. At
-//! [`FLAG_AT`] distinct reporters since its creation or last approval, a visible comment
-//! becomes `flagged` and leaves the public list until an admin decides.
+//! Report a comment (signed in, not its author): one report per user and version of its text,
+//! ever (an edit makes a new version, which earlier reporters may report). At [`FLAG_AT`]
+//! distinct reporters since its creation or last approval, a visible comment becomes `flagged`
+//! and leaves the public list until an admin decides.
 //!
-//! Exact under concurrency: the report (unique per user and comment), the count on the
-//! comment and the flag are one transaction. Concurrent reports of one comment write the same
-//! document, so all but one conflict and run again on what is then stored (the platform's
-//! transaction helper): each report is counted once, and the conditional flag (only a
-//! `visible` comment with at least `FLAG_AT` reports) changes the status once.
+//! Reports of an earlier text keep counting after an edit: they were valid reports of what
+//! the author chose to write, and an author must not clear pending reports by editing. A user
+//! who reported several versions in one round counts once, so the count stays the number of
+//! distinct reporters since the last approval, and three distinct reporters of the current
+//! text always flag it.
+//!
+//! Exact under concurrency: the report (unique per user, comment and text version), the count
+//! on the comment and the flag are one transaction, which reads the comment's text version and
+//! round in its snapshot. Concurrent reports of one comment, and an edit or approval during a
+//! counted report, write the same document, so all but one conflict and run again on what is
+//! then stored (the platform's transaction helper): each reporter is counted once per round,
+//! and the conditional flag (only a `visible` comment with at least `FLAG_AT` reports) changes
+//! the status once.
 
 use bson::oid::ObjectId;
 use serde::{Deserialize, Serialize};
@@ -59,9 +68,10 @@ pub struct Reported {
 }
 
 /// 404 for an unknown, deleted or hidden comment, 403 for its author; then the report counts
-/// against the caller's hourly limit (429 `RATE_LIMITED`), a second report by the same user is
-/// 409 `ALREADY_REPORTED` (even after an approval), and otherwise it is recorded and counted,
-/// flagging the comment at [`FLAG_AT`].
+/// against the caller's hourly limit (429 `RATE_LIMITED`), a second report of the same text
+/// version by the same user is 409 `ALREADY_REPORTED` (even after an approval), and otherwise
+/// it is recorded and, if the caller is a new reporter in this round, counted, flagging the
+/// comment at [`FLAG_AT`].
 pub async fn execute(
     deps: &Deps,
     cmd: Command,
@@ -84,9 +94,22 @@ pub async fn execute(
         (deps, &cmd, caller.user_id),
         |session, (deps, cmd, user)| {
             Box::pin(async move {
+                let comment = deps
+                    .comments
+                    .live_in(session, cmd.id)
+                    .await?
+                    .filter(|c| c.status != CommentStatus::Hidden)
+                    .ok_or(CommentsError::CommentNotFound)?;
                 deps.reports
-                    .insert(session, cmd.id, *user, cmd.reason.clone())
+                    .insert(session, &comment, *user, cmd.reason.clone())
                     .await?;
+                if deps
+                    .reports
+                    .counted_in_round(session, &comment, *user)
+                    .await?
+                {
+                    return Ok(false);
+                }
                 let counted = deps
                     .comments
                     .count_report(session, cmd.id)

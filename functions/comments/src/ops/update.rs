@@ -1,11 +1,14 @@
-//! Edit a comment (its author only, not even an admin): new text, marked edited.
+//! Edit a comment (its author only, not even an admin): new text, marked edited, a new text
+//! version (which earlier reporters may report). Refused while the comment is flagged or
+//! hidden: moderators decide on the text that was reported, and a hidden comment must not come
+//! back changed by its author.
 
 use bson::oid::ObjectId;
 use serde::Deserialize;
 use streamia_shared::fields;
 
 use super::{view, Caller};
-use crate::domain::{parse_text, CommentView};
+use crate::domain::{parse_text, CommentStatus, CommentView};
 use crate::error::CommentsError;
 use crate::Deps;
 
@@ -32,7 +35,8 @@ pub fn parse(id: ObjectId, input: Input) -> Result<Command, CommentsError> {
     Ok(Command { id, text })
 }
 
-/// 404 for an unknown or deleted comment, 403 for anyone but its author, else the edit.
+/// 404 for an unknown or deleted comment, 403 for anyone but its author, 409
+/// `COMMENT_UNDER_MODERATION` while it is flagged or hidden, else the edit.
 pub async fn execute(
     deps: &Deps,
     cmd: Command,
@@ -44,10 +48,15 @@ pub async fn execute(
         .await?
         .ok_or(CommentsError::CommentNotFound)?;
     caller.require_owner(comment.user_id)?;
-    let edited = deps
-        .comments
-        .edit(cmd.id, &cmd.text)
-        .await?
-        .ok_or(CommentsError::CommentNotFound)?;
-    view(deps, &edited).await
+    if comment.status != CommentStatus::Visible {
+        return Err(CommentsError::UnderModeration);
+    }
+    match deps.comments.edit(cmd.id, &cmd.text).await? {
+        Some(edited) => view(deps, &edited).await,
+        // Flagged, hidden or deleted since the read above: say which.
+        None => match deps.comments.live(cmd.id).await? {
+            Some(_) => Err(CommentsError::UnderModeration),
+            None => Err(CommentsError::CommentNotFound),
+        },
+    }
 }

@@ -3,7 +3,7 @@
 use bson::oid::ObjectId;
 use bson::{doc, DateTime, Document};
 use futures_util::TryStreamExt;
-use mongodb::options::{IndexOptions, ReturnDocument};
+use mongodb::options::{IndexOptions, ReturnDocument, UpdateModifications};
 use mongodb::{ClientSession, Collection, Database, IndexModel};
 use streamia_shared::paging::Page;
 
@@ -19,12 +19,13 @@ pub struct CommentStore {
 }
 
 /// The public list of a movie: its visible comments, and the deleted ones that have replies
-/// (shown as deleted), newest first.
+/// (shown as deleted), newest first. Three equalities, all in the `public_listed` index, so
+/// both the count and the page read only the listed comments' index keys.
 fn public_filter(movie_id: ObjectId) -> Document {
     doc! {
         "movieId": movie_id,
         "status": CommentStatus::Visible.as_str(),
-        "$or": [{"deleted": false}, {"replyCount": {"$gt": 0}}],
+        "listed": true,
     }
 }
 
@@ -57,22 +58,23 @@ impl CommentStore {
             .await?)
     }
 
-    /// Inside the create's transaction.
-    pub async fn insert(
-        &self,
-        session: &mut ClientSession,
-        comment: &Comment,
-    ) -> Result<(), CommentsError> {
-        self.comments.insert_one(comment).session(session).await?;
+    /// A new comment (one single-document write, no transaction).
+    pub async fn insert(&self, comment: &Comment) -> Result<(), CommentsError> {
+        self.comments.insert_one(comment).await?;
         Ok(())
     }
 
-    /// Inside a reply's transaction: counts a reply on `parent` if it is a visible, live
-    /// comment of `movie_id`; `false` when it is not (unknown, deleted, flagged, hidden, or of
-    /// another movie).
-    pub async fn count_reply(
+    /// Before a reply is inserted: counts it on `parent` and marks the parent `listed` (so it
+    /// stays in the public list, as deleted, if it is deleted later), if it is a visible,
+    /// live comment of `movie_id`; `false` when it is not (unknown, deleted, flagged, hidden,
+    /// or of another movie).
+    ///
+    /// One atomic single-document update, outside any transaction: the check and the mark
+    /// cannot be separated by a deletion (a deletion after it keeps the parent listed, see
+    /// [`CommentStore::soft_delete`]), and concurrent replies to a popular comment queue on
+    /// the document instead of aborting and retrying each other's transactions.
+    pub async fn mark_replied(
         &self,
-        session: &mut ClientSession,
         parent: ObjectId,
         movie_id: ObjectId,
     ) -> Result<bool, CommentsError> {
@@ -83,9 +85,8 @@ impl CommentStore {
                     "_id": parent, "movieId": movie_id, "deleted": false,
                     "status": CommentStatus::Visible.as_str(),
                 },
-                doc! {"$inc": {"replyCount": 1}},
+                doc! {"$inc": {"replyCount": 1}, "$set": {"listed": true}},
             )
-            .session(session)
             .await?;
         Ok(result.matched_count == 1)
     }
@@ -142,21 +143,33 @@ impl CommentStore {
         Ok((comments, total))
     }
 
-    /// Sets a live comment's text (marked edited); `None` when it is unknown or deleted.
+    /// Sets a live, visible comment's text (marked edited, its text version one more);
+    /// `None` when it is unknown, deleted, flagged or hidden (the status is in the filter, so
+    /// a flag between the caller's check and this write still refuses the edit).
     pub async fn edit(&self, id: ObjectId, text: &str) -> Result<Option<Comment>, CommentsError> {
         self.change(
-            doc! {"_id": id, "deleted": false},
-            doc! {"$set": {"text": text, "edited": true, "updatedAt": DateTime::now()}},
+            doc! {"_id": id, "deleted": false, "status": CommentStatus::Visible.as_str()},
+            doc! {
+                "$set": {"text": text, "edited": true, "updatedAt": DateTime::now()},
+                "$inc": {"textVersion": 1_i64},
+            },
         )
         .await
     }
 
     /// Deletes a live comment, keeping the document for its replies (text removed); `None`
-    /// when it is unknown or already deleted.
+    /// when it is unknown or already deleted. It stays `listed` only if it has replies, read
+    /// in the same atomic update as the deletion (a pipeline), so a reply counted just before
+    /// keeps it listed and one counted just after ([`CommentStore::mark_replied`] refuses a
+    /// deleted parent) cannot happen.
     pub async fn soft_delete(&self, id: ObjectId) -> Result<Option<Comment>, CommentsError> {
         self.change(
             doc! {"_id": id, "deleted": false},
-            doc! {"$set": {"text": null, "deleted": true, "updatedAt": DateTime::now()}},
+            vec![doc! {"$set": {
+                "text": null, "deleted": true,
+                "listed": {"$gt": ["$replyCount", 0_i64]},
+                "updatedAt": DateTime::now(),
+            }}],
         )
         .await
     }
@@ -206,15 +219,18 @@ impl CommentStore {
             .await?)
     }
 
-    /// An admin's approval: visible again, its count of reports since approval back to 0;
-    /// `None` when the comment is unknown or deleted.
+    /// An admin's approval: visible again, its count of reports since approval back to 0 and
+    /// a new round of reports (`approvals`); `None` when the comment is unknown or deleted.
     pub async fn approve(&self, id: ObjectId) -> Result<Option<Comment>, CommentsError> {
         self.change(
             doc! {"_id": id, "deleted": false},
-            doc! {"$set": {
-                "status": CommentStatus::Visible.as_str(), "reportCount": 0_i64,
-                "updatedAt": DateTime::now(),
-            }},
+            doc! {
+                "$set": {
+                    "status": CommentStatus::Visible.as_str(), "reportCount": 0_i64,
+                    "updatedAt": DateTime::now(),
+                },
+                "$inc": {"approvals": 1_i64},
+            },
         )
         .await
     }
@@ -233,7 +249,7 @@ impl CommentStore {
     async fn change(
         &self,
         filter: Document,
-        update: Document,
+        update: impl Into<UpdateModifications>,
     ) -> Result<Option<Comment>, CommentsError> {
         Ok(self
             .comments
@@ -243,29 +259,50 @@ impl CommentStore {
     }
 }
 
-/// The public list's index (movie, status, newest first, `_id` breaking ties) and the
-/// moderation list's (status, most recently changed first).
+/// The indexes' names before `listed` existed, dropped once their replacements are built.
+const OLD_INDEXES: [&str; 2] = ["public_list", "moderation"];
+
+/// The public list's index (its three equalities, newest first, `_id` breaking ties) and the
+/// moderation queue's (status and live, most recently changed first, `_id` breaking ties):
+/// each list's filter and sort read in index order, its count from the keys alone.
+///
+/// First `listed` is backfilled on documents written before it existed (live, or deleted
+/// with replies: what the public list's `$or` used to read), so that none leaves the list;
+/// then the new indexes are built, and only then the old ones dropped (the lists are never
+/// without an index).
 pub(super) async fn create_indexes(db: &Database) -> Result<(), mongodb::error::Error> {
     let comments = db.collection::<Document>(COLLECTION);
     comments
+        .update_many(
+            doc! {"listed": {"$exists": false}},
+            vec![doc! {"$set": {"listed": {"$or": [
+                {"$eq": ["$deleted", false]},
+                {"$gt": ["$replyCount", 0_i64]},
+            ]}}}],
+        )
+        .await?;
+    comments
         .create_indexes([
             IndexModel::builder()
-                .keys(doc! {"movieId": 1, "status": 1, "createdAt": -1, "_id": -1})
+                .keys(doc! {"movieId": 1, "status": 1, "listed": 1, "createdAt": -1, "_id": -1})
                 .options(
                     IndexOptions::builder()
-                        .name("public_list".to_owned())
+                        .name("public_listed".to_owned())
                         .build(),
                 )
                 .build(),
             IndexModel::builder()
-                .keys(doc! {"status": 1, "updatedAt": -1})
+                .keys(doc! {"status": 1, "deleted": 1, "updatedAt": -1, "_id": -1})
                 .options(
                     IndexOptions::builder()
-                        .name("moderation".to_owned())
+                        .name("moderation_queue".to_owned())
                         .build(),
                 )
                 .build(),
         ])
         .await?;
+    for old in OLD_INDEXES {
+        super::drop_index_if_exists(&comments, old).await?;
+    }
     Ok(())
 }

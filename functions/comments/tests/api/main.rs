@@ -8,5 +8,6 @@ mod comments;
 mod consumers;
 mod dlq;
 mod limits;
+mod moderation_edits;
 mod ops;
 mod reports;
