@@ -54,6 +54,8 @@ fn loaders(binary: &str) -> Vec<Loader> {
         // Invoked by an operator, no route: the service's pieces without the HTTP ones.
         "users-set-role" => load::<Of<streamia_users::Deps>>,
         "users-rotate-keys" => load::<streamia_users::adapters::invoke::RotateKeysPieces>,
+        "users-republish" => load::<Of<streamia_users::ops::republish::Republisher>>,
+        "movies-republish" => load::<Of<streamia_movies::ops::republish::Republisher>>,
         // The CORS preflight: the allowed origins, nothing else.
         "api-preflight" => load::<streamia_shared::http::Cors>,
         users if users.starts_with("users-") => load::<(HttpPieces, Of<streamia_users::Deps>)>,

@@ -18,6 +18,7 @@ pub mod get;
 pub mod list;
 pub mod list_subtitles;
 pub mod playback;
+pub mod republish;
 pub mod sweep_media;
 pub mod update;
 pub mod video_upload_url;

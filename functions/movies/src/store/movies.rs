@@ -294,6 +294,53 @@ impl MovieStore {
             .await?)
     }
 
+    /// Up to `limit` movies of any status whose id comes after `after` (from the first when
+    /// `None`), by id: the pages of the operator's republishing (`ops::republish`), which walk
+    /// the whole collection on the `_id` index and resume from the last id they reached.
+    pub async fn page_after(
+        &self,
+        after: Option<ObjectId>,
+        limit: i64,
+    ) -> Result<Vec<Movie>, MoviesError> {
+        let filter = match after {
+            Some(id) => doc! {"_id": {"$gt": id}},
+            None => doc! {},
+        };
+        Ok(self
+            .movies
+            .find(filter)
+            .sort(doc! {"_id": 1})
+            .limit(limit)
+            .await?
+            .try_collect()
+            .await?)
+    }
+
+    /// Whether any movie (any status) has an id after `after`: whether a republishing that
+    /// stopped there is done.
+    pub async fn any_after(&self, after: Option<ObjectId>) -> Result<bool, MoviesError> {
+        let filter = match after {
+            Some(id) => doc! {"_id": {"$gt": id}},
+            None => doc! {},
+        };
+        Ok(self.movies.find_one(filter).await?.is_some())
+    }
+
+    /// Inside a transaction: the movie as that transaction sees it, any status (`None` when
+    /// unknown). The republishing reads it there, so the snapshot it stages is the one of the
+    /// version the outbox numbers (a concurrent change conflicts and one of the two runs again).
+    pub async fn read_in(
+        &self,
+        session: &mut ClientSession,
+        id: ObjectId,
+    ) -> Result<Option<Movie>, MoviesError> {
+        Ok(self
+            .movies
+            .find_one(doc! {"_id": id})
+            .session(session)
+            .await?)
+    }
+
     /// Inside the consumer's inbox transaction: sets the rating summary of version `version`
     /// if it is newer than the one the movie holds (any status: a movie being deleted may
     /// come back). `None` when the movie is unknown or already holds a newer summary.

@@ -9,3 +9,4 @@ mod catalog;
 mod events;
 mod media;
 mod ratings;
+mod republish;

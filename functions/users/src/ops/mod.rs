@@ -18,6 +18,7 @@ pub mod login;
 pub mod logout;
 pub mod refresh;
 pub mod register;
+pub mod republish;
 pub mod reset_password;
 pub mod set_role;
 pub mod update_me;

@@ -133,6 +133,54 @@ impl UserStore {
         Ok(self.users.find_one(doc! {"_id": id}).await?)
     }
 
+    /// Up to `limit` accounts of any status whose id comes after `after` (from the first when
+    /// `None`), by id: the pages of the operator's republishing (`ops::republish`), which walk
+    /// the whole collection on the `_id` index and resume from the last id they reached.
+    pub async fn page_after(
+        &self,
+        after: Option<ObjectId>,
+        limit: i64,
+    ) -> Result<Vec<User>, UsersError> {
+        use futures_util::TryStreamExt;
+        let filter = match after {
+            Some(id) => doc! {"_id": {"$gt": id}},
+            None => doc! {},
+        };
+        Ok(self
+            .users
+            .find(filter)
+            .sort(doc! {"_id": 1})
+            .limit(limit)
+            .await?
+            .try_collect()
+            .await?)
+    }
+
+    /// Whether any account (any status) has an id after `after`: whether a republishing that
+    /// stopped there is done.
+    pub async fn any_after(&self, after: Option<ObjectId>) -> Result<bool, UsersError> {
+        let filter = match after {
+            Some(id) => doc! {"_id": {"$gt": id}},
+            None => doc! {},
+        };
+        Ok(self.users.find_one(filter).await?.is_some())
+    }
+
+    /// Inside a transaction: the account as that transaction sees it, any status (`None` when
+    /// unknown). The republishing reads it there, so the snapshot it stages is the one of the
+    /// version the outbox numbers (a concurrent change conflicts and one of the two runs again).
+    pub async fn read_in(
+        &self,
+        session: &mut ClientSession,
+        id: ObjectId,
+    ) -> Result<Option<User>, UsersError> {
+        Ok(self
+            .users
+            .find_one(doc! {"_id": id})
+            .session(session)
+            .await?)
+    }
+
     /// Records a login on an account still as it was when its password was verified (the
     /// same hash, still active) and returns it as it is now, role included; `None` when a
     /// password change, reset or deletion got there first. A write, not a read: a credential

@@ -9,5 +9,6 @@ mod cold_start;
 mod credentials;
 mod limits;
 mod passwords;
+mod republish;
 mod roles;
 mod sessions;

@@ -1,0 +1,8 @@
+//! The `movies-republish` Lambda function: no route; an operator republishes every movie's
+//! current snapshot with `aws lambda invoke` (payload `{}`, then `{"after": "<id>"}` until the
+//! answer says `done`; see the README, "Republishing snapshots").
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    streamia_movies::adapters::invoke::serve_republish().await
+}
