@@ -382,20 +382,28 @@ invoke_function() {
 # from events) are built from these; a copy that holds them already takes the same snapshot at
 # a newer version.
 republish_snapshots() {
-  local fn payload answer after done count total
+  local fn payload answer after done count total previous
+  payload=$(mktemp) answer=$(mktemp)
   for fn in movies-republish users-republish; do
-    payload=$(mktemp) answer=$(mktemp) after= total=0
+    after= total=0 previous=
     while :; do
       if [ -n "$after" ]; then printf '{"after":"%s"}' "$after" >"$payload"; else echo '{}' >"$payload"; fi
-      invoke_function "$fn" "$payload" "$answer" || { rm -f "$payload" "$answer"; return 1; }
-      read -r count after done < <(python3 -c 'import json,sys; a=json.load(open(sys.argv[1])); print(a["republished"], a.get("after") or "-", a["done"])' "$answer")
+      invoke_function "$fn" "$payload" "$answer" &&
+        read -r count after done < <(python3 -c '
+import json, sys
+a = json.load(open(sys.argv[1]))
+print(int(a["republished"]), a.get("after") or "", "yes" if a["done"] else "no")' "$answer") ||
+        { rm -f "$payload" "$answer"; return 1; }
       total=$((total + count))
-      [ "$done" = True ] && break
-      [ "$after" != - ] || break
+      [ "$done" = yes ] && break
+      # No progress (no item reached before the deadline): stop rather than call again forever.
+      [ -n "$after" ] && [ "$after" != "${previous:-}" ] && [ "$count" -gt 0 ] ||
+        { log "$fn stopped without progress after $total"; rm -f "$payload" "$answer"; return 1; }
+      previous=$after
     done
     log "$fn: $total snapshots republished"
-    rm -f "$payload" "$answer"
   done
+  rm -f "$payload" "$answer"
 }
 
 # ensure_admin EMAIL PASSWORD: the local admin account, made the way an operator makes one in

@@ -136,3 +136,27 @@ fn the_reserves_table_cannot_drift_from_the_template() {
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert!(problems[0].contains("gone-consumer"), "{}", problems[0]);
 }
+
+/// A rating write's mark (`streamia_ratings::store::PENDING`) must outlast the function that
+/// writes it: a mark that expires while its writer may still be between its write and its
+/// count lets a clean release forget that write (the summary's exactness argument,
+/// `functions/ratings/src/ops/summarize.rs`). Raising a writer's `Timeout` past it fails here.
+#[test]
+fn a_rating_writes_mark_outlasts_its_writer() {
+    let template = common::template();
+    let writers = ["ratings-put", "ratings-delete"];
+    for binary in writers {
+        let function = template
+            .functions
+            .iter()
+            .find(|f| f.binary == binary)
+            .unwrap_or_else(|| panic!("{binary} is not in template.yaml"));
+        assert!(
+            function.timeout < streamia_ratings::store::PENDING,
+            "{} Timeout {:?} must stay under the write mark's {:?} (PENDING)",
+            function.logical_id,
+            function.timeout,
+            streamia_ratings::store::PENDING
+        );
+    }
+}

@@ -72,7 +72,9 @@ impl Event for MovieUpdated {
 /// every read at once). Starts the movie-deletion saga (favorites, with their alert emails,
 /// ratings and comments remove theirs and confirm; the saga itself is a later issue). Carries
 /// the snapshot a copy keeps, so a copy that sees it first is already right, and the title the
-/// favorites' alert emails name.
+/// favorites' alert emails name. It may arrive more than once with different event ids (an
+/// operator's `movies-republish` sends the snapshot of a movie being deleted again): a saga
+/// participant keys its work on `sagaId`, never on the event id alone.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct MovieDeleted {

@@ -157,8 +157,9 @@ pub struct CommentView {
     pub id: String,
     /// The movie's hex id.
     pub movie_id: String,
-    /// The author's hex id.
-    pub user_id: String,
+    /// The author's hex id; null once the comment is deleted (a deleted comment listed for
+    /// its replies says nothing of who wrote it).
+    pub user_id: Option<String>,
     /// The author's current username.
     pub username: Option<String>,
     /// The text, as written (never HTML-rendered); `null` once deleted.
@@ -178,17 +179,19 @@ pub struct CommentView {
 }
 
 impl CommentView {
-    /// The view of `comment`, with its author's username if known.
+    /// The view of `comment`, with its author's username if known. A deleted comment (listed
+    /// only for its replies) shows no author, no text and no edit mark.
     pub fn new(comment: &Comment, username: Option<String>) -> Self {
+        let live = !comment.deleted;
         Self {
             id: comment.id.to_hex(),
             movie_id: comment.movie_id.to_hex(),
-            user_id: comment.user_id.to_hex(),
-            username,
-            text: comment.text.clone(),
+            user_id: live.then(|| comment.user_id.to_hex()),
+            username: username.filter(|_| live),
+            text: comment.text.clone().filter(|_| live),
             parent_id: comment.parent_id.map(|p| p.to_hex()),
             status: comment.status,
-            edited: comment.edited,
+            edited: comment.edited && live,
             deleted: comment.deleted,
             created_at: rfc3339(comment.created_at),
             updated_at: rfc3339(comment.updated_at),

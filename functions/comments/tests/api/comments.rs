@@ -300,6 +300,10 @@ async fn a_deleted_comment_with_replies_stays_listed_as_deleted_and_one_without_
     assert_eq!(items[1]["id"], parent["id"]);
     assert_eq!(items[1]["deleted"], true);
     assert_eq!(items[1]["text"], json!(null));
+    // Nothing says who wrote it.
+    assert_eq!(items[1]["userId"], json!(null), "{}", res.raw);
+    assert_eq!(items[1]["username"], json!(null));
+    assert_eq!(items[1]["edited"], false);
     // No reply to a deleted comment.
     let res = app
         .post(

@@ -39,10 +39,11 @@ use crate::SERVICE;
 /// Accounts read per page of the walk.
 pub const PAGE: u64 = 100;
 
-/// Kept back from the deadline: one more user's transaction and publish, then the answer.
-/// A run stops before starting a user with less than this left, rather than being killed by
+/// Kept back from the deadline: one more user's transaction at its worst (the transaction
+/// retries, up to 10 s) and its publish (the outbox's flush budget, 3 s), then the answer. A
+/// run stops before starting a user with less than this left, rather than being killed by
 /// its timeout with no answer saying where it got.
-pub const RESERVE: Duration = Duration::from_secs(5);
+pub const RESERVE: Duration = Duration::from_secs(15);
 
 /// What the republishing needs: the accounts and the outbox. Not [`crate::Deps`]: no Redis, no
 /// token settings, so the function is deployed with only its MongoDB secret and the topic.
