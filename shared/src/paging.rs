@@ -135,6 +135,25 @@ impl Page {
         i64::from(self.size)
     }
 
+    /// The page size plus one, for MongoDB's `limit` when the list is read before it is
+    /// counted: the extra item, if it comes, says the list goes on past this page (and is
+    /// dropped from the answer); if it does not, [`Page::total_from`] knows the total without a
+    /// count.
+    pub fn limit_with_next(&self) -> i64 {
+        i64::from(self.size) + 1
+    }
+
+    /// The whole list's length when this page, read with [`Page::limit_with_next`], already
+    /// tells it: `fetched` items came back, no more than the page size (this is the last page)
+    /// and at least one, or this is the first page (an empty list). `None`: the list goes on
+    /// past this page, or the page is past the end, and only a count knows the total. A list
+    /// of one page, the commonest, is then answered with one query instead of two.
+    pub fn total_from(&self, fetched: usize) -> Option<u64> {
+        let fetched = u64::try_from(fetched).ok()?;
+        let last_page = fetched <= u64::from(self.size) && (fetched > 0 || self.number == 1);
+        last_page.then(|| self.skip() + fetched)
+    }
+
     /// Whether this page starts after the last of `total` items: an operation that counted
     /// first may answer an empty page without asking the server to walk past the end.
     pub fn is_past_end(&self, total: u64) -> bool {
@@ -203,6 +222,23 @@ impl<T> Paged<T> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_last_page_read_with_one_more_tells_the_total() {
+        let rules = PageRules::DEFAULT;
+        let page = |n: &str, l: &str| Page::parse(Some(n), Some(l), rules).unwrap();
+        // Read with limit + 1: 21 for a page of 20.
+        assert_eq!(page("1", "20").limit_with_next(), 21);
+        // 20 of a page of 20, no 21st: the whole list is 20.
+        assert_eq!(page("1", "20").total_from(20), Some(20));
+        assert_eq!(page("3", "10").total_from(4), Some(24));
+        // An empty first page: an empty list.
+        assert_eq!(page("1", "20").total_from(0), Some(0));
+        // A 21st item: the list goes on, count it.
+        assert_eq!(page("1", "20").total_from(21), None);
+        // Past the end: how far the list goes is unknown.
+        assert_eq!(page("5", "20").total_from(0), None);
+    }
+
     use serde_json::json;
 
     use super::*;

@@ -33,25 +33,33 @@ pub fn parse(input: Input) -> Result<Command, FavoritesError> {
     Ok(Command { page })
 }
 
-/// Three queries, no transaction, at most two at once: the count beside the page followed by
-/// the page's movie copies in one `$in` (so the answer waits for the slower of the count and
-/// page + copies, not for their sum). A favorite whose copy is missing shows `title: null`.
+/// At most three queries, no transaction: the page (with one more favorite, to know whether
+/// the list goes on), then the page's movie copies in one `$in`, beside a count only when the
+/// list goes on past this page or the page is past its end (`Page::total_from`): a list of one
+/// page, the commonest, takes two queries. A favorite whose copy is missing shows
+/// `title: null`.
 pub async fn execute(
     deps: &Deps,
     cmd: Command,
     caller: &Caller,
 ) -> Result<Paged<FavoriteView>, FavoritesError> {
-    let page_with_copies = async {
-        let favorites = deps.favorites.page(caller.user_id, cmd.page).await?;
-        let ids: Vec<_> = favorites.iter().map(|f| f.movie_id).collect();
-        let copies = match ids.is_empty() {
-            true => Default::default(),
-            false => deps.copies.many(&ids).await?,
-        };
-        Ok::<_, FavoritesError>((favorites, copies))
+    let mut favorites = deps.favorites.page(caller.user_id, cmd.page).await?;
+    let known_total = cmd.page.total_from(favorites.len());
+    favorites.truncate(usize::try_from(cmd.page.limit()).unwrap_or(usize::MAX));
+    let ids: Vec<_> = favorites.iter().map(|f| f.movie_id).collect();
+    let copies = async {
+        match ids.is_empty() {
+            true => Ok(Default::default()),
+            false => deps.copies.many(&ids).await.map_err(FavoritesError::from),
+        }
     };
-    let (total, (favorites, copies)) =
-        tokio::try_join!(deps.favorites.count(caller.user_id), page_with_copies)?;
+    let total = async {
+        match known_total {
+            Some(total) => Ok(total),
+            None => deps.favorites.count(caller.user_id).await,
+        }
+    };
+    let (copies, total) = tokio::try_join!(copies, total)?;
     Ok(Paged::new(cmd.page, favorites, total)
         .map(|f| FavoriteView::new(&f, copies.get(&f.movie_id))))
 }

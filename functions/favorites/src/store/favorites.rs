@@ -91,14 +91,16 @@ impl FavoriteStore {
             .await?)
     }
 
-    /// One page of `user`'s favorites, newest first (`user_newest` serves filter and order).
+    /// One page of `user`'s favorites, newest first (`user_newest` serves filter and order),
+    /// with the next one after it when there is one (`Page::limit_with_next`: the caller
+    /// counts only when the list goes on).
     pub async fn page(&self, user: ObjectId, page: Page) -> Result<Vec<Favorite>, FavoritesError> {
         Ok(self
             .favorites
             .find(doc! {"userId": user})
             .sort(doc! {"createdAt": -1, "_id": -1})
             .skip(page.skip())
-            .limit(page.limit())
+            .limit(page.limit_with_next())
             .await?
             .try_collect()
             .await?)
