@@ -20,6 +20,7 @@ pub mod limits;
 #[cfg(feature = "media")]
 pub mod media;
 pub mod paging;
+pub mod republish;
 pub mod runtime;
 pub mod scheduled;
 pub mod search;

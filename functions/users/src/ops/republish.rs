@@ -17,15 +17,11 @@
 //! operator invokes again with that `after`. Running it twice is harmless: copies take the
 //! newer snapshot, which is the same.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bson::oid::ObjectId;
-use serde::{Deserialize, Serialize};
 use streamia_shared::config::{ConfigError, MongoConfig, Topics};
-use streamia_shared::domain::{parse_object_id, Invalid};
 use streamia_shared::events::{EventPublisher, Outbox, Topic};
-use streamia_shared::fields;
-use streamia_shared::i18n::Msg;
 use streamia_shared::init::InitError;
 use streamia_shared::service::{SdkConfig, Service};
 
@@ -35,15 +31,6 @@ use crate::error::UsersError;
 use crate::events::{self, UserDeleted};
 use crate::store::UserStore;
 use crate::SERVICE;
-
-/// Accounts read per page of the walk.
-pub const PAGE: u64 = 100;
-
-/// Kept back from the deadline: one more user's transaction at its worst (the transaction
-/// retries, up to 10 s) and its publish (the outbox's flush budget, 3 s), then the answer. A
-/// run stops before starting a user with less than this left, rather than being killed by
-/// its timeout with no answer saying where it got.
-pub const RESERVE: Duration = Duration::from_secs(15);
 
 /// What the republishing needs: the accounts and the outbox. Not [`crate::Deps`]: no Redis, no
 /// token settings, so the function is deployed with only its MongoDB secret and the topic.
@@ -76,137 +63,58 @@ impl Service for Republisher {
     }
 }
 
-/// The invocation's payload; `{}` starts from the first user.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Input {
-    /// Resume after this user id (the `after` of the previous answer).
-    pub after: Option<String>,
-    /// At most this many users in this invocation (at least 1); the deadline bounds it anyway.
-    pub limit: Option<u64>,
-}
-
-/// A valid request.
-#[derive(Debug, Clone, Default)]
-pub struct Command {
-    /// Where to resume (`None`: from the first user).
-    pub after: Option<ObjectId>,
-    /// At most this many users (`None`: until the deadline or the end).
-    pub limit: Option<u64>,
-}
-
-/// What the operator gets back (the invocation's result).
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct Output {
-    /// Events staged by this invocation (one per user).
-    pub republished: u64,
-    /// The last user id this invocation reached (the input's `after` when none): the next
-    /// invocation's `after`.
-    pub after: Option<String>,
-    /// Whether no user is left after `after`.
-    pub done: bool,
-}
-
-/// A run that stopped on a failure (MongoDB down, ...): how far it got, so the operator
-/// resumes from there (or from the start: republishing again is harmless).
-#[derive(Debug, thiserror::Error)]
-#[error("stopped after {republished} users (resume with after = {after:?}): {error}")]
-pub struct Stopped {
-    /// Events staged before the failure.
-    pub republished: u64,
-    /// The last user id done before the failure.
-    pub after: Option<String>,
-    /// What failed.
-    #[source]
-    pub error: UsersError,
-}
+pub use streamia_shared::republish::{Input, Output, Stopped};
 
 /// Checks every field at once.
-pub fn parse(input: Input) -> Result<Command, UsersError> {
-    let (after, limit) = fields::all((
-        fields::optional("after", input.after, |a| parse_object_id(&a)),
-        fields::optional("limit", input.limit, |l| match l {
-            0 => Err(Invalid::from(Msg::FieldAtLeastOne)),
-            l => Ok(l),
-        }),
-    ))?;
-    Ok(Command { after, limit })
+pub fn parse(input: Input) -> Result<streamia_shared::republish::Command, UsersError> {
+    Ok(streamia_shared::republish::parse(input)?)
 }
 
-/// Walks the accounts after `cmd.after` by id and republishes each (see the module), until none
-/// is left, `cmd.limit` is reached or `deadline` (less [`RESERVE`]) is near.
+/// Walks the users after `cmd.after` by id and republishes each (see the module and
+/// `streamia_shared::republish`), until none is left, `cmd.limit` is reached or `deadline` is
+/// near.
 pub async fn execute(
     r: &Republisher,
-    cmd: Command,
+    cmd: streamia_shared::republish::Command,
     deadline: Option<Instant>,
     ctx: &Ctx,
-) -> Result<Output, Stopped> {
-    let mut out = Output {
-        republished: 0,
-        after: cmd.after.map(|id| id.to_hex()),
-        done: false,
-    };
-    let mut after = cmd.after;
-    let limit = cmd.limit.unwrap_or(u64::MAX);
-    let mut reached = 0_u64;
-    let stop = |out: &Output, error: UsersError| Stopped {
-        republished: out.republished,
-        after: out.after.clone(),
-        error,
-    };
-    'walk: while reached < limit {
-        let size = PAGE.min(limit - reached) as i64;
-        let page = match r.users.page_after(after, size).await {
-            Ok(page) => page,
-            Err(e) => return Err(stop(&out, e)),
-        };
-        if page.is_empty() {
-            out.done = true;
-            break;
-        }
-        for user in page {
-            if deadline.is_some_and(|d| Instant::now() + RESERVE > d) {
-                tracing::warn!(
-                    republished = out.republished,
-                    "users-republish: time budget spent; invoke again with the answer's after"
-                );
-                break 'walk;
-            }
-            match republish_one(r, &user, ctx).await {
-                Ok(true) => out.republished += 1,
-                Ok(false) => {}
-                Err(e) => return Err(stop(&out, e)),
-            }
-            reached += 1;
-            after = Some(user.id);
-            out.after = Some(user.id.to_hex());
-        }
+) -> Result<Output, Stopped<UsersError>> {
+    streamia_shared::republish::walk(r, cmd, deadline, "users-republish", &ctx.correlation_id).await
+}
+
+impl streamia_shared::republish::Aggregates for Republisher {
+    type Item = User;
+    type Error = UsersError;
+
+    fn id(item: &User) -> ObjectId {
+        item.id
     }
-    if !out.done {
-        out.done = match r.users.any_after(after).await {
-            Ok(any) => !any,
-            Err(e) => return Err(stop(&out, e)),
-        };
+
+    async fn page_after(
+        &self,
+        after: Option<ObjectId>,
+        limit: i64,
+    ) -> Result<Vec<User>, UsersError> {
+        self.users.page_after(after, limit).await
     }
-    tracing::info!(
-        republished = out.republished,
-        after = ?out.after,
-        done = out.done,
-        correlation_id = %ctx.correlation_id,
-        "users republished"
-    );
-    Ok(out)
+
+    async fn any_after(&self, after: Option<ObjectId>) -> Result<bool, UsersError> {
+        self.users.any_after(after).await
+    }
+
+    async fn republish(&self, item: &User, correlation_id: &str) -> Result<bool, UsersError> {
+        republish_one(self, item, correlation_id).await
+    }
 }
 
 /// One user's snapshot, staged in its own transaction from the account as that transaction
 /// reads it. False when there was nothing to republish (the account is gone, or is being
 /// deleted with no saga id, which no deletion leaves).
-async fn republish_one(r: &Republisher, user: &User, ctx: &Ctx) -> Result<bool, UsersError> {
+async fn republish_one(r: &Republisher, user: &User, invocation: &str) -> Result<bool, UsersError> {
     // A deletion's events carry its saga's id as their correlation id; so does its repetition.
     let correlation_id = match (user.status, &user.deletion_saga_id) {
         (UserStatus::Deleting, Some(saga_id)) => saga_id.as_str(),
-        _ => ctx.correlation_id.as_str(),
+        _ => invocation,
     };
     r.outbox
         .commit(correlation_id, (r, user.id), |mut tx, (r, id)| {

@@ -1,0 +1,193 @@
+//! Republishing every aggregate's current snapshot (an operator's `<service>-republish`
+//! function, no route), so the copies other services keep of it can be rebuilt: a service
+//! deployed after an aggregate last changed has never heard of it, and an event that ended in
+//! a DLQ during an outage left a copy behind.
+//!
+//! Why in the platform: every service whose aggregates others copy (movies, users) walks its
+//! collection the same way; only "which collection" and "which event for one item" differ, and
+//! those are the service's [`Aggregates`]. The walk goes by `_id`, one event per item staged
+//! through the service's outbox in the item's own transaction (so it carries the aggregate's
+//! next version: newer than anything a copy holds), and stops before the invocation's deadline
+//! (less [`RESERVE`]) or at an optional `limit`: the answer says where it stopped (`after`) and
+//! whether anything is left (`done`), and the operator invokes again with that `after`.
+//! Running it twice is harmless: copies take the newer snapshot, which is the same.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use bson::oid::ObjectId;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{parse_object_id, Invalid};
+use crate::fields::{self, FieldErrors};
+use crate::i18n::Msg;
+
+/// Items read per page of the walk.
+pub const PAGE: u64 = 100;
+
+/// Kept back from the deadline: one more item's transaction at its worst (the transaction
+/// retries, up to 10 s) and its publish (the outbox's flush budget, 3 s), then the answer. A
+/// run stops before starting an item with less than this left, rather than being killed by its
+/// timeout with no answer saying where it got.
+pub const RESERVE: Duration = Duration::from_secs(15);
+
+/// The invocation's payload; `{}` starts from the first item.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Input {
+    /// Resume after this id (the `after` of the previous answer).
+    pub after: Option<String>,
+    /// At most this many items in this invocation (at least 1); the deadline bounds it anyway.
+    pub limit: Option<u64>,
+}
+
+/// A valid request.
+#[derive(Debug, Clone, Default)]
+pub struct Command {
+    /// Where to resume (`None`: from the first item).
+    pub after: Option<ObjectId>,
+    /// At most this many items (`None`: until the deadline or the end).
+    pub limit: Option<u64>,
+}
+
+/// What the operator gets back (the invocation's result).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Output {
+    /// Events staged by this invocation (one per item).
+    pub republished: u64,
+    /// The last id this invocation reached (the input's `after` when none): the next
+    /// invocation's `after`.
+    pub after: Option<String>,
+    /// Whether no item is left after `after`.
+    pub done: bool,
+}
+
+/// A run that stopped on a failure (MongoDB down, ...): how far it got, so the operator
+/// resumes from there (or from the start: republishing again is harmless).
+#[derive(Debug, thiserror::Error)]
+#[error("stopped after {republished} (resume with after = {after:?}): {error}")]
+pub struct Stopped<E: std::error::Error + 'static> {
+    /// Events staged before the failure.
+    pub republished: u64,
+    /// The last id done before the failure.
+    pub after: Option<String>,
+    /// What failed.
+    #[source]
+    pub error: E,
+}
+
+/// Checks every field at once.
+pub fn parse(input: Input) -> Result<Command, FieldErrors> {
+    let (after, limit) = fields::all((
+        fields::optional("after", input.after, |a| parse_object_id(&a)),
+        fields::optional("limit", input.limit, |l| match l {
+            0 => Err(Invalid::from(Msg::FieldAtLeastOne)),
+            l => Ok(l),
+        }),
+    ))?;
+    Ok(Command { after, limit })
+}
+
+/// What a service republishes: its collection, read by id, and the event of one item.
+pub trait Aggregates: Sync {
+    /// One stored item (a movie, an account).
+    type Item: Send + Sync;
+    /// The service's error.
+    type Error: std::error::Error + Send + 'static;
+
+    /// The item's id.
+    fn id(item: &Self::Item) -> ObjectId;
+
+    /// Up to `limit` items, any status, whose id comes after `after` (from the first when
+    /// `None`), by id.
+    fn page_after(
+        &self,
+        after: Option<ObjectId>,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<Self::Item>, Self::Error>> + Send;
+
+    /// Whether any item has an id after `after`.
+    fn any_after(
+        &self,
+        after: Option<ObjectId>,
+    ) -> impl Future<Output = Result<bool, Self::Error>> + Send;
+
+    /// Stages the item's snapshot event in its own transaction (reading the item there);
+    /// false when there was nothing to republish.
+    fn republish(
+        &self,
+        item: &Self::Item,
+        correlation_id: &str,
+    ) -> impl Future<Output = Result<bool, Self::Error>> + Send;
+}
+
+/// Walks the items after `cmd.after` by id and republishes each, until none is left,
+/// `cmd.limit` is reached or `deadline` (less [`RESERVE`]) is near. `function` names the run
+/// in its log lines.
+pub async fn walk<A: Aggregates>(
+    aggregates: &A,
+    cmd: Command,
+    deadline: Option<Instant>,
+    function: &str,
+    correlation_id: &str,
+) -> Result<Output, Stopped<A::Error>> {
+    let mut out = Output {
+        republished: 0,
+        after: cmd.after.map(|id| id.to_hex()),
+        done: false,
+    };
+    let mut after = cmd.after;
+    let limit = cmd.limit.unwrap_or(u64::MAX);
+    let mut reached = 0_u64;
+    let stop = |out: &Output, error: A::Error| Stopped {
+        republished: out.republished,
+        after: out.after.clone(),
+        error,
+    };
+    'walk: while reached < limit {
+        let size = i64::try_from(PAGE.min(limit - reached)).unwrap_or(i64::MAX);
+        let page = match aggregates.page_after(after, size).await {
+            Ok(page) => page,
+            Err(e) => return Err(stop(&out, e)),
+        };
+        if page.is_empty() {
+            out.done = true;
+            break;
+        }
+        for item in page {
+            if deadline.is_some_and(|d| Instant::now() + RESERVE > d) {
+                tracing::warn!(
+                    republished = out.republished,
+                    function,
+                    "republish: time budget spent; invoke again with the answer's after"
+                );
+                break 'walk;
+            }
+            match aggregates.republish(&item, correlation_id).await {
+                Ok(true) => out.republished += 1,
+                Ok(false) => {}
+                Err(e) => return Err(stop(&out, e)),
+            }
+            reached += 1;
+            let id = A::id(&item);
+            after = Some(id);
+            out.after = Some(id.to_hex());
+        }
+    }
+    if !out.done {
+        out.done = match aggregates.any_after(after).await {
+            Ok(any) => !any,
+            Err(e) => return Err(stop(&out, e)),
+        };
+    }
+    tracing::info!(
+        republished = out.republished,
+        after = ?out.after,
+        done = out.done,
+        correlation_id,
+        function,
+        "republished"
+    );
+    Ok(out)
+}
