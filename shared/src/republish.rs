@@ -191,3 +191,42 @@ pub async fn walk<A: Aggregates>(
     );
     Ok(out)
 }
+
+/// Up to `limit` documents of `collection` whose `_id` comes after `after` (from the first
+/// when `None`), by `_id`: one page of the walk, on the `_id` index every collection has.
+pub async fn page_after<T>(
+    collection: &mongodb::Collection<T>,
+    after: Option<ObjectId>,
+    limit: i64,
+) -> Result<Vec<T>, mongodb::error::Error>
+where
+    T: serde::de::DeserializeOwned + Send + Sync,
+{
+    use futures_util::TryStreamExt;
+    collection
+        .find(after_filter(after))
+        .sort(bson::doc! {"_id": 1})
+        .limit(limit)
+        .await?
+        .try_collect()
+        .await
+}
+
+/// Whether `collection` holds a document whose `_id` comes after `after`: whether a walk that
+/// stopped there is done.
+pub async fn any_after<T>(
+    collection: &mongodb::Collection<T>,
+    after: Option<ObjectId>,
+) -> Result<bool, mongodb::error::Error>
+where
+    T: serde::de::DeserializeOwned + Send + Sync,
+{
+    Ok(collection.find_one(after_filter(after)).await?.is_some())
+}
+
+fn after_filter(after: Option<ObjectId>) -> bson::Document {
+    match after {
+        Some(id) => bson::doc! {"_id": {"$gt": id}},
+        None => bson::doc! {},
+    }
+}

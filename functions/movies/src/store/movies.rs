@@ -302,28 +302,13 @@ impl MovieStore {
         after: Option<ObjectId>,
         limit: i64,
     ) -> Result<Vec<Movie>, MoviesError> {
-        let filter = match after {
-            Some(id) => doc! {"_id": {"$gt": id}},
-            None => doc! {},
-        };
-        Ok(self
-            .movies
-            .find(filter)
-            .sort(doc! {"_id": 1})
-            .limit(limit)
-            .await?
-            .try_collect()
-            .await?)
+        Ok(streamia_shared::republish::page_after(&self.movies, after, limit).await?)
     }
 
     /// Whether any movie (any status) has an id after `after`: whether a republishing that
     /// stopped there is done.
     pub async fn any_after(&self, after: Option<ObjectId>) -> Result<bool, MoviesError> {
-        let filter = match after {
-            Some(id) => doc! {"_id": {"$gt": id}},
-            None => doc! {},
-        };
-        Ok(self.movies.find_one(filter).await?.is_some())
+        Ok(streamia_shared::republish::any_after(&self.movies, after).await?)
     }
 
     /// Inside a transaction: the movie as that transaction sees it, any status (`None` when

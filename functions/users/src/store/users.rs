@@ -141,29 +141,13 @@ impl UserStore {
         after: Option<ObjectId>,
         limit: i64,
     ) -> Result<Vec<User>, UsersError> {
-        use futures_util::TryStreamExt;
-        let filter = match after {
-            Some(id) => doc! {"_id": {"$gt": id}},
-            None => doc! {},
-        };
-        Ok(self
-            .users
-            .find(filter)
-            .sort(doc! {"_id": 1})
-            .limit(limit)
-            .await?
-            .try_collect()
-            .await?)
+        Ok(streamia_shared::republish::page_after(&self.users, after, limit).await?)
     }
 
     /// Whether any account (any status) has an id after `after`: whether a republishing that
     /// stopped there is done.
     pub async fn any_after(&self, after: Option<ObjectId>) -> Result<bool, UsersError> {
-        let filter = match after {
-            Some(id) => doc! {"_id": {"$gt": id}},
-            None => doc! {},
-        };
-        Ok(self.users.find_one(filter).await?.is_some())
+        Ok(streamia_shared::republish::any_after(&self.users, after).await?)
     }
 
     /// Inside a transaction: the account as that transaction sees it, any status (`None` when
