@@ -51,7 +51,7 @@ fn envelope(name: &str, id: &ObjectId, version: u64, title: &str) -> Envelope {
 }
 
 impl Fixture {
-    async fn deliver(&self, envelope: Envelope) -> Result<(), ConsumeError> {
+    async fn deliver(&self, envelope: Envelope) -> Result<Option<ObjectId>, ConsumeError> {
         self.copies
             .consume(&self.mongo, &self.inbox, envelope)
             .await
@@ -71,15 +71,16 @@ async fn the_newest_title_wins_whatever_the_order_and_redeliveries() {
     let f = fixture().await;
     let id = ObjectId::new();
     let updated = envelope("movie.updated", &id, 3, "Third");
-    f.deliver(updated.clone()).await.unwrap();
+    // Each delivery names its movie (what the caller's cache drops), applied or not.
+    assert_eq!(f.deliver(updated.clone()).await.unwrap(), Some(id));
     f.deliver(envelope("movie.created", &id, 1, "First"))
         .await
         .unwrap();
     f.deliver(envelope("movie.updated", &id, 2, "Second"))
         .await
         .unwrap();
-    // The same delivery twice: the inbox drops it.
-    f.deliver(updated).await.unwrap();
+    // The same delivery twice: the inbox drops it (and still names the movie).
+    assert_eq!(f.deliver(updated).await.unwrap(), Some(id));
     assert_eq!(f.title(&id).await, Ok("Third".to_owned()));
 }
 
@@ -158,6 +159,6 @@ async fn an_unreadable_event_is_poison_and_another_event_is_acknowledged() {
     ));
     let mut other = envelope("movie.created", &id, 1, "x");
     other.event_name = "movie.something_else".into();
-    f.deliver(other).await.unwrap();
+    assert_eq!(f.deliver(other).await.unwrap(), None);
     assert_eq!(f.title(&id).await, Err(UnknownMovie { just_created: true }));
 }

@@ -4,7 +4,7 @@
 //! per operation: parse a command, execute it), `store` (the service's own MongoDB database:
 //! favorites, and the movie copies the platform keeps in it), `adapters` (how an HTTP request
 //! or an SQS record reaches an operation), `error` (the one mapping to HTTP and to SQS), `deps`
-//! (what a cold start builds).
+//! (what a cold start builds), `cache` (which cached answers each write makes stale).
 //!
 //! What it knows about movies (whether one exists, its title and cover) comes from the movies
 //! service's events, kept in its own `movie_copies` by `favorites-on-movie-change`
@@ -12,6 +12,7 @@
 //! database. It publishes no event yet.
 
 pub mod adapters;
+pub mod cache;
 pub mod deps;
 pub mod domain;
 pub mod error;

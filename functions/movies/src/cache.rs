@@ -5,47 +5,28 @@
 //!   `"<version>\n"` for a movie being deleted: a 404). A write stores its own result at once;
 //!   every store keeps an entry only if it is not older than the one held (one Lua step), so
 //!   a reader that fetched the old document before the write cannot put it back after.
-//! - **List pages**: `<prefix>movies:list:<generation>:<sha256 of the query>`. The generation
-//!   (`<prefix>movies:lists`) is bumped after every catalog write (not after a rating
-//!   summary from `rating.changed`: those refresh the movie's entry only, and list pages show
-//!   them within the TTL, so a popular movie's ratings do not empty every cached page many
-//!   times a second), so the next read of any list misses
-//!   and asks MongoDB; old pages are never read again and expire. The generation starts from
-//!   Redis's clock in microseconds and only grows (`INCR`); if the cache evicts it, it starts
-//!   again from the clock, which is past every value it had (unless more than a million
-//!   writes a second happened), so a page of an old generation can never be served again.
+//! - **List pages**: the platform's cached answers (`streamia_shared::cache::answers`), one
+//!   per query (`list:<sha256 of the query>`), each valid while the generation `lists` is
+//!   not bumped. It is bumped after every catalog write (not after a rating summary from
+//!   `rating.changed`: those refresh the movie's entry only, and list pages show them within
+//!   the TTL, so a popular movie's ratings do not empty every cached page many times a
+//!   second), so the next read of any list misses and asks MongoDB.
 //! - Every entry lives [`TTL`] (60 s): the bound on staleness if an invalidation is lost
 //!   (Redis down during a write).
-//! - **Redis down or slow**: every call is bounded ([`TIMEOUTS`]: 250 ms to connect, 100 ms
-//!   per command); a failure logs a warning and the read is answered from MongoDB, never a
-//!   503. After a failure, reads skip the cache for [`BACKOFF`], so an outage costs a read at
-//!   most one connect timeout per second per instance; writes always try to invalidate.
+//! - **Redis down or slow**: the platform's [`BestEffort`] (bounded calls, a read answered
+//!   from MongoDB, never a 503, a backoff after a failure); writes always try to invalidate.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use serde::de::DeserializeOwned;
-use serde::Serialize;
-use streamia_shared::cache::{Redis, Timeouts};
+use streamia_shared::cache::answers::{Answers, Key};
+use streamia_shared::cache::{BestEffort, TTL};
 use streamia_shared::config::CacheRedisConfig;
 use streamia_shared::paging::Paged;
 
 use crate::domain::MovieView;
 
-/// How long any entry lives: the most a reader can see stale data when an invalidation was
-/// lost (written while Redis was unreachable).
-pub const TTL: Duration = Duration::from_secs(60);
-
-/// The cache's own budget: far below the auth Redis's (a cache miss costs a MongoDB query, a
-/// missing auth state costs the request).
-pub const TIMEOUTS: Timeouts = Timeouts {
-    connect: Duration::from_millis(250),
-    response: Duration::from_millis(100),
-};
-
-/// After a failure, reads leave the cache alone this long.
-pub const BACKOFF: Duration = Duration::from_secs(1);
+/// The generation of every list page.
+const LISTS: &str = "lists";
 
 /// Stores `ARGV[2]` (`"<version>\n..."`) unless the entry held is of a newer version.
 const PUT_IF_NOT_OLDER: &str = r"
@@ -55,27 +36,6 @@ if held then
   if version and version > tonumber(ARGV[1]) then return 0 end
 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-return 1
-";
-
-/// The list generation, started from Redis's clock (microseconds) when missing.
-const GENERATION: &str = r"
-local generation = redis.call('GET', KEYS[1])
-if generation then return generation end
-local now = redis.call('TIME')
-generation = string.format('%.0f', tonumber(now[1]) * 1000000 + tonumber(now[2]))
-redis.call('SET', KEYS[1], generation)
-return generation
-";
-
-/// Moves the list generation on: `INCR`, or (evicted) a new start from the clock.
-const BUMP: &str = r"
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  redis.call('INCR', KEYS[1])
-  return 1
-end
-local now = redis.call('TIME')
-redis.call('SET', KEYS[1], string.format('%.0f', tonumber(now[1]) * 1000000 + tonumber(now[2])))
 return 1
 ";
 
@@ -91,44 +51,21 @@ pub enum Cached {
 /// The catalog's cache. Cheap to clone; clones share the connection and the backoff.
 #[derive(Clone)]
 pub struct MovieCache {
-    redis: Redis,
+    cache: BestEffort,
     prefix: String,
     put_script: Arc<redis::Script>,
-    generation_script: Arc<redis::Script>,
-    bump_script: Arc<redis::Script>,
-    /// Reads skip the cache until this time (ms since the epoch).
-    skip_until_ms: Arc<AtomicU64>,
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
-
-/// Why a cache call gave nothing back (logged, never answered).
-#[derive(Debug, thiserror::Error)]
-enum CacheError {
-    #[error("redis: {0}")]
-    Redis(#[from] redis::RedisError),
-    #[error("no answer within {0:?}")]
-    Timeout(Duration),
-    #[error("unreadable entry: {0}")]
-    Decode(String),
+    /// The list pages.
+    lists: Answers,
 }
 
 impl MovieCache {
     /// The cache on the instance `config` names (connects on first use).
     pub async fn connect(config: &CacheRedisConfig) -> Result<Self, redis::RedisError> {
-        let redis = streamia_shared::cache::connect_with(&config.redis, TIMEOUTS).await?;
         Ok(Self {
-            redis,
+            cache: BestEffort::connect(config, "movie cache").await?,
             prefix: format!("{}movies:", config.redis.key_prefix),
             put_script: Arc::new(redis::Script::new(PUT_IF_NOT_OLDER)),
-            generation_script: Arc::new(redis::Script::new(GENERATION)),
-            bump_script: Arc::new(redis::Script::new(BUMP)),
-            skip_until_ms: Arc::new(AtomicU64::new(0)),
+            lists: Answers::connect(config, "movies").await?,
         })
     }
 
@@ -136,53 +73,16 @@ impl MovieCache {
         format!("{}movie:{id}", self.prefix)
     }
 
-    fn generation_key(&self) -> String {
-        format!("{}lists", self.prefix)
-    }
-
-    fn list_key(&self, generation: &str, query: &str) -> String {
-        format!(
-            "{}list:{generation}:{}",
-            self.prefix,
-            streamia_shared::auth::sha256_hex(query)
-        )
-    }
-
-    fn skipping(&self) -> bool {
-        now_ms() < self.skip_until_ms.load(Ordering::Relaxed)
-    }
-
-    /// Runs one cache call within its budget; a failure is logged, starts the backoff and
-    /// gives `None`.
-    async fn guarded<T, F>(&self, what: &'static str, call: F) -> Option<T>
-    where
-        F: std::future::Future<Output = Result<T, CacheError>>,
-    {
-        let budget = TIMEOUTS.connect + TIMEOUTS.response;
-        let result = match tokio::time::timeout(budget, call).await {
-            Ok(result) => result,
-            Err(_) => Err(CacheError::Timeout(budget)),
-        };
-        match result {
-            Ok(value) => Some(value),
-            Err(error) => {
-                self.skip_until_ms
-                    .store(now_ms() + BACKOFF.as_millis() as u64, Ordering::Relaxed);
-                tracing::warn!(operation = what, error = %error, "movie cache unavailable: answering from MongoDB");
-                None
-            }
-        }
-    }
-
     /// The cached movie `id`, if any (`None` also when the cache does not answer).
     pub async fn movie(&self, id: &str) -> Option<Cached> {
-        if self.skipping() {
+        if self.cache.skipping() {
             return None;
         }
         let key = self.movie_key(id);
         let held: String = self
-            .guarded("get movie", async {
-                let mut redis = self.redis.clone();
+            .cache
+            .run("get movie", async {
+                let mut redis = self.cache.redis();
                 let held: Option<String> =
                     redis::cmd("GET").arg(&key).query_async(&mut redis).await?;
                 Ok(held)
@@ -205,7 +105,7 @@ impl MovieCache {
     /// Stores movie `id` at `version` (`None`: being deleted), unless a newer one is held.
     /// `write`: called by a write (always tried, even during the read backoff).
     pub async fn put_movie(&self, id: &str, version: i64, view: Option<&MovieView>, write: bool) {
-        if !write && self.skipping() {
+        if !write && self.cache.skipping() {
             return;
         }
         let body = match view {
@@ -216,96 +116,36 @@ impl MovieCache {
             None => String::new(),
         };
         let key = self.movie_key(id);
-        self.guarded("put movie", async {
-            let mut redis = self.redis.clone();
-            let _: i64 = self
-                .put_script
-                .key(&key)
-                .arg(version)
-                .arg(format!("{version}\n{body}"))
-                .arg(TTL.as_millis() as u64)
-                .invoke_async(&mut redis)
-                .await?;
-            Ok(())
-        })
-        .await;
-    }
-
-    /// The current list generation (`None` when the cache does not answer).
-    pub async fn generation(&self) -> Option<String> {
-        if self.skipping() {
-            return None;
-        }
-        let key = self.generation_key();
-        self.guarded("list generation", async {
-            let mut redis = self.redis.clone();
-            let generation: String = self
-                .generation_script
-                .key(&key)
-                .invoke_async(&mut redis)
-                .await?;
-            Ok(generation)
-        })
-        .await
-    }
-
-    /// The cached page of `query` in `generation`, if any.
-    pub async fn page(&self, generation: &str, query: &str) -> Option<Paged<MovieView>> {
-        self.get_json("get list", self.list_key(generation, query))
-            .await
-    }
-
-    /// Stores the page of `query` in `generation`.
-    pub async fn put_page(&self, generation: &str, query: &str, page: &Paged<MovieView>) {
-        self.set_json("put list", self.list_key(generation, query), page)
+        self.cache
+            .run("put movie", async {
+                let mut redis = self.cache.redis();
+                let _: i64 = self
+                    .put_script
+                    .key(&key)
+                    .arg(version)
+                    .arg(format!("{version}\n{body}"))
+                    .arg(TTL.as_millis() as u64)
+                    .invoke_async(&mut redis)
+                    .await?;
+                Ok(())
+            })
             .await;
     }
 
-    /// After a write: every list page cached so far is never read again.
+    /// The page answering `query` (the query's cache key): cached while no catalog write
+    /// happened since, otherwise (and whenever the cache does not answer) `compute`'s.
+    pub async fn page<E, F, Fut>(&self, query: &str, compute: F) -> Result<Paged<MovieView>, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<Paged<MovieView>, E>>,
+    {
+        let key = Key::new(format!("list:{}", streamia_shared::auth::sha256_hex(query)))
+            .depends_on(LISTS);
+        self.lists.cached(&key, compute).await
+    }
+
+    /// After a write: every list page cached so far is computed again.
     pub async fn invalidate_lists(&self) {
-        let key = self.generation_key();
-        self.guarded("bump list generation", async {
-            let mut redis = self.redis.clone();
-            let _: i64 = self.bump_script.key(&key).invoke_async(&mut redis).await?;
-            Ok(())
-        })
-        .await;
-    }
-
-    async fn get_json<T: DeserializeOwned>(&self, what: &'static str, key: String) -> Option<T> {
-        if self.skipping() {
-            return None;
-        }
-        self.guarded(what, async {
-            let mut redis = self.redis.clone();
-            let held: Option<String> = redis::cmd("GET").arg(&key).query_async(&mut redis).await?;
-            held.map(|json| {
-                serde_json::from_str(&json).map_err(|e| CacheError::Decode(e.to_string()))
-            })
-            .transpose()
-        })
-        .await
-        .flatten()
-    }
-
-    async fn set_json<T: Serialize>(&self, what: &'static str, key: String, value: &T) {
-        if self.skipping() {
-            return;
-        }
-        let Ok(json) = serde_json::to_string(value) else {
-            return;
-        };
-        self.guarded(what, async {
-            let mut redis = self.redis.clone();
-            redis::cmd("SET")
-                .arg(&key)
-                .arg(json)
-                .arg("PX")
-                .arg(TTL.as_millis() as u64)
-                .query_async::<()>(&mut redis)
-                .await?;
-            Ok(())
-        })
-        .await;
+        self.lists.bump(LISTS).await;
     }
 }

@@ -1,6 +1,7 @@
 //! What every ratings function holds for the life of its container.
 
-use streamia_shared::config::{MongoConfig, Topics};
+use streamia_shared::cache::answers::Answers;
+use streamia_shared::config::{CacheRedisConfig, MongoConfig, Topics};
 use streamia_shared::events::movie_copies::MovieCopies;
 use streamia_shared::events::{EventPublisher, Inbox, Outbox, Topic};
 use streamia_shared::init::InitError;
@@ -23,6 +24,9 @@ pub struct Deps {
     /// commit (the scheduled `ratings-outbox-relay` publishes what is left). Functions given
     /// no topic (the reads, the consumer) never stage one.
     pub outbox: Outbox,
+    /// The cached summaries (cache Redis): read by the public summary, made stale by every
+    /// summary pass and movie copy change (see `crate::cache`).
+    pub answers: Answers,
     /// Handled movie events (the movie-changes consumer's).
     pub inbox: Inbox,
     /// The client, for transactions.
@@ -31,13 +35,16 @@ pub struct Deps {
     pub db: mongodb::Database,
 }
 
-/// MongoDB and (for the writers, the sweeper and the relay) the rating-events topic.
-type Pieces = (MongoConfig, Topics);
+/// MongoDB, the cache Redis, and (for the writers and the sweeper) the rating-events topic.
+type Pieces = (MongoConfig, CacheRedisConfig, Topics);
 
 impl Service for Deps {
     type Config = Pieces;
 
-    async fn build((mongo_config, topics): Pieces, aws: &SdkConfig) -> Result<Self, InitError> {
+    async fn build(
+        (mongo_config, cache, topics): Pieces,
+        aws: &SdkConfig,
+    ) -> Result<Self, InitError> {
         let mongo = streamia_shared::db::connect(&mongo_config.uri).await?;
         let db = mongo.database(&mongo_config.database_name(SERVICE));
         Ok(Self {
@@ -49,6 +56,7 @@ impl Service for Deps {
                 &db,
                 EventPublisher::new(aws, topics.arn(Topic::RatingEvents), SERVICE),
             ),
+            answers: Answers::connect(&cache, SERVICE).await?,
             inbox: Inbox::new(&db, ON_MOVIE_CHANGE),
             mongo,
             db,

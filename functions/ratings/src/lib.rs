@@ -6,7 +6,8 @@
 //! operation: parse a command, execute it; `ops::summarize` is the heart of the service),
 //! `store` (the service's own MongoDB database), `events` (what it publishes), `adapters`
 //! (how an HTTP request, an SQS record or a schedule reaches an operation), `error` (the one
-//! mapping to HTTP and to SQS), `deps` (what a cold start builds).
+//! mapping to HTTP and to SQS), `deps` (what a cold start builds), `cache` (which cached
+//! answers a change makes stale).
 //!
 //! # Why the summary is not written in the rating's transaction
 //!
@@ -21,6 +22,7 @@
 //! its `rating.changed`), so those transactions never meet each other. See `ops::summarize`.
 
 pub mod adapters;
+pub mod cache;
 pub mod deps;
 pub mod domain;
 pub mod error;

@@ -164,14 +164,18 @@ impl MovieCopies {
     /// The whole consumer step for one record of a movie-copies queue: parsed (poison when
     /// unreadable), recorded in `inbox` and applied if newer, in one transaction, and logged.
     /// A MongoDB failure is transient (SQS delivers the record again).
+    ///
+    /// Gives the movie the record was about (`None`: an event this step ignores), whatever
+    /// the outcome, so the caller drops what it cached about that movie after the commit: a
+    /// redelivery (a `Duplicate`) after a crash between the commit and that drop drops it too.
     pub async fn consume(
         &self,
         client: &mongodb::Client,
         inbox: &Inbox,
         envelope: Envelope,
-    ) -> Result<(), ConsumeError> {
+    ) -> Result<Option<ObjectId>, ConsumeError> {
         let Some(incoming) = MovieChange::parse(envelope)? else {
-            return Ok(());
+            return Ok(None);
         };
         let handled = self
             .apply(client, inbox, &incoming)
@@ -185,7 +189,7 @@ impl MovieCopies {
             outcome = ?handled,
             "movie copy"
         );
-        Ok(())
+        Ok(ObjectId::parse_str(&incoming.aggregate_id).ok())
     }
 
     /// Records `incoming` in `inbox` and applies it to its movie's copy if newer, in one

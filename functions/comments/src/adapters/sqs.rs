@@ -15,9 +15,11 @@ pub async fn on_movie_change(
     deps: &'static CopyDeps,
     envelope: Envelope,
 ) -> Result<(), ConsumeError> {
+    // Comments cache no answer, so the movie the record was about needs nothing more.
     deps.movies
         .consume(&deps.mongo, &deps.movie_inbox, envelope)
         .await
+        .map(|_movie| ())
 }
 
 /// Handles one envelope from the user-changes queue (`comments-on-user-change`).

@@ -7,13 +7,19 @@ use std::time::Duration;
 use streamia_shared::events::consumer::{self, ConsumeError, Limits};
 use streamia_shared::events::Envelope;
 
-use crate::Deps;
+use crate::{cache, Deps};
 
-/// Handles one envelope from the favorites' movie-changes queue.
+/// Handles one envelope from the favorites' movie-changes queue; then every cached list is
+/// computed again (any of them may show that movie).
 pub async fn on_movie_change(deps: &'static Deps, envelope: Envelope) -> Result<(), ConsumeError> {
-    deps.copies
+    let movie = deps
+        .copies
         .consume(&deps.mongo, &deps.inbox, envelope)
-        .await
+        .await?;
+    if movie.is_some() {
+        deps.answers.bump(cache::COPIES).await;
+    }
+    Ok(())
 }
 
 /// The longest one record may take: one MongoDB transaction, at most a server selection (4 s)

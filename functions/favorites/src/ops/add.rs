@@ -7,6 +7,7 @@ use streamia_shared::domain::parse_object_id;
 use streamia_shared::fields;
 
 use super::Caller;
+use crate::cache;
 use crate::domain::{parse_note, Favorite, FavoriteView};
 use crate::error::FavoritesError;
 use crate::Deps;
@@ -61,6 +62,8 @@ pub async fn execute(
         created_at: now,
         updated_at: now,
     };
-    deps.favorites.insert(&favorite).await?;
+    let inserted = deps.favorites.insert(&favorite).await;
+    deps.answers.bump(&cache::user(caller.user_id)).await;
+    inserted?;
     Ok(FavoriteView::new(&favorite, Some(&copy)))
 }

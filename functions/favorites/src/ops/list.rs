@@ -4,6 +4,7 @@
 use streamia_shared::paging::{Page, PageRules, Paged};
 
 use super::Caller;
+use crate::cache;
 use crate::domain::FavoriteView;
 use crate::error::FavoritesError;
 use crate::Deps;
@@ -33,12 +34,26 @@ pub fn parse(input: Input) -> Result<Command, FavoritesError> {
     Ok(Command { page })
 }
 
+/// The cached answer while current (see `crate::cache`: one cache round trip); otherwise, and
+/// whenever the cache does not answer, from MongoDB.
+pub async fn execute(
+    deps: &Deps,
+    cmd: Command,
+    caller: &Caller,
+) -> Result<Paged<FavoriteView>, FavoritesError> {
+    deps.answers
+        .cached(&cache::list(caller.user_id, cmd.page), || {
+            from_database(deps, cmd, caller)
+        })
+        .await
+}
+
 /// At most three queries, no transaction: the page (with one more favorite, to know whether
 /// the list goes on), then the page's movie copies in one `$in`, beside a count only when the
 /// list goes on past this page or the page is past its end (`Page::total_from`): a list of one
 /// page, the commonest, takes two queries. A favorite whose copy is missing shows
 /// `title: null`.
-pub async fn execute(
+async fn from_database(
     deps: &Deps,
     cmd: Command,
     caller: &Caller,

@@ -3,6 +3,7 @@
 use bson::oid::ObjectId;
 
 use super::Caller;
+use crate::cache;
 use crate::error::FavoritesError;
 use crate::Deps;
 
@@ -20,7 +21,9 @@ pub fn parse(movie_id: ObjectId) -> Result<Command, FavoritesError> {
 
 /// Removes it; `FavoriteNotFound` when the caller had none (a second remove is a 404).
 pub async fn execute(deps: &Deps, cmd: Command, caller: &Caller) -> Result<(), FavoritesError> {
-    match deps.favorites.remove(caller.user_id, cmd.movie_id).await? {
+    let removed = deps.favorites.remove(caller.user_id, cmd.movie_id).await;
+    deps.answers.bump(&cache::user(caller.user_id)).await;
+    match removed? {
         true => Ok(()),
         false => Err(FavoritesError::FavoriteNotFound),
     }

@@ -5,6 +5,7 @@ use serde::Deserialize;
 use streamia_shared::fields::{self, Patch};
 
 use super::{view, Caller};
+use crate::cache;
 use crate::domain::{parse_note, FavoriteView};
 use crate::error::FavoritesError;
 use crate::Deps;
@@ -45,10 +46,11 @@ pub async fn execute(
     cmd: Command,
     caller: &Caller,
 ) -> Result<FavoriteView, FavoritesError> {
-    let favorite = deps
+    let set = deps
         .favorites
         .set_note(caller.user_id, cmd.movie_id, cmd.note.as_deref())
-        .await?
-        .ok_or(FavoritesError::FavoriteNotFound)?;
+        .await;
+    deps.answers.bump(&cache::user(caller.user_id)).await;
+    let favorite = set?.ok_or(FavoritesError::FavoriteNotFound)?;
     view(deps, &favorite).await
 }

@@ -5,6 +5,7 @@
 
 mod common;
 
+mod cache;
 mod consumer;
 mod isolation;
 mod routes;

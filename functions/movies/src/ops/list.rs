@@ -68,7 +68,7 @@ pub fn parse(input: Input) -> Result<Command, MoviesError> {
     }
 }
 
-/// The page; cache-aside under the current list generation (see `crate::cache`).
+/// The page; cached while no catalog write happened since (see `crate::cache`).
 pub async fn execute(
     deps: &Deps,
     cmd: Command,
@@ -81,16 +81,10 @@ pub async fn execute(
 /// The page with storage keys (what the cache keeps); the caller signs them.
 async fn cached_or_stored(deps: &Deps, cmd: Command) -> Result<Paged<MovieView>, MoviesError> {
     let key = cmd.query.cache_key(cmd.page);
-    let generation = deps.cache.generation().await;
-    if let Some(generation) = &generation {
-        if let Some(page) = deps.cache.page(generation, &key).await {
-            return Ok(page);
-        }
-    }
-    let (movies, total) = deps.movies.list(&cmd.query, cmd.page).await?;
-    let page = Paged::new(cmd.page, movies, total).map(|m| MovieView::from(&m));
-    if let Some(generation) = &generation {
-        deps.cache.put_page(generation, &key, &page).await;
-    }
-    Ok(page)
+    deps.cache
+        .page(&key, || async {
+            let (movies, total) = deps.movies.list(&cmd.query, cmd.page).await?;
+            Ok(Paged::new(cmd.page, movies, total).map(|m| MovieView::from(&m)))
+        })
+        .await
 }

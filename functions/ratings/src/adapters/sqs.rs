@@ -8,13 +8,19 @@ use std::time::Duration;
 use streamia_shared::events::consumer::{self, ConsumeError, Limits};
 use streamia_shared::events::Envelope;
 
-use crate::Deps;
+use crate::{cache, Deps};
 
 /// Handles one envelope from the ratings' movie-changes queue.
 pub async fn on_movie_change(deps: &'static Deps, envelope: Envelope) -> Result<(), ConsumeError> {
-    deps.copies
+    let movie = deps
+        .copies
         .consume(&deps.mongo, &deps.inbox, envelope)
-        .await
+        .await?;
+    if let Some(movie) = movie {
+        // Its summary may have become hidden or visible again.
+        deps.answers.bump(&cache::movie(movie)).await;
+    }
+    Ok(())
 }
 
 /// The longest one record may take: one MongoDB transaction, at most a server selection (4 s)

@@ -78,9 +78,9 @@ use serde::Serialize;
 use super::Ctx;
 use crate::domain::Summary;
 use crate::error::RatingsError;
-use crate::events;
 use crate::store::Lease;
 use crate::Deps;
+use crate::{cache, events};
 
 /// Passes per lease at most: a movie rated faster than passes take is left dirty after these,
 /// for the next writer or the sweeper, so no request loops for ever on a hot movie.
@@ -251,7 +251,8 @@ async fn commit(
     summary: Summary,
     ctx: &Ctx,
 ) -> Result<(), RatingsError> {
-    deps.outbox
+    let committed = deps
+        .outbox
         .commit(
             &ctx.correlation_id,
             (deps, lease, done, summary),
@@ -269,5 +270,7 @@ async fn commit(
                 })
             },
         )
-        .await
+        .await;
+    deps.answers.bump(&cache::movie(lease.movie)).await;
+    committed
 }

@@ -4,6 +4,8 @@
 
 mod common;
 
+mod cache;
+
 mod concurrency;
 mod consumer;
 mod dead_letters;

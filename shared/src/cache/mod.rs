@@ -12,6 +12,11 @@ use tokio::sync::Mutex;
 
 use crate::config::RedisConfig;
 
+pub mod answers;
+mod best_effort;
+
+pub use best_effort::{BestEffort, CacheError, BACKOFF, TIMEOUTS, TTL};
+
 /// One attempt to connect (TCP, TLS handshake, client setup) may take this long: enough for a
 /// lost SYN to be retransmitted once, short enough that a request against a dead Redis fails
 /// well inside the function's budget.
