@@ -205,14 +205,14 @@ impl RedisConfig {
     }
 }
 
-/// The cache Redis: data that can be rebuilt from its source (the movie catalog's cache, which
-/// the movies functions load). Its own instance, apart from
+/// The cache Redis: data that can be rebuilt from its source (the movie catalog's cache, the
+/// favorites' list pages, the ratings' summaries). Its own instance, apart from
 /// the auth one ([`RedisConfig`]), so that a cache filling memory can never push a revocation
 /// out: it runs `maxmemory-policy allkeys-lru` and evicts its least used keys instead of
 /// refusing writes (README, deploy). The URL is secret `CACHE_REDIS_URL_SECRET_ARN` (the
 /// template's `CacheRedisUrlSecretArn`); `REDIS_CA_CERT` and `REDIS_KEY_PREFIX` are shared with
-/// the auth instance. Only the movies functions load it (the template gives only them the
-/// variable).
+/// the auth instance. Only the movies, favorites and ratings functions load it (the template
+/// gives only them the variable; `infra/checks` holds the two together).
 #[derive(Debug, Clone)]
 pub struct CacheRedisConfig {
     /// The instance, for [`crate::cache::connect`].

@@ -92,8 +92,31 @@ async fn an_answer_computed_across_a_bump_is_never_served_again() {
         })
         .await;
     assert_eq!(stale, Ok(1));
-    // What it stored carries the stamp from before the bump: computed again.
+    // It was not stored (its stamp is from before the bump): computed again.
     assert_eq!(answers.cached(&key(), || source.read()).await, Ok(2));
+}
+
+#[tokio::test]
+async fn a_slow_reader_never_overwrites_a_newer_answer() {
+    let answers = Answers::connect(&config(&cache_url()), "test")
+        .await
+        .unwrap();
+    let source = Source::default();
+    source.set(1);
+    let slow = answers
+        .cached(&key(), || async {
+            let old = source.read().await;
+            // Meanwhile: a write, and a faster reader that caches what it wrote.
+            source.set(2);
+            answers.bump("copies").await;
+            assert_eq!(answers.cached(&key(), || source.read()).await, Ok(2));
+            old
+        })
+        .await;
+    assert_eq!(slow, Ok(1));
+    // The faster reader's answer is still held: served with no read.
+    assert_eq!(answers.cached(&key(), || source.read()).await, Ok(2));
+    assert_eq!(source.reads(), 2);
 }
 
 #[tokio::test]
@@ -102,31 +125,53 @@ async fn an_evicted_generation_starts_past_every_value_it_had() {
     let answers = Answers::connect(&config, "test").await.unwrap();
     let source = Source::default();
     source.set(1);
-    answers.bump("copies").await;
-    answers.bump("copies").await;
     assert_eq!(answers.cached(&key(), || source.read()).await, Ok(1));
-    source.set(2);
-    // The generation is evicted (allkeys-lru) together with the bump that would have
-    // followed: the answer held under the old one is not served.
     let mut redis = redis::Client::open(config.redis.url.as_str())
         .unwrap()
         .get_multiplexed_async_connection()
         .await
         .unwrap();
-    let generation = format!("{}test:answers:g:copies", config.redis.key_prefix);
+    let generation = format!("{}{{test}}:answers:g:copies", config.redis.key_prefix);
+    let get = |mut redis: redis::aio::MultiplexedConnection| {
+        let generation = generation.clone();
+        async move {
+            let value: u64 = redis::cmd("GET")
+                .arg(&generation)
+                .query_async(&mut redis)
+                .await
+                .unwrap();
+            value
+        }
+    };
+    let started = get(redis.clone()).await;
+    source.set(2);
+    // The generation is evicted (allkeys-lru) together with the bump that would have
+    // followed: the answer held under the old one is not served...
     let _: () = redis::cmd("DEL")
         .arg(&generation)
         .query_async(&mut redis)
         .await
         .unwrap();
     assert_eq!(answers.cached(&key(), || source.read()).await, Ok(2));
-    // Generations expire on their own (a day): nothing is kept for ever.
+    // ...because it starts again past every value it had.
+    let restarted = get(redis.clone()).await;
+    assert!(restarted > started, "{restarted} > {started}");
+    // A bump of an evicted one starts it from the clock too.
+    let _: () = redis::cmd("DEL")
+        .arg(&generation)
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    answers.bump("copies").await;
+    assert!(get(redis.clone()).await > restarted);
+    // A generation lives a few minutes past its last use: nothing is kept for ever.
     let ttl: i64 = redis::cmd("PTTL")
         .arg(&generation)
         .query_async(&mut redis)
         .await
         .unwrap();
-    assert!(ttl > 0, "{ttl}");
+    let most = streamia_shared::cache::answers::GENERATION_TTL.as_millis() as i64;
+    assert!(ttl > 0 && ttl <= most, "{ttl}");
 }
 
 #[tokio::test]
@@ -159,4 +204,30 @@ async fn a_cache_that_does_not_answer_costs_a_recomputation_never_an_error() {
     answers.bump("copies").await;
     assert_eq!(answers.cached(&key(), || source.read()).await, Ok(5));
     assert_eq!(source.reads(), 2);
+}
+
+#[tokio::test]
+async fn a_cache_that_accepts_and_never_answers_does_not_hold_a_read_or_a_bump() {
+    // A Redis that hangs: the connection is accepted, nothing is ever answered.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("redis://{}/", listener.local_addr().unwrap());
+    let _held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            open.push(socket);
+        }
+    });
+    let answers = Answers::connect(&config(&url), "test").await.unwrap();
+    let source = Source::default();
+    source.set(5);
+    // Bounded by the cache's budget (350 ms); the limit here only catches a hang.
+    let limit = std::time::Duration::from_secs(5);
+    let read = tokio::time::timeout(limit, answers.cached(&key(), || source.read())).await;
+    assert_eq!(read.expect("the read is not held"), Ok(5));
+    // During the backoff a bump still tries, within the same budget.
+    tokio::time::timeout(limit, answers.bump("copies"))
+        .await
+        .expect("the bump is not held");
+    let read = tokio::time::timeout(limit, answers.cached(&key(), || source.read())).await;
+    assert_eq!(read.expect("the read is not held"), Ok(5));
 }

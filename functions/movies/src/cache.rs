@@ -61,11 +61,12 @@ pub struct MovieCache {
 impl MovieCache {
     /// The cache on the instance `config` names (connects on first use).
     pub async fn connect(config: &CacheRedisConfig) -> Result<Self, redis::RedisError> {
+        let cache = BestEffort::connect(config, "movie cache").await?;
         Ok(Self {
-            cache: BestEffort::connect(config, "movie cache").await?,
+            lists: Answers::on(cache.clone(), config, "movies"),
+            cache,
             prefix: format!("{}movies:", config.redis.key_prefix),
             put_script: Arc::new(redis::Script::new(PUT_IF_NOT_OLDER)),
-            lists: Answers::connect(config, "movies").await?,
         })
     }
 

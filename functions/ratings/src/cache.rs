@@ -1,8 +1,9 @@
 //! The ratings' cached answers (the platform's `cache::answers`): each movie's public summary,
 //! valid while neither its summary nor its copy changed since.
 //!
-//! `movie:<id>` is bumped after every summary pass's commit (tried even when the commit
-//! failed: one that committed and then timed out bumps too) and after every movie event
+//! `movie:<id>` is bumped right after every summary pass's commit, before its
+//! `rating.changed` is published (and also when the commit failed: one that committed and
+//! then reported an error bumps too), and after every movie event
 //! `ratings-on-movie-change` handles for that movie (it may have become hidden or visible
 //! again). A summary read is then one cache round trip between two changes of the movie's
 //! ratings; a lost bump leaves it stale for at most the cache's TTL (60 s).

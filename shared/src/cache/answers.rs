@@ -11,15 +11,24 @@
 //!   data older than the write carries a stamp read before the bump, so it never matches
 //!   again; an answer computed after the commit may carry the old stamp too and is merely
 //!   missed once.
+//! - An answer is stored only if its generations still equal its stamp (one script), so a
+//!   slow reader never overwrites a newer reader's answer with one that would only miss.
 //! - A generation only grows: `INCR`, or, once evicted or expired, a new start from the clock,
-//!   past every value it had (unless a million bumps a second happened), so an old stamp can
-//!   never match again.
-//! - A bump lost (the cache unreachable right after a commit) leaves an answer stale for at
-//!   most [`TTL`]; a change made by hand in MongoDB likewise.
-//! - The cache down or slow: the read is answered from MongoDB (see [`BestEffort`]).
+//!   past every value it had (unless it was bumped more times than microseconds passed since
+//!   it started), so an old stamp can never match again. It lives [`GENERATION_TTL`] past its
+//!   last read or bump: a generation made for a read of something that does not exist (a
+//!   public summary of a random id) leaves soon, one in use never.
+//! - A bump lost (the cache unreachable right after a commit, or the function stopped between
+//!   its commit and its bump) leaves an answer stale for at most [`TTL`]; a change made by
+//!   hand in MongoDB likewise.
+//! - The cache down or slow: the read is answered from MongoDB (see [`BestEffort`]); a bump
+//!   is always tried, so a write then takes up to one connect timeout plus one command
+//!   timeout (350 ms) longer.
+//! - Readers must read MongoDB's primary (the default; no `readPreference` in the URI): a
+//!   secondary behind the commit would let a reader store old data under the new stamp.
 //!
-//! The script reads several keys at once: the cache must not be a Redis Cluster (the
-//! template's is one node, or a primary with replicas).
+//! Every key of one service carries the hash tag `{<service>}`, so the scripts' keys share one
+//! slot and work on a Redis Cluster (ElastiCache cluster mode, Serverless) too.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -30,16 +39,19 @@ use serde::Serialize;
 use super::{BestEffort, CacheError, TTL};
 use crate::config::CacheRedisConfig;
 
-/// A generation nobody bumps or reads leaves after a day; it starts again from the clock.
-const GENERATION_TTL_MS: u64 = 24 * 60 * 60 * 1000;
+/// How long a generation lives past its last read or bump (then it starts again from the
+/// clock): well past [`TTL`], so an answer in use is not missed for it.
+pub const GENERATION_TTL: std::time::Duration = std::time::Duration::from_secs(5 * 60);
 
-/// `KEYS[1]`: the answer; `KEYS[2..]`: its generations; `ARGV[1]`: a new generation's TTL.
+/// `KEYS[1]`: the answer; `KEYS[2..]`: its generations; `ARGV[1]`: a generation's TTL.
 /// Returns `{stamp}` or `{stamp, json}` when the held answer has that stamp.
 const READ: &str = r"
 local stamp = {}
 for i = 2, #KEYS do
   local generation = redis.call('GET', KEYS[i])
-  if not generation then
+  if generation then
+    redis.call('PEXPIRE', KEYS[i], ARGV[1])
+  else
     local now = redis.call('TIME')
     generation = string.format('%.0f', tonumber(now[1]) * 1000000 + tonumber(now[2]))
     redis.call('SET', KEYS[i], generation, 'PX', ARGV[1])
@@ -54,9 +66,25 @@ end
 return {stamp}
 ";
 
-/// `KEYS[1]`: a generation; `ARGV[1]`: its TTL if it starts again.
+/// `KEYS[1]`: the answer; `KEYS[2..]`: its generations; `ARGV[1]`: the stamp it was computed
+/// under; `ARGV[2]`: the answer; `ARGV[3]`: its TTL. Stores it only while the generations
+/// still equal the stamp (1), otherwise nothing (0).
+const STORE: &str = r"
+local stamp = {}
+for i = 2, #KEYS do
+  local generation = redis.call('GET', KEYS[i])
+  if not generation then return 0 end
+  stamp[#stamp + 1] = generation
+end
+if table.concat(stamp, ':') ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1] .. '\n' .. ARGV[2], 'PX', ARGV[3])
+return 1
+";
+
+/// `KEYS[1]`: a generation; `ARGV[1]`: its TTL.
 const BUMP: &str = r"
 if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
   return redis.call('INCR', KEYS[1])
 end
 local now = redis.call('TIME')
@@ -81,7 +109,8 @@ impl Key {
         }
     }
 
-    /// ... valid only while `generation` is not bumped.
+    /// ... valid only while `generation` is not bumped. Every key names at least one: an
+    /// answer that depends on nothing would be served for its whole TTL whatever happens.
     pub fn depends_on(mut self, generation: impl Into<String>) -> Self {
         self.generations.push(generation.into());
         self
@@ -104,6 +133,7 @@ pub struct Answers {
     cache: BestEffort,
     prefix: String,
     read: Arc<redis::Script>,
+    store: Arc<redis::Script>,
     bump: Arc<redis::Script>,
 }
 
@@ -113,12 +143,20 @@ impl Answers {
         config: &CacheRedisConfig,
         service: &'static str,
     ) -> Result<Self, redis::RedisError> {
-        Ok(Self {
-            cache: BestEffort::connect(config, "answers").await?,
-            prefix: format!("{}{service}:answers:", config.redis.key_prefix),
+        let cache = BestEffort::connect(config, "answers").await?;
+        Ok(Self::on(cache, config, service))
+    }
+
+    /// The answers of `service` on a cache the service already holds (one connection and one
+    /// backoff for all its cached data).
+    pub fn on(cache: BestEffort, config: &CacheRedisConfig, service: &'static str) -> Self {
+        Self {
+            cache,
+            prefix: format!("{}{{{service}}}:answers:", config.redis.key_prefix),
             read: Arc::new(redis::Script::new(READ)),
+            store: Arc::new(redis::Script::new(STORE)),
             bump: Arc::new(redis::Script::new(BUMP)),
-        })
+        }
     }
 
     fn answer_key(&self, key: &Key) -> String {
@@ -159,7 +197,7 @@ impl Answers {
                 let _: i64 = self
                     .bump
                     .key(&key)
-                    .arg(GENERATION_TTL_MS)
+                    .arg(GENERATION_TTL.as_millis() as u64)
                     .invoke_async(&mut redis)
                     .await?;
                 Ok(())
@@ -167,16 +205,26 @@ impl Answers {
             .await;
     }
 
+    /// `script` with the answer's key and its generations' keys.
+    fn with_keys<'a>(&self, script: &'a redis::Script, key: &Key) -> redis::ScriptInvocation<'a> {
+        debug_assert!(
+            !key.generations.is_empty(),
+            "an answer depends on something"
+        );
+        let mut invocation = script.prepare_invoke();
+        invocation.key(self.answer_key(key));
+        for generation in &key.generations {
+            invocation.key(self.generation_key(generation));
+        }
+        invocation
+    }
+
     async fn lookup<T: DeserializeOwned>(&self, key: &Key) -> Lookup<T> {
         if self.cache.skipping() {
             return Lookup::Off;
         }
-        let mut script = self.read.prepare_invoke();
-        script.key(self.answer_key(key));
-        for generation in &key.generations {
-            script.key(self.generation_key(generation));
-        }
-        script.arg(GENERATION_TTL_MS);
+        let mut script = self.with_keys(&self.read, key);
+        script.arg(GENERATION_TTL.as_millis() as u64);
         let found = self
             .cache
             .run("read answer", async {
@@ -210,17 +258,12 @@ impl Answers {
         let Ok(json) = serde_json::to_string(value) else {
             return;
         };
-        let answer = self.answer_key(key);
+        let mut script = self.with_keys(&self.store, key);
+        script.arg(stamp).arg(json).arg(TTL.as_millis() as u64);
         self.cache
             .run("store answer", async {
                 let mut redis = self.cache.redis();
-                redis::cmd("SET")
-                    .arg(&answer)
-                    .arg(format!("{stamp}\n{json}"))
-                    .arg("PX")
-                    .arg(TTL.as_millis() as u64)
-                    .query_async::<()>(&mut redis)
-                    .await?;
+                let _: i64 = script.invoke_async(&mut redis).await?;
                 Ok(())
             })
             .await;

@@ -94,4 +94,16 @@ async fn a_failed_write_still_leaves_no_stale_list() {
         .await
         .assert_error(409, "ALREADY_FAVORITE");
     assert_eq!(notes(&app.list(&app.alice, &[]).await), [json!("by hand")]);
+    // So do a refused note change and a refused removal (no such favorite).
+    let missing = app.movie("Heat").await.to_hex();
+    note_behind_the_back(&app, "twice").await;
+    app.update(&app.alice, &missing, json!({"note": "x"}))
+        .await
+        .assert_error(404, "NOT_FOUND");
+    assert_eq!(notes(&app.list(&app.alice, &[]).await), [json!("twice")]);
+    note_behind_the_back(&app, "thrice").await;
+    app.remove(&app.alice, &missing)
+        .await
+        .assert_error(404, "NOT_FOUND");
+    assert_eq!(notes(&app.list(&app.alice, &[]).await), [json!("thrice")]);
 }

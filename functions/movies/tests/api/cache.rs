@@ -168,7 +168,7 @@ async fn an_evicted_generation_starts_past_every_old_one() {
     app.list(&[]).await.assert_ok(200);
     let client = redis::Client::open(cache_url()).unwrap();
     let mut redis = client.get_multiplexed_async_connection().await.unwrap();
-    let key = format!("{}movies:answers:g:lists", app.env.redis.key_prefix);
+    let key = format!("{}{{movies}}:answers:g:lists", app.env.redis.key_prefix);
     let before: u64 = redis::cmd("GET")
         .arg(&key)
         .query_async(&mut redis)

@@ -243,7 +243,10 @@ async fn passes(
     }
 }
 
-/// One transaction: the summary (only while `lease` is ours) and its `rating.changed`.
+/// One transaction: the summary (only while `lease` is ours) and its `rating.changed`; the
+/// cached summary is made stale right after the commit, before the event is published (a
+/// slow SNS, or the pass cut at its time limit while publishing, must not leave it served),
+/// and again when the transaction failed (it may have committed before the error).
 async fn commit(
     deps: &Deps,
     lease: &Lease,
@@ -251,9 +254,11 @@ async fn commit(
     summary: Summary,
     ctx: &Ctx,
 ) -> Result<(), RatingsError> {
+    let generation = cache::movie(lease.movie);
+    let bump = || deps.answers.bump(&generation);
     let committed = deps
         .outbox
-        .commit(
+        .commit_then(
             &ctx.correlation_id,
             (deps, lease, done, summary),
             |mut tx, (deps, lease, done, summary)| {
@@ -269,8 +274,14 @@ async fn commit(
                     Ok::<_, RatingsError>(())
                 })
             },
+            |_| async {
+                bump().await;
+                Ok(())
+            },
         )
         .await;
-    deps.answers.bump(&cache::movie(lease.movie)).await;
+    if committed.is_err() {
+        bump().await;
+    }
     committed
 }

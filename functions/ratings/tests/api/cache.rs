@@ -47,4 +47,10 @@ async fn a_summary_is_cached_until_a_pass_or_a_movie_event_changes_it() {
     // Back (a newer snapshot, as a cancelled deletion publishes): shown again.
     app.deliver(movie_event(updated(&movie, "Heat"), 3)).await;
     assert_eq!(app.stats(&movie).await.data()["count"], 2);
+    // Any later event of the movie drops its cached summary too.
+    count_behind_the_back(&app, &movie, 77).await;
+    assert_eq!(app.stats(&movie).await.data()["count"], 2);
+    app.deliver(movie_event(updated(&movie, "Heat (1995)"), 4))
+        .await;
+    assert_eq!(app.stats(&movie).await.data()["count"], 77);
 }
