@@ -230,3 +230,72 @@ fn after_filter(after: Option<ObjectId>) -> bson::Document {
         None => bson::doc! {},
     }
 }
+
+/// One invocation of a `<service>-republish` function: the payload (`{}`, none, or `{"after":
+/// "<id>", "limit": n}`) parsed and checked, then the walk until `deadline`. The invocation's
+/// request id is the correlation id of the events (a deletion keeps its saga's), so the log
+/// line and the events can be matched. Errors, as function errors (`X-Amz-Function-Error`)
+/// for the operator: `InvalidPayload`, `ValidationError` (which fields), `Unavailable` (with
+/// how far the run got).
+pub async fn invoke<A: Aggregates>(
+    aggregates: &A,
+    function: &str,
+    payload: serde_json::Value,
+    request_id: &str,
+    deadline: Option<Instant>,
+) -> Result<Output, lambda_runtime::Diagnostic> {
+    // `aws lambda invoke` without a payload sends nothing, read as null: from the first item.
+    let payload = match payload {
+        serde_json::Value::Null => serde_json::Value::Object(Default::default()),
+        other => other,
+    };
+    let input: Input = serde_json::from_value(payload).map_err(|e| lambda_runtime::Diagnostic {
+        error_type: "InvalidPayload".to_owned(),
+        error_message: format!("expected {{}} or {{\"after\": \"<id>\", \"limit\": n}}: {e}"),
+    })?;
+    let cmd = parse(input).map_err(|FieldErrors(fields)| lambda_runtime::Diagnostic {
+        error_type: "ValidationError".to_owned(),
+        error_message: fields
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message.render(crate::i18n::Lang::En)))
+            .collect::<Vec<_>>()
+            .join("; "),
+    })?;
+    walk(aggregates, cmd, deadline, function, request_id)
+        .await
+        .map_err(|e| {
+            tracing::warn!(error = %e, correlation_id = %request_id, function, "republish stopped");
+            lambda_runtime::Diagnostic {
+                error_type: "Unavailable".to_owned(),
+                error_message: e.to_string(),
+            }
+        })
+}
+
+/// Serves the `function` (`<service>-republish`) for the life of its container: `A` (the
+/// service's collection and outbox) built once per cold start, then one bounded walk per
+/// invocation ([`invoke`]).
+pub async fn serve<A>(function: &'static str) -> Result<(), lambda_runtime::Error>
+where
+    A: Aggregates + crate::service::Service + 'static,
+{
+    use crate::init::{log_failure, ColdStart};
+    crate::telemetry::init();
+    let start = ColdStart::begin().await.map_err(log_failure)?;
+    let (aggregates, ()) = start.service::<A, ()>().await.map_err(log_failure)?;
+    let aggregates: &'static A = Box::leak(Box::new(aggregates));
+    crate::runtime::run(lambda_runtime::service_fn(
+        move |event: lambda_runtime::LambdaEvent<serde_json::Value>| async move {
+            let deadline = crate::scheduled::deadline(&event.context);
+            invoke(
+                aggregates,
+                function,
+                event.payload,
+                &event.context.request_id,
+                deadline,
+            )
+            .await
+        },
+    ))
+    .await
+}

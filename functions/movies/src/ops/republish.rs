@@ -15,15 +15,12 @@
 //! operator invokes again with that `after`. Running it twice is harmless: copies take the
 //! newer snapshot, which is the same.
 
-use std::time::Instant;
-
 use bson::oid::ObjectId;
 use streamia_shared::config::{ConfigError, MongoConfig, Topics};
 use streamia_shared::events::{EventPublisher, Outbox, Topic};
 use streamia_shared::init::InitError;
 use streamia_shared::service::{SdkConfig, Service};
 
-use super::Ctx;
 use crate::domain::{Movie, MovieStatus};
 use crate::error::MoviesError;
 use crate::events;
@@ -61,25 +58,7 @@ impl Service for Republisher {
     }
 }
 
-pub use streamia_shared::republish::{Input, Output, Stopped};
-
-/// Checks every field at once.
-pub fn parse(input: Input) -> Result<streamia_shared::republish::Command, MoviesError> {
-    Ok(streamia_shared::republish::parse(input)?)
-}
-
-/// Walks the movies after `cmd.after` by id and republishes each (see the module and
-/// `streamia_shared::republish`), until none is left, `cmd.limit` is reached or `deadline` is
-/// near.
-pub async fn execute(
-    r: &Republisher,
-    cmd: streamia_shared::republish::Command,
-    deadline: Option<Instant>,
-    ctx: &Ctx,
-) -> Result<Output, Stopped<MoviesError>> {
-    streamia_shared::republish::walk(r, cmd, deadline, "movies-republish", &ctx.correlation_id)
-        .await
-}
+pub use streamia_shared::republish::Output;
 
 impl streamia_shared::republish::Aggregates for Republisher {
     type Item = Movie;

@@ -120,52 +120,21 @@ pub async fn rotate_keys(
         })
 }
 
+/// The operator function republishing every account (its binary's name, in its log lines).
+pub const REPUBLISH: &str = "users-republish";
+
 /// The `users-republish` function: the accounts and the outbox built once per cold start (no
-/// Redis, no token settings), then one bounded walk per invocation.
+/// Redis), then one bounded walk per invocation (`streamia_shared::republish::serve`).
 pub async fn serve_republish() -> Result<(), lambda_runtime::Error> {
-    streamia_shared::telemetry::init();
-    let start = ColdStart::begin().await.map_err(log_failure)?;
-    let (r, ()) = start
-        .service::<Republisher, ()>()
-        .await
-        .map_err(log_failure)?;
-    let r: &'static Republisher = Box::leak(Box::new(r));
-    streamia_shared::runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        let deadline = streamia_shared::scheduled::deadline(&event.context);
-        republish(r, event.payload, &event.context.request_id, deadline).await
-    }))
-    .await
+    streamia_shared::republish::serve::<Republisher>(REPUBLISH).await
 }
 
-/// One invocation of `users-republish`: the payload parsed and checked, then the walk until
-/// `deadline`. The invocation's request id is the correlation id of the `user.updated` events
-/// (a `user.deleted` keeps its saga's), so the log line and the events can be matched.
-/// Errors: `InvalidPayload`, `ValidationError`, `Unavailable` (with how far the run got).
+/// One invocation of `users-republish` (`streamia_shared::republish::invoke`).
 pub async fn republish(
     r: &Republisher,
     payload: Value,
     request_id: &str,
     deadline: Option<Instant>,
 ) -> Result<ops::republish::Output, Diagnostic> {
-    // An empty payload (`aws lambda invoke` without one sends nothing, read as null) starts
-    // from the first user.
-    let payload = match payload {
-        Value::Null => Value::Object(Default::default()),
-        other => other,
-    };
-    let input: ops::republish::Input = serde_json::from_value(payload).map_err(|e| Diagnostic {
-        error_type: "InvalidPayload".to_owned(),
-        error_message: format!("expected {{}} or {{\"after\": \"<user id>\", \"limit\": n}}: {e}"),
-    })?;
-    let cmd = ops::republish::parse(input).map_err(Diagnostic::from)?;
-    let ctx = Ctx::new(request_id.to_owned());
-    ops::republish::execute(r, cmd, deadline, &ctx)
-        .await
-        .map_err(|e| {
-            tracing::warn!(error = %e, correlation_id = %request_id, "users-republish stopped");
-            Diagnostic {
-                error_type: "Unavailable".to_owned(),
-                error_message: e.to_string(),
-            }
-        })
+    streamia_shared::republish::invoke(r, REPUBLISH, payload, request_id, deadline).await
 }
