@@ -231,6 +231,31 @@ fn after_filter(after: Option<ObjectId>) -> bson::Document {
     }
 }
 
+/// What every `<service>-republish` function loads: the service's database and its events
+/// topic.
+pub type Pieces = (crate::config::MongoConfig, crate::config::Topics);
+
+/// The service's database and an outbox publishing to `topic`, for a republisher's
+/// `Service::build`. The topic is required: republishing without one would only fill the
+/// outbox.
+pub async fn connect(
+    (mongo_config, topics): Pieces,
+    aws: &crate::service::SdkConfig,
+    service: &'static str,
+    topic: crate::events::Topic,
+) -> Result<(mongodb::Database, crate::events::Outbox), crate::init::InitError> {
+    let arn = topics
+        .arn(topic)
+        .ok_or_else(|| crate::config::ConfigError {
+            problems: vec![format!("{} is required", topic.env_var())],
+        })?;
+    let mongo = crate::db::connect(&mongo_config.uri).await?;
+    let db = mongo.database(&mongo_config.database_name(service));
+    let publisher = crate::events::EventPublisher::new(aws, Some(arn), service);
+    let outbox = crate::events::Outbox::new(&mongo, &db, publisher);
+    Ok((db, outbox))
+}
+
 /// One invocation of a `<service>-republish` function: the payload (`{}`, none, or `{"after":
 /// "<id>", "limit": n}`) parsed and checked, then the walk until `deadline`. The invocation's
 /// request id is the correlation id of the events (a deletion keeps its saga's), so the log

@@ -16,8 +16,7 @@
 //! newer snapshot, which is the same.
 
 use bson::oid::ObjectId;
-use streamia_shared::config::{ConfigError, MongoConfig, Topics};
-use streamia_shared::events::{EventPublisher, Outbox, Topic};
+use streamia_shared::events::{Outbox, Topic};
 use streamia_shared::init::InitError;
 use streamia_shared::service::{SdkConfig, Service};
 
@@ -38,22 +37,15 @@ pub struct Republisher {
 }
 
 impl Service for Republisher {
-    /// The service's database and the movie-events topic (required: republishing without a
-    /// topic would only fill the outbox).
-    type Config = (MongoConfig, Topics);
+    /// The service's database and its events topic (required).
+    type Config = streamia_shared::republish::Pieces;
 
-    async fn build(
-        (mongo_config, topics): Self::Config,
-        aws: &SdkConfig,
-    ) -> Result<Self, InitError> {
-        let topic = topics.arn(Topic::MovieEvents).ok_or_else(|| ConfigError {
-            problems: vec![format!("{} is required", Topic::MovieEvents.env_var())],
-        })?;
-        let mongo = streamia_shared::db::connect(&mongo_config.uri).await?;
-        let db = mongo.database(&mongo_config.database_name(SERVICE));
+    async fn build(config: Self::Config, aws: &SdkConfig) -> Result<Self, InitError> {
+        let (db, outbox) =
+            streamia_shared::republish::connect(config, aws, SERVICE, Topic::MovieEvents).await?;
         Ok(Self {
             movies: MovieStore::new(&db),
-            outbox: Outbox::new(&mongo, &db, EventPublisher::new(aws, Some(topic), SERVICE)),
+            outbox,
         })
     }
 }

@@ -18,8 +18,7 @@
 //! newer snapshot, which is the same.
 
 use bson::oid::ObjectId;
-use streamia_shared::config::{ConfigError, MongoConfig, Topics};
-use streamia_shared::events::{EventPublisher, Outbox, Topic};
+use streamia_shared::events::{Outbox, Topic};
 use streamia_shared::init::InitError;
 use streamia_shared::service::{SdkConfig, Service};
 
@@ -40,22 +39,15 @@ pub struct Republisher {
 }
 
 impl Service for Republisher {
-    /// The service's database and the user-events topic (required: republishing without a
-    /// topic would only fill the outbox).
-    type Config = (MongoConfig, Topics);
+    /// The service's database and its events topic (required).
+    type Config = streamia_shared::republish::Pieces;
 
-    async fn build(
-        (mongo_config, topics): Self::Config,
-        aws: &SdkConfig,
-    ) -> Result<Self, InitError> {
-        let topic = topics.arn(Topic::UserEvents).ok_or_else(|| ConfigError {
-            problems: vec![format!("{} is required", Topic::UserEvents.env_var())],
-        })?;
-        let mongo = streamia_shared::db::connect(&mongo_config.uri).await?;
-        let db = mongo.database(&mongo_config.database_name(SERVICE));
+    async fn build(config: Self::Config, aws: &SdkConfig) -> Result<Self, InitError> {
+        let (db, outbox) =
+            streamia_shared::republish::connect(config, aws, SERVICE, Topic::UserEvents).await?;
         Ok(Self {
             users: UserStore::new(&db),
-            outbox: Outbox::new(&mongo, &db, EventPublisher::new(aws, Some(topic), SERVICE)),
+            outbox,
         })
     }
 }
