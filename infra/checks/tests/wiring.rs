@@ -6,6 +6,7 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::{contract_routes, openapi, resource, template, workspace_binaries};
+use streamia_local_gateway::template::Template;
 
 #[test]
 fn every_function_is_a_workspace_binary_built_by_cargo_lambda() {
@@ -47,24 +48,57 @@ fn every_function_is_a_workspace_binary_built_by_cargo_lambda() {
     assert_eq!(g["Tracing"], "Active");
 }
 
-#[test]
-fn every_users_route_of_the_contract_is_deployed_and_documented_with_its_auth() {
-    let t = template();
-    let deployed: BTreeSet<(String, String, bool)> = t
-        .routes()
+/// Each section of the contract whose routes are deployed, with how many it lists (a
+/// section that lost a route in the contract's parsing would otherwise pass empty) and whether
+/// every one of them needs a token.
+const SECTIONS: [(&str, usize, Access); 5] = [
+    ("Users and auth", 10, Access::Mixed),
+    ("Movies", 10, Access::Mixed),
+    ("Favorites", 5, Access::TokenOnly),
+    ("Ratings", 4, Access::Mixed),
+    ("Comments", 7, Access::Mixed),
+];
+
+#[derive(Clone, Copy, PartialEq)]
+enum Access {
+    /// Some routes are public.
+    Mixed,
+    /// Every route needs a bearer token.
+    TokenOnly,
+}
+
+fn deployed_routes(t: &Template) -> BTreeSet<(String, String, bool)> {
+    t.routes()
         .map(|(r, _)| (r.method.clone(), r.path.clone(), r.public))
-        .collect();
-    let contract = contract_routes("Users and auth");
-    assert_eq!(contract.len(), 10, "{contract:?}");
+        .collect()
+}
+
+#[test]
+fn every_route_of_the_contract_is_deployed_and_documented_with_its_auth() {
+    let deployed = deployed_routes(&template());
     let spec = openapi();
-    for route in &contract {
-        assert!(
-            deployed.contains(route),
-            "{route:?} missing or with the wrong auth in template.yaml"
-        );
-        let (method, path, public) = route;
-        assert_openapi_route(&spec, method, path, *public);
+    for (section, count, access) in SECTIONS {
+        let contract = contract_routes(section);
+        assert_eq!(contract.len(), count, "{section}: {contract:?}");
+        for route in &contract {
+            let (method, path, public) = route;
+            assert!(
+                !(access == Access::TokenOnly && *public),
+                "{route:?}: every {section} route needs a bearer token"
+            );
+            assert!(
+                deployed.contains(route),
+                "{route:?} missing or with the wrong auth in template.yaml"
+            );
+            assert_openapi_route(&spec, method, path, *public);
+        }
     }
+}
+
+#[test]
+fn health_is_public_and_the_authorizer_caches_nothing() {
+    let t = template();
+    let deployed = deployed_routes(&t);
     assert!(deployed.contains(&("GET".into(), "/api/v1/health".into(), true)));
     let authorizer = t.authorizer.as_ref().expect("a default authorizer");
     assert_eq!(authorizer.binary, "authorizer");
@@ -74,30 +108,6 @@ fn every_users_route_of_the_contract_is_deployed_and_documented_with_its_auth() 
         "no caching: logout takes effect at once"
     );
     assert_eq!(t.gateway_responses["UNAUTHORIZED"].status, Some(401));
-}
-
-#[test]
-fn every_favorites_route_of_the_contract_is_deployed_and_documented_with_its_auth() {
-    let t = template();
-    let deployed: BTreeSet<(String, String, bool)> = t
-        .routes()
-        .map(|(r, _)| (r.method.clone(), r.path.clone(), r.public))
-        .collect();
-    let contract = contract_routes("Favorites");
-    assert_eq!(contract.len(), 5, "{contract:?}");
-    let spec = openapi();
-    for route in &contract {
-        let (method, path, public) = route;
-        assert!(
-            !public,
-            "{route:?}: every favorites route needs a bearer token"
-        );
-        assert!(
-            deployed.contains(route),
-            "{route:?} missing or with the wrong auth in template.yaml"
-        );
-        assert_openapi_route(&spec, method, path, *public);
-    }
 }
 
 #[test]
@@ -151,45 +161,5 @@ fn a_failing_authorizer_is_the_contracts_503_not_a_500() {
             "{kind}: {:?}",
             response.body
         );
-    }
-}
-
-#[test]
-fn every_ratings_route_of_the_contract_is_deployed_and_documented_with_its_auth() {
-    let t = template();
-    let deployed: BTreeSet<(String, String, bool)> = t
-        .routes()
-        .map(|(r, _)| (r.method.clone(), r.path.clone(), r.public))
-        .collect();
-    let contract = contract_routes("Ratings");
-    assert_eq!(contract.len(), 4, "{contract:?}");
-    let spec = openapi();
-    for route in &contract {
-        assert!(
-            deployed.contains(route),
-            "{route:?} missing or with the wrong auth in template.yaml"
-        );
-        let (method, path, public) = route;
-        assert_openapi_route(&spec, method, path, *public);
-    }
-}
-
-#[test]
-fn every_comments_route_of_the_contract_is_deployed_and_documented_with_its_auth() {
-    let t = template();
-    let deployed: BTreeSet<(String, String, bool)> = t
-        .routes()
-        .map(|(r, _)| (r.method.clone(), r.path.clone(), r.public))
-        .collect();
-    let contract = contract_routes("Comments");
-    assert_eq!(contract.len(), 7, "{contract:?}");
-    let spec = openapi();
-    for route in &contract {
-        assert!(
-            deployed.contains(route),
-            "{route:?} missing or with the wrong auth in template.yaml"
-        );
-        let (method, path, public) = route;
-        assert_openapi_route(&spec, method, path, *public);
     }
 }
