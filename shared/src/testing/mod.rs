@@ -25,6 +25,7 @@ use crate::service::Service;
 pub mod api;
 pub mod faults;
 pub mod redis_server;
+pub mod sqs;
 
 /// A refresh-token pepper for tests only.
 pub const TEST_REFRESH_PEPPER: &str = "streamia-test-pepper-0123456789abcdef0123456789";

@@ -2,7 +2,7 @@
 //! SQS): redeliveries and late events never roll a copy back, a deleted movie stays hidden, a
 //! garbage record fails alone.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bson::oid::ObjectId;
 use serde_json::{json, Value};
@@ -11,6 +11,7 @@ use streamia_shared::events::consumer::{process_batch, Budget};
 use streamia_shared::events::movie_copies::MovieCopy;
 use streamia_shared::events::movies::MovieStatus;
 use streamia_shared::events::Envelope;
+use streamia_shared::testing::sqs::RedrivenQueue;
 
 use crate::common::*;
 
@@ -128,102 +129,17 @@ async fn a_garbage_record_fails_alone_and_the_rest_of_the_batch_is_applied() {
 /// the valid record of the same batch is applied and deleted.
 #[tokio::test]
 async fn a_garbage_body_ends_in_the_dlq_while_the_rest_of_its_batch_is_processed() {
-    use aws_sdk_sqs::types::QueueAttributeName;
-    const MAX_RECEIVE_COUNT: u32 = 2;
     let app = TestApp::spawn().await;
-    let sqs_client = aws_sdk_sqs::Client::new(&app.env.aws);
-    let id = uuid::Uuid::new_v4().simple().to_string()[..10].to_owned();
-    let dlq_name = format!("favorites-movie-changes-dlq-{id}");
-    let dlq_url = sqs_client
-        .create_queue()
-        .queue_name(&dlq_name)
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let dlq_arn = format!("arn:aws:sqs:us-east-1:000000000000:{dlq_name}");
-    let queue_url = sqs_client
-        .create_queue()
-        .queue_name(format!("favorites-movie-changes-{id}"))
-        .attributes(QueueAttributeName::VisibilityTimeout, "1")
-        .attributes(
-            QueueAttributeName::RedrivePolicy,
-            json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": MAX_RECEIVE_COUNT.to_string()})
-                .to_string(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let queue = RedrivenQueue::create(&app.env.aws, "favorites-movie-changes", 2).await;
     let movie = ObjectId::new();
-    for message in [
-        body(&created(movie, "Valid")),
-        "{\"garbage\": true".to_owned(),
-    ] {
-        sqs_client
-            .send_message()
-            .queue_url(&queue_url)
-            .message_body(message)
-            .send()
-            .await
-            .unwrap();
-    }
-
+    let valid = body(&created(movie, "Valid"));
+    queue.send(valid.clone()).await;
+    queue.send("{\"garbage\": true").await;
     let deps = app.deps;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut dead = Vec::new();
-    while dead.is_empty() {
-        assert!(
-            Instant::now() < deadline,
-            "the garbage never reached the DLQ"
-        );
-        let received = sqs_client
-            .receive_message()
-            .queue_url(&queue_url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(1)
-            .send()
-            .await
-            .unwrap()
-            .messages
-            .unwrap_or_default();
-        if !received.is_empty() {
-            let records: Vec<Value> = received
-                .iter()
-                .map(|m| sqs_record(m.message_id().unwrap(), m.body().unwrap()))
-                .collect();
-            let event = serde_json::from_value(json!({"Records": records})).unwrap();
-            let response = process_batch(event, Budget::unlimited(), |e| {
-                sqs::on_movie_change(deps, e)
-            })
-            .await;
-            let failures = failed(&response);
-            // As the event source mapping does: what succeeded is deleted, failures come back
-            // after the visibility timeout until the redrive policy moves them.
-            for message in &received {
-                if !failures.contains(&message.message_id().unwrap()) {
-                    sqs_client
-                        .delete_message()
-                        .queue_url(&queue_url)
-                        .receipt_handle(message.receipt_handle().unwrap())
-                        .send()
-                        .await
-                        .unwrap();
-                }
-            }
-        }
-        dead = sqs_client
-            .receive_message()
-            .queue_url(&dlq_url)
-            .send()
-            .await
-            .unwrap()
-            .messages
-            .unwrap_or_default();
-    }
-    assert_eq!(dead.len(), 1);
-    assert_eq!(dead[0].body(), Some("{\"garbage\": true"));
+    let pumped = queue
+        .pump_until_dead(|e| sqs::on_movie_change(deps, e), Duration::from_secs(60))
+        .await;
+    assert_eq!(pumped.dead, ["{\"garbage\": true"]);
+    assert_eq!(pumped.acknowledged, [valid]);
     assert_eq!(copy(&app, movie).await.unwrap().title, "Valid");
 }

@@ -1,0 +1,189 @@
+//! A consumer's dead-letter behaviour on a real queue: a LocalStack queue with a redrive
+//! policy to its own DLQ (as `infra/messaging.yaml` declares every consumer's), polled the way
+//! Lambda's SQS event source does with `ReportBatchItemFailures`: receive a batch, run the
+//! consumer, delete what it did not report; the reported records come back after the
+//! visibility timeout until the redrive policy moves them.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use aws_config::SdkConfig;
+use aws_sdk_sqs::types::{Message, MessageSystemAttributeName, QueueAttributeName};
+use serde_json::{json, Value};
+
+use crate::events::consumer::{process_batch, Budget, ConsumeError};
+use crate::events::Envelope;
+
+/// A queue and its dead-letter queue.
+pub struct RedrivenQueue {
+    client: aws_sdk_sqs::Client,
+    /// The source queue.
+    pub url: String,
+    /// Its dead-letter queue.
+    pub dlq_url: String,
+}
+
+/// What a run of the event source saw.
+#[derive(Debug, Default)]
+pub struct Pumped {
+    /// The bodies the DLQ holds at the end.
+    pub dead: Vec<String>,
+    /// The bodies of the records the consumer handled (deleted), once per delivery.
+    pub acknowledged: Vec<String>,
+}
+
+impl RedrivenQueue {
+    /// `<name>-<random>` with a 1 s visibility timeout and its DLQ after `max_receive_count`
+    /// receives (the template's policy, smaller to be quick).
+    pub async fn create(aws: &SdkConfig, name: &str, max_receive_count: u32) -> Self {
+        let client = aws_sdk_sqs::Client::new(aws);
+        let id = uuid::Uuid::new_v4().simple().to_string()[..10].to_owned();
+        let dlq_name = format!("{name}-dlq-{id}");
+        let dlq_url = client
+            .create_queue()
+            .queue_name(&dlq_name)
+            .send()
+            .await
+            .expect("create the DLQ")
+            .queue_url
+            .expect("DLQ url");
+        let dlq_arn = client
+            .get_queue_attributes()
+            .queue_url(&dlq_url)
+            .attribute_names(QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .expect("DLQ attributes")
+            .attributes
+            .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
+            .expect("DLQ arn");
+        let redrive = json!({
+            "deadLetterTargetArn": dlq_arn,
+            "maxReceiveCount": max_receive_count.to_string(),
+        });
+        let url = client
+            .create_queue()
+            .queue_name(format!("{name}-{id}"))
+            .attributes(QueueAttributeName::VisibilityTimeout, "1")
+            .attributes(QueueAttributeName::RedrivePolicy, redrive.to_string())
+            .send()
+            .await
+            .expect("create the queue")
+            .queue_url
+            .expect("queue url");
+        Self {
+            client,
+            url,
+            dlq_url,
+        }
+    }
+
+    /// Sends one message with `body`.
+    pub async fn send(&self, body: impl Into<String>) {
+        self.client
+            .send_message()
+            .queue_url(&self.url)
+            .message_body(body)
+            .send()
+            .await
+            .expect("send");
+    }
+
+    /// Runs the event source with `handle` as the consumer until something reaches the DLQ
+    /// (panics after `limit`).
+    pub async fn pump_until_dead<F, Fut>(&self, handle: F, limit: Duration) -> Pumped
+    where
+        F: Fn(Envelope) -> Fut,
+        Fut: Future<Output = Result<(), ConsumeError>>,
+    {
+        let deadline = Instant::now() + limit;
+        let mut pumped = Pumped::default();
+        while pumped.dead.is_empty() {
+            assert!(
+                Instant::now() < deadline,
+                "nothing reached the DLQ in {limit:?}"
+            );
+            let received = self.receive(&self.url, 1).await;
+            if !received.is_empty() {
+                let records: Vec<Value> = received.iter().map(record).collect();
+                let event =
+                    serde_json::from_value(json!({ "Records": records })).expect("an SQS event");
+                let response = process_batch(event, Budget::unlimited(), &handle).await;
+                for message in &received {
+                    let failed = response
+                        .batch_item_failures
+                        .iter()
+                        .any(|f| Some(f.item_identifier.as_str()) == message.message_id());
+                    if failed {
+                        continue;
+                    }
+                    pumped
+                        .acknowledged
+                        .push(message.body().unwrap_or_default().to_owned());
+                    self.client
+                        .delete_message()
+                        .queue_url(&self.url)
+                        .receipt_handle(message.receipt_handle().unwrap_or_default())
+                        .send()
+                        .await
+                        .expect("delete");
+                }
+            }
+            pumped.dead = self
+                .receive(&self.dlq_url, 0)
+                .await
+                .iter()
+                .map(|m| m.body().unwrap_or_default().to_owned())
+                .collect();
+        }
+        pumped
+    }
+
+    /// Messages left in the source queue, visible or in flight.
+    pub async fn left(&self) -> usize {
+        let attributes = self
+            .client
+            .get_queue_attributes()
+            .queue_url(&self.url)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+            .send()
+            .await
+            .expect("queue attributes")
+            .attributes
+            .unwrap_or_default();
+        attributes
+            .values()
+            .map(|n| n.parse::<usize>().unwrap_or(0))
+            .sum()
+    }
+
+    async fn receive(&self, url: &str, wait_seconds: i32) -> Vec<Message> {
+        self.client
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(wait_seconds)
+            .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
+            .send()
+            .await
+            .expect("receive")
+            .messages
+            .unwrap_or_default()
+    }
+}
+
+/// The record Lambda's SQS event source builds from a received message.
+fn record(message: &Message) -> Value {
+    let receive_count = message
+        .attributes()
+        .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
+        .cloned()
+        .unwrap_or_else(|| "1".to_owned());
+    json!({
+        "messageId": message.message_id(), "receiptHandle": message.receipt_handle(),
+        "body": message.body(), "attributes": {"ApproximateReceiveCount": receive_count},
+        "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:queue", "awsRegion": "us-east-1",
+    })
+}
