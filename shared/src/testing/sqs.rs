@@ -32,6 +32,20 @@ pub struct Pumped {
     pub acknowledged: Vec<String>,
 }
 
+impl Pumped {
+    /// Asserts that exactly `expected` were handled, each once, in any order.
+    pub fn assert_acknowledged_once(&self, expected: &[String]) {
+        let mut acknowledged = self.acknowledged.clone();
+        acknowledged.sort();
+        let mut expected = expected.to_vec();
+        expected.sort();
+        assert_eq!(
+            acknowledged, expected,
+            "each good record applied and deleted once"
+        );
+    }
+}
+
 impl RedrivenQueue {
     /// `<name>-<random>` with a 1 s visibility timeout and its DLQ after `max_receive_count`
     /// receives (the template's policy, smaller to be quick).

@@ -28,14 +28,7 @@ async fn a_garbage_record_ends_in_the_dlq_and_the_rest_of_its_batch_is_applied()
         .pump_until_dead(|e| sqs::on_movie_change(copies, e), Duration::from_secs(60))
         .await;
     assert_eq!(pumped.dead, ["{not json"]);
-    let mut acknowledged = pumped.acknowledged;
-    acknowledged.sort();
-    let mut good = good.to_vec();
-    good.sort();
-    assert_eq!(
-        acknowledged, good,
-        "each good record applied and deleted once"
-    );
+    pumped.assert_acknowledged_once(&good);
     let copy = app.deps.movies.visible(&movie).await.unwrap().unwrap();
     assert_eq!(copy.title, "Heat (1995)");
 }
