@@ -2,8 +2,9 @@
 //! valid while neither its summary nor its copy changed since.
 //!
 //! `movie:<id>` is bumped right after every summary pass's commit, before its
-//! `rating.changed` is published (and also when the commit failed: one that committed and
-//! then reported an error bumps too), and after every movie event
+//! `rating.changed` is published (and also when the commit failed, or the pass was cut at its
+//! time limit: one that committed and then reported an error, or was cut while committing,
+//! bumps too), and after every movie event
 //! `ratings-on-movie-change` handles for that movie (it may have become hidden or visible
 //! again). A summary read is then one cache round trip between two changes of the movie's
 //! ratings; a lost bump leaves it stale for at most the cache's TTL (60 s).

@@ -27,8 +27,10 @@
 //! - Readers must read MongoDB's primary (the default; no `readPreference` in the URI): a
 //!   secondary behind the commit would let a reader store old data under the new stamp.
 //!
-//! Every key of one service carries the hash tag `{<service>}`, so the scripts' keys share one
-//! slot and work on a Redis Cluster (ElastiCache cluster mode, Serverless) too.
+//! Every key of one service carries the hash tag `{<service>}`, so a script's keys share one
+//! slot. The connection is not a cluster client: the cache must be a single-endpoint Redis
+//! (one node, or a primary with replicas); a cluster-mode-enabled group would answer `MOVED`
+//! for other shards' keys, and the cache would only log warnings.
 
 use std::future::Future;
 use std::sync::Arc;

@@ -30,9 +30,21 @@ pub struct Pumped {
     pub dead: Vec<String>,
     /// The bodies of the records the consumer handled (deleted), once per delivery.
     pub acknowledged: Vec<String>,
+    /// The bodies of the records the consumer reported as failed, once per delivery.
+    pub failed: Vec<String>,
 }
 
 impl Pumped {
+    /// Asserts that only `poison` ever failed (on every delivery until the DLQ took it).
+    pub fn assert_only_failed(&self, poison: &str) {
+        assert!(!self.failed.is_empty(), "the poison record failed");
+        assert!(
+            self.failed.iter().all(|body| body == poison),
+            "only the poison record fails: {:?}",
+            self.failed
+        );
+    }
+
     /// Asserts that exactly `expected` were handled, each once, in any order.
     pub fn assert_acknowledged_once(&self, expected: &[String]) {
         let mut acknowledged = self.acknowledged.clone();
@@ -129,6 +141,9 @@ impl RedrivenQueue {
                         .iter()
                         .any(|f| Some(f.item_identifier.as_str()) == message.message_id());
                     if failed {
+                        pumped
+                            .failed
+                            .push(message.body().unwrap_or_default().to_owned());
                         continue;
                     }
                     pumped

@@ -28,6 +28,7 @@ async fn a_garbage_record_ends_in_the_dlq_and_the_rest_of_its_batch_is_applied()
         .pump_until_dead(|e| sqs::on_movie_change(copies, e), Duration::from_secs(60))
         .await;
     assert_eq!(pumped.dead, ["{not json"]);
+    pumped.assert_only_failed("{not json");
     pumped.assert_acknowledged_once(&good);
     let copy = app.deps.movies.visible(&movie).await.unwrap().unwrap();
     assert_eq!(copy.title, "Heat (1995)");

@@ -140,6 +140,7 @@ async fn a_garbage_body_ends_in_the_dlq_while_the_rest_of_its_batch_is_processed
         .pump_until_dead(|e| sqs::on_movie_change(deps, e), Duration::from_secs(60))
         .await;
     assert_eq!(pumped.dead, ["{\"garbage\": true"]);
+    pumped.assert_only_failed("{\"garbage\": true");
     pumped.assert_acknowledged_once(&[valid]);
     assert_eq!(copy(&app, movie).await.unwrap().title, "Valid");
 }

@@ -179,6 +179,9 @@ pub async fn execute(
         let done = match tokio::time::timeout_at(limit.into(), run).await {
             Ok(Ok(done)) => done,
             failed => {
+                // Cut while its commit was in flight, the pass may have committed without its
+                // bump: the cached summary goes too.
+                deps.answers.bump(&crate::cache::movie(movie)).await;
                 // Leave it dirty and free at once rather than held until the lease expires.
                 let release = deps.summaries.release(&lease, None);
                 match tokio::time::timeout(RELEASE_GRACE, release).await {

@@ -31,6 +31,7 @@ async fn a_garbage_message_ends_in_the_dlq_and_the_rest_of_its_batch_is_applied(
         .pump_until_dead(|e| sqs::on_movie_change(deps, e), Duration::from_secs(45))
         .await;
     assert_eq!(pumped.dead, ["{\"garbage\": true"]);
+    pumped.assert_only_failed("{\"garbage\": true");
     pumped.assert_acknowledged_once(&good);
     // The good records were applied, once, and acknowledged.
     let ana = app.user().await;
