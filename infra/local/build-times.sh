@@ -6,8 +6,8 @@
 #   one binary   one function's src/bin/<name>.rs touched, then the build
 #   its lib      that function's service library touched (every binary of the service relinks)
 # Every build is `cargo build --profile P --workspace --bins --locked` under `nice`; the
-# untimed first build of each profile brings its dependencies up to date (minutes the first
-# time). Each figure is wall-clock/CPU seconds: the wall clock is what one waits on this machine
+# untimed first build of each profile (the libraries only) brings its dependencies up to date
+# (minutes the first time). Each figure is wall-clock/CPU seconds: the wall clock is what one waits on this machine
 # under its current load (printed), the CPU time (every compiler process's user + system) what
 # the build costs, far less sensitive to other processes sharing the cores. Compare runs on one
 # machine.
@@ -25,7 +25,7 @@ log_file=$(mktemp "${TMPDIR:-/tmp}/build-times.XXXXXX")
 trap 'rm -f "$log_file"' EXIT
 exec 3>&2 # errors reach the terminal even from inside a measurement
 build() {
-  nice cargo build --profile "$1" --workspace --bins --locked >>"$log_file" 2>&1 ||
+  nice cargo build --profile "$1" --workspace "${2:---bins}" --locked >>"$log_file" 2>&1 ||
     { tail -n 30 "$log_file" >&3; die "cargo build --profile $1 failed" 2>&3; }
 }
 # measure PROFILE: builds it; prints "<wall seconds>/<CPU seconds>" (user + system of every
@@ -42,7 +42,10 @@ packages=$(cargo metadata --no-deps --format-version 1 --locked |
 
 for profile in "$@"; do
   log "build times, profile $profile: dependencies first (untimed), load average $(load)"
-  build "$profile"
+  # The libraries only: every dependency of every binary (the one bin-only package,
+  # preflight, needs nothing the libraries do not), without linking the binaries, whose
+  # release links (fat LTO, one per binary) are most of a clean build and are redone below.
+  build "$profile" --lib
   # shellcheck disable=SC2086 # one -p per package
   cargo clean --profile "$profile" $packages --quiet
   clean=$(measure "$profile")
