@@ -1,6 +1,6 @@
 //! How requests and records reach the operations: `http` (API Gateway routes), `sqs` (the
-//! ratings consumer), `invoke` (the operator's direct invocations, no route).
+//! ratings consumer). The operator's `movies-republish` (no route) is the platform's
+//! `streamia_shared::republish::serve` over `ops::republish::Republisher`.
 
 pub mod http;
-pub mod invoke;
 pub mod sqs;

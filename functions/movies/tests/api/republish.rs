@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use streamia_movies::adapters::invoke;
 use streamia_movies::ops::republish::{self, Republisher};
 use streamia_shared::events::contracts;
 use streamia_shared::testing::ReceivedEvent;
@@ -21,7 +20,7 @@ async fn drain(app: &TestApp, expected: usize) -> Vec<ReceivedEvent> {
 }
 
 async fn run(r: &Republisher, payload: serde_json::Value) -> republish::Output {
-    invoke::republish(r, payload, "req-republish", None)
+    streamia_shared::republish::invoke(r, republish::FUNCTION, payload, "req-republish", None)
         .await
         .unwrap()
 }
@@ -158,9 +157,15 @@ async fn a_spent_deadline_stops_before_any_movie_and_says_where_to_resume() {
     let app = TestApp::spawn().await;
     let r: Republisher = app.env.service().await;
     let id = app.movie("Late").await["id"].as_str().unwrap().to_owned();
-    let out = invoke::republish(&r, json!({}), "req", Some(Instant::now()))
-        .await
-        .unwrap();
+    let out = streamia_shared::republish::invoke(
+        &r,
+        republish::FUNCTION,
+        json!({}),
+        "req",
+        Some(Instant::now()),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         out,
         republish::Output {
@@ -170,9 +175,15 @@ async fn a_spent_deadline_stops_before_any_movie_and_says_where_to_resume() {
         }
     );
     // An empty payload (null) starts from the first movie.
-    let out = invoke::republish(&r, serde_json::Value::Null, "req", None)
-        .await
-        .unwrap();
+    let out = streamia_shared::republish::invoke(
+        &r,
+        republish::FUNCTION,
+        serde_json::Value::Null,
+        "req",
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!((out.republished, out.after, out.done), (1, Some(id), true));
 }
 
@@ -180,14 +191,26 @@ async fn a_spent_deadline_stops_before_any_movie_and_says_where_to_resume() {
 async fn a_refused_payload_is_a_function_error_naming_the_field() {
     let app = TestApp::spawn().await;
     let r: Republisher = app.env.service().await;
-    let err = invoke::republish(&r, json!({"from": "x"}), "req", None)
-        .await
-        .unwrap_err();
+    let err = streamia_shared::republish::invoke(
+        &r,
+        republish::FUNCTION,
+        json!({"from": "x"}),
+        "req",
+        None,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.error_type, "InvalidPayload");
     assert!(err.error_message.contains("from"), "{}", err.error_message);
-    let err = invoke::republish(&r, json!({"after": "nope", "limit": 0}), "req", None)
-        .await
-        .unwrap_err();
+    let err = streamia_shared::republish::invoke(
+        &r,
+        republish::FUNCTION,
+        json!({"after": "nope", "limit": 0}),
+        "req",
+        None,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.error_type, "ValidationError");
     assert!(
         err.error_message.contains("after: ") && err.error_message.contains("limit: "),

@@ -4,8 +4,6 @@
 //! (`X-Amz-Function-Error`) whose `errorType` says what went wrong (`UsersError`'s mapping in
 //! `error.rs`) and whose `errorMessage` says which fields, for the operator reading it.
 
-use std::time::Instant;
-
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use serde::Deserialize;
 use serde_json::Value;
@@ -13,7 +11,6 @@ use streamia_shared::auth::keys::{self, KeyIds, KeySecrets, KeyStoreError, Rotat
 use streamia_shared::config::{KeySecretsConfig, TokenConfig};
 use streamia_shared::init::{log_failure, ColdStart};
 
-use crate::ops::republish::Republisher;
 use crate::ops::{self, Ctx};
 use crate::Deps;
 
@@ -118,23 +115,4 @@ pub async fn rotate_keys(
                 error_message: e.to_string(),
             }
         })
-}
-
-/// The operator function republishing every account (its binary's name, in its log lines).
-pub const REPUBLISH: &str = "users-republish";
-
-/// The `users-republish` function: the accounts and the outbox built once per cold start (no
-/// Redis), then one bounded walk per invocation (`streamia_shared::republish::serve`).
-pub async fn serve_republish() -> Result<(), lambda_runtime::Error> {
-    streamia_shared::republish::serve::<Republisher>(REPUBLISH).await
-}
-
-/// One invocation of `users-republish` (`streamia_shared::republish::invoke`).
-pub async fn republish(
-    r: &Republisher,
-    payload: Value,
-    request_id: &str,
-    deadline: Option<Instant>,
-) -> Result<ops::republish::Output, Diagnostic> {
-    streamia_shared::republish::invoke(r, REPUBLISH, payload, request_id, deadline).await
 }

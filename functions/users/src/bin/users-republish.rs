@@ -4,5 +4,6 @@
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    streamia_users::adapters::invoke::serve_republish().await
+    use streamia_users::ops::republish::{Republisher, FUNCTION};
+    streamia_shared::republish::serve::<Republisher>(FUNCTION).await
 }

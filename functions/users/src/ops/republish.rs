@@ -54,6 +54,10 @@ impl Service for Republisher {
 
 pub use streamia_shared::republish::Output;
 
+/// The operator function (its binary's and the template's name): `src/bin/users-republish.rs`
+/// serves it with `streamia_shared::republish::serve`, which names it in its log lines.
+pub const FUNCTION: &str = "users-republish";
+
 impl streamia_shared::republish::Aggregates for Republisher {
     type Item = User;
     type Error = UsersError;

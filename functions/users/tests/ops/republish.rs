@@ -9,7 +9,6 @@ use serde_json::json;
 use streamia_shared::events::contracts;
 use streamia_shared::fields::Patch;
 use streamia_shared::testing::ReceivedEvent;
-use streamia_users::adapters::invoke;
 use streamia_users::ops::republish::{self, Republisher};
 use streamia_users::ops::{delete_me, update_me};
 
@@ -23,7 +22,7 @@ async fn drain(f: &Fixture, expected: usize) -> Vec<ReceivedEvent> {
 }
 
 async fn run(r: &Republisher, payload: serde_json::Value) -> republish::Output {
-    invoke::republish(r, payload, "req-republish", None)
+    streamia_shared::republish::invoke(r, republish::FUNCTION, payload, "req-republish", None)
         .await
         .unwrap()
 }
@@ -151,17 +150,29 @@ async fn a_walk_in_pages_resumes_where_the_answer_says_and_covers_every_user_onc
     assert_eq!(seen, ids);
     assert!(events.iter().all(|e| e.envelope.aggregate_version == 2));
 
-    let err = invoke::republish(&r, json!({"after": "nope"}), "req", None)
-        .await
-        .unwrap_err();
+    let err = streamia_shared::republish::invoke(
+        &r,
+        republish::FUNCTION,
+        json!({"after": "nope"}),
+        "req",
+        None,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.error_type, "ValidationError");
     assert!(
         err.error_message.contains("after: "),
         "{}",
         err.error_message
     );
-    let err = invoke::republish(&r, json!({"userId": "x"}), "req", None)
-        .await
-        .unwrap_err();
+    let err = streamia_shared::republish::invoke(
+        &r,
+        republish::FUNCTION,
+        json!({"userId": "x"}),
+        "req",
+        None,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.error_type, "InvalidPayload");
 }
