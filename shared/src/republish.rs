@@ -92,26 +92,15 @@ pub fn parse(input: Input) -> Result<Command, FieldErrors> {
 /// What a service republishes: its collection, read by id, and the event of one item.
 pub trait Aggregates: Sync {
     /// One stored item (a movie, an account).
-    type Item: Send + Sync;
+    type Item: serde::de::DeserializeOwned + Send + Sync;
     /// The service's error.
-    type Error: std::error::Error + Send + 'static;
+    type Error: std::error::Error + From<mongodb::error::Error> + Send + 'static;
 
     /// The item's id.
     fn id(item: &Self::Item) -> ObjectId;
 
-    /// Up to `limit` items, any status, whose id comes after `after` (from the first when
-    /// `None`), by id.
-    fn page_after(
-        &self,
-        after: Option<ObjectId>,
-        limit: i64,
-    ) -> impl Future<Output = Result<Vec<Self::Item>, Self::Error>> + Send;
-
-    /// Whether any item has an id after `after`.
-    fn any_after(
-        &self,
-        after: Option<ObjectId>,
-    ) -> impl Future<Output = Result<bool, Self::Error>> + Send;
+    /// The collection walked by `_id` (every item, any status).
+    fn collection(&self) -> &mongodb::Collection<Self::Item>;
 
     /// Stages the item's snapshot event in its own transaction (reading the item there);
     /// false when there was nothing to republish.
@@ -147,9 +136,9 @@ pub async fn walk<A: Aggregates>(
     };
     'walk: while reached < limit {
         let size = i64::try_from(PAGE.min(limit - reached)).unwrap_or(i64::MAX);
-        let page = match aggregates.page_after(after, size).await {
+        let page = match page_after(aggregates.collection(), after, size).await {
             Ok(page) => page,
-            Err(e) => return Err(stop(&out, e)),
+            Err(e) => return Err(stop(&out, e.into())),
         };
         if page.is_empty() {
             out.done = true;
@@ -176,9 +165,9 @@ pub async fn walk<A: Aggregates>(
         }
     }
     if !out.done {
-        out.done = match aggregates.any_after(after).await {
+        out.done = match any_after(aggregates.collection(), after).await {
             Ok(any) => !any,
-            Err(e) => return Err(stop(&out, e)),
+            Err(e) => return Err(stop(&out, e.into())),
         };
     }
     tracing::info!(
@@ -194,7 +183,7 @@ pub async fn walk<A: Aggregates>(
 
 /// Up to `limit` documents of `collection` whose `_id` comes after `after` (from the first
 /// when `None`), by `_id`: one page of the walk, on the `_id` index every collection has.
-pub async fn page_after<T>(
+async fn page_after<T>(
     collection: &mongodb::Collection<T>,
     after: Option<ObjectId>,
     limit: i64,
@@ -214,7 +203,7 @@ where
 
 /// Whether `collection` holds a document whose `_id` comes after `after`: whether a walk that
 /// stopped there is done.
-pub async fn any_after<T>(
+async fn any_after<T>(
     collection: &mongodb::Collection<T>,
     after: Option<ObjectId>,
 ) -> Result<bool, mongodb::error::Error>

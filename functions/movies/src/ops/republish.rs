@@ -64,16 +64,8 @@ impl streamia_shared::republish::Aggregates for Republisher {
         item.id
     }
 
-    async fn page_after(
-        &self,
-        after: Option<ObjectId>,
-        limit: i64,
-    ) -> Result<Vec<Movie>, MoviesError> {
-        self.movies.page_after(after, limit).await
-    }
-
-    async fn any_after(&self, after: Option<ObjectId>) -> Result<bool, MoviesError> {
-        self.movies.any_after(after).await
+    fn collection(&self) -> &mongodb::Collection<Movie> {
+        self.movies.collection()
     }
 
     async fn republish(&self, item: &Movie, correlation_id: &str) -> Result<bool, MoviesError> {

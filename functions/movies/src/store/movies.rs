@@ -294,21 +294,10 @@ impl MovieStore {
             .await?)
     }
 
-    /// Up to `limit` movies of any status whose id comes after `after` (from the first when
-    /// `None`), by id: the pages of the operator's republishing (`ops::republish`), which walk
-    /// the whole collection on the `_id` index and resume from the last id they reached.
-    pub async fn page_after(
-        &self,
-        after: Option<ObjectId>,
-        limit: i64,
-    ) -> Result<Vec<Movie>, MoviesError> {
-        Ok(streamia_shared::republish::page_after(&self.movies, after, limit).await?)
-    }
-
-    /// Whether any movie (any status) has an id after `after`: whether a republishing that
-    /// stopped there is done.
-    pub async fn any_after(&self, after: Option<ObjectId>) -> Result<bool, MoviesError> {
-        Ok(streamia_shared::republish::any_after(&self.movies, after).await?)
+    /// The collection itself, for the operator's republishing (`ops::republish`), which the
+    /// platform walks by `_id` (every item, any status) and resumes from the last id reached.
+    pub fn collection(&self) -> &mongodb::Collection<Movie> {
+        &self.movies
     }
 
     /// Inside a transaction: the movie as that transaction sees it, any status (`None` when

@@ -66,16 +66,8 @@ impl streamia_shared::republish::Aggregates for Republisher {
         item.id
     }
 
-    async fn page_after(
-        &self,
-        after: Option<ObjectId>,
-        limit: i64,
-    ) -> Result<Vec<User>, UsersError> {
-        self.users.page_after(after, limit).await
-    }
-
-    async fn any_after(&self, after: Option<ObjectId>) -> Result<bool, UsersError> {
-        self.users.any_after(after).await
+    fn collection(&self) -> &mongodb::Collection<User> {
+        self.users.collection()
     }
 
     async fn republish(&self, item: &User, correlation_id: &str) -> Result<bool, UsersError> {

@@ -133,21 +133,10 @@ impl UserStore {
         Ok(self.users.find_one(doc! {"_id": id}).await?)
     }
 
-    /// Up to `limit` accounts of any status whose id comes after `after` (from the first when
-    /// `None`), by id: the pages of the operator's republishing (`ops::republish`), which walk
-    /// the whole collection on the `_id` index and resume from the last id they reached.
-    pub async fn page_after(
-        &self,
-        after: Option<ObjectId>,
-        limit: i64,
-    ) -> Result<Vec<User>, UsersError> {
-        Ok(streamia_shared::republish::page_after(&self.users, after, limit).await?)
-    }
-
-    /// Whether any account (any status) has an id after `after`: whether a republishing that
-    /// stopped there is done.
-    pub async fn any_after(&self, after: Option<ObjectId>) -> Result<bool, UsersError> {
-        Ok(streamia_shared::republish::any_after(&self.users, after).await?)
+    /// The collection itself, for the operator's republishing (`ops::republish`), which the
+    /// platform walks by `_id` (every item, any status) and resumes from the last id reached.
+    pub fn collection(&self) -> &mongodb::Collection<User> {
+        &self.users
     }
 
     /// Inside a transaction: the account as that transaction sees it, any status (`None` when
