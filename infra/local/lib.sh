@@ -181,6 +181,11 @@ start_stack() {
   # to watch the 429s locally.
   : "${IP_LIMIT_LOGIN:=100000}" "${IP_LIMIT_REGISTER:=100000}"
   : "${IP_LIMIT_FORGOT_PASSWORD:=100000}" "${IP_LIMIT_RESET_PASSWORD:=100000}"
+  # A fault for the sagas' compensation (streamia_shared::saga::fault): the ratings' step of
+  # a user deletion fails for good for users whose username starts with "sagafault", so a
+  # person (and the e2e tests) can watch a deletion be cancelled and everything restored.
+  # Never set in a deployed stack. SAGA_FAULT= (empty) turns it off.
+  : "${SAGA_FAULT=ratings:sagafault}"
   # Fast mode's instances per function: one per core measured best (2 cores: 2 beat 4).
   : "${STREAMIA_INSTANCES:=$(nproc 2>/dev/null || echo 2)}"
   mkdir -p "$STACK_DIR/logs"
@@ -312,6 +317,7 @@ for key, value in json.load(open(sys.argv[1])).items():
     export REFRESH_TOKEN_PEPPER_SECRET_ARN="$pepper_arn"
     export FRONTEND_URL CORS_ALLOWED_ORIGINS MONGODB_DATABASE_PREFIX="${MONGODB_DATABASE_PREFIX:-streamia}"
     export IP_LIMIT_LOGIN IP_LIMIT_REGISTER IP_LIMIT_FORGOT_PASSWORD IP_LIMIT_RESET_PASSWORD
+    if [ -n "$SAGA_FAULT" ]; then export SAGA_FAULT; else unset SAGA_FAULT; fi
     export AWS_ENDPOINT_URL="http://127.0.0.1:$LOCALSTACK_PORT" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
     export AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1
     export SMTP_HOST=127.0.0.1 SMTP_PORT SMTP_TLS=none MAIL_FROM="Streamia <no-reply@streamia.local>"

@@ -22,6 +22,7 @@ pub mod media;
 pub mod paging;
 pub mod republish;
 pub mod runtime;
+pub mod saga;
 pub mod scheduled;
 pub mod search;
 pub mod secrets;

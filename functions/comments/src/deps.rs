@@ -1,16 +1,17 @@
 //! What every comments function holds for the life of its container.
 
-use streamia_shared::config::MongoConfig;
+use streamia_shared::config::{MongoConfig, Topics};
 use streamia_shared::events::movie_copies::MovieCopies;
-use streamia_shared::events::Inbox;
+use streamia_shared::events::{EventPublisher, Inbox, Outbox, Topic};
 use streamia_shared::init::InitError;
+use streamia_shared::saga::{Participant, SagaFault};
 use streamia_shared::service::{SdkConfig, Service};
 
 use crate::domain::UserNames;
 use crate::error::CommentsError;
 use crate::limits::{LimitPieces, Limiter};
 use crate::store::{CommentStore, ReportStore};
-use crate::{ON_MOVIE_CHANGE, ON_USER_CHANGE, SERVICE};
+use crate::{ON_MOVIE_CHANGE, ON_USER_CHANGE, ON_USER_DELETION, SERVICE};
 
 /// The HTTP functions' clients, built once per cold start (building opens no connection).
 #[derive(Clone)]
@@ -98,6 +99,38 @@ impl Service for CopyDeps {
             users: UserNames::new(&db),
             user_inbox: Inbox::new(&db, ON_USER_CHANGE),
             mongo: client,
+        })
+    }
+}
+
+/// What `comments-on-user-deletion` (the comments' step of the user-deletion saga) holds:
+/// the comments, and the participant with its ledger and its outbox to the comment-events
+/// topic. No Redis.
+#[derive(Clone)]
+pub struct SagaDeps {
+    /// The comments.
+    pub comments: CommentStore,
+    /// The saga's participant.
+    pub participant: Participant,
+}
+
+impl Service for SagaDeps {
+    type Config = (MongoConfig, Topics, SagaFault);
+
+    async fn build(
+        (mongo, topics, fault): (MongoConfig, Topics, SagaFault),
+        aws: &SdkConfig,
+    ) -> Result<Self, InitError> {
+        let client = streamia_shared::db::connect(&mongo.uri).await?;
+        let db = client.database(&mongo.database_name(SERVICE));
+        let outbox = Outbox::new(
+            &client,
+            &db,
+            EventPublisher::new(aws, topics.arn(Topic::CommentEvents), SERVICE),
+        );
+        Ok(Self {
+            comments: CommentStore::new(&db),
+            participant: Participant::new(&db, SERVICE, ON_USER_DELETION, outbox, fault),
         })
     }
 }

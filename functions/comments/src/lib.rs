@@ -33,3 +33,7 @@ pub const ON_MOVIE_CHANGE: &str = "comments-on-movie-change";
 
 /// The consumer of the user-changes queue; its inbox entries carry this name.
 pub const ON_USER_CHANGE: &str = "comments-on-user-change";
+
+/// The consumer of the user-deletions queue (the saga's step); its inbox entries carry this
+/// name.
+pub const ON_USER_DELETION: &str = "comments-on-user-deletion";

@@ -9,7 +9,8 @@
 //! What it knows about movies (whether one exists, its title and cover) comes from the movies
 //! service's events, kept in its own `movie_copies` by `favorites-on-movie-change`
 //! (`streamia_shared::events::movie_copies`): no call to the movies service, no read of its
-//! database. It publishes no event yet.
+//! database. It publishes only its replies to the user-deletion saga (`ops::user_deletion`,
+//! the platform's `saga` participant), through its outbox to the favorite-events topic.
 
 pub mod adapters;
 pub mod cache;
@@ -27,3 +28,7 @@ pub const SERVICE: &str = "favorites";
 
 /// The consumer of the movie-changes queue; its inbox entries carry this name.
 pub const ON_MOVIE_CHANGE: &str = "favorites-on-movie-change";
+
+/// The consumer of the user-deletions queue (the saga's step); its inbox entries carry this
+/// name.
+pub const ON_USER_DELETION: &str = "favorites-on-user-deletion";

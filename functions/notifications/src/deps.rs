@@ -8,7 +8,7 @@ use streamia_shared::service::Service;
 
 use crate::copies::{self, UserCopies};
 use crate::mailer::{MailConfig, Mailer};
-use crate::{ON_USER_CHANGE, ON_USER_EVENT, SERVICE};
+use crate::{ON_USER_CHANGE, ON_USER_EVENT, ON_USER_EVENT_COPY, SERVICE};
 
 /// Clients built once in `main`.
 #[derive(Clone)]
@@ -17,6 +17,13 @@ pub struct Deps {
     pub mailer: Mailer,
     /// Handled events of the user-events consumer.
     pub inbox: Inbox,
+    /// The copies of users: the "account deleted" email is written from one, then ends it.
+    pub copies: UserCopies,
+    /// Handled `user.deletion_completed` events as applied to the copies (apart from
+    /// `inbox`, which records the email).
+    pub copy_inbox: Inbox,
+    /// The client the copy's transaction runs on.
+    pub mongo: mongodb::Client,
 }
 
 impl Service for Deps {
@@ -27,12 +34,13 @@ impl Service for Deps {
         _aws: &SdkConfig,
     ) -> Result<Self, InitError> {
         let client = streamia_shared::db::connect(&mongo.uri).await?;
+        let db = client.database(&mongo.database_name(SERVICE));
         Ok(Self {
             mailer: Mailer::new(&mail)?,
-            inbox: Inbox::new(
-                &client.database(&mongo.database_name(SERVICE)),
-                ON_USER_EVENT,
-            ),
+            inbox: Inbox::new(&db, ON_USER_EVENT),
+            copies: copies::user_copies(&db),
+            copy_inbox: Inbox::new(&db, ON_USER_EVENT_COPY),
+            mongo: client,
         })
     }
 }

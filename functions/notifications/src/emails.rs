@@ -3,8 +3,12 @@
 //! well in every client and in `/_local/mail`) and as HTML, where every piece of user data (a
 //! name, a username, the link) is escaped so none can become markup.
 
-use streamia_shared::events::users::{PasswordResetRequested, UserRegistered};
+use streamia_shared::events::users::{
+    PasswordResetRequested, UserDeletionCancelled, UserRegistered,
+};
 use streamia_shared::i18n::{escape_html, Lang, Msg, Text};
+
+use crate::copies::UserCopy;
 
 /// An email ready to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,6 +107,40 @@ pub fn password_reset(event: &PasswordResetRequested) -> Email {
             Block::Paragraph(
                 Text::new(Msg::EmailResetExpiry).arg("expiresAt", readable_time(&event.expires_at)),
             ),
+        ],
+    )
+}
+
+/// Sent when the deletion saga completed: the account and its data are gone. Written from the
+/// service's own copy of the user (`user.deletion_completed` carries no personal data), the
+/// last use of that copy before it becomes a tombstone.
+pub fn account_deleted(copy: &UserCopy) -> Email {
+    let name = copy.first_name.as_deref().unwrap_or(&copy.username);
+    compose(
+        &copy.email,
+        copy.language,
+        Msg::EmailDeletedSubject,
+        name,
+        &[
+            Block::Paragraph(Text::new(Msg::EmailDeletedBody).arg("username", &copy.username)),
+            Block::Paragraph(Msg::EmailDeletedClosing.into()),
+        ],
+    )
+}
+
+/// Sent when the deletion saga was compensated: nothing was deleted, the account works again.
+pub fn deletion_failed(event: &UserDeletionCancelled) -> Email {
+    let name = event.first_name.as_deref().unwrap_or(&event.username);
+    compose(
+        &event.email,
+        event.language,
+        Msg::EmailDeletionFailedSubject,
+        name,
+        &[
+            Block::Paragraph(
+                Text::new(Msg::EmailDeletionFailedBody).arg("username", &event.username),
+            ),
+            Block::Paragraph(Msg::EmailDeletionFailedAction.into()),
         ],
     )
 }

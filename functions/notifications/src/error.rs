@@ -33,6 +33,10 @@ pub enum NotifyError {
     /// transaction's retries).
     #[error(transparent)]
     UserCopy(#[from] ProjectionError),
+    /// The email is about a user this service holds no copy of yet (the copy's events are
+    /// still on their way): a redelivery finds it.
+    #[error("no copy of user {0} yet")]
+    NoCopyYet(String),
 }
 
 impl From<SendError> for NotifyError {
@@ -56,7 +60,8 @@ impl From<NotifyError> for ConsumeError {
             NotifyError::Mail(_)
             | NotifyError::Busy { .. }
             | NotifyError::Inbox(_)
-            | NotifyError::UserCopy(_) => ConsumeError::Transient(e.to_string()),
+            | NotifyError::UserCopy(_)
+            | NotifyError::NoCopyYet(_) => ConsumeError::Transient(e.to_string()),
         }
     }
 }

@@ -20,6 +20,13 @@ pub enum UserEvent {
     Registered(UserRegistered),
     /// `user.password_reset_requested` v1: the reset link.
     PasswordResetRequested(PasswordResetRequested),
+    /// `user.deletion_cancelled` v1: the "deletion failed" email (the event carries the
+    /// user's snapshot).
+    DeletionCancelled(UserDeletionCancelled),
+    /// `user.deletion_completed` v1: the "account deleted" email, from the service's copy of
+    /// the user, which then becomes a tombstone (this consumer, not the copies' one, ends the
+    /// copy: the email needs it first).
+    DeletionCompleted(UserDeletionCompleted),
 }
 
 /// Parses an envelope from the user-events queue. `Ok(None)`: an event this consumer does
@@ -30,6 +37,8 @@ pub fn parse(envelope: Envelope) -> Result<Option<Incoming<UserEvent>>, NotifyEr
         PasswordResetRequested::NAME => {
             Incoming::parse(envelope)?.map(UserEvent::PasswordResetRequested)
         }
+        UserDeletionCancelled::NAME => Incoming::parse(envelope)?.map(UserEvent::DeletionCancelled),
+        UserDeletionCompleted::NAME => Incoming::parse(envelope)?.map(UserEvent::DeletionCompleted),
         _ => return Ok(None),
     }))
 }
@@ -46,11 +55,13 @@ pub enum UserChange {
     Deleted(UserDeleted),
     /// `user.deletion_cancelled` v1: active again.
     DeletionCancelled(UserDeletionCancelled),
-    /// `user.deletion_completed` v1: gone for good.
+    /// `user.deletion_completed` v1: gone for good. Not on the user-changes queue: the
+    /// user-events consumer applies it after the "account deleted" email, which needs the copy.
     DeletionCompleted(UserDeletionCompleted),
 }
 
-/// Parses an envelope from the user-changes queue; as [`parse`].
+/// Parses an envelope from the user-changes queue; as [`parse`]. `user.deletion_completed` is
+/// not this consumer's (see [`UserChange::DeletionCompleted`]): acknowledged untouched.
 pub fn parse_change(envelope: Envelope) -> Result<Option<Incoming<UserChange>>, NotifyError> {
     Ok(Some(match envelope.event_name.as_str() {
         UserRegistered::NAME => Incoming::parse(envelope)?.map(UserChange::Registered),
@@ -58,9 +69,6 @@ pub fn parse_change(envelope: Envelope) -> Result<Option<Incoming<UserChange>>, 
         UserDeleted::NAME => Incoming::parse(envelope)?.map(UserChange::Deleted),
         UserDeletionCancelled::NAME => {
             Incoming::parse(envelope)?.map(UserChange::DeletionCancelled)
-        }
-        UserDeletionCompleted::NAME => {
-            Incoming::parse(envelope)?.map(UserChange::DeletionCompleted)
         }
         _ => return Ok(None),
     }))

@@ -35,6 +35,10 @@ pub const SERVICE: &str = "notifications";
 /// The consumer of the user-events queue; its inbox entries carry this name.
 pub const ON_USER_EVENT: &str = "notifications-on-user-event";
 
+/// The same consumer's entries for the copies it ends (`user.deletion_completed`), apart from
+/// the emails it sends.
+pub const ON_USER_EVENT_COPY: &str = "notifications-on-user-event:copy";
+
 /// The consumer of the user-changes queue (the copies of users); its inbox entries carry
 /// this name.
 pub const ON_USER_CHANGE: &str = "notifications-on-user-change";

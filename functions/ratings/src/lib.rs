@@ -38,3 +38,7 @@ pub const SERVICE: &str = "ratings";
 
 /// The consumer of the movie-changes queue; its inbox entries carry this name.
 pub const ON_MOVIE_CHANGE: &str = "ratings-on-movie-change";
+
+/// The consumer of the user-deletions queue (the saga's step); its inbox entries carry this
+/// name.
+pub const ON_USER_DELETION: &str = "ratings-on-user-deletion";

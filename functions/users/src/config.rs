@@ -15,7 +15,15 @@ const DEFAULT_FRONTEND_URL: &str = "http://localhost:5173";
 pub struct UsersConfig {
     /// Base URL of the web app, for links in emails (`FRONTEND_URL`).
     pub frontend_url: Url,
+    /// How long a user-deletion saga may wait for its participants before
+    /// `users-saga-deadline` cancels it (`USER_DELETION_DEADLINE_SECONDS`, default 10
+    /// minutes: far past a healthy saga's seconds, and past a few SQS redeliveries of a step
+    /// whose dependency hiccupped).
+    pub deletion_deadline: std::time::Duration,
 }
+
+/// `USER_DELETION_DEADLINE_SECONDS`'s default.
+const DEFAULT_DELETION_DEADLINE_SECS: u64 = 600;
 
 /// Loads beside the platform's pieces, so one cold start names every problem at once.
 impl Load for UsersConfig {
@@ -31,7 +39,14 @@ impl Load for UsersConfig {
                 None
             }
         };
-        let config = frontend_url.map(|frontend_url| Self { frontend_url });
+        let deletion_deadline = std::time::Duration::from_secs(env.positive(
+            "USER_DELETION_DEADLINE_SECONDS",
+            DEFAULT_DELETION_DEADLINE_SECS,
+        ));
+        let config = frontend_url.map(|frontend_url| Self {
+            frontend_url,
+            deletion_deadline,
+        });
         // A missing URL was recorded as a problem, so `finish` fails first.
         env.finish(config)?.ok_or_else(|| ConfigError {
             problems: vec!["FRONTEND_URL is invalid".to_owned()],
@@ -43,6 +58,7 @@ impl fmt::Debug for UsersConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UsersConfig")
             .field("frontend_url", &self.frontend_url.as_str())
+            .field("deletion_deadline", &self.deletion_deadline)
             .finish()
     }
 }
@@ -67,11 +83,12 @@ mod tests {
     fn reads_only_its_own_variables() {
         // A leftover ADMIN_EMAILS (removed: roles come from an operator only) is not read.
         let (config, seen) = read(&[("ADMIN_EMAILS", "admin@streamia.local")]);
-        assert_eq!(seen, ["FRONTEND_URL"]);
-        assert_eq!(
-            config.unwrap().frontend_url.as_str(),
-            "http://localhost:5173/"
-        );
+        assert_eq!(seen, ["FRONTEND_URL", "USER_DELETION_DEADLINE_SECONDS"]);
+        let config = config.unwrap();
+        assert_eq!(config.frontend_url.as_str(), "http://localhost:5173/");
+        assert_eq!(config.deletion_deadline.as_secs(), 600);
+        let (config, _) = read(&[("USER_DELETION_DEADLINE_SECONDS", "3")]);
+        assert_eq!(config.unwrap().deletion_deadline.as_secs(), 3);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use streamia_shared::cache::{Redis, WindowCounter};
 use streamia_shared::config::{
     MongoConfig, RedisConfig, RefreshPepperConfig, SigningKeysConfig, TokenConfig, Topics,
 };
-use streamia_shared::events::{EventPublisher, Outbox, Topic};
+use streamia_shared::events::{EventPublisher, Inbox, Outbox, Topic};
 use streamia_shared::faults::Cuts;
 use streamia_shared::init::InitError;
 use streamia_shared::limits::{ClientLimiter, ClientLimits};
@@ -14,8 +14,8 @@ use streamia_shared::service::SdkConfig;
 use streamia_shared::service::Service;
 
 use crate::config::UsersConfig;
-use crate::store::{ResetStore, RoleChangeStore, SessionStore, UserStore};
-use crate::SERVICE;
+use crate::store::{ResetStore, RoleChangeStore, SagaStore, SessionStore, UserStore};
+use crate::{ON_DELETION_STEP, SERVICE};
 
 /// Password checks per subject (an email at login, a user at a re-check) before further checks
 /// are refused, and the window they are counted in.
@@ -41,6 +41,8 @@ pub struct Deps {
     pub resets: ResetStore,
     /// The audit trail of role changes.
     pub role_changes: RoleChangeStore,
+    /// The user-deletion sagas (`deletion_sagas`).
+    pub sagas: SagaStore,
     /// Signs access tokens: only in the functions that issue them (register, login, refresh:
     /// the template gives only them the signing keys' secret), `None` elsewhere.
     pub signer: Option<TokenSigner>,
@@ -110,6 +112,7 @@ impl Service for Deps {
             sessions: SessionStore::new(&db),
             resets: ResetStore::new(&db),
             role_changes: RoleChangeStore::new(&db),
+            sagas: SagaStore::new(&db),
             signer: signing
                 .keys
                 .map(|from| {
@@ -165,5 +168,42 @@ impl Deps {
             .as_deref()
             .map(str::as_bytes)
             .ok_or_else(|| TokenError::Signing("this function holds no refresh pepper".to_owned()))
+    }
+}
+
+/// What the user-deletion saga's own functions hold (`users-on-deletion-step`, the consumer
+/// of the participants' replies, and `users-saga-deadline`): MongoDB and the user-events
+/// topic; no Redis, no keys, no limits.
+#[derive(Clone)]
+pub struct SagaDeps {
+    /// The accounts (removed for good, or active again).
+    pub users: UserStore,
+    /// The sagas.
+    pub sagas: SagaStore,
+    /// Handled replies (the consumer's).
+    pub inbox: Inbox,
+    /// Where the saga's end goes (`user.deletion_completed` or `user.deletion_cancelled`).
+    pub outbox: Outbox,
+}
+
+impl Service for SagaDeps {
+    type Config = (MongoConfig, Topics);
+
+    async fn build(
+        (mongo_config, topics): (MongoConfig, Topics),
+        aws: &SdkConfig,
+    ) -> Result<Self, InitError> {
+        let mongo = streamia_shared::db::connect(&mongo_config.uri).await?;
+        let db = mongo.database(&mongo_config.database_name(SERVICE));
+        Ok(Self {
+            users: UserStore::new(&db),
+            sagas: SagaStore::new(&db),
+            inbox: Inbox::new(&db, ON_DELETION_STEP),
+            outbox: Outbox::new(
+                &mongo,
+                &db,
+                EventPublisher::new(aws, topics.arn(Topic::UserEvents), SERVICE),
+            ),
+        })
     }
 }

@@ -87,6 +87,9 @@ pub enum UsersError {
     /// An event could not be staged in the outbox.
     #[error(transparent)]
     Outbox(#[from] OutboxError),
+    /// A consumer's inbox could not record an event (the saga's replies).
+    #[error(transparent)]
+    Inbox(#[from] streamia_shared::events::InboxError),
 }
 
 /// A write conflict with a concurrent transaction runs the transaction again.
@@ -95,6 +98,7 @@ impl TransactionError for UsersError {
         match self {
             UsersError::Mongo(e) => e.is_transient(),
             UsersError::Outbox(e) => e.is_transient(),
+            UsersError::Inbox(e) => e.is_transient(),
             _ => false,
         }
     }
@@ -148,6 +152,7 @@ impl From<UsersError> for ApiError {
             UsersError::Outbox(OutboxError::Mongo(e)) => e.into(),
             UsersError::Outbox(e @ OutboxError::Conflict(_)) => ApiError::unavailable(e),
             UsersError::Outbox(e) => ApiError::internal(e),
+            UsersError::Inbox(e) => ApiError::unavailable(e),
         }
     }
 }
@@ -160,7 +165,10 @@ impl From<UsersError> for lambda_runtime::Diagnostic {
         let error_type = match &err {
             UsersError::Validation(_) => "ValidationError",
             UsersError::UserNotFound => "UserNotFound",
-            UsersError::Mongo(_) | UsersError::Redis(_) | UsersError::Outbox(_) => "Unavailable",
+            UsersError::Mongo(_)
+            | UsersError::Redis(_)
+            | UsersError::Outbox(_)
+            | UsersError::Inbox(_) => "Unavailable",
             _ => "InternalError",
         };
         let error_message = match &err {

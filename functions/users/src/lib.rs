@@ -22,3 +22,7 @@ pub use error::UsersError;
 
 /// The source name on every event this service publishes, and its database's suffix.
 pub const SERVICE: &str = "users";
+
+/// The consumer of the participants' replies to user-deletion sagas; its inbox entries carry
+/// this name.
+pub const ON_DELETION_STEP: &str = "users-on-deletion-step";

@@ -35,6 +35,22 @@ const PER_RECORD_RESERVES: &[(&str, Duration)] = &[
         "comments-on-user-change",
         streamia_comments::adapters::sqs::PER_RECORD,
     ),
+    (
+        "users-on-deletion-step",
+        streamia_users::adapters::sqs::PER_RECORD,
+    ),
+    (
+        "favorites-on-user-deletion",
+        streamia_favorites::adapters::sqs::SAGA_PER_RECORD,
+    ),
+    (
+        "ratings-on-user-deletion",
+        streamia_ratings::adapters::sqs::SAGA_PER_RECORD,
+    ),
+    (
+        "comments-on-user-deletion",
+        streamia_comments::adapters::sqs::SAGA_PER_RECORD,
+    ),
 ];
 
 #[test]

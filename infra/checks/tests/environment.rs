@@ -58,21 +58,30 @@ fn loaders(binary: &str) -> Vec<Loader> {
         "movies-republish" => load::<Of<streamia_movies::ops::republish::Republisher>>,
         // The CORS preflight: the allowed origins, nothing else.
         "api-preflight" => load::<streamia_shared::http::Cors>,
+        // The user-deletion saga's owner: MongoDB and the user-events topic.
+        "users-on-deletion-step" | "users-saga-deadline" => {
+            load::<Of<streamia_users::deps::SagaDeps>>
+        }
         users if users.starts_with("users-") => load::<(HttpPieces, Of<streamia_users::Deps>)>,
         "movies-on-rating-change" => load::<Of<streamia_movies::Deps>>,
         movies if movies.starts_with("movies-") => load::<(HttpPieces, Of<streamia_movies::Deps>)>,
         "comments-on-movie-change" | "comments-on-user-change" => {
             load::<Of<streamia_comments::CopyDeps>>
         }
+        "comments-on-user-deletion" => load::<Of<streamia_comments::deps::SagaDeps>>,
         comments if comments.starts_with("comments-") => {
             load::<(HttpPieces, Of<streamia_comments::Deps>)>
         }
         // The ratings consumer and sweeper: the service's pieces without the HTTP ones.
-        "ratings-on-movie-change" | "ratings-summary-sweeper" => load::<Of<streamia_ratings::Deps>>,
+        "ratings-on-movie-change" | "ratings-summary-sweeper" | "ratings-on-user-deletion" => {
+            load::<Of<streamia_ratings::Deps>>
+        }
         ratings if ratings.starts_with("ratings-") => {
             load::<(HttpPieces, Of<streamia_ratings::Deps>)>
         }
-        "favorites-on-movie-change" => load::<Of<streamia_favorites::Deps>>,
+        "favorites-on-movie-change" | "favorites-on-user-deletion" => {
+            load::<Of<streamia_favorites::Deps>>
+        }
         favorites if favorites.starts_with("favorites-") => {
             load::<(HttpPieces, Of<streamia_favorites::Deps>)>
         }

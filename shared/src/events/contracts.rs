@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use super::movies::{MovieCreated, MovieDeleted, MovieUpdated, MovieVideoUploaded};
 use super::ratings::RatingChanged;
+use super::sagas::{UserDeletionStepDone, UserDeletionStepFailed};
 use super::users::{
     PasswordResetRequested, UserDeleted, UserDeletionCancelled, UserDeletionCompleted,
     UserRegistered, UserRoleChanged, UserUpdated,
@@ -84,6 +85,8 @@ pub const ALL: &[Contract] = &[
     contract::<UserDeletionCancelled>(),
     contract::<UserDeletionCompleted>(),
     contract::<UserRoleChanged>(),
+    contract::<UserDeletionStepDone>(),
+    contract::<UserDeletionStepFailed>(),
     contract::<MovieCreated>(),
     contract::<MovieUpdated>(),
     contract::<MovieDeleted>(),

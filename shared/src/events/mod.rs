@@ -17,6 +17,7 @@ pub mod projection;
 mod publisher;
 pub mod ratings;
 pub mod relay;
+pub mod sagas;
 mod topics;
 pub mod users;
 

@@ -701,6 +701,11 @@ impl Tx<'_> {
         self.session
     }
 
+    /// The correlation id every event of this transaction carries.
+    pub fn correlation_id(&self) -> &str {
+        &self.correlation_id
+    }
+
     /// Stages `payload` as an event of this transaction, numbered in its aggregate; it is
     /// published after the commit.
     pub async fn stage<P: Event>(&mut self, payload: P) -> Result<(), OutboxError> {

@@ -8,13 +8,24 @@ pub enum Topic {
     UserEvents,
     /// `movie.*` events, published by the movies service.
     MovieEvents,
-    /// `rating.*` events, published by the ratings service.
+    /// `rating.*` events (and the ratings service's saga replies), published by the ratings
+    /// service.
     RatingEvents,
+    /// The favorites service's saga replies (`user.deletion_step_*`).
+    FavoriteEvents,
+    /// The comments service's saga replies (`user.deletion_step_*`).
+    CommentEvents,
 }
 
 impl Topic {
     /// Every topic.
-    pub const ALL: [Topic; 3] = [Topic::UserEvents, Topic::MovieEvents, Topic::RatingEvents];
+    pub const ALL: [Topic; 5] = [
+        Topic::UserEvents,
+        Topic::MovieEvents,
+        Topic::RatingEvents,
+        Topic::FavoriteEvents,
+        Topic::CommentEvents,
+    ];
 
     /// The environment variable holding the topic's ARN; also the messaging stack's output
     /// name in SCREAMING_SNAKE_CASE (`UserEventsTopicArn`).
@@ -23,6 +34,8 @@ impl Topic {
             Topic::UserEvents => "USER_EVENTS_TOPIC_ARN",
             Topic::MovieEvents => "MOVIE_EVENTS_TOPIC_ARN",
             Topic::RatingEvents => "RATING_EVENTS_TOPIC_ARN",
+            Topic::FavoriteEvents => "FAVORITE_EVENTS_TOPIC_ARN",
+            Topic::CommentEvents => "COMMENT_EVENTS_TOPIC_ARN",
         }
     }
 }

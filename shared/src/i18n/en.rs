@@ -193,4 +193,28 @@ pub(super) const MESSAGES: &[(Msg, &str)] = &[
         "The link works once and expires at {expiresAt}. If you did not ask for this, ignore \
          this email: your password stays as it is.",
     ),
+    (EmailDeletedSubject, "Your Streamia account was deleted"),
+    (
+        EmailDeletedBody,
+        "As you asked, your Streamia account '{username}' and everything in it (favorites, \
+         ratings and comments) have been deleted.",
+    ),
+    (
+        EmailDeletedClosing,
+        "Thank you for watching with us. You are welcome back any time.",
+    ),
+    (
+        EmailDeletionFailedSubject,
+        "We could not delete your Streamia account",
+    ),
+    (
+        EmailDeletionFailedBody,
+        "We could not finish deleting your Streamia account '{username}', so nothing was \
+         deleted: your account, favorites, ratings and comments are as they were.",
+    ),
+    (
+        EmailDeletionFailedAction,
+        "You can log in again. If you still want to delete your account, please ask again in a \
+         few minutes.",
+    ),
 ];

@@ -224,4 +224,25 @@ pub(super) const MESSAGES: &[(Msg, &str)] = &[
         "El enlace funciona una sola vez y caduca el {expiresAt}. Si no lo pediste, ignora este \
          correo: tu contraseña no cambia.",
     ),
+    (EmailDeletedSubject, "Tu cuenta de Streamia fue eliminada"),
+    (
+        EmailDeletedBody,
+        "Como pediste, tu cuenta de Streamia '{username}' y todo lo que contenía (favoritas, \
+         calificaciones y comentarios) se eliminaron.",
+    ),
+    (
+        EmailDeletedClosing,
+        "Gracias por ver películas con nosotros. Vuelve cuando quieras.",
+    ),
+    (EmailDeletionFailedSubject, "No pudimos eliminar tu cuenta de Streamia"),
+    (
+        EmailDeletionFailedBody,
+        "No pudimos terminar de eliminar tu cuenta de Streamia '{username}', así que no se \
+         eliminó nada: tu cuenta, favoritas, calificaciones y comentarios siguen como estaban.",
+    ),
+    (
+        EmailDeletionFailedAction,
+        "Puedes volver a iniciar sesión. Si aún quieres eliminar tu cuenta, vuelve a pedirlo \
+         en unos minutos.",
+    ),
 ];

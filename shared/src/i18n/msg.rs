@@ -246,4 +246,16 @@ messages! {
     EmailResetAction = "email.reset.action",
     /// Reset: how long the link works (`{expiresAt}`).
     EmailResetExpiry = "email.reset.expiry",
+    /// Account deleted (the deletion saga completed): subject.
+    EmailDeletedSubject = "email.deleted.subject",
+    /// Account deleted: body (`{username}`).
+    EmailDeletedBody = "email.deleted.body",
+    /// Account deleted: the door left open.
+    EmailDeletedClosing = "email.deleted.closing",
+    /// Deletion failed (the saga was compensated): subject.
+    EmailDeletionFailedSubject = "email.deletion_failed.subject",
+    /// Deletion failed: body (`{username}`).
+    EmailDeletionFailedBody = "email.deletion_failed.body",
+    /// Deletion failed: what to do.
+    EmailDeletionFailedAction = "email.deletion_failed.action",
 }

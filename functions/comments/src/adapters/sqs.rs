@@ -1,4 +1,4 @@
-//! The SQS side of the two consumers: record body -> envelope (platform) -> event -> copy ->
+//! The SQS side of the consumers (the copies' two, and the saga's step): record body -> envelope (platform) -> event -> copy ->
 //! acknowledged, or a batch item failure (poison or retry).
 
 use std::time::Duration;
@@ -6,7 +6,8 @@ use std::time::Duration;
 use streamia_shared::events::consumer::{self, ConsumeError, Limits};
 use streamia_shared::events::Envelope;
 
-use crate::deps::CopyDeps;
+use crate::deps::{CopyDeps, SagaDeps};
+use crate::ops::user_deletion::Comments;
 use crate::{events, ops};
 
 /// Handles one envelope from the movie-changes queue (`comments-on-movie-change`): the
@@ -54,4 +55,29 @@ pub async fn serve_movie_changes() -> Result<(), lambda_runtime::Error> {
 /// Serves `comments-on-user-change` for the life of the container.
 pub async fn serve_user_changes() -> Result<(), lambda_runtime::Error> {
     consumer::serve(limits(), on_user_change).await
+}
+
+/// Handles one envelope from the comments' user-deletions queue (the saga's step).
+pub async fn on_user_deletion(
+    deps: &'static SagaDeps,
+    envelope: Envelope,
+) -> Result<(), ConsumeError> {
+    deps.participant
+        .consume(&Comments(&deps.comments), envelope)
+        .await
+        .map(|_| ())
+}
+
+/// The longest one saga record may take: two many-document writes, the reply's transaction
+/// and its publish (the outbox's 3 s flush budget). `infra/checks` holds the queue's batch
+/// size to it.
+pub const SAGA_PER_RECORD: Duration = Duration::from_secs(10);
+
+/// Serves `comments-on-user-deletion` for the life of the container.
+pub async fn serve_user_deletions() -> Result<(), lambda_runtime::Error> {
+    let limits = Limits {
+        per_record: SAGA_PER_RECORD,
+        ..Limits::default()
+    };
+    consumer::serve(limits, on_user_deletion).await
 }

@@ -16,6 +16,7 @@ pub mod moderate;
 pub mod moderation_list;
 pub mod report;
 pub mod update;
+pub mod user_deletion;
 
 use bson::oid::ObjectId;
 use streamia_shared::events::movie_copies::MovieCopy;

@@ -1,4 +1,6 @@
-//! The `comments` collection.
+//! The `comments` collection. Every read and write of the routes sees only the comments no
+//! user-deletion saga has set aside (`saga::visible`); the saga's own three effects are the
+//! last methods.
 
 use bson::oid::ObjectId;
 use bson::{doc, DateTime, Document};
@@ -6,6 +8,7 @@ use futures_util::TryStreamExt;
 use mongodb::options::{IndexOptions, ReturnDocument, UpdateModifications};
 use mongodb::{ClientSession, Collection, Database, IndexModel};
 use streamia_shared::paging::Page;
+use streamia_shared::saga::{self, visible};
 
 use crate::domain::{Comment, CommentStatus};
 use crate::error::CommentsError;
@@ -41,7 +44,7 @@ impl CommentStore {
     pub async fn live(&self, id: ObjectId) -> Result<Option<Comment>, CommentsError> {
         Ok(self
             .comments
-            .find_one(doc! {"_id": id, "deleted": false})
+            .find_one(visible(doc! {"_id": id, "deleted": false}))
             .await?)
     }
 
@@ -53,7 +56,7 @@ impl CommentStore {
     ) -> Result<Option<Comment>, CommentsError> {
         Ok(self
             .comments
-            .find_one(doc! {"_id": id, "deleted": false})
+            .find_one(visible(doc! {"_id": id, "deleted": false}))
             .session(session)
             .await?)
     }
@@ -81,10 +84,10 @@ impl CommentStore {
         let result = self
             .comments
             .update_one(
-                doc! {
+                visible(doc! {
                     "_id": parent, "movieId": movie_id, "deleted": false,
                     "status": CommentStatus::Visible.as_str(),
-                },
+                }),
                 doc! {"$inc": {"replyCount": 1}, "$set": {"listed": true}},
             )
             .await?;
@@ -127,6 +130,7 @@ impl CommentStore {
         order: Document,
         page: Page,
     ) -> Result<(Vec<Comment>, u64), CommentsError> {
+        let filter = visible(filter);
         let total = self.comments.count_documents(filter.clone()).await?;
         if page.is_past_end(total) {
             return Ok((Vec::new(), total));
@@ -184,7 +188,7 @@ impl CommentStore {
         Ok(self
             .comments
             .find_one_and_update(
-                doc! {"_id": id, "deleted": false},
+                visible(doc! {"_id": id, "deleted": false}),
                 doc! {"$inc": {"reportCount": 1}},
             )
             .return_document(ReturnDocument::After)
@@ -204,11 +208,11 @@ impl CommentStore {
         Ok(self
             .comments
             .find_one_and_update(
-                doc! {
+                visible(doc! {
                     "_id": id, "deleted": false,
                     "status": CommentStatus::Visible.as_str(),
                     "reportCount": {"$gte": threshold},
-                },
+                }),
                 doc! {
                     "$set": {"status": CommentStatus::Flagged.as_str(), "updatedAt": DateTime::now()},
                     "$inc": {"timesFlagged": 1},
@@ -253,9 +257,35 @@ impl CommentStore {
     ) -> Result<Option<Comment>, CommentsError> {
         Ok(self
             .comments
-            .find_one_and_update(filter, update)
+            .find_one_and_update(visible(filter), update)
             .return_document(ReturnDocument::After)
             .await?)
+    }
+
+    /// The user-deletion saga `saga` sets aside every comment of `user`.
+    pub async fn set_aside_user(&self, saga: &str, user: ObjectId) -> Result<(), CommentsError> {
+        self.comments
+            .update_many(doc! {"userId": user}, saga::set_aside(saga))
+            .await?;
+        Ok(())
+    }
+
+    /// The cancelled saga `saga` brings back the comments of `user` it set aside.
+    pub async fn restore_user(&self, saga: &str, user: ObjectId) -> Result<(), CommentsError> {
+        self.comments
+            .update_many(
+                saga::set_aside_by(doc! {"userId": user}, saga),
+                saga::bring_back(),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// The completed saga deletes every comment of `user` (replies of others to them stay,
+    /// as replies to a deleted comment do).
+    pub async fn purge_user(&self, user: ObjectId) -> Result<(), CommentsError> {
+        self.comments.delete_many(doc! {"userId": user}).await?;
+        Ok(())
     }
 }
 

@@ -18,6 +18,8 @@ pub use reports::ReportStore;
 pub async fn create_indexes(db: mongodb::Database) -> Result<(), mongodb::error::Error> {
     comments::create_indexes(&db).await?;
     reports::create_indexes(&db).await?;
+    streamia_shared::events::outbox::create_indexes(&db).await?;
+    streamia_shared::saga::ledger::create_indexes(&db).await?;
     streamia_shared::events::inbox::create_indexes(&db).await
 }
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 use streamia_shared::events::consumer::{self, ConsumeError, Limits};
 use streamia_shared::events::Envelope;
 
+use crate::ops::user_deletion::Favorites;
 use crate::{cache, Deps};
 
 /// Handles one envelope from the favorites' movie-changes queue; then every cached list is
@@ -34,3 +35,25 @@ pub async fn serve_movie_changes() -> Result<(), lambda_runtime::Error> {
     };
     consumer::serve(limits, on_movie_change).await
 }
+
+/// Handles one envelope from the favorites' user-deletions queue (the saga's step).
+pub async fn on_user_deletion(deps: &'static Deps, envelope: Envelope) -> Result<(), ConsumeError> {
+    deps.participant
+        .consume(&Favorites(deps), envelope)
+        .await
+        .map(|_| ())
+}
+
+/// Serves `favorites-on-user-deletion` for the life of the container.
+pub async fn serve_user_deletions() -> Result<(), lambda_runtime::Error> {
+    let limits = Limits {
+        per_record: SAGA_PER_RECORD,
+        ..Limits::default()
+    };
+    consumer::serve(limits, on_user_deletion).await
+}
+
+/// The longest one saga record may take: a few single-document and many-document writes, one
+/// transaction for the reply and its publish (the outbox's 3 s flush budget).
+/// `infra/checks` holds the queue's batch size to it.
+pub const SAGA_PER_RECORD: Duration = Duration::from_secs(10);

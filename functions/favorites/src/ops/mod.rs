@@ -13,6 +13,7 @@ pub mod get;
 pub mod list;
 pub mod remove;
 pub mod update;
+pub mod user_deletion;
 
 pub use streamia_shared::service::{Caller, Ctx};
 

@@ -1,5 +1,7 @@
 //! The `favorites` collection. Every method takes the caller's user id and puts it in its
-//! filter: no query here can reach another user's favorites.
+//! filter: no query here can reach another user's favorites. Every read and write of the
+//! routes sees only what no user-deletion saga has set aside (`saga::visible`); the saga's
+//! own three effects are the last methods.
 
 use bson::oid::ObjectId;
 use bson::{doc, DateTime};
@@ -7,6 +9,7 @@ use futures_util::TryStreamExt;
 use mongodb::options::{IndexOptions, ReturnDocument};
 use mongodb::{Collection, Database, IndexModel};
 use streamia_shared::paging::Page;
+use streamia_shared::saga::{self, visible};
 
 use crate::domain::Favorite;
 use crate::error::FavoritesError;
@@ -52,7 +55,7 @@ impl FavoriteStore {
     ) -> Result<Option<Favorite>, FavoritesError> {
         Ok(self
             .favorites
-            .find_one(doc! {"userId": user, "movieId": movie})
+            .find_one(visible(doc! {"userId": user, "movieId": movie}))
             .await?)
     }
 
@@ -67,7 +70,7 @@ impl FavoriteStore {
         Ok(self
             .favorites
             .find_one_and_update(
-                doc! {"userId": user, "movieId": movie},
+                visible(doc! {"userId": user, "movieId": movie}),
                 doc! {"$set": {"note": note, "updatedAt": DateTime::now()}},
             )
             .return_document(ReturnDocument::After)
@@ -78,7 +81,7 @@ impl FavoriteStore {
     pub async fn remove(&self, user: ObjectId, movie: ObjectId) -> Result<bool, FavoritesError> {
         let deleted = self
             .favorites
-            .delete_one(doc! {"userId": user, "movieId": movie})
+            .delete_one(visible(doc! {"userId": user, "movieId": movie}))
             .await?;
         Ok(deleted.deleted_count > 0)
     }
@@ -87,7 +90,7 @@ impl FavoriteStore {
     pub async fn count(&self, user: ObjectId) -> Result<u64, FavoritesError> {
         Ok(self
             .favorites
-            .count_documents(doc! {"userId": user})
+            .count_documents(visible(doc! {"userId": user}))
             .await?)
     }
 
@@ -97,13 +100,43 @@ impl FavoriteStore {
     pub async fn page(&self, user: ObjectId, page: Page) -> Result<Vec<Favorite>, FavoritesError> {
         Ok(self
             .favorites
-            .find(doc! {"userId": user})
+            .find(visible(doc! {"userId": user}))
             .sort(doc! {"createdAt": -1, "_id": -1})
             .skip(page.skip())
             .limit(page.limit_with_next())
             .await?
             .try_collect()
             .await?)
+    }
+
+    /// The user-deletion saga `saga` sets aside every favorite of `user`.
+    pub async fn set_aside_user(&self, saga: &str, user: ObjectId) -> Result<u64, FavoritesError> {
+        let marked = self
+            .favorites
+            .update_many(doc! {"userId": user}, saga::set_aside(saga))
+            .await?;
+        Ok(marked.modified_count)
+    }
+
+    /// The cancelled saga `saga` brings back the favorites of `user` it set aside.
+    pub async fn restore_user(&self, saga: &str, user: ObjectId) -> Result<u64, FavoritesError> {
+        let back = self
+            .favorites
+            .update_many(
+                saga::set_aside_by(doc! {"userId": user}, saga),
+                saga::bring_back(),
+            )
+            .await?;
+        Ok(back.modified_count)
+    }
+
+    /// The completed saga deletes every favorite of `user`.
+    pub async fn purge_user(&self, user: ObjectId) -> Result<u64, FavoritesError> {
+        Ok(self
+            .favorites
+            .delete_many(doc! {"userId": user})
+            .await?
+            .deleted_count)
     }
 }
 

@@ -14,5 +14,7 @@ pub use favorites::{FavoriteStore, INDEXES};
 /// the setup step (`favorites-setup`), never at cold start.
 pub async fn create_indexes(db: mongodb::Database) -> Result<(), mongodb::error::Error> {
     favorites::create_indexes(&db).await?;
+    streamia_shared::events::outbox::create_indexes(&db).await?;
+    streamia_shared::saga::ledger::create_indexes(&db).await?;
     streamia_shared::events::inbox::create_indexes(&db).await
 }

@@ -2,8 +2,9 @@
 //! twice, at once or later: the event is claimed in the inbox (with a lease) before the send,
 //! completed after it, released if the send fails so a redelivery can try again.
 
-use streamia_shared::events::Claim;
+use streamia_shared::events::{Change, Claim, Replica};
 
+use crate::copies::UserCopy;
 use crate::emails::{self, Email};
 use crate::events::{Incoming, UserEvent};
 use crate::{Deps, NotifyError};
@@ -17,18 +18,58 @@ pub enum Outcome {
     AlreadySent,
 }
 
-/// The email for an event.
-pub fn email_for(event: &UserEvent) -> Email {
-    match event {
+/// The email for an event. `user.deletion_completed` carries no personal data: its email is
+/// written from `copy`, the service's copy of the user (`None` without one).
+pub fn email_for(event: &UserEvent, copy: Option<&UserCopy>) -> Option<Email> {
+    Some(match event {
         UserEvent::Registered(e) => emails::welcome(e),
         UserEvent::PasswordResetRequested(e) => emails::password_reset(e),
+        UserEvent::DeletionCancelled(e) => emails::deletion_failed(e),
+        UserEvent::DeletionCompleted(_) => emails::account_deleted(copy?),
+    })
+}
+
+/// The copy an event's email needs (`user.deletion_completed`'s), read now: `Err(AlreadySent)`
+/// when the copy is a tombstone already (the email went out before the copy was ended).
+async fn copy_for(
+    deps: &Deps,
+    event: &UserEvent,
+) -> Result<Result<Option<UserCopy>, Outcome>, NotifyError> {
+    let UserEvent::DeletionCompleted(e) = event else {
+        return Ok(Ok(None));
+    };
+    match deps.copies.get(&e.user_id).await? {
+        Some(Replica::Live { state, .. }) => Ok(Ok(Some(state))),
+        Some(Replica::Tombstone { .. }) => Ok(Err(Outcome::AlreadySent)),
+        None => Err(NotifyError::NoCopyYet(e.user_id.clone())),
     }
 }
 
-/// Sends `incoming`'s email unless it was sent before. `Busy` when another delivery holds
-/// the event (the caller retries later); on a failed send the claim is released.
+/// Sends `incoming`'s email unless it was sent before, then, for `user.deletion_completed`,
+/// ends the copy of the user (a tombstone: after it nothing here holds the user's name or
+/// email). `Busy` when another delivery holds the event (the caller retries later); on a
+/// failed send the claim is released.
 pub async fn execute(deps: &Deps, incoming: &Incoming<UserEvent>) -> Result<Outcome, NotifyError> {
-    let email = email_for(&incoming.event);
+    let outcome = send(deps, incoming).await?;
+    if let UserEvent::DeletionCompleted(_) = &incoming.event {
+        deps.copies
+            .project(&deps.mongo, &deps.copy_inbox, incoming, Change::Tombstone)
+            .await?;
+    }
+    Ok(outcome)
+}
+
+async fn send(deps: &Deps, incoming: &Incoming<UserEvent>) -> Result<Outcome, NotifyError> {
+    let copy = match copy_for(deps, &incoming.event).await? {
+        Ok(copy) => copy,
+        Err(done) => {
+            tracing::info!(event_id = %incoming.event_id, "the user's copy is ended: email already sent");
+            return Ok(done);
+        }
+    };
+    let Some(email) = email_for(&incoming.event, copy.as_ref()) else {
+        return Err(NotifyError::NoCopyYet(incoming.aggregate_id.clone()));
+    };
     let token = match deps
         .inbox
         .claim(&incoming.event_id, deps.mailer.claim_lease())

@@ -8,6 +8,7 @@ use std::time::Duration;
 use streamia_shared::events::consumer::{self, ConsumeError, Limits};
 use streamia_shared::events::Envelope;
 
+use crate::ops::user_deletion::Ratings;
 use crate::{cache, Deps};
 
 /// Handles one envelope from the ratings' movie-changes queue.
@@ -34,4 +35,26 @@ pub async fn serve_movie_changes() -> Result<(), lambda_runtime::Error> {
         ..Limits::default()
     };
     consumer::serve(limits, on_movie_change).await
+}
+
+/// Handles one envelope from the ratings' user-deletions queue (the saga's step).
+pub async fn on_user_deletion(deps: &'static Deps, envelope: Envelope) -> Result<(), ConsumeError> {
+    deps.participant
+        .consume(&Ratings(deps), envelope)
+        .await
+        .map(|_| ())
+}
+
+/// The longest one saga record may take: the user's ratings changed (a few writes per movie
+/// they rated), 3 s of summary passes at most, the reply's transaction and its publish (3 s).
+/// `infra/checks` holds the queue's batch size to it.
+pub const SAGA_PER_RECORD: Duration = Duration::from_secs(15);
+
+/// Serves `ratings-on-user-deletion` for the life of the container.
+pub async fn serve_user_deletions() -> Result<(), lambda_runtime::Error> {
+    let limits = Limits {
+        per_record: SAGA_PER_RECORD,
+        ..Limits::default()
+    };
+    consumer::serve(limits, on_user_deletion).await
 }

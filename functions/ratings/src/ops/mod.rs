@@ -18,5 +18,6 @@ pub mod movie_stats;
 pub mod put;
 pub mod summarize;
 pub mod sweep_summaries;
+pub mod user_deletion;
 
 pub use streamia_shared::service::{Caller, Ctx};

@@ -20,5 +20,6 @@ pub async fn create_indexes(db: mongodb::Database) -> Result<(), mongodb::error:
     ratings::create_indexes(&db).await?;
     summaries::create_indexes(&db).await?;
     streamia_shared::events::outbox::create_indexes(&db).await?;
+    streamia_shared::saga::ledger::create_indexes(&db).await?;
     streamia_shared::events::inbox::create_indexes(&db).await
 }

@@ -1,5 +1,6 @@
 //! `ratings`: one document per (user, movie), written by single-document operations only
-//! (never in a transaction: see the crate's docs).
+//! (never in a transaction: see the crate's docs). The reads, the summary included, see only
+//! the ratings no user-deletion saga has set aside (`saga::visible`).
 
 use bson::oid::ObjectId;
 use bson::{doc, DateTime, Document};
@@ -7,6 +8,7 @@ use futures_util::TryStreamExt;
 use mongodb::options::{IndexOptions, ReturnDocument};
 use mongodb::{Collection, Database, IndexModel};
 use streamia_shared::paging::Page;
+use streamia_shared::saga::{self, visible};
 
 use crate::domain::{Distribution, Rating, Score, Summary};
 
@@ -101,7 +103,7 @@ impl RatingStore {
     ) -> Result<Option<Rating>, mongodb::error::Error> {
         self.ratings
             .find_one_and_update(
-                doc! {"userId": user, "movieId": movie, "score": i32::from(score)},
+                visible(doc! {"userId": user, "movieId": movie, "score": i32::from(score)}),
                 doc! {"$set": {"updatedAt": DateTime::now()}},
             )
             .return_document(ReturnDocument::After)
@@ -116,7 +118,7 @@ impl RatingStore {
     ) -> Result<bool, mongodb::error::Error> {
         let n = self
             .ratings
-            .count_documents(doc! {"userId": user, "movieId": movie})
+            .count_documents(visible(doc! {"userId": user, "movieId": movie}))
             .limit(1)
             .await?;
         Ok(n > 0)
@@ -130,7 +132,7 @@ impl RatingStore {
     ) -> Result<bool, mongodb::error::Error> {
         let deleted = self
             .ratings
-            .delete_one(doc! {"userId": user, "movieId": movie})
+            .delete_one(visible(doc! {"userId": user, "movieId": movie}))
             .await?;
         Ok(deleted.deleted_count > 0)
     }
@@ -142,7 +144,7 @@ impl RatingStore {
         user: ObjectId,
         page: Page,
     ) -> Result<(Vec<Rating>, u64), mongodb::error::Error> {
-        let filter = doc! {"userId": user};
+        let filter = visible(doc! {"userId": user});
         let total = self.ratings.count_documents(filter.clone()).await?;
         if page.is_past_end(total) {
             return Ok((Vec::new(), total));
@@ -166,7 +168,7 @@ impl RatingStore {
             .ratings
             .clone_with_type::<Document>()
             .aggregate([
-                doc! {"$match": {"movieId": movie}},
+                doc! {"$match": visible(doc! {"movieId": movie})},
                 doc! {"$group": {"_id": "$score", "n": {"$sum": 1}}},
             ])
             .await?;
@@ -183,6 +185,59 @@ impl RatingStore {
             }
         }
         Ok(Summary { distribution })
+    }
+}
+
+impl RatingStore {
+    /// Every movie `user` rated (any rating, set aside or not): the summaries a saga's change
+    /// of the user's ratings makes stale.
+    pub async fn movies_of(&self, user: ObjectId) -> Result<Vec<ObjectId>, mongodb::error::Error> {
+        let mut movies = Vec::new();
+        let mut cursor = self
+            .ratings
+            .clone_with_type::<Document>()
+            .find(doc! {"userId": user})
+            .projection(doc! {"movieId": 1, "_id": 0})
+            .await?;
+        while let Some(rating) = cursor.try_next().await? {
+            if let Ok(movie) = rating.get_object_id("movieId") {
+                movies.push(movie);
+            }
+        }
+        Ok(movies)
+    }
+
+    /// The user-deletion saga `saga` sets aside every rating of `user`.
+    pub async fn set_aside_user(
+        &self,
+        saga: &str,
+        user: ObjectId,
+    ) -> Result<(), mongodb::error::Error> {
+        self.ratings
+            .update_many(doc! {"userId": user}, saga::set_aside(saga))
+            .await?;
+        Ok(())
+    }
+
+    /// The cancelled saga `saga` brings back the ratings of `user` it set aside.
+    pub async fn restore_user(
+        &self,
+        saga: &str,
+        user: ObjectId,
+    ) -> Result<(), mongodb::error::Error> {
+        self.ratings
+            .update_many(
+                saga::set_aside_by(doc! {"userId": user}, saga),
+                saga::bring_back(),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// The completed saga deletes every rating of `user`.
+    pub async fn purge_user(&self, user: ObjectId) -> Result<(), mongodb::error::Error> {
+        self.ratings.delete_many(doc! {"userId": user}).await?;
+        Ok(())
     }
 }
 

@@ -7,6 +7,7 @@ use super::{confirm_password, current_user, Caller, Ctx};
 use crate::domain::UserStatus;
 use crate::error::UsersError;
 use crate::events::UserDeleted;
+use crate::store::DeletionSaga;
 use crate::{sessions, Deps};
 
 /// The fields a client sends.
@@ -30,7 +31,8 @@ pub struct Command {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeletionStarted {
-    /// The saga's id, also the correlation id of its events.
+    /// The saga's id (generated here; `GET`-able by an operator), which every event of the
+    /// saga carries beside the request's correlation id.
     pub saga_id: String,
 }
 
@@ -41,7 +43,8 @@ pub fn parse(caller: Caller, input: Input) -> Result<Command, UsersError> {
 }
 
 /// Confirms the password (limited per user like login), then in ONE transaction marks the
-/// account `deleting` (no more logins) and stages `user.deleted`, which starts the saga; ends
+/// account `deleting` (no more logins), records the saga (`deletion_sagas`: every step
+/// pending, the deadline) and stages `user.deleted`, which starts the saga; ends
 /// every session before the event is published. The answer is 202 even if SNS is down at that
 /// moment: the event is committed with the mark and the relay publishes it, so there is nothing
 /// to undo. If the revocation fails (Redis down: a 503), the event still goes out with the
@@ -55,15 +58,19 @@ pub async fn execute(deps: &Deps, cmd: Command, ctx: &Ctx) -> Result<DeletionSta
         sessions::revoke_all(deps, user.id, None).await?;
         return Ok(DeletionStarted { saga_id });
     }
-    let saga_id = uuid::Uuid::new_v4().to_string();
-    // The saga's id is the correlation id of every event it causes. The event is built from
-    // the account as this transaction marked it, so a profile change committed since the read
-    // above cannot leave an older snapshot in the newest event.
+    // The saga's id is ours, never the client's: saga state is keyed by it. The request's
+    // correlation id rides along on every event of the saga as a label for logs. The event is
+    // built from the account as this transaction marked it, so a profile change committed
+    // since the read above cannot leave an older snapshot in the newest event.
     // Sessions end after the commit and BEFORE the event is published: by the time any
     // participant of the saga hears of the deletion, no token of the account works.
+    let saga_id = uuid::Uuid::new_v4().to_string();
+    let deadline = bson::DateTime::from_system_time(
+        std::time::SystemTime::now() + deps.users_config.deletion_deadline,
+    );
     deps.outbox
         .commit_then(
-            &saga_id,
+            &ctx.correlation_id,
             (deps, user.id, &saga_id),
             |mut tx, (deps, user_id, saga_id)| {
                 Box::pin(async move {
@@ -72,6 +79,9 @@ pub async fn execute(deps: &Deps, cmd: Command, ctx: &Ctx) -> Result<DeletionSta
                         .mark_deleting(tx.session(), *user_id, saga_id)
                         .await?
                         .ok_or(UsersError::AlreadyDeleting)?;
+                    let saga =
+                        DeletionSaga::start(saga_id, marked.id, tx.correlation_id(), deadline);
+                    deps.sagas.insert(tx.session(), &saga).await?;
                     tx.stage(UserDeleted {
                         saga_id: saga_id.to_string(),
                         user_id: marked.id.to_hex(),

@@ -1,6 +1,6 @@
 //! The users service's operations, one file each, callable from any adapter (an HTTP route, a
-//! direct invocation by an operator for `set_role`, an SQS consumer of the deletion saga
-//! tomorrow) and from tests without HTTP types.
+//! direct invocation by an operator for `set_role`, the SQS consumer of the
+//! deletion saga's replies) and from tests without HTTP types.
 //!
 //! Every operation has the same shape:
 //! - `Input`: the raw fields as a client sends them (plain data, `deny_unknown_fields`);
@@ -11,6 +11,7 @@
 
 pub mod change_password;
 pub mod delete_me;
+pub mod deletion_saga;
 pub mod forgot_password;
 pub mod get_me;
 pub mod health;

@@ -7,11 +7,13 @@
 
 mod resets;
 mod role_changes;
+pub mod sagas;
 mod sessions;
 mod users;
 
 pub use resets::ResetStore;
 pub use role_changes::{RoleChange, RoleChangeStore};
+pub use sagas::{DeletionSaga, SagaStore};
 pub use sessions::{RefreshToken, Session, SessionStore};
 pub use users::{ProfileChanges, UserStore};
 
@@ -42,5 +44,7 @@ pub async fn create_indexes(db: mongodb::Database) -> Result<(), mongodb::error:
     sessions::create_indexes(&db).await?;
     resets::create_indexes(&db).await?;
     role_changes::create_indexes(&db).await?;
+    sagas::create_indexes(&db).await?;
+    streamia_shared::events::inbox::create_indexes(&db).await?;
     streamia_shared::events::outbox::create_indexes(&db).await
 }

@@ -281,4 +281,50 @@ impl UserStore {
             .session(session)
             .await?)
     }
+
+    /// Inside the saga's completing transaction: deletes for good the account that saga
+    /// `saga_id` is deleting (its email and username are free again); false when it is not
+    /// (anymore) being deleted by that saga.
+    pub async fn remove_for_good(
+        &self,
+        session: &mut ClientSession,
+        id: ObjectId,
+        saga_id: &str,
+    ) -> Result<bool, UsersError> {
+        let deleted = self
+            .users
+            .delete_one(doc! {
+                "_id": id, "status": UserStatus::Deleting.as_str(), "deletionSagaId": saga_id,
+            })
+            .session(session)
+            .await?;
+        Ok(deleted.deleted_count == 1)
+    }
+
+    /// Inside the saga's cancelling transaction: makes the account that saga `saga_id` was
+    /// deleting active again and returns it as it now is; `None` when it is not (anymore)
+    /// being deleted by that saga.
+    pub async fn reactivate(
+        &self,
+        session: &mut ClientSession,
+        id: ObjectId,
+        saga_id: &str,
+    ) -> Result<Option<User>, UsersError> {
+        Ok(self
+            .users
+            .find_one_and_update(
+                doc! {
+                    "_id": id, "status": UserStatus::Deleting.as_str(),
+                    "deletionSagaId": saga_id,
+                },
+                doc! {"$set": {
+                    "status": UserStatus::Active.as_str(),
+                    "deletionSagaId": null,
+                    "updatedAt": DateTime::now(),
+                }},
+            )
+            .return_document(mongodb::options::ReturnDocument::After)
+            .session(session)
+            .await?)
+    }
 }

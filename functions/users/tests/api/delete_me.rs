@@ -24,8 +24,10 @@ async fn starts_the_saga_and_locks_the_account() {
     let e = &events[0];
     assert_eq!(e.envelope.payload["sagaId"], saga_id.as_str());
     assert_eq!(e.envelope.payload["userId"], user["id"]);
-    assert_eq!(e.envelope.correlation_id, saga_id);
-    assert_eq!(e.attributes["correlationId"], saga_id);
+    // The saga id is the service's own; the request's correlation id rides along as a label.
+    assert_ne!(e.envelope.correlation_id, saga_id);
+    assert!(!e.envelope.correlation_id.is_empty());
+    assert_eq!(e.attributes["correlationId"], e.envelope.correlation_id);
 
     // No more logins, tokens or refreshes; no reset emails either.
     app.login(email, PASSWORD)

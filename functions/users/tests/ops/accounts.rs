@@ -141,7 +141,16 @@ async fn delete_me_marks_the_account_and_ends_every_session() {
     assert_eq!(stored.get_str("status").unwrap(), "deleting");
     assert!(!f.authorized(&auth.access_token).await);
     let events = f.env.events_named("user.deleted", 1).await;
-    assert_eq!(events[0].envelope.correlation_id, started.saga_id);
+    assert_eq!(
+        events[0].envelope.payload["sagaId"],
+        started.saga_id.as_str()
+    );
+    assert_ne!(events[0].envelope.correlation_id, started.saga_id);
+    // The saga is recorded under the service's id, every step pending.
+    let saga = f.deps.sagas.get(&started.saga_id).await.unwrap().unwrap();
+    assert_eq!(saga.state, streamia_users::store::sagas::SagaState::Running);
+    assert_eq!(saga.steps.len(), 3);
+    assert!(!saga.all_done());
     // A retry (its first answer lost) finds the deletion under way: the same saga, no new
     // event, the sessions revoked again.
     let again = delete_me::parse(

@@ -11,4 +11,5 @@ mod limits;
 mod passwords;
 mod republish;
 mod roles;
+mod saga;
 mod sessions;

@@ -1,0 +1,222 @@
+//! `deletion_sagas`: the user-deletion sagas the users service runs, keyed by the saga id it
+//! generated (never a client's value): which participants have set the user's data aside,
+//! the deadline, and how the saga ended.
+
+use bson::oid::ObjectId;
+use bson::{doc, DateTime};
+use futures_util::TryStreamExt;
+use mongodb::options::{IndexOptions, ReturnDocument};
+use mongodb::{ClientSession, Collection, Database, IndexModel};
+use serde::{Deserialize, Serialize};
+
+use crate::error::UsersError;
+
+const COLLECTION: &str = "deletion_sagas";
+
+/// The services that set a deleted user's data aside; the saga completes when all have.
+pub const PARTICIPANTS: [&str; 3] = ["favorites", "ratings", "comments"];
+
+/// Where a saga is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SagaState {
+    /// Waiting for the participants.
+    Running,
+    /// Every participant set the data aside: the account is gone for good.
+    Completed,
+    /// A participant failed, or the deadline passed: everything restored.
+    Cancelled,
+}
+
+impl SagaState {
+    /// As stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SagaState::Running => "running",
+            SagaState::Completed => "completed",
+            SagaState::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// Where one participant's step is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepState {
+    /// No reply yet.
+    Pending,
+    /// Set aside.
+    Done,
+    /// Failed for good.
+    Failed,
+}
+
+impl StepState {
+    /// As stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepState::Pending => "pending",
+            StepState::Done => "done",
+            StepState::Failed => "failed",
+        }
+    }
+}
+
+/// One saga, as stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeletionSaga {
+    /// The saga id (a UUID the service generated).
+    #[serde(rename = "_id")]
+    pub id: String,
+    /// The user being deleted.
+    pub user_id: ObjectId,
+    /// The request that started it (a label for logs).
+    pub correlation_id: String,
+    /// Running, completed or cancelled.
+    pub state: SagaState,
+    /// Each participant's step, by service name ([`PARTICIPANTS`]).
+    pub steps: std::collections::BTreeMap<String, StepState>,
+    /// When it started.
+    pub started_at: DateTime,
+    /// When a saga still running is cancelled by `users-saga-deadline`.
+    pub deadline: DateTime,
+    /// When it ended.
+    #[serde(default)]
+    pub ended_at: Option<DateTime>,
+    /// Why it was cancelled (`<service> failed: ...`, `deadline passed`).
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+impl DeletionSaga {
+    /// A new running saga with every step pending.
+    pub fn start(id: &str, user_id: ObjectId, correlation_id: &str, deadline: DateTime) -> Self {
+        Self {
+            id: id.to_owned(),
+            user_id,
+            correlation_id: correlation_id.to_owned(),
+            state: SagaState::Running,
+            steps: PARTICIPANTS
+                .iter()
+                .map(|p| ((*p).to_owned(), StepState::Pending))
+                .collect(),
+            started_at: DateTime::now(),
+            deadline,
+            ended_at: None,
+            reason: None,
+        }
+    }
+
+    /// Whether every participant has set the data aside.
+    pub fn all_done(&self) -> bool {
+        PARTICIPANTS
+            .iter()
+            .all(|p| self.steps.get(*p) == Some(&StepState::Done))
+    }
+}
+
+/// The sagas. Cheap to clone.
+#[derive(Clone)]
+pub struct SagaStore {
+    sagas: Collection<DeletionSaga>,
+}
+
+impl SagaStore {
+    /// The collection in `db`.
+    pub fn new(db: &Database) -> Self {
+        Self {
+            sagas: db.collection(COLLECTION),
+        }
+    }
+
+    /// Inside the deletion's transaction: records the new saga.
+    pub async fn insert(
+        &self,
+        session: &mut ClientSession,
+        saga: &DeletionSaga,
+    ) -> Result<(), UsersError> {
+        self.sagas.insert_one(saga).session(session).await?;
+        Ok(())
+    }
+
+    /// A saga by id (operators, tests).
+    pub async fn get(&self, id: &str) -> Result<Option<DeletionSaga>, UsersError> {
+        Ok(self.sagas.find_one(doc! {"_id": id}).await?)
+    }
+
+    /// Inside a transaction: sets `service`'s step of a RUNNING saga and returns the saga as
+    /// it is now; `None` when there is no such running saga (unknown, or ended). The write
+    /// makes two replies of one saga handled at once conflict, so one runs again and sees the
+    /// other's step.
+    pub async fn set_step(
+        &self,
+        session: &mut ClientSession,
+        id: &str,
+        service: &str,
+        step: StepState,
+    ) -> Result<Option<DeletionSaga>, UsersError> {
+        Ok(self
+            .sagas
+            .find_one_and_update(
+                doc! {"_id": id, "state": "running"},
+                doc! {"$set": {format!("steps.{service}"): step.as_str()}},
+            )
+            .return_document(ReturnDocument::After)
+            .session(session)
+            .await?)
+    }
+
+    /// Inside a transaction: ends a RUNNING saga as `state` (with `reason`); false when it
+    /// was not running (ended by a concurrent reply or the deadline).
+    pub async fn end(
+        &self,
+        session: &mut ClientSession,
+        id: &str,
+        state: SagaState,
+        reason: Option<&str>,
+    ) -> Result<bool, UsersError> {
+        let ended = self
+            .sagas
+            .update_one(
+                doc! {"_id": id, "state": "running"},
+                doc! {"$set": {"state": state.as_str(), "endedAt": DateTime::now(), "reason": reason}},
+            )
+            .session(session)
+            .await?;
+        Ok(ended.modified_count == 1)
+    }
+
+    /// Up to `limit` running sagas whose deadline passed before `now`, oldest deadline first.
+    pub async fn overdue(
+        &self,
+        now: DateTime,
+        limit: i64,
+    ) -> Result<Vec<DeletionSaga>, UsersError> {
+        Ok(self
+            .sagas
+            .find(doc! {"state": "running", "deadline": {"$lt": now}})
+            .sort(doc! {"deadline": 1})
+            .limit(limit)
+            .await?
+            .try_collect()
+            .await?)
+    }
+}
+
+/// The index the deadline's query runs on (idempotent).
+pub(crate) async fn create_indexes(db: &Database) -> Result<(), mongodb::error::Error> {
+    db.collection::<DeletionSaga>(COLLECTION)
+        .create_index(
+            IndexModel::builder()
+                .keys(doc! {"state": 1, "deadline": 1})
+                .options(
+                    IndexOptions::builder()
+                        .name("running_deadline".to_owned())
+                        .build(),
+                )
+                .build(),
+        )
+        .await?;
+    Ok(())
+}

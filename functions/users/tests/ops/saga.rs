@@ -1,0 +1,229 @@
+//! The users service's side of the user-deletion saga, against real SecantusDB and LocalStack:
+//! the replies of the participants complete or cancel it once, whatever the redeliveries,
+//! orders and concurrency; the deadline cancels a saga whose participant never answers.
+
+use bson::doc;
+use serde_json::json;
+use streamia_shared::events::Envelope;
+use streamia_users::deps::SagaDeps;
+use streamia_users::ops::delete_me;
+use streamia_users::ops::deletion_saga::{self, Outcome};
+use streamia_users::store::sagas::{SagaState, PARTICIPANTS};
+
+use crate::common::*;
+
+/// A participant's reply, as its outbox publishes it.
+fn reply(name: &str, saga: &str, user: &str, service: &str) -> Envelope {
+    let mut payload = json!({"sagaId": saga, "userId": user, "service": service});
+    if name == "user.deletion_step_failed" {
+        payload["reason"] = json!("a fault injected by SAGA_FAULT");
+    }
+    serde_json::from_value(json!({
+        "eventId": uuid::Uuid::new_v4().to_string(), "eventName": name,
+        "occurredAt": "2030-01-01T00:00:00.000Z", "correlationId": "request-1",
+        "source": service, "version": 1, "aggregateId": user, "aggregateVersion": 1,
+        "payload": payload,
+    }))
+    .unwrap()
+}
+
+async fn deliver(deps: &SagaDeps, envelope: Envelope) -> Outcome {
+    let incoming = deletion_saga::parse(envelope).unwrap().unwrap();
+    deletion_saga::on_reply(deps, &incoming).await.unwrap()
+}
+
+/// A user whose deletion started: (saga id, user id, email).
+async fn deleting(f: &Fixture) -> (String, String, String) {
+    let (_, caller, view) = f.user().await;
+    let cmd = delete_me::parse(
+        caller,
+        delete_me::Input {
+            password: Some(PASSWORD.into()),
+        },
+    )
+    .unwrap();
+    let started = delete_me::execute(&f.deps, cmd, &ctx()).await.unwrap();
+    (
+        started.saga_id,
+        view["id"].as_str().unwrap().to_owned(),
+        view["email"].as_str().unwrap().to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn the_last_confirmation_removes_the_account_once_and_frees_its_email() {
+    let f = Fixture::new().await;
+    let deps: SagaDeps = f.env.service().await;
+    let (saga, user, email) = deleting(&f).await;
+    let replies: Vec<Envelope> = PARTICIPANTS
+        .iter()
+        .map(|p| reply("user.deletion_step_done", &saga, &user, p))
+        .collect();
+    assert_eq!(deliver(&deps, replies[0].clone()).await, Outcome::Waiting);
+    assert_eq!(deliver(&deps, replies[1].clone()).await, Outcome::Waiting);
+    assert_eq!(deliver(&deps, replies[2].clone()).await, Outcome::Completed);
+    // Every reply again, and a late failure: nothing changes.
+    for r in &replies {
+        assert_eq!(deliver(&deps, r.clone()).await, Outcome::Duplicate);
+    }
+    assert_eq!(
+        deliver(
+            &deps,
+            reply("user.deletion_step_failed", &saga, &user, "ratings")
+        )
+        .await,
+        Outcome::Ignored
+    );
+    let stored = f.deps.sagas.get(&saga).await.unwrap().unwrap();
+    assert_eq!(stored.state, SagaState::Completed);
+    assert!(f
+        .collection("users")
+        .find_one(doc! {"email": &email})
+        .await
+        .unwrap()
+        .is_none());
+    let done = f.env.events_named("user.deletion_completed", 1).await;
+    assert_eq!(done.len(), 1);
+    assert_eq!(
+        done[0].envelope.payload,
+        json!({"sagaId": saga, "userId": user})
+    );
+    assert_eq!(done[0].envelope.correlation_id, "request-1");
+    assert!(f.env.events_named("user.deletion_completed", 2).await.len() < 2);
+    // The email is free again.
+    f.register(&format!("again_{}", &user[..8]), &email).await;
+}
+
+#[tokio::test]
+async fn a_failure_cancels_and_the_account_logs_in_again() {
+    let f = Fixture::new().await;
+    let deps: SagaDeps = f.env.service().await;
+    let (saga, user, email) = deleting(&f).await;
+    assert_eq!(
+        deliver(
+            &deps,
+            reply("user.deletion_step_done", &saga, &user, "favorites")
+        )
+        .await,
+        Outcome::Waiting
+    );
+    assert_eq!(
+        deliver(
+            &deps,
+            reply("user.deletion_step_failed", &saga, &user, "ratings")
+        )
+        .await,
+        Outcome::Cancelled
+    );
+    // A confirmation after the cancellation (out of order) changes nothing.
+    assert_eq!(
+        deliver(
+            &deps,
+            reply("user.deletion_step_done", &saga, &user, "comments")
+        )
+        .await,
+        Outcome::Ignored
+    );
+    let stored = f.deps.sagas.get(&saga).await.unwrap().unwrap();
+    assert_eq!(stored.state, SagaState::Cancelled);
+    assert_eq!(
+        stored.reason.as_deref(),
+        Some("ratings failed: a fault injected by SAGA_FAULT")
+    );
+    f.login(&f.deps, &email, PASSWORD).await.unwrap();
+    let cancelled = f.env.events_named("user.deletion_cancelled", 1).await;
+    assert_eq!(cancelled[0].envelope.payload["email"], email.as_str());
+    assert_eq!(cancelled[0].envelope.payload["sagaId"], saga.as_str());
+    // A reply of another saga, or of no participant, or about another user: ignored.
+    assert_eq!(
+        deliver(
+            &deps,
+            reply("user.deletion_step_done", "unknown", &user, "ratings")
+        )
+        .await,
+        Outcome::Ignored
+    );
+    let (saga2, _, _) = deleting(&f).await;
+    assert_eq!(
+        deliver(
+            &deps,
+            reply("user.deletion_step_done", &saga2, &user, "ratings")
+        )
+        .await,
+        Outcome::Ignored
+    );
+    assert_eq!(
+        deliver(
+            &deps,
+            reply("user.deletion_step_done", &saga2, &user, "movies")
+        )
+        .await,
+        Outcome::Ignored
+    );
+}
+
+#[tokio::test]
+async fn concurrent_confirmations_complete_the_saga_exactly_once() {
+    let f = Fixture::new().await;
+    let deps: SagaDeps = f.env.service().await;
+    let (saga, user, _) = deleting(&f).await;
+    let outcomes = futures_util::future::join_all(PARTICIPANTS.iter().map(|p| {
+        let envelope = reply("user.deletion_step_done", &saga, &user, p);
+        let deps = &deps;
+        async move { deliver(deps, envelope).await }
+    }))
+    .await;
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|o| **o == Outcome::Completed)
+            .count(),
+        1,
+        "{outcomes:?}"
+    );
+    let rows = f
+        .collection("outbox")
+        .count_documents(doc! {"eventName": "user.deletion_completed"})
+        .await
+        .unwrap();
+    assert_eq!(rows, 1);
+}
+
+#[tokio::test]
+async fn a_saga_whose_participant_never_answers_is_cancelled_at_its_deadline() {
+    let f = Fixture::with(&[("USER_DELETION_DEADLINE_SECONDS", "1")]).await;
+    let deps: &'static SagaDeps = Box::leak(Box::new(f.env.service().await));
+    let (saga, user, email) = deleting(&f).await;
+    deliver(
+        deps,
+        reply("user.deletion_step_done", &saga, &user, "favorites"),
+    )
+    .await;
+    // Before the deadline nothing is cancelled.
+    let early = deletion_saga::expire(deps, None).await.unwrap();
+    assert_eq!(early.cancelled, 0);
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    let report = deletion_saga::expire(deps, None).await.unwrap();
+    assert_eq!(report.cancelled, 1);
+    let stored = f.deps.sagas.get(&saga).await.unwrap().unwrap();
+    assert_eq!(stored.state, SagaState::Cancelled);
+    assert_eq!(stored.reason.as_deref(), Some("deadline passed"));
+    f.login(&f.deps, &email, PASSWORD).await.unwrap();
+    assert_eq!(
+        f.env.events_named("user.deletion_cancelled", 1).await.len(),
+        1
+    );
+    // The late replies, and the next run, change nothing.
+    assert_eq!(
+        deliver(
+            deps,
+            reply("user.deletion_step_done", &saga, &user, "ratings")
+        )
+        .await,
+        Outcome::Ignored
+    );
+    assert_eq!(
+        deletion_saga::expire(deps, None).await.unwrap().cancelled,
+        0
+    );
+}
