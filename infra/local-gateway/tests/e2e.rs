@@ -1330,3 +1330,210 @@ async fn the_comments_journey() {
         .expect("listed again");
     assert_eq!(listed["username"], renamed.as_str());
 }
+
+/// A user with a favorite, a rating and a comment on a movie created for the test (so no other
+/// test's ratings move its stats), and a second user's rating of it: (the user's name, email,
+/// token, the movie, the comment's id).
+struct SagaUser {
+    username: String,
+    email: String,
+    token: String,
+    movie: String,
+    comment: String,
+}
+
+async fn saga_user(http: &reqwest::Client, prefix: &str) -> SagaUser {
+    let admin = admin_token(http).await;
+    let (status, created) = send(http.post(api("/movies")).bearer_auth(&admin).json(&json!({
+        "title": format!("Saga {}", unique()), "category": "e2e", "duration": 3600,
+    })))
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let movie = created["data"]["id"].as_str().unwrap().to_owned();
+    let (_, username, token) = comments_register(http, prefix).await;
+    let (_, _, witness) = comments_register(http, "sw").await;
+    let (status, body) = add_favorite(http, &token, &movie, "to watch again").await;
+    assert_eq!(status, 201, "{body}");
+    for (who, score) in [(&token, 5), (&witness, 3)] {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let (status, body) = send(
+                http.put(api(&format!("/ratings/{movie}")))
+                    .bearer_auth(who)
+                    .json(&json!({ "score": score })),
+            )
+            .await;
+            if status == StatusCode::NOT_FOUND && Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+                continue;
+            }
+            assert_eq!(status, 201, "{body}");
+            break;
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let comment = loop {
+        let (status, body) = send(
+            http.post(api("/comments"))
+                .bearer_auth(&token)
+                .json(&json!({"movieId": movie, "text": "A saga of a film"})),
+        )
+        .await;
+        if status == StatusCode::NOT_FOUND && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            continue;
+        }
+        assert_eq!(status, 201, "{body}");
+        break body["data"]["id"].as_str().unwrap().to_owned();
+    };
+    let stats = rating_stats_until(http, &movie, |s| s["count"] == 2).await;
+    assert_eq!(stats["count"], 2, "{stats}");
+    SagaUser {
+        email: format!("{username}@example.com"),
+        username,
+        token,
+        movie,
+        comment,
+    }
+}
+
+/// The email to `to` whose subject is `subject`, waiting up to 30 s.
+async fn mail_titled(http: &reqwest::Client, to: &str, subject: &str) -> Option<Value> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let found = mail_to(http, to, 1)
+            .await
+            .into_iter()
+            .find(|m| m["subject"] == subject);
+        if found.is_some() || Instant::now() > deadline {
+            return found;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn login_status(http: &reqwest::Client, email: &str) -> StatusCode {
+    send(
+        http.post(api("/auth/login"))
+            .json(&json!({"email": email, "password": "Secret123"})),
+    )
+    .await
+    .0
+}
+
+/// The user-deletion saga through the whole stack: a user with a favorite, a rating and a
+/// comment deletes the account; favorites, ratings and comments set the data aside and
+/// confirm, the users service removes the account, every service purges, and the "account
+/// deleted" email arrives. Then the movie's stats no longer count the user, the comment is
+/// gone, logins fail and the email can register again.
+#[tokio::test]
+async fn a_user_deletes_the_account_and_everything_of_it_goes() {
+    let http = reqwest::Client::new();
+    let u = saga_user(&http, "sd").await;
+    let started = Instant::now();
+    let (status, body) = send(
+        http.delete(api("/users/me"))
+            .bearer_auth(&u.token)
+            .json(&json!({"password": "Secret123"})),
+    )
+    .await;
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(body["data"]["sagaId"].as_str().unwrap().len(), 36);
+    let mail = mail_titled(&http, &u.email, "Your Streamia account was deleted")
+        .await
+        .expect("the account-deleted email");
+    eprintln!(
+        "user deletion saga: {} ms to the email",
+        started.elapsed().as_millis()
+    );
+    assert!(
+        mail["text"].as_str().unwrap().contains(&u.username),
+        "{mail}"
+    );
+    assert_eq!(
+        login_status(&http, &u.email).await,
+        StatusCode::UNAUTHORIZED
+    );
+    let (status, _) = send(http.get(api("/users/me")).bearer_auth(&u.token)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let stats = rating_stats_until(&http, &u.movie, |s| s["count"] == 1).await;
+    assert_eq!(
+        (&stats["count"], &stats["average"]),
+        (&json!(1), &json!(3.0)),
+        "{stats}"
+    );
+    assert!(
+        comments_wait_for(&http, &u.movie, &u.comment, |c| c.is_none())
+            .await
+            .is_none(),
+        "the comment is gone"
+    );
+    // The email is free again: a new account, with nothing of the old one.
+    let (status, again) = send(http.post(api("/auth/register")).json(&json!({
+        "username": format!("{}x", u.username), "email": u.email, "password": "Secret123"
+    })))
+    .await;
+    assert_eq!(status, 201, "{again}");
+    let token = again["data"]["accessToken"].as_str().unwrap();
+    assert_eq!(favorites(&http, token).await["data"]["total"], 0);
+}
+
+/// The same deletion with a step that fails for good (the local stack's SAGA_FAULT: the
+/// ratings' step fails for usernames starting with "sagafault"): the saga is compensated, the
+/// favorite, the rating and the comment come back exactly, the user logs in again and gets the
+/// "deletion failed" email.
+#[tokio::test]
+async fn a_deletion_whose_step_fails_is_compensated_and_nothing_is_lost() {
+    let http = reqwest::Client::new();
+    let u = saga_user(&http, "sagafault").await;
+    let before = favorites(&http, &u.token).await["data"]["items"].clone();
+    let (status, body) = send(
+        http.delete(api("/users/me"))
+            .bearer_auth(&u.token)
+            .json(&json!({"password": "Secret123"})),
+    )
+    .await;
+    assert_eq!(status, 202, "{body}");
+    let mail = mail_titled(&http, &u.email, "We could not delete your Streamia account")
+        .await
+        .expect("the deletion-failed email");
+    assert!(
+        mail["text"].as_str().unwrap().contains(&u.username),
+        "{mail}"
+    );
+    // The account works again (its sessions ended with the request: a new login).
+    let (status, login) = send(
+        http.post(api("/auth/login"))
+            .json(&json!({"email": u.email, "password": "Secret123"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{login}");
+    let token = login["data"]["accessToken"].as_str().unwrap().to_owned();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let after = favorites(&http, &token).await["data"]["items"].clone();
+        if after == before {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "favorites not restored: {after} vs {before}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let stats = rating_stats_until(&http, &u.movie, |s| s["count"] == 2).await;
+    assert_eq!(
+        (&stats["count"], &stats["average"]),
+        (&json!(2), &json!(4.0)),
+        "{stats}"
+    );
+    let (status, mine) = send(http.get(api("/ratings/me")).bearer_auth(&token)).await;
+    assert_eq!(status, 200, "{mine}");
+    assert_eq!(mine["data"]["items"][0]["score"], 5);
+    assert!(
+        comments_wait_for(&http, &u.movie, &u.comment, |c| c.is_some())
+            .await
+            .is_some(),
+        "the comment is back"
+    );
+}
