@@ -110,6 +110,8 @@ impl Service for CopyDeps {
 pub struct SagaDeps {
     /// The comments.
     pub comments: CommentStore,
+    /// The reports (the user's own are purged with the account).
+    pub reports: ReportStore,
     /// The saga's participant.
     pub participant: Participant,
 }
@@ -130,6 +132,7 @@ impl Service for SagaDeps {
         );
         Ok(Self {
             comments: CommentStore::new(&db),
+            reports: ReportStore::new(&db),
             participant: Participant::new(&db, SERVICE, ON_USER_DELETION, outbox, fault),
         })
     }

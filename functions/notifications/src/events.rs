@@ -55,13 +55,11 @@ pub enum UserChange {
     Deleted(UserDeleted),
     /// `user.deletion_cancelled` v1: active again.
     DeletionCancelled(UserDeletionCancelled),
-    /// `user.deletion_completed` v1: gone for good. Not on the user-changes queue: the
-    /// user-events consumer applies it after the "account deleted" email, which needs the copy.
-    DeletionCompleted(UserDeletionCompleted),
 }
 
 /// Parses an envelope from the user-changes queue; as [`parse`]. `user.deletion_completed` is
-/// not this consumer's (see [`UserChange::DeletionCompleted`]): acknowledged untouched.
+/// not this consumer's: the user-events consumer ends the copy after the "account deleted"
+/// email, which is written from it ([`UserEvent::DeletionCompleted`]); acknowledged untouched.
 pub fn parse_change(envelope: Envelope) -> Result<Option<Incoming<UserChange>>, NotifyError> {
     Ok(Some(match envelope.event_name.as_str() {
         UserRegistered::NAME => Incoming::parse(envelope)?.map(UserChange::Registered),

@@ -15,7 +15,7 @@ use streamia_shared::events::consumer::{process_batch, Budget};
 use streamia_shared::events::users::{
     UserDeleted, UserDeletionCancelled, UserDeletionCompleted, UserRegistered, UserUpdated,
 };
-use streamia_shared::events::{Envelope, Event, Handled, Projected, Replica};
+use streamia_shared::events::{Change, Envelope, Event, Handled, Projected, Replica};
 use streamia_shared::i18n::Lang;
 
 /// An event of `user`'s life at aggregate `version`, as the consumer receives it.
@@ -132,7 +132,19 @@ fn deletion_completed(user: &str, version: u64) -> Envelope {
 /// Delivers `envelope` as SQS does: a delivery that fails for a passing reason (a write
 /// conflict that outlived the transaction's retries, on a machine running 600 transactions at
 /// once) comes back; a poison one is a test failure.
+///
+/// `user.deletion_completed` is not the copies consumer's: the user-events consumer ends the
+/// copy (a tombstone, through the same projection) after the "account deleted" email, as here.
 async fn deliver(deps: &CopyDeps, envelope: &Envelope) -> Handled<Projected> {
+    if envelope.event_name == UserDeletionCompleted::NAME {
+        assert!(events::parse_change(envelope.clone()).unwrap().is_none());
+        let incoming = events::parse(envelope.clone()).unwrap().unwrap();
+        return deps
+            .copies
+            .project(&deps.mongo, &deps.inbox, &incoming, Change::Tombstone)
+            .await
+            .unwrap();
+    }
     let incoming = events::parse_change(envelope.clone()).unwrap().unwrap();
     let mut redeliveries = 0;
     loop {

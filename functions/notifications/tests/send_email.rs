@@ -182,3 +182,103 @@ fn a_bad_recipient_is_poison_not_a_retry() {
         streamia_shared::events::consumer::ConsumeError::Poison(_)
     ));
 }
+
+/// An envelope of `payload` about `user`, at `version`.
+fn about<P: streamia_shared::events::Event>(
+    version: u64,
+    payload: P,
+) -> streamia_shared::events::Envelope<P> {
+    let mut envelope = streamia_shared::events::Envelope::new("users", "request-9", payload);
+    envelope.aggregate_version = version;
+    envelope
+}
+
+#[tokio::test]
+async fn a_completed_deletion_is_mailed_from_the_copy_which_then_ends() {
+    use streamia_notifications::copies::{CopyStatus, UserCopy};
+    use streamia_shared::events::users::UserDeletionCompleted;
+    use streamia_shared::events::{Change, Replica};
+    let deps = deps().await;
+    let (email, user) = (unique_email(), bson::oid::ObjectId::new().to_hex());
+    let registered = incoming(&about(1, {
+        let mut w = welcome(&email).payload;
+        w.user_id = user.clone();
+        w
+    }));
+    let copy = UserCopy {
+        username: "ana_b".into(),
+        email: email.clone(),
+        first_name: Some("Ana".into()),
+        language: Lang::Es,
+        status: CopyStatus::Deleting,
+    };
+    let completed = incoming(&about(
+        3,
+        UserDeletionCompleted {
+            saga_id: "s1".into(),
+            user_id: user.clone(),
+        },
+    ));
+    // No copy yet (its events still on their way): retried, nothing sent.
+    assert!(matches!(
+        send_email::execute(deps, &completed).await,
+        Err(NotifyError::NoCopyYet(_))
+    ));
+    deps.copies
+        .project(
+            &deps.mongo,
+            &deps.copy_inbox,
+            &registered,
+            Change::Set(copy),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        send_email::execute(deps, &completed).await.unwrap(),
+        Outcome::Sent
+    );
+    assert!(matches!(
+        deps.copies.get(&user).await.unwrap(),
+        Some(Replica::Tombstone { version: 3 })
+    ));
+    // Redelivered: the copy is gone, the email is not sent twice.
+    assert_eq!(
+        send_email::execute(deps, &completed).await.unwrap(),
+        Outcome::AlreadySent
+    );
+    let mail = mails_to(&email, 2).await;
+    assert_eq!(mail.len(), 1, "{mail:?}");
+    assert_eq!(mail[0]["subject"], "Tu cuenta de Streamia fue eliminada");
+    assert!(mail[0]["text"].as_str().unwrap().contains("'ana_b'"));
+}
+
+#[tokio::test]
+async fn a_cancelled_deletion_is_mailed_from_its_snapshot() {
+    use streamia_shared::events::users::UserDeletionCancelled;
+    let deps = deps().await;
+    let email = unique_email();
+    let cancelled = incoming(&about(
+        5,
+        UserDeletionCancelled {
+            saga_id: "s2".into(),
+            user_id: bson::oid::ObjectId::new().to_hex(),
+            email: email.clone(),
+            username: "<i>ana</i>".into(),
+            first_name: None,
+            language: Lang::En,
+        },
+    ));
+    assert_eq!(
+        send_email::execute(deps, &cancelled).await.unwrap(),
+        Outcome::Sent
+    );
+    let mail = mails_to(&email, 1).await;
+    assert_eq!(
+        mail[0]["subject"],
+        "We could not delete your Streamia account"
+    );
+    assert!(mail[0]["html"]
+        .as_str()
+        .unwrap()
+        .contains("&lt;i&gt;ana&lt;/i&gt;"));
+}

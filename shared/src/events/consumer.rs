@@ -109,12 +109,33 @@ impl Budget {
 }
 
 /// Processes the records of a batch with `handle`, in order, within `budget`, and reports the
-/// failed and unfinished ones (`ReportBatchItemFailures`).
+/// failed and unfinished ones (`ReportBatchItemFailures`). Failed records come back after the
+/// queue's visibility timeout; see [`process_batch_with`] for the growing delay deployed
+/// consumers give records that failed for a transient reason.
 pub async fn process_batch<F, Fut>(event: SqsEvent, budget: Budget, handle: F) -> SqsBatchResponse
 where
     F: Fn(Envelope) -> Fut,
     Fut: Future<Output = Result<(), ConsumeError>>,
 {
+    process_batch_with(event, budget, handle, None).await
+}
+
+/// [`process_batch`], then every record that failed for a transient reason is kept away for
+/// [`retry_delay`] of its receive count (`ChangeMessageVisibility` through `requeue`), so a
+/// dependency's brownout (SMTP, MongoDB) spaces the retries out instead of using up the
+/// record's receives at the queue's visibility timeout and pushing healthy messages into the
+/// dead-letter queue. Poison records keep the queue's timeout: they reach the DLQ soon.
+pub async fn process_batch_with<F, Fut>(
+    event: SqsEvent,
+    budget: Budget,
+    handle: F,
+    requeue: Option<&Requeue>,
+) -> SqsBatchResponse
+where
+    F: Fn(Envelope) -> Fut,
+    Fut: Future<Output = Result<(), ConsumeError>>,
+{
+    let mut delayed = Vec::new();
     let started = Instant::now();
     let total = event.records.len();
     let mut response = SqsBatchResponse::default();
@@ -122,6 +143,7 @@ where
     let mut unfinished = 0usize;
     for record in event.records {
         let id = record.message_id.clone().unwrap_or_default();
+        let retry = Retry::of(&record);
         let left = budget.left();
         if left.is_some_and(|left| left.is_zero() || left < budget.per_record) {
             // Not started: out of time. It comes back alone, untouched.
@@ -153,11 +175,17 @@ where
             }
         };
         if let Err(e) = outcome {
-            if matches!(e, ConsumeError::Poison(_)) {
-                tracing::error!(message_id = %id, error = %e, "poison record");
+            match e {
+                ConsumeError::Poison(_) => {
+                    tracing::error!(message_id = %id, error = %e, "poison record")
+                }
+                ConsumeError::Transient(_) => delayed.extend(retry),
             }
             response.batch_item_failures.push(failure(id));
         }
+    }
+    if let Some(requeue) = requeue {
+        requeue.delay(&delayed).await;
     }
     tracing::info!(
         records = total,
@@ -169,6 +197,104 @@ where
         "event batch"
     );
     response
+}
+
+/// The first delay of a record that failed for a transient reason; each next receive doubles
+/// it: 10, 20, 40, 80, 160 s..., so with the queues' 5 receives a record survives a
+/// dependency down for about two and a half minutes before its dead-letter queue.
+pub const RETRY_BASE: Duration = Duration::from_secs(10);
+
+/// The longest delay (SQS allows 12 hours).
+pub const RETRY_MAX: Duration = Duration::from_secs(15 * 60);
+
+/// How long a record received `receive_count` times waits after a transient failure.
+pub fn retry_delay(receive_count: u32) -> Duration {
+    let doublings = receive_count.saturating_sub(1).min(16);
+    RETRY_BASE.saturating_mul(1 << doublings).min(RETRY_MAX)
+}
+
+/// What it takes to delay one record: its queue, its receipt and how often it was received.
+#[derive(Debug, Clone)]
+struct Retry {
+    queue_url: String,
+    receipt_handle: String,
+    receive_count: u32,
+}
+
+impl Retry {
+    fn of(record: &aws_lambda_events::event::sqs::SqsMessage) -> Option<Self> {
+        Some(Self {
+            queue_url: queue_url(record.event_source_arn.as_deref()?)?,
+            receipt_handle: record.receipt_handle.clone()?,
+            receive_count: record
+                .attributes
+                .get("ApproximateReceiveCount")
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(1),
+        })
+    }
+}
+
+/// `arn:aws:sqs:<region>:<account>:<name>` -> the queue's URL (SQS resolves a queue by its
+/// account and name; no `GetQueueUrl`, which the event source's role does not grant).
+fn queue_url(arn: &str) -> Option<String> {
+    let mut parts = arn.split(':');
+    let (Some("arn"), Some(_), Some("sqs"), Some(region), Some(account), Some(name)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return None;
+    };
+    Some(format!(
+        "https://sqs.{region}.amazonaws.com/{account}/{name}"
+    ))
+}
+
+/// Delays records that failed for a transient reason (`sqs:ChangeMessageVisibility`, which the
+/// SQS event source's execution role grants). Cheap to clone; one per container.
+#[derive(Clone)]
+pub struct Requeue {
+    sqs: aws_sdk_sqs::Client,
+}
+
+impl Requeue {
+    /// An SQS client on `aws` (the function's SDK configuration).
+    pub fn new(aws: &aws_config::SdkConfig) -> Self {
+        Self {
+            sqs: aws_sdk_sqs::Client::new(aws),
+        }
+    }
+
+    /// Sets each record's visibility to its [`retry_delay`]. A failure is logged and
+    /// changes nothing else: the record then comes back after the queue's visibility timeout.
+    async fn delay(&self, records: &[Retry]) {
+        for record in records {
+            let delay = retry_delay(record.receive_count);
+            let changed = self
+                .sqs
+                .change_message_visibility()
+                .queue_url(&record.queue_url)
+                .receipt_handle(&record.receipt_handle)
+                .visibility_timeout(i32::try_from(delay.as_secs()).unwrap_or(i32::MAX))
+                .send()
+                .await;
+            match changed {
+                Ok(_) => tracing::info!(
+                    receive_count = record.receive_count,
+                    delay_s = delay.as_secs(),
+                    "transient failure: the record comes back later"
+                ),
+                Err(e) => tracing::warn!(
+                    error = %aws_sdk_sqs::error::DisplayErrorContext(&e),
+                    "could not delay a failed record; it comes back after the queue's visibility timeout"
+                ),
+            }
+        }
+    }
 }
 
 fn failure(id: String) -> BatchItemFailure {
@@ -191,6 +317,23 @@ where
     H: Fn(&'static D, Envelope) -> Fut,
     Fut: Future<Output = Result<(), ConsumeError>>,
 {
+    consume_with(deps, event, budget, handle, None).await
+}
+
+/// [`consume`], delaying the records that failed for a transient reason through `requeue`
+/// (see [`process_batch_with`]).
+pub async fn consume_with<D, H, Fut>(
+    deps: &'static Deferred<D>,
+    event: SqsEvent,
+    budget: Budget,
+    handle: H,
+    requeue: Option<&Requeue>,
+) -> SqsBatchResponse
+where
+    D: Service,
+    H: Fn(&'static D, Envelope) -> Fut,
+    Fut: Future<Output = Result<(), ConsumeError>>,
+{
     // Building may wait on Secrets Manager or DNS: not past the batch's own deadline.
     let ready = match budget.left() {
         None => deps.get().await,
@@ -205,13 +348,18 @@ where
             }),
     };
     match ready {
-        Ok(deps) => process_batch(event, budget, |e| handle(deps, e)).await,
+        Ok(deps) => process_batch_with(event, budget, |e| handle(deps, e), requeue).await,
         Err(e) => {
             let why = format!("service not ready: {e}");
-            process_batch(event, budget, |_| {
-                let why = why.clone();
-                async move { Err(ConsumeError::Transient(why)) }
-            })
+            process_batch_with(
+                event,
+                budget,
+                |_| {
+                    let why = why.clone();
+                    async move { Err(ConsumeError::Transient(why)) }
+                },
+                requeue,
+            )
             .await
         }
     }
@@ -220,7 +368,8 @@ where
 /// Serves an SQS consumer of service `D` as a Lambda function for the life of the container:
 /// `D`'s dependencies built on first use ([`Deferred`], as [`crate::http::serve`] does), then
 /// [`consume`] for every invocation (served by [`crate::runtime::run`]), each batch within the
-/// invocation's deadline minus `limits.margin`.
+/// invocation's deadline minus `limits.margin`; a record that fails for a transient reason
+/// comes back after a growing delay ([`retry_delay`]).
 pub async fn serve<D, H, Fut>(limits: Limits, handle: H) -> Result<(), lambda_runtime::Error>
 where
     D: Service,
@@ -230,9 +379,14 @@ where
     crate::telemetry::init();
     let (deps, ()) = Deferred::<D>::begin::<()>().await.map_err(log_failure)?;
     let deps: &'static Deferred<D> = Box::leak(Box::new(deps));
+    let requeue: &'static Requeue = Box::leak(Box::new(Requeue::new(
+        &crate::events::aws_config_from_env().await,
+    )));
     crate::runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         let budget = Budget::from_context(&event.context, limits);
-        Ok::<_, std::convert::Infallible>(consume(deps, event.payload, budget, handle).await)
+        Ok::<_, std::convert::Infallible>(
+            consume_with(deps, event.payload, budget, handle, Some(requeue)).await,
+        )
     }))
     .await
 }
@@ -265,6 +419,27 @@ mod tests {
             .iter()
             .map(|f| f.item_identifier.as_str())
             .collect()
+    }
+
+    #[test]
+    fn retries_wait_longer_each_time_up_to_a_ceiling() {
+        let secs: Vec<u64> = (1..=6).map(|n| retry_delay(n).as_secs()).collect();
+        assert_eq!(secs, [10, 20, 40, 80, 160, 320]);
+        assert_eq!(retry_delay(0), RETRY_BASE);
+        assert_eq!(retry_delay(u32::MAX), RETRY_MAX);
+        // Five receives span 150 s before the last: a two-minute outage loses nothing.
+        assert_eq!((1..5).map(|n| retry_delay(n).as_secs()).sum::<u64>(), 150);
+    }
+
+    #[test]
+    fn a_queue_arn_names_its_url() {
+        assert_eq!(
+            queue_url("arn:aws:sqs:eu-west-1:123456789012:streamia-notifications-user-events")
+                .as_deref(),
+            Some("https://sqs.eu-west-1.amazonaws.com/123456789012/streamia-notifications-user-events")
+        );
+        assert_eq!(queue_url("arn:aws:sns:eu-west-1:1:x"), None);
+        assert_eq!(queue_url("nonsense"), None);
     }
 
     #[tokio::test]

@@ -118,7 +118,8 @@ impl Event for PasswordResetRequested {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct UserDeleted {
-    /// The saga's id, also the correlation id of every event of the saga.
+    /// The saga's id (the users service's; saga state is keyed by it). The envelope's
+    /// correlation id is the request's, a label for logs.
     pub saga_id: String,
     /// The user being deleted.
     pub user_id: String,
@@ -142,16 +143,18 @@ impl Event for UserDeleted {
     }
 }
 
-/// The deletion saga failed (a participant could not remove the user's data) and was
-/// compensated: the account is active again. Published by the users service's saga
-/// compensation (the user-deletion saga issue); nothing publishes it yet.
+/// The deletion saga failed (a participant could not set the user's data aside, or the
+/// saga's deadline passed) and was compensated: the account is active again, and every
+/// participant brings back what it set aside. Published by `users-on-deletion-step` or
+/// `users-saga-deadline` (`ops::deletion_saga`); the "deletion failed" email is written from
+/// it.
 ///
 /// Carries the same snapshot as [`UserDeleted`], so a copy that never saw the user before
 /// (this event arrived first) restores it complete.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct UserDeletionCancelled {
-    /// The saga that was compensated (the correlation id of its events).
+    /// The saga that was compensated.
     pub saga_id: String,
     /// The user, active again.
     pub user_id: String,
@@ -176,15 +179,16 @@ impl Event for UserDeletionCancelled {
 
 /// The deletion saga finished: every service removed the user's data and the account is gone
 /// for good. Final: a copy of the user becomes a tombstone that no later-arriving event brings
-/// back. Published by the users service when the last participant confirms (the user-deletion
-/// saga issue); nothing publishes it yet.
+/// back. Published by `users-on-deletion-step` when the last participant confirms; each
+/// participant then purges what it set aside.
 ///
 /// It carries no personal data on purpose: after it nothing should hold the user's name or
-/// email (an email about the deletion goes out from `user.deleted`, which has the address).
+/// email (the notification service writes the "account deleted" email from its own copy of
+/// the user, then ends the copy).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct UserDeletionCompleted {
-    /// The saga that completed (the correlation id of its events).
+    /// The saga that completed.
     pub saga_id: String,
     /// The user that no longer exists.
     pub user_id: String,

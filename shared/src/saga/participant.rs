@@ -220,10 +220,13 @@ impl Participant {
                     .end(saga, &subject, StepState::Restored)
                     .await
                     .map_err(transient)?;
-                if end == StepState::Restored {
+                if end != StepState::Restored {
+                    // Completed before (a cancellation cannot follow a completion).
+                    Step::Late(end)
+                } else {
                     data.restore(step_saga, user).await?;
+                    Step::Restored
                 }
-                Step::Restored
             }
             UserDeletion::Completed(_) => {
                 self.ledger

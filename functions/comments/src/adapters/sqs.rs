@@ -63,7 +63,7 @@ pub async fn on_user_deletion(
     envelope: Envelope,
 ) -> Result<(), ConsumeError> {
     deps.participant
-        .consume(&Comments(&deps.comments), envelope)
+        .consume(&Comments(&deps.comments, &deps.reports), envelope)
         .await
         .map(|_| ())
 }

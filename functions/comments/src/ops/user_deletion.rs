@@ -7,10 +7,10 @@ use bson::oid::ObjectId;
 use streamia_shared::events::consumer::ConsumeError;
 use streamia_shared::saga::{Saga, UserData};
 
-use crate::store::CommentStore;
+use crate::store::{CommentStore, ReportStore};
 
-/// The comments' effects.
-pub struct Comments<'a>(pub &'a CommentStore);
+/// The comments' effects (the reports the user wrote go with the purge).
+pub struct Comments<'a>(pub &'a CommentStore, pub &'a ReportStore);
 
 fn transient(e: crate::CommentsError) -> ConsumeError {
     ConsumeError::Transient(e.to_string())
@@ -29,6 +29,7 @@ impl UserData for Comments<'_> {
     }
 
     async fn purge(&self, _saga: Saga<'_>, user: ObjectId) -> Result<(), ConsumeError> {
-        self.0.purge_user(user).await.map_err(transient)
+        self.0.purge_user(user).await.map_err(transient)?;
+        self.1.purge_user(user).await.map_err(transient)
     }
 }

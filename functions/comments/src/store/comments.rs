@@ -281,10 +281,27 @@ impl CommentStore {
         Ok(())
     }
 
-    /// The completed saga deletes every comment of `user` (replies of others to them stay,
-    /// as replies to a deleted comment do).
+    /// The completed saga removes every comment of `user`: one with replies becomes a deleted
+    /// comment (no text, shown as deleted, as a deletion by its author leaves it, so the
+    /// replies of others keep their place), the others are deleted.
     pub async fn purge_user(&self, user: ObjectId) -> Result<(), CommentsError> {
-        self.comments.delete_many(doc! {"userId": user}).await?;
+        self.comments
+            .update_many(
+                doc! {"userId": user, "replyCount": {"$gt": 0_i64}},
+                doc! {
+                    "$set": {"text": null, "deleted": true, "listed": true, "updatedAt": DateTime::now()},
+                    "$unset": {saga::ASIDE_BY_USER: ""},
+                },
+            )
+            .await?;
+        self.comments
+            .delete_many(doc! {"userId": user, "deleted": false})
+            .await?;
+        self.comments
+            .delete_many(
+                doc! {"userId": user, "deleted": true, "replyCount": {"$not": {"$gt": 0_i64}}},
+            )
+            .await?;
         Ok(())
     }
 }

@@ -114,6 +114,13 @@ impl ReportStore {
             .count_documents(doc! {"commentId": comment_id})
             .await?)
     }
+
+    /// The completed user-deletion saga deletes the reports `user` wrote (their reasons are
+    /// the user's words).
+    pub async fn purge_user(&self, user: ObjectId) -> Result<(), CommentsError> {
+        self.reports.delete_many(doc! {"userId": user}).await?;
+        Ok(())
+    }
 }
 
 /// One report per (comment, user, text version), ever.

@@ -10,7 +10,8 @@ use crate::events::UserChange;
 use crate::NotifyError;
 
 /// What an event makes of the copy. Each event carries the whole snapshot (users.rs), so it
-/// alone says what the copy is at its version.
+/// alone says what the copy is at its version. (The tombstone, `user.deletion_completed`, is
+/// the user-events consumer's: `send_email`.)
 pub fn change_for(event: &UserChange) -> Change<UserCopy> {
     let copy = |username: &str, email: &str, first_name: &Option<String>, language, status| {
         Change::Set(UserCopy {
@@ -30,7 +31,6 @@ pub fn change_for(event: &UserChange) -> Change<UserCopy> {
         UserChange::DeletionCancelled(e) => {
             copy(&e.username, &e.email, &e.first_name, e.language, Active)
         }
-        UserChange::DeletionCompleted(_) => Change::Tombstone,
     }
 }
 

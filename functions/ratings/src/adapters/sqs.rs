@@ -45,8 +45,9 @@ pub async fn on_user_deletion(deps: &'static Deps, envelope: Envelope) -> Result
         .map(|_| ())
 }
 
-/// The longest one saga record may take: the user's ratings changed (a few writes per movie
-/// they rated), 3 s of summary passes at most, the reply's transaction and its publish (3 s).
+/// The longest one saga record may take: the user's ratings changed (a few many-document
+/// writes), summary passes started for 3 s (the last may take 2.5 s more), the reply's
+/// transaction and its publish (3 s).
 /// `infra/checks` holds the queue's batch size to it.
 pub const SAGA_PER_RECORD: Duration = Duration::from_secs(15);
 

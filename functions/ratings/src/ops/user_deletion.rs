@@ -19,9 +19,10 @@ use streamia_shared::saga::{Saga, UserData};
 use super::{summarize, Ctx};
 use crate::Deps;
 
-/// The time one step gives the summary passes of the movies the user rated; the movies past
-/// it stay dirty for the sweeper (a minute at most), so a prolific rater's step still fits its
-/// record's budget.
+/// The time one step gives to starting the summary passes of the movies the user rated (a
+/// pass started just before it may take `summarize::REQUEST_BUDGET`, 2.5 s, more); the movies
+/// past it stay dirty for the sweeper (a minute at most), so a prolific rater's step still
+/// fits its record's budget.
 const SUMMARY_BUDGET: Duration = Duration::from_secs(3);
 
 /// The ratings' effects.
@@ -31,29 +32,41 @@ fn transient(e: impl std::fmt::Display) -> ConsumeError {
     ConsumeError::Transient(e.to_string())
 }
 
+/// Movies per many-document mark (an `$in` of ids), so a prolific rater's step is a few round
+/// trips, not one per movie.
+const CHUNK: usize = 500;
+
 impl Ratings<'_> {
     /// `write` (a change of every rating of `user`), as a rating write of every movie the user
-    /// rated: marked, written, counted, summarized.
+    /// rated: marked, written, counted (a few many-document updates), then summarized within
+    /// [`SUMMARY_BUDGET`]. A failed write takes its marks back.
     async fn change<F>(&self, saga: Saga<'_>, user: ObjectId, write: F) -> Result<(), ConsumeError>
     where
         F: Future<Output = Result<(), mongodb::error::Error>>,
     {
         let deps = self.0;
         let movies = deps.ratings.movies_of(user).await.map_err(transient)?;
-        for movie in &movies {
-            deps.summaries.mark(*movie).await.map_err(transient)?;
+        for chunk in movies.chunks(CHUNK) {
+            deps.summaries.mark_many(chunk).await.map_err(transient)?;
         }
-        write.await.map_err(transient)?;
-        for movie in &movies {
-            deps.summaries.want(*movie).await.map_err(transient)?;
+        if let Err(e) = write.await {
+            for chunk in movies.chunks(CHUNK) {
+                // Best effort: a mark left behind only delays a summary's "clean" until its
+                // `pendingUntil` (the sweeper then counts from the ratings).
+                let _ = deps.summaries.unmark_many(chunk).await;
+            }
+            return Err(transient(e));
+        }
+        for chunk in movies.chunks(CHUNK) {
+            deps.summaries.want_many(chunk).await.map_err(transient)?;
         }
         let ctx = Ctx::new(saga.correlation_id);
         let started = Instant::now();
-        for movie in &movies {
+        for (done, movie) in movies.iter().enumerate() {
             if started.elapsed() >= SUMMARY_BUDGET {
                 tracing::info!(
                     saga_id = saga.id,
-                    left = movies.len(),
+                    left = movies.len() - done,
                     "summaries left to the sweeper"
                 );
                 break;

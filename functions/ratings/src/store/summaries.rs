@@ -119,6 +119,47 @@ impl SummaryStore {
         Ok(())
     }
 
+    /// [`SummaryStore::mark`] for many movies at once (a user-deletion saga changes every
+    /// rating of a user): one many-document update of their existing summaries (a movie its
+    /// user rated has one: the rating's own write marked it).
+    pub async fn mark_many(&self, movies: &[ObjectId]) -> Result<(), mongodb::error::Error> {
+        let now = DateTime::now().timestamp_millis();
+        let until = DateTime::from_millis(now + self.pending.as_millis() as i64);
+        self.summaries
+            .update_many(
+                doc! {"_id": {"$in": movies}},
+                doc! {
+                    "$inc": {"pending": 1_i64},
+                    "$max": {"pendingUntil": until},
+                    "$set": {"dirty": true},
+                },
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// [`SummaryStore::want`] for many movies at once (see [`SummaryStore::mark_many`]).
+    pub async fn want_many(&self, movies: &[ObjectId]) -> Result<(), mongodb::error::Error> {
+        self.summaries
+            .update_many(
+                doc! {"_id": {"$in": movies}},
+                doc! {"$inc": {"wanted": 1_i64, "pending": -1_i64}, "$set": {"dirty": true}},
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// [`SummaryStore::unmark`] for many movies at once (their write failed).
+    pub async fn unmark_many(&self, movies: &[ObjectId]) -> Result<(), mongodb::error::Error> {
+        self.summaries
+            .update_many(
+                doc! {"_id": {"$in": movies}},
+                doc! {"$inc": {"pending": -1_i64}},
+            )
+            .await?;
+        Ok(())
+    }
+
     /// Takes `movie`'s lease if nobody holds it (free or expired): one atomic
     /// `findOneAndUpdate`. `None`: another writer holds it (and will include what is wanted
     /// now), or the movie has no summary document yet.

@@ -31,8 +31,8 @@ pub struct Command {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeletionStarted {
-    /// The saga's id (generated here; `GET`-able by an operator), which every event of the
-    /// saga carries beside the request's correlation id.
+    /// The saga's id (generated here; its state is `deletion_sagas` in the users database),
+    /// which every event of the saga carries beside the request's correlation id.
     pub saga_id: String,
 }
 
@@ -79,8 +79,7 @@ pub async fn execute(deps: &Deps, cmd: Command, ctx: &Ctx) -> Result<DeletionSta
                         .mark_deleting(tx.session(), *user_id, saga_id)
                         .await?
                         .ok_or(UsersError::AlreadyDeleting)?;
-                    let saga =
-                        DeletionSaga::start(saga_id, marked.id, tx.correlation_id(), deadline);
+                    let saga = DeletionSaga::start(saga_id, &marked, tx.correlation_id(), deadline);
                     deps.sagas.insert(tx.session(), &saga).await?;
                     tx.stage(UserDeleted {
                         saga_id: saga_id.to_string(),

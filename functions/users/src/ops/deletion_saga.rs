@@ -26,7 +26,7 @@ use streamia_shared::db::BoxFuture;
 
 use crate::deps::SagaDeps;
 use crate::error::UsersError;
-use crate::store::sagas::{SagaState, StepState, PARTICIPANTS};
+use crate::store::sagas::{SagaState, Snapshot, StepState, PARTICIPANTS};
 use crate::store::DeletionSaga;
 
 /// A participant's reply.
@@ -61,13 +61,22 @@ impl Reply {
     }
 }
 
-/// Parses an envelope from the deletion-steps queue; `None` for another event (acknowledged).
+/// Parses an envelope from the deletion-steps queue; `None` for another event (acknowledged),
+/// or for a reply whose `service` is not the envelope's `source` (the publishing service,
+/// which its outbox sets): a function that may publish on one participant's topic cannot
+/// answer for another participant.
 pub fn parse(envelope: Envelope) -> Result<Option<Incoming<Reply>>, Unreadable> {
-    Ok(Some(match envelope.event_name.as_str() {
+    let source = envelope.source.clone();
+    let incoming = match envelope.event_name.as_str() {
         UserDeletionStepDone::NAME => Incoming::parse(envelope)?.map(Reply::Done),
         UserDeletionStepFailed::NAME => Incoming::parse(envelope)?.map(Reply::Failed),
         _ => return Ok(None),
-    }))
+    };
+    if incoming.event.service() != source {
+        tracing::warn!(source = %source, service = incoming.event.service(), event_id = %incoming.event_id, "a saga reply for another service than its source; ignored");
+        return Ok(None);
+    }
+    Ok(Some(incoming))
 }
 
 /// What a reply did.
@@ -90,46 +99,50 @@ pub enum Outcome {
 pub async fn on_reply(deps: &SagaDeps, incoming: &Incoming<Reply>) -> Result<Outcome, UsersError> {
     let outcome = deps
         .outbox
-        .commit(&incoming.correlation_id, (deps, incoming), |mut tx, (deps, incoming)| {
-            Box::pin(async move {
-                if !deps.inbox.record(tx.session(), &incoming.event_id).await? {
-                    return Ok::<_, UsersError>(Outcome::Duplicate);
-                }
-                let reply = &incoming.event;
-                let service = reply.service();
-                if !PARTICIPANTS.contains(&service) {
-                    tracing::warn!(service, "a saga reply from a service that is not a participant");
-                    return Ok(Outcome::Ignored);
-                }
-                let step = match reply {
-                    Reply::Done(_) => StepState::Done,
-                    Reply::Failed(_) => StepState::Failed,
-                };
-                let Some(saga) = deps
-                    .sagas
-                    .set_step(tx.session(), reply.saga_id(), service, step)
-                    .await?
-                else {
-                    return Ok(Outcome::Ignored);
-                };
-                if saga.user_id.to_hex() != reply.user_id() {
-                    tracing::error!(saga_id = %saga.id, "a saga reply about another user; ignored");
-                    return Ok(Outcome::Ignored);
-                }
-                match reply {
-                    Reply::Failed(failed) => {
-                        let reason = format!("{service} failed: {}", failed.reason);
-                        cancel(&mut tx, deps, &saga, &reason).await?;
-                        Ok(Outcome::Cancelled)
+        .commit(
+            &incoming.correlation_id,
+            (deps, incoming),
+            |mut tx, (deps, incoming)| {
+                Box::pin(async move {
+                    if !deps.inbox.record(tx.session(), &incoming.event_id).await? {
+                        return Ok::<_, UsersError>(Outcome::Duplicate);
                     }
-                    Reply::Done(_) if saga.all_done() => {
-                        complete(&mut tx, deps, &saga).await?;
-                        Ok(Outcome::Completed)
+                    let reply = &incoming.event;
+                    let service = reply.service();
+                    if !PARTICIPANTS.contains(&service) {
+                        tracing::warn!(
+                            service,
+                            "a saga reply from a service that is not a participant"
+                        );
+                        return Ok(Outcome::Ignored);
                     }
-                    Reply::Done(_) => Ok(Outcome::Waiting),
-                }
-            })
-        })
+                    let step = match reply {
+                        Reply::Done(_) => StepState::Done,
+                        Reply::Failed(_) => StepState::Failed,
+                    };
+                    let Ok(user_id) = bson::oid::ObjectId::parse_str(reply.user_id()) else {
+                        return Ok(Outcome::Ignored);
+                    };
+                    // The saga's own user only: a reply naming another user matches nothing.
+                    let Some(saga) = deps
+                        .sagas
+                        .set_step(tx.session(), reply.saga_id(), user_id, service, step)
+                        .await?
+                    else {
+                        return Ok(Outcome::Ignored);
+                    };
+                    match reply {
+                        Reply::Failed(failed) => {
+                            let reason = format!("{service} failed: {}", failed.reason);
+                            cancel(&mut tx, deps, &saga, &reason).await?;
+                            Ok(Outcome::Cancelled)
+                        }
+                        Reply::Done(_) if saga.all_done() => complete(&mut tx, deps, &saga).await,
+                        Reply::Done(_) => Ok(Outcome::Waiting),
+                    }
+                })
+            },
+        )
         .await?;
     tracing::info!(
         saga_id = %incoming.event.saga_id(),
@@ -142,32 +155,39 @@ pub async fn on_reply(deps: &SagaDeps, incoming: &Incoming<Reply>) -> Result<Out
     Ok(outcome)
 }
 
-/// Inside the saga's transaction: the account removed for good and the completion staged.
+/// Inside the saga's transaction (which found it running): the account removed for good and
+/// the completion staged. An account that this saga is not deleting any more (never expected:
+/// only the saga's own end reactivates it) is not removed: the saga is cancelled instead, so
+/// the participants bring its data back rather than purge it.
 async fn complete(
     tx: &mut Tx<'_>,
     deps: &SagaDeps,
     saga: &DeletionSaga,
-) -> Result<bool, UsersError> {
-    if !deps
-        .sagas
-        .end(tx.session(), &saga.id, SagaState::Completed, None)
-        .await?
-    {
-        return Ok(false);
-    }
+) -> Result<Outcome, UsersError> {
     if !deps
         .users
         .remove_for_good(tx.session(), saga.user_id, &saga.id)
         .await?
     {
-        tracing::error!(saga_id = %saga.id, user_id = %saga.user_id, "a completed deletion saga whose account was not being deleted by it");
+        tracing::error!(saga_id = %saga.id, user_id = %saga.user_id, "a deletion saga whose account it is not deleting: cancelled");
+        cancel(
+            tx,
+            deps,
+            saga,
+            "the account was not being deleted by this saga",
+        )
+        .await?;
+        return Ok(Outcome::Cancelled);
     }
+    deps.sagas
+        .end(tx.session(), &saga.id, SagaState::Completed, None)
+        .await?;
     tx.stage(UserDeletionCompleted {
         saga_id: saga.id.clone(),
         user_id: saga.user_id.to_hex(),
     })
     .await?;
-    Ok(true)
+    Ok(Outcome::Completed)
 }
 
 /// Inside the saga's transaction: the account active again and the cancellation staged (with
@@ -185,21 +205,30 @@ async fn cancel(
     {
         return Ok(false);
     }
-    let Some(user) = deps
+    // The participants must hear of every end: the snapshot is the account as it is now, or
+    // (an account this saga is not deleting any more: never expected) as the deletion found it.
+    let snapshot = match deps
         .users
         .reactivate(tx.session(), saga.user_id, &saga.id)
         .await?
-    else {
-        tracing::error!(saga_id = %saga.id, user_id = %saga.user_id, "a cancelled deletion saga whose account was not being deleted by it");
+    {
+        Some(user) => Some(Snapshot::of(&user)),
+        None => {
+            tracing::error!(saga_id = %saga.id, user_id = %saga.user_id, "a cancelled deletion saga whose account it was not deleting");
+            saga.snapshot.clone()
+        }
+    };
+    let Some(snapshot) = snapshot else {
+        tracing::error!(saga_id = %saga.id, "a cancelled deletion saga with no snapshot: user.deletion_cancelled not sent");
         return Ok(true);
     };
     tx.stage(UserDeletionCancelled {
         saga_id: saga.id.clone(),
-        user_id: user.id.to_hex(),
-        email: user.email,
-        username: user.username,
-        first_name: user.first_name,
-        language: user.language,
+        user_id: saga.user_id.to_hex(),
+        email: snapshot.email,
+        username: snapshot.username,
+        first_name: snapshot.first_name,
+        language: snapshot.language,
     })
     .await?;
     Ok(true)
@@ -231,7 +260,13 @@ pub struct ExpiryReport {
     pub ended_meanwhile: usize,
     /// Sagas left for the next run (out of time).
     pub left: usize,
+    /// Sagas whose cancellation failed (tried again on the next run).
+    pub failed: usize,
 }
+
+/// The time one cancellation may take (a transaction with its retries, 10 s at most, and the
+/// publish after it, 3 s): none is started with less left before the run's deadline.
+const PER_SAGA: std::time::Duration = std::time::Duration::from_secs(14);
 
 /// Sagas cancelled per run at most; the rest wait for the next run.
 const PER_RUN: i64 = 100;
@@ -245,11 +280,20 @@ pub async fn expire(
     let overdue = deps.sagas.overdue(bson::DateTime::now(), PER_RUN).await?;
     let mut report = ExpiryReport::default();
     for (i, saga) in overdue.iter().enumerate() {
-        if deadline.is_some_and(|d| Instant::now() >= d) {
+        if deadline.is_some_and(|d| Instant::now() + PER_SAGA >= d) {
             report.left = overdue.len() - i;
             break;
         }
-        let cancelled = cancel_overdue(deps, saga).await?;
+        // One saga that cannot be cancelled now (MongoDB, a conflict past its retries) must
+        // not hold back the others: it is tried again on the next run.
+        let cancelled = match cancel_overdue(deps, saga).await {
+            Ok(cancelled) => cancelled,
+            Err(e) => {
+                tracing::error!(saga_id = %saga.id, error = %e, "could not cancel an overdue deletion saga; next run");
+                report.failed += 1;
+                continue;
+            }
+        };
         if cancelled {
             tracing::warn!(saga_id = %saga.id, user_id = %saga.user_id, correlation_id = %saga.correlation_id, "user deletion saga cancelled: deadline passed");
             report.cancelled += 1;

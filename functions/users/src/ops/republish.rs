@@ -79,7 +79,8 @@ impl streamia_shared::republish::Aggregates for Republisher {
 /// reads it. False when there was nothing to republish (the account is gone, or is being
 /// deleted with no saga id, which no deletion leaves).
 async fn republish_one(r: &Republisher, user: &User, invocation: &str) -> Result<bool, UsersError> {
-    // A deletion's events carry its saga's id as their correlation id; so does its repetition.
+    // A deletion's repetition is labelled with its saga's id (its `sagaId` is in the payload);
+    // every other event with the invocation's correlation id.
     let correlation_id = match (user.status, &user.deletion_saga_id) {
         (UserStatus::Deleting, Some(saga_id)) => saga_id.as_str(),
         _ => invocation,

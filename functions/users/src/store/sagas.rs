@@ -87,14 +87,50 @@ pub struct DeletionSaga {
     /// Why it was cancelled (`<service> failed: ...`, `deadline passed`).
     #[serde(default)]
     pub reason: Option<String>,
+    /// The account as the deletion found it, for a cancellation that cannot read it any more
+    /// (the participants must hear of every end); dropped when the saga ends.
+    #[serde(default)]
+    pub snapshot: Option<Snapshot>,
+}
+
+/// What `user.deletion_cancelled` carries about the user.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Snapshot {
+    /// Email.
+    pub email: String,
+    /// Username.
+    pub username: String,
+    /// First name, if any.
+    pub first_name: Option<String>,
+    /// The language of the emails.
+    #[serde(default)]
+    pub language: streamia_shared::i18n::Lang,
+}
+
+impl Snapshot {
+    /// The snapshot of `user`.
+    pub fn of(user: &crate::domain::User) -> Self {
+        Self {
+            email: user.email.clone(),
+            username: user.username.clone(),
+            first_name: user.first_name.clone(),
+            language: user.language,
+        }
+    }
 }
 
 impl DeletionSaga {
-    /// A new running saga with every step pending.
-    pub fn start(id: &str, user_id: ObjectId, correlation_id: &str, deadline: DateTime) -> Self {
+    /// A new running saga for `user` with every step pending.
+    pub fn start(
+        id: &str,
+        user: &crate::domain::User,
+        correlation_id: &str,
+        deadline: DateTime,
+    ) -> Self {
         Self {
             id: id.to_owned(),
-            user_id,
+            user_id: user.id,
             correlation_id: correlation_id.to_owned(),
             state: SagaState::Running,
             steps: PARTICIPANTS
@@ -105,6 +141,7 @@ impl DeletionSaga {
             deadline,
             ended_at: None,
             reason: None,
+            snapshot: Some(Snapshot::of(user)),
         }
     }
 
@@ -153,13 +190,14 @@ impl SagaStore {
         &self,
         session: &mut ClientSession,
         id: &str,
+        user_id: ObjectId,
         service: &str,
         step: StepState,
     ) -> Result<Option<DeletionSaga>, UsersError> {
         Ok(self
             .sagas
             .find_one_and_update(
-                doc! {"_id": id, "state": "running"},
+                doc! {"_id": id, "userId": user_id, "state": "running"},
                 doc! {"$set": {format!("steps.{service}"): step.as_str()}},
             )
             .return_document(ReturnDocument::After)
@@ -180,7 +218,10 @@ impl SagaStore {
             .sagas
             .update_one(
                 doc! {"_id": id, "state": "running"},
-                doc! {"$set": {"state": state.as_str(), "endedAt": DateTime::now(), "reason": reason}},
+                doc! {
+                    "$set": {"state": state.as_str(), "endedAt": DateTime::now(), "reason": reason},
+                    "$unset": {"snapshot": ""},
+                },
             )
             .session(session)
             .await?;
@@ -204,9 +245,12 @@ impl SagaStore {
     }
 }
 
-/// The index the deadline's query runs on (idempotent).
+/// The index the deadline's query runs on, and the purge of ended sagas
+/// [`streamia_shared::events::RETENTION`] after `endedAt` (the time a reply can still come back
+/// from a dead-letter queue); then [`adopt_orphans`] (idempotent).
 pub(crate) async fn create_indexes(db: &Database) -> Result<(), mongodb::error::Error> {
-    db.collection::<DeletionSaga>(COLLECTION)
+    let sagas = db.collection::<DeletionSaga>(COLLECTION);
+    sagas
         .create_index(
             IndexModel::builder()
                 .keys(doc! {"state": 1, "deadline": 1})
@@ -218,5 +262,55 @@ pub(crate) async fn create_indexes(db: &Database) -> Result<(), mongodb::error::
                 .build(),
         )
         .await?;
+    sagas
+        .create_index(
+            IndexModel::builder()
+                .keys(doc! {"endedAt": 1})
+                .options(
+                    IndexOptions::builder()
+                        .name("ended_ttl".to_owned())
+                        .expire_after(streamia_shared::events::RETENTION)
+                        .build(),
+                )
+                .build(),
+        )
+        .await?;
+    adopt_orphans(db).await
+}
+
+/// Accounts marked `deleting` before sagas were recorded (or by a deletion whose record is
+/// gone) get a running saga due now, so `users-saga-deadline` cancels it on its next run: the
+/// account works again and its owner is told; nothing of it was set aside. Run by the setup
+/// step (idempotent: an account that has its saga is left alone).
+async fn adopt_orphans(db: &Database) -> Result<(), mongodb::error::Error> {
+    let users = db.collection::<crate::domain::User>("users");
+    let sagas = db.collection::<DeletionSaga>(COLLECTION);
+    let mut deleting = users.find(doc! {"status": "deleting"}).await?;
+    while let Some(user) = deleting.try_next().await? {
+        let id = match &user.deletion_saga_id {
+            Some(id) => id.clone(),
+            None => {
+                let id = uuid::Uuid::new_v4().to_string();
+                users
+                    .update_one(
+                        doc! {"_id": user.id, "status": "deleting", "deletionSagaId": null},
+                        doc! {"$set": {"deletionSagaId": &id}},
+                    )
+                    .await?;
+                id
+            }
+        };
+        if sagas.find_one(doc! {"_id": &id}).await?.is_some() {
+            continue;
+        }
+        let saga = DeletionSaga::start(&id, &user, "setup-adopted", DateTime::now());
+        match sagas.insert_one(&saga).await {
+            Ok(_) => {
+                tracing::warn!(saga_id = %id, user_id = %user.id, "an account deleting without a saga: adopted, cancelled at the next deadline run")
+            }
+            Err(e) if streamia_shared::db::duplicate_key_index(&e).is_some() => {}
+            Err(e) => return Err(e),
+        }
+    }
     Ok(())
 }

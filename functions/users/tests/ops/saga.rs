@@ -227,3 +227,53 @@ async fn a_saga_whose_participant_never_answers_is_cancelled_at_its_deadline() {
         0
     );
 }
+
+#[tokio::test]
+async fn a_reply_for_another_participant_than_its_source_is_ignored() {
+    let f = Fixture::new().await;
+    let deps: SagaDeps = f.env.service().await;
+    let (saga, user, _) = deleting(&f).await;
+    // Published by ratings (its topic, its outbox's source) but claiming to be favorites'.
+    let mut forged = reply("user.deletion_step_done", &saga, &user, "favorites");
+    forged.source = "ratings".to_owned();
+    assert!(deletion_saga::parse(forged).unwrap().is_none());
+    for p in PARTICIPANTS.iter().take(2) {
+        deliver(&deps, reply("user.deletion_step_done", &saga, &user, p)).await;
+    }
+    let stored = f.deps.sagas.get(&saga).await.unwrap().unwrap();
+    assert_eq!(stored.state, SagaState::Running);
+}
+
+#[tokio::test]
+async fn an_account_left_deleting_without_a_saga_is_adopted_and_cancelled() {
+    let f = Fixture::new().await;
+    let deps: &'static SagaDeps = Box::leak(Box::new(f.env.service().await));
+    let (_, caller, view) = f.user().await;
+    // As a deletion made before sagas were recorded left it.
+    f.collection("users")
+        .update_one(
+            doc! {"_id": caller.user_id},
+            doc! {"$set": {"status": "deleting", "deletionSagaId": "legacy-saga"}},
+        )
+        .await
+        .unwrap();
+    streamia_users::store::create_indexes(f.deps.db.clone())
+        .await
+        .unwrap();
+    let adopted = f.deps.sagas.get("legacy-saga").await.unwrap().unwrap();
+    assert_eq!(adopted.state, SagaState::Running);
+    // Idempotent: the setup step run again changes nothing.
+    streamia_users::store::create_indexes(f.deps.db.clone())
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    assert_eq!(
+        deletion_saga::expire(deps, None).await.unwrap().cancelled,
+        1
+    );
+    f.login(&f.deps, view["email"].as_str().unwrap(), PASSWORD)
+        .await
+        .unwrap();
+    let cancelled = f.env.events_named("user.deletion_cancelled", 1).await;
+    assert_eq!(cancelled[0].envelope.payload["sagaId"], "legacy-saga");
+}
