@@ -11,3 +11,4 @@ mod limits;
 mod moderation_edits;
 mod ops;
 mod reports;
+mod user_deletion;
