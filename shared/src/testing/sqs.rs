@@ -129,43 +129,63 @@ impl RedrivenQueue {
                 Instant::now() < deadline,
                 "nothing reached the DLQ in {limit:?}"
             );
-            let received = self.receive(&self.url, 1).await;
-            if !received.is_empty() {
-                let records: Vec<Value> = received.iter().map(record).collect();
-                let event =
-                    serde_json::from_value(json!({ "Records": records })).expect("an SQS event");
-                let response = process_batch(event, Budget::unlimited(), &handle).await;
-                for message in &received {
-                    let failed = response
-                        .batch_item_failures
-                        .iter()
-                        .any(|f| Some(f.item_identifier.as_str()) == message.message_id());
-                    if failed {
-                        pumped
-                            .failed
-                            .push(message.body().unwrap_or_default().to_owned());
-                        continue;
-                    }
-                    pumped
-                        .acknowledged
-                        .push(message.body().unwrap_or_default().to_owned());
-                    self.client
-                        .delete_message()
-                        .queue_url(&self.url)
-                        .receipt_handle(message.receipt_handle().unwrap_or_default())
-                        .send()
-                        .await
-                        .expect("delete");
-                }
-            }
+            self.pump_into(&handle, &mut pumped).await;
             pumped.dead = self
-                .receive(&self.dlq_url, 0)
+                .peek(&self.dlq_url)
                 .await
                 .iter()
                 .map(|m| m.body().unwrap_or_default().to_owned())
                 .collect();
         }
         pumped
+    }
+
+    /// One receive of the event source (up to 10 records, waiting up to 1 s): the consumer
+    /// runs, what it did not report is deleted.
+    pub async fn pump_once<F, Fut>(&self, handle: F) -> Pumped
+    where
+        F: Fn(Envelope) -> Fut,
+        Fut: Future<Output = Result<(), ConsumeError>>,
+    {
+        let mut pumped = Pumped::default();
+        self.pump_into(&handle, &mut pumped).await;
+        pumped
+    }
+
+    async fn pump_into<F, Fut>(&self, handle: &F, pumped: &mut Pumped)
+    where
+        F: Fn(Envelope) -> Fut,
+        Fut: Future<Output = Result<(), ConsumeError>>,
+    {
+        let received = self.receive(&self.url, 1).await;
+        if received.is_empty() {
+            return;
+        }
+        let records: Vec<Value> = received.iter().map(record).collect();
+        let event = serde_json::from_value(json!({ "Records": records })).expect("an SQS event");
+        let response = process_batch(event, Budget::unlimited(), handle).await;
+        for message in &received {
+            let failed = response
+                .batch_item_failures
+                .iter()
+                .any(|f| Some(f.item_identifier.as_str()) == message.message_id());
+            if failed {
+                pumped
+                    .failed
+                    .push(message.body().unwrap_or_default().to_owned());
+                continue;
+            }
+            pumped
+                .acknowledged
+                .push(message.body().unwrap_or_default().to_owned());
+            self.client
+                .delete_message()
+                .queue_url(&self.url)
+                .receipt_handle(message.receipt_handle().unwrap_or_default())
+                .send()
+                .await
+                .expect("delete");
+        }
     }
 
     /// Messages left in the source queue, visible or in flight.
@@ -185,6 +205,21 @@ impl RedrivenQueue {
             .values()
             .map(|n| n.parse::<usize>().unwrap_or(0))
             .sum()
+    }
+
+    /// The messages of `url` without taking them (visible again at once), as an operator
+    /// reads a DLQ before moving it back.
+    async fn peek(&self, url: &str) -> Vec<Message> {
+        self.client
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .visibility_timeout(0)
+            .send()
+            .await
+            .expect("receive")
+            .messages
+            .unwrap_or_default()
     }
 
     async fn receive(&self, url: &str, wait_seconds: i32) -> Vec<Message> {

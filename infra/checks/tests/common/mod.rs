@@ -17,7 +17,7 @@ pub fn root() -> PathBuf {
         .unwrap()
 }
 
-fn yaml(path: &str) -> Value {
+pub fn yaml(path: &str) -> Value {
     serde_yaml::from_str(&std::fs::read_to_string(root().join(path)).unwrap()).unwrap()
 }
 
