@@ -318,6 +318,9 @@ for key, value in json.load(open(sys.argv[1])).items():
     export FRONTEND_URL CORS_ALLOWED_ORIGINS MONGODB_DATABASE_PREFIX="${MONGODB_DATABASE_PREFIX:-streamia}"
     export IP_LIMIT_LOGIN IP_LIMIT_REGISTER IP_LIMIT_FORGOT_PASSWORD IP_LIMIT_RESET_PASSWORD
     if [ -n "$SAGA_FAULT" ]; then export SAGA_FAULT; else unset SAGA_FAULT; fi
+    # A transient failure's record comes back after 10 s, 20 s, ... (the queues' visibility
+    # timeout here; the deployed default is theirs, 180 s).
+    export SQS_RETRY_BASE_SECONDS="${SQS_RETRY_BASE_SECONDS:-$VISIBILITY_TIMEOUT}"
     export AWS_ENDPOINT_URL="http://127.0.0.1:$LOCALSTACK_PORT" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
     export AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1
     export SMTP_HOST=127.0.0.1 SMTP_PORT SMTP_TLS=none MAIL_FROM="Streamia <no-reply@streamia.local>"

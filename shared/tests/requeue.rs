@@ -64,7 +64,7 @@ async fn a_transient_failure_comes_back_later_and_poison_at_the_queues_timeout()
         })
         .collect();
     let event = serde_json::from_value(json!({"Records": records})).unwrap();
-    let requeue = Requeue::new(&env.aws);
+    let requeue = Requeue::new(&env.aws, Duration::from_secs(10));
     let response = process_batch_with(
         event,
         Budget::unlimited(),

@@ -257,6 +257,9 @@ struct Grants {
     /// Secrets it may also write (`secretsmanager:PutSecretValue`).
     writes: BTreeSet<String>,
     topics: BTreeSet<String>,
+    /// Queues it may poll and delay records of (`SQSPollerPolicy`: `ChangeMessageVisibility`
+    /// among them, which the SQS event source's own managed policy lacks).
+    queues: BTreeSet<String>,
     /// `secretsmanager:BatchGetSecretValue` (resource `*`: the action has no resource type;
     /// each secret it returns still needs `GetSecretValue` on that secret).
     batch: bool,
@@ -295,6 +298,15 @@ fn grants(t: &streamia_local_gateway::template::Template, policy: &Value, into: 
     if let Some(p) = policy.get("AWSSecretsManagerGetSecretValuePolicy") {
         into.secrets
             .insert(ref_target(&p["SecretArn"]).expect("SecretArn: !Ref"));
+        return;
+    }
+    if let Some(p) = policy.get("SQSPollerPolicy") {
+        let name = get_att_target(&p["QueueName"]).expect("QueueName: !GetAtt");
+        into.queues.insert(
+            name.trim_start_matches("Messaging.Outputs.")
+                .trim_end_matches("Name")
+                .to_owned(),
+        );
         return;
     }
     if let Some(p) = policy.get("SNSPublishMessagePolicy") {
@@ -402,6 +414,20 @@ fn each_function_may_read_only_its_secrets_and_publish_only_to_its_topics() {
             f.logical_id
         );
         assert_eq!(granted.topics, topics, "{}: topics", f.logical_id);
+        // A consumer delays a record that failed for a transient reason
+        // (`events::consumer::Requeue`): it needs ChangeMessageVisibility on its own queue,
+        // which only SQSPollerPolicy grants; LocalStack does not enforce IAM.
+        let queues: BTreeSet<String> = f
+            .queues
+            .iter()
+            .map(|q| {
+                q.queue_arn
+                    .trim_start_matches("arn:aws:local:")
+                    .trim_end_matches("Arn")
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(granted.queues, queues, "{}: queues", f.logical_id);
     }
 }
 

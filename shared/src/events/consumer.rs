@@ -199,19 +199,27 @@ where
     response
 }
 
-/// The first delay of a record that failed for a transient reason; each next receive doubles
-/// it: 10, 20, 40, 80, 160 s..., so with the queues' 5 receives a record survives a
-/// dependency down for about two and a half minutes before its dead-letter queue.
-pub const RETRY_BASE: Duration = Duration::from_secs(10);
+/// The first delay of a record that failed for a transient reason, by default: the deployed
+/// queues' visibility timeout (`ConsumerVisibilityTimeout`, 180 s), so a delay never comes
+/// back sooner than the queue would bring it; each next receive doubles it: 3, 6, 12, 15
+/// minutes..., so with the queues' 5 receives a record survives a dependency down for about
+/// half an hour before its dead-letter queue (a poison record keeps the queue's timeout).
+/// `SQS_RETRY_BASE_SECONDS` sets it (the local stack: 10, its queues' visibility timeout).
+pub const RETRY_BASE: Duration = Duration::from_secs(180);
 
 /// The longest delay (SQS allows 12 hours).
 pub const RETRY_MAX: Duration = Duration::from_secs(15 * 60);
 
-/// How long a record received `receive_count` times waits after a transient failure.
-pub fn retry_delay(receive_count: u32) -> Duration {
+/// How long a record received `receive_count` times waits after a transient failure, from
+/// `base`.
+pub fn retry_delay(base: Duration, receive_count: u32) -> Duration {
     let doublings = receive_count.saturating_sub(1).min(16);
-    RETRY_BASE.saturating_mul(1 << doublings).min(RETRY_MAX)
+    base.saturating_mul(1 << doublings).min(RETRY_MAX.max(base))
 }
+
+/// The most the delays of one batch may take after the records (inside the invocation's
+/// margin, `Limits::margin`, 1 s by default): a slow SQS costs the delay, never the batch.
+const DELAY_BUDGET: Duration = Duration::from_millis(500);
 
 /// What it takes to delay one record: its queue, its receipt and how often it was received.
 #[derive(Debug, Clone)]
@@ -235,11 +243,11 @@ impl Retry {
     }
 }
 
-/// `arn:aws:sqs:<region>:<account>:<name>` -> the queue's URL (SQS resolves a queue by its
-/// account and name; no `GetQueueUrl`, which the event source's role does not grant).
+/// `arn:<partition>:sqs:<region>:<account>:<name>` -> the queue's URL (its partition's DNS
+/// suffix; the SDK sends the call to its own endpoint, a VPC endpoint's included).
 fn queue_url(arn: &str) -> Option<String> {
     let mut parts = arn.split(':');
-    let (Some("arn"), Some(_), Some("sqs"), Some(region), Some(account), Some(name)) = (
+    let (Some("arn"), Some(partition), Some("sqs"), Some(region), Some(account), Some(name)) = (
         parts.next(),
         parts.next(),
         parts.next(),
@@ -249,31 +257,61 @@ fn queue_url(arn: &str) -> Option<String> {
     ) else {
         return None;
     };
-    Some(format!(
-        "https://sqs.{region}.amazonaws.com/{account}/{name}"
-    ))
+    let suffix = match partition {
+        "aws-cn" => "amazonaws.com.cn",
+        "aws" | "aws-us-gov" => "amazonaws.com",
+        "aws-iso" => "c2s.ic.gov",
+        "aws-iso-b" => "sc2s.sgov.gov",
+        _ => return None,
+    };
+    Some(format!("https://sqs.{region}.{suffix}/{account}/{name}"))
 }
 
-/// Delays records that failed for a transient reason (`sqs:ChangeMessageVisibility`, which the
-/// SQS event source's execution role grants). Cheap to clone; one per container.
+/// Delays records that failed for a transient reason (`sqs:ChangeMessageVisibility`: each
+/// consumer's `SQSPollerPolicy` in the template grants it on its own queue). Cheap to clone;
+/// one per container.
 #[derive(Clone)]
 pub struct Requeue {
     sqs: aws_sdk_sqs::Client,
+    base: Duration,
 }
 
 impl Requeue {
-    /// An SQS client on `aws` (the function's SDK configuration).
-    pub fn new(aws: &aws_config::SdkConfig) -> Self {
+    /// An SQS client on `aws` (the function's SDK configuration), delays from `base`.
+    pub fn new(aws: &aws_config::SdkConfig, base: Duration) -> Self {
         Self {
             sqs: aws_sdk_sqs::Client::new(aws),
+            base,
         }
     }
 
-    /// Sets each record's visibility to its [`retry_delay`]. A failure is logged and
-    /// changes nothing else: the record then comes back after the queue's visibility timeout.
+    /// The base the environment sets (`SQS_RETRY_BASE_SECONDS`), else [`RETRY_BASE`].
+    pub fn base_from_env() -> Duration {
+        std::env::var("SQS_RETRY_BASE_SECONDS")
+            .ok()
+            .and_then(|s| s.trim().parse::<u64>().ok())
+            .filter(|s| *s > 0)
+            .map_or(RETRY_BASE, Duration::from_secs)
+    }
+
+    /// Sets each record's visibility to its [`retry_delay`], within [`DELAY_BUDGET`] in all.
+    /// A failure is logged and changes nothing else: the record then comes back after the
+    /// queue's visibility timeout.
     async fn delay(&self, records: &[Retry]) {
+        if records.is_empty() {
+            return;
+        }
+        if tokio::time::timeout(DELAY_BUDGET, self.delay_each(records))
+            .await
+            .is_err()
+        {
+            tracing::warn!("delaying failed records ran out of time; they come back after the queue's visibility timeout");
+        }
+    }
+
+    async fn delay_each(&self, records: &[Retry]) {
         for record in records {
-            let delay = retry_delay(record.receive_count);
+            let delay = retry_delay(self.base, record.receive_count);
             let changed = self
                 .sqs
                 .change_message_visibility()
@@ -381,6 +419,7 @@ where
     let deps: &'static Deferred<D> = Box::leak(Box::new(deps));
     let requeue: &'static Requeue = Box::leak(Box::new(Requeue::new(
         &crate::events::aws_config_from_env().await,
+        Requeue::base_from_env(),
     )));
     crate::runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         let budget = Budget::from_context(&event.context, limits);
@@ -423,12 +462,22 @@ mod tests {
 
     #[test]
     fn retries_wait_longer_each_time_up_to_a_ceiling() {
-        let secs: Vec<u64> = (1..=6).map(|n| retry_delay(n).as_secs()).collect();
+        let deployed: Vec<u64> = (1..=5)
+            .map(|n| retry_delay(RETRY_BASE, n).as_secs())
+            .collect();
+        assert_eq!(deployed, [180, 360, 720, 900, 900]);
+        let local = Duration::from_secs(10);
+        let secs: Vec<u64> = (1..=6).map(|n| retry_delay(local, n).as_secs()).collect();
         assert_eq!(secs, [10, 20, 40, 80, 160, 320]);
-        assert_eq!(retry_delay(0), RETRY_BASE);
-        assert_eq!(retry_delay(u32::MAX), RETRY_MAX);
-        // Five receives span 150 s before the last: a two-minute outage loses nothing.
-        assert_eq!((1..5).map(|n| retry_delay(n).as_secs()).sum::<u64>(), 150);
+        assert_eq!(retry_delay(local, 0), local);
+        assert_eq!(retry_delay(local, u32::MAX), RETRY_MAX);
+        // Never sooner than the base (a queue's own timeout), even past the ceiling.
+        assert_eq!(retry_delay(Duration::from_secs(3600), 9).as_secs(), 3600);
+        // Five receives at the local base span 150 s before the last.
+        assert_eq!(
+            (1..5).map(|n| retry_delay(local, n).as_secs()).sum::<u64>(),
+            150
+        );
     }
 
     #[test]
@@ -437,6 +486,10 @@ mod tests {
             queue_url("arn:aws:sqs:eu-west-1:123456789012:streamia-notifications-user-events")
                 .as_deref(),
             Some("https://sqs.eu-west-1.amazonaws.com/123456789012/streamia-notifications-user-events")
+        );
+        assert_eq!(
+            queue_url("arn:aws-cn:sqs:cn-north-1:1:q").as_deref(),
+            Some("https://sqs.cn-north-1.amazonaws.com.cn/1/q")
         );
         assert_eq!(queue_url("arn:aws:sns:eu-west-1:1:x"), None);
         assert_eq!(queue_url("nonsense"), None);

@@ -63,8 +63,9 @@ impl Reply {
 
 /// Parses an envelope from the deletion-steps queue; `None` for another event (acknowledged),
 /// or for a reply whose `service` is not the envelope's `source` (the publishing service,
-/// which its outbox sets): a function that may publish on one participant's topic cannot
-/// answer for another participant.
+/// which its outbox sets): a guard against a participant's mistake, not a security boundary
+/// (a function that may publish on a participant's topic writes the whole envelope; IAM is
+/// what limits who may publish there).
 pub fn parse(envelope: Envelope) -> Result<Option<Incoming<Reply>>, Unreadable> {
     let source = envelope.source.clone();
     let incoming = match envelope.event_name.as_str() {
@@ -289,8 +290,14 @@ pub async fn expire(
         let cancelled = match cancel_overdue(deps, saga).await {
             Ok(cancelled) => cancelled,
             Err(e) => {
-                tracing::error!(saga_id = %saga.id, error = %e, "could not cancel an overdue deletion saga; next run");
+                tracing::error!(saga_id = %saga.id, error = %e, "could not cancel an overdue deletion saga; tried again in 5 minutes");
                 report.failed += 1;
+                let later = bson::DateTime::from_system_time(
+                    std::time::SystemTime::now() + std::time::Duration::from_secs(300),
+                );
+                if let Err(e) = deps.sagas.postpone(&saga.id, later).await {
+                    tracing::warn!(saga_id = %saga.id, error = %e, "could not postpone it either; next run");
+                }
                 continue;
             }
         };

@@ -228,6 +228,18 @@ impl SagaStore {
         Ok(ended.modified_count == 1)
     }
 
+    /// Moves a running saga's deadline to `at` (a cancellation that failed waits there, so it
+    /// cannot keep the overdue sagas behind it from their turn).
+    pub async fn postpone(&self, id: &str, at: DateTime) -> Result<(), UsersError> {
+        self.sagas
+            .update_one(
+                doc! {"_id": id, "state": "running"},
+                doc! {"$set": {"deadline": at}},
+            )
+            .await?;
+        Ok(())
+    }
+
     /// Up to `limit` running sagas whose deadline passed before `now`, oldest deadline first.
     pub async fn overdue(
         &self,
@@ -287,30 +299,34 @@ async fn adopt_orphans(db: &Database) -> Result<(), mongodb::error::Error> {
     let sagas = db.collection::<DeletionSaga>(COLLECTION);
     let mut deleting = users.find(doc! {"status": "deleting"}).await?;
     while let Some(user) = deleting.try_next().await? {
-        let id = match &user.deletion_saga_id {
-            Some(id) => id.clone(),
-            None => {
-                let id = uuid::Uuid::new_v4().to_string();
-                users
-                    .update_one(
-                        doc! {"_id": user.id, "status": "deleting", "deletionSagaId": null},
-                        doc! {"$set": {"deletionSagaId": &id}},
-                    )
-                    .await?;
-                id
+        // Its saga, if it has one that still runs; else a new id (an ended saga that left
+        // the account deleting, or none at all), swapped in only if the account still is as
+        // read (a concurrent change wins).
+        if let Some(id) = &user.deletion_saga_id {
+            let running = sagas
+                .find_one(doc! {"_id": id, "state": "running"})
+                .await?
+                .is_some();
+            if running {
+                continue;
             }
-        };
-        if sagas.find_one(doc! {"_id": &id}).await?.is_some() {
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        let swapped = users
+            .update_one(
+                doc! {
+                    "_id": user.id, "status": "deleting",
+                    "deletionSagaId": user.deletion_saga_id.as_deref(),
+                },
+                doc! {"$set": {"deletionSagaId": &id}},
+            )
+            .await?;
+        if swapped.matched_count == 0 {
             continue;
         }
         let saga = DeletionSaga::start(&id, &user, "setup-adopted", DateTime::now());
-        match sagas.insert_one(&saga).await {
-            Ok(_) => {
-                tracing::warn!(saga_id = %id, user_id = %user.id, "an account deleting without a saga: adopted, cancelled at the next deadline run")
-            }
-            Err(e) if streamia_shared::db::duplicate_key_index(&e).is_some() => {}
-            Err(e) => return Err(e),
-        }
+        sagas.insert_one(&saga).await?;
+        tracing::warn!(saga_id = %id, user_id = %user.id, "an account deleting without a running saga: adopted, cancelled at the next deadline run");
     }
     Ok(())
 }

@@ -260,7 +260,16 @@ async fn an_account_left_deleting_without_a_saga_is_adopted_and_cancelled() {
     streamia_users::store::create_indexes(f.deps.db.clone())
         .await
         .unwrap();
-    let adopted = f.deps.sagas.get("legacy-saga").await.unwrap().unwrap();
+    // Adopted under a new saga id (the old one names no running saga).
+    let stored = f
+        .collection("users")
+        .find_one(doc! {"_id": caller.user_id})
+        .await
+        .unwrap()
+        .unwrap();
+    let saga = stored.get_str("deletionSagaId").unwrap().to_owned();
+    assert_ne!(saga, "legacy-saga");
+    let adopted = f.deps.sagas.get(&saga).await.unwrap().unwrap();
     assert_eq!(adopted.state, SagaState::Running);
     // Idempotent: the setup step run again changes nothing.
     streamia_users::store::create_indexes(f.deps.db.clone())
@@ -275,5 +284,5 @@ async fn an_account_left_deleting_without_a_saga_is_adopted_and_cancelled() {
         .await
         .unwrap();
     let cancelled = f.env.events_named("user.deletion_cancelled", 1).await;
-    assert_eq!(cancelled[0].envelope.payload["sagaId"], "legacy-saga");
+    assert_eq!(cancelled[0].envelope.payload["sagaId"], saga.as_str());
 }
