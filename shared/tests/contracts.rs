@@ -84,3 +84,22 @@ fn the_consumer_helper_fails_when_an_example_is_unreadable() {
         Err::<Option<()>, _>("unknown version")
     });
 }
+
+#[test]
+fn every_participants_saga_queue_handles_every_example_it_subscribes_to() {
+    use streamia_shared::saga::{Deletion, MovieDeletion, UserDeletion};
+    for service in ["Favorites", "Ratings", "Comments"] {
+        let users = assert_consumer_handles(&format!("{service}UserDeletionsQueue"), |e| {
+            UserDeletion::parse(e).map_err(|e| e.to_string())
+        });
+        assert_eq!(users.len(), 3, "{service}: start, cancellation, completion");
+        let movies = assert_consumer_handles(&format!("{service}MovieDeletionsQueue"), |e| {
+            MovieDeletion::parse(e).map_err(|e| e.to_string())
+        });
+        assert_eq!(
+            movies.len(),
+            3,
+            "{service}: start, cancellation, completion"
+        );
+    }
+}

@@ -13,7 +13,9 @@ use streamia_shared::db;
 use streamia_shared::events::consumer::ConsumeError;
 use streamia_shared::events::{Envelope, EventPublisher, Outbox, Topic};
 use streamia_shared::saga::ledger::StepState;
-use streamia_shared::saga::{self, Participant, Saga, SagaFault, Step, UserData};
+use streamia_shared::saga::{
+    self, MovieDeletion, Participant, Saga, SagaData, SagaFault, Step, UserDeletion,
+};
 use streamia_shared::testing::TestEnv;
 
 /// A participant's collection: documents of users, set aside with the platform's helpers.
@@ -23,7 +25,7 @@ fn transient(e: mongodb::error::Error) -> ConsumeError {
     ConsumeError::Transient(e.to_string())
 }
 
-impl UserData for Things {
+impl SagaData<UserDeletion> for Things {
     async fn set_aside(&self, saga: Saga<'_>, user: ObjectId) -> Result<(), ConsumeError> {
         self.0
             .update_many(doc! {"userId": user}, saga::set_aside(saga.id))
@@ -46,6 +48,36 @@ impl UserData for Things {
     async fn purge(&self, _saga: Saga<'_>, user: ObjectId) -> Result<(), ConsumeError> {
         self.0
             .delete_many(doc! {"userId": user})
+            .await
+            .map_err(transient)?;
+        Ok(())
+    }
+}
+
+/// The same collection's effects for a movie-deletion saga (documents of a movie).
+impl SagaData<MovieDeletion> for Things {
+    async fn set_aside(&self, saga: Saga<'_>, movie: ObjectId) -> Result<(), ConsumeError> {
+        self.0
+            .update_many(doc! {"movieId": movie}, saga::set_aside_movie(saga.id))
+            .await
+            .map_err(transient)?;
+        Ok(())
+    }
+
+    async fn restore(&self, saga: Saga<'_>, movie: ObjectId) -> Result<(), ConsumeError> {
+        self.0
+            .update_many(
+                saga::set_aside_by_movie(doc! {"movieId": movie}, saga.id),
+                saga::bring_back_movie(),
+            )
+            .await
+            .map_err(transient)?;
+        Ok(())
+    }
+
+    async fn purge(&self, _saga: Saga<'_>, movie: ObjectId) -> Result<(), ConsumeError> {
+        self.0
+            .delete_many(doc! {"movieId": movie})
             .await
             .map_err(transient)?;
         Ok(())
@@ -125,8 +157,14 @@ impl Fixture {
             .unwrap()
     }
 
+    async fn stored_all(&self) -> u64 {
+        self.things.0.count_documents(doc! {}).await.unwrap()
+    }
+
     async fn deliver(&self, envelope: Envelope) -> Result<Step, ConsumeError> {
-        self.participant.consume(&self.things, envelope).await
+        self.participant
+            .consume::<UserDeletion>(&self.things, envelope)
+            .await
     }
 
     /// The replies committed to the outbox: (eventName, correlationId).
@@ -301,4 +339,177 @@ async fn an_unreadable_start_is_poison() {
         f.deliver(missing).await,
         Err(ConsumeError::Poison(_))
     ));
+}
+
+fn movie_envelope(name: &str, saga: &str, movie: &ObjectId, title: &str) -> Envelope {
+    let payload = match name {
+        "movie.deleted" => json!({
+            "sagaId": saga, "movieId": movie.to_hex(), "title": title, "coverImage": null,
+            "status": "deleting",
+        }),
+        "movie.deletion_cancelled" => json!({
+            "sagaId": saga, "movieId": movie.to_hex(), "title": title, "coverImage": null,
+            "status": "active", "reason": "deadline passed",
+        }),
+        _ => json!({"sagaId": saga, "movieId": movie.to_hex(), "title": title}),
+    };
+    serde_json::from_value(json!({
+        "eventId": uuid::Uuid::new_v4().to_string(), "eventName": name,
+        "occurredAt": "2030-01-01T00:00:00.000Z", "correlationId": "request-9",
+        "source": "movies", "version": 1, "aggregateId": movie.to_hex(), "aggregateVersion": 4,
+        "payload": payload,
+    }))
+    .unwrap()
+}
+
+impl Fixture {
+    async fn deliver_movie(&self, envelope: Envelope) -> Result<Step, ConsumeError> {
+        self.participant
+            .consume::<MovieDeletion>(&self.things, envelope)
+            .await
+    }
+
+    /// Which of `docs` (by `n`) every read still sees.
+    async fn visible_ns(&self) -> Vec<i32> {
+        use futures_util::TryStreamExt;
+        let mut ns: Vec<i32> = self
+            .things
+            .0
+            .find(saga::visible(doc! {}))
+            .await
+            .unwrap()
+            .try_collect::<Vec<Document>>()
+            .await
+            .unwrap()
+            .iter()
+            .map(|d| d.get_i32("n").unwrap())
+            .collect();
+        ns.sort();
+        ns
+    }
+
+    /// Three documents: 0 (user, movie), 1 (user, other movie), 2 (other user, movie).
+    async fn crossing(&self) -> (ObjectId, ObjectId) {
+        let (user, movie) = (ObjectId::new(), ObjectId::new());
+        for (n, u, m) in [
+            (0, user, movie),
+            (1, user, ObjectId::new()),
+            (2, ObjectId::new(), movie),
+        ] {
+            self.things
+                .0
+                .insert_one(doc! {"userId": u, "movieId": m, "n": n})
+                .await
+                .unwrap();
+        }
+        (user, movie)
+    }
+}
+
+#[tokio::test]
+async fn a_movies_saga_sets_aside_replies_for_the_movie_and_purges_on_completion() {
+    let f = fixture(SagaFault::none()).await;
+    let (_, movie) = f.crossing().await;
+    let start = movie_envelope("movie.deleted", "m1", &movie, "Night");
+    assert_eq!(
+        f.deliver_movie(start.clone()).await.unwrap(),
+        Step::SetAside
+    );
+    assert_eq!(f.deliver_movie(start).await.unwrap(), Step::SetAside);
+    assert_eq!(f.visible_ns().await, [1]);
+    assert_eq!(
+        f.replies().await,
+        [(
+            "movie.deletion_step_done".to_owned(),
+            "request-9".to_owned()
+        )]
+    );
+    let done = movie_envelope("movie.deletion_completed", "m1", &movie, "Night");
+    assert_eq!(f.deliver_movie(done).await.unwrap(), Step::Purged);
+    assert_eq!(f.stored_all().await, 1);
+    // The start redriven after the end changes nothing.
+    let late = movie_envelope("movie.deleted", "m1", &movie, "Night");
+    assert_eq!(
+        f.deliver_movie(late).await.unwrap(),
+        Step::Late(StepState::Purged)
+    );
+    assert_eq!(f.replies().await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_document_of_a_user_and_a_movie_both_being_deleted_ends_right_in_either_order() {
+    // The user's saga is cancelled and the movie's completes: the user's other document is
+    // back, the movie's documents are gone.
+    let f = fixture(SagaFault::none()).await;
+    let (user, movie) = f.crossing().await;
+    f.deliver(envelope("user.deleted", "u1", &user, "ana"))
+        .await
+        .unwrap();
+    f.deliver_movie(movie_envelope("movie.deleted", "m1", &movie, "Night"))
+        .await
+        .unwrap();
+    assert_eq!(f.visible_ns().await, Vec::<i32>::new());
+    f.deliver(envelope("user.deletion_cancelled", "u1", &user, "ana"))
+        .await
+        .unwrap();
+    assert_eq!(
+        f.visible_ns().await,
+        [1],
+        "0 stays aside by the movie's saga"
+    );
+    f.deliver_movie(movie_envelope(
+        "movie.deletion_completed",
+        "m1",
+        &movie,
+        "Night",
+    ))
+    .await
+    .unwrap();
+    assert_eq!(f.visible_ns().await, [1]);
+    assert_eq!(f.stored_all().await, 1);
+
+    // The movie's saga is cancelled and the user's completes: the movie's other document is
+    // back, the user's are gone.
+    let f = fixture(SagaFault::none()).await;
+    let (user, movie) = f.crossing().await;
+    f.deliver_movie(movie_envelope("movie.deleted", "m2", &movie, "Night"))
+        .await
+        .unwrap();
+    f.deliver(envelope("user.deleted", "u2", &user, "ana"))
+        .await
+        .unwrap();
+    f.deliver_movie(movie_envelope(
+        "movie.deletion_cancelled",
+        "m2",
+        &movie,
+        "Night",
+    ))
+    .await
+    .unwrap();
+    assert_eq!(
+        f.visible_ns().await,
+        [2],
+        "0 stays aside by the user's saga"
+    );
+    f.deliver(envelope("user.deletion_completed", "u2", &user, "ana"))
+        .await
+        .unwrap();
+    assert_eq!(f.visible_ns().await, [2]);
+    assert_eq!(f.stored_all().await, 1);
+}
+
+#[tokio::test]
+async fn the_injected_fault_matches_a_movies_title() {
+    let f = fixture(SagaFault::failing("favorites", "sagafault")).await;
+    let (_, movie) = f.crossing().await;
+    let start = movie_envelope("movie.deleted", "m3", &movie, "sagafault: the movie");
+    assert_eq!(f.deliver_movie(start).await.unwrap(), Step::Failed);
+    assert_eq!(f.visible_ns().await, [0, 1, 2], "nothing set aside");
+    assert_eq!(
+        f.replies().await,
+        [(
+            "movie.deletion_step_failed".to_owned(),
+            "request-9".to_owned()
+        )]
+    );
 }

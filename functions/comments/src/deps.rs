@@ -11,7 +11,7 @@ use crate::domain::UserNames;
 use crate::error::CommentsError;
 use crate::limits::{LimitPieces, Limiter};
 use crate::store::{CommentStore, ReportStore};
-use crate::{ON_MOVIE_CHANGE, ON_USER_CHANGE, ON_USER_DELETION, SERVICE};
+use crate::{ON_MOVIE_CHANGE, ON_MOVIE_DELETION, ON_USER_CHANGE, ON_USER_DELETION, SERVICE};
 
 /// The HTTP functions' clients, built once per cold start (building opens no connection).
 #[derive(Clone)]
@@ -114,6 +114,8 @@ pub struct SagaDeps {
     pub reports: ReportStore,
     /// The saga's participant.
     pub participant: Participant,
+    /// The comments' step of the movie-deletion saga (`comments-on-movie-deletion`).
+    pub movie_participant: Participant,
 }
 
 impl Service for SagaDeps {
@@ -133,7 +135,14 @@ impl Service for SagaDeps {
         Ok(Self {
             comments: CommentStore::new(&db),
             reports: ReportStore::new(&db),
-            participant: Participant::new(&db, SERVICE, ON_USER_DELETION, outbox, fault),
+            participant: Participant::new(
+                &db,
+                SERVICE,
+                ON_USER_DELETION,
+                outbox.clone(),
+                fault.clone(),
+            ),
+            movie_participant: Participant::new(&db, SERVICE, ON_MOVIE_DELETION, outbox, fault),
         })
     }
 }

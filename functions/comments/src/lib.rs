@@ -37,3 +37,6 @@ pub const ON_USER_CHANGE: &str = "comments-on-user-change";
 /// The consumer of the user-deletions queue (the saga's step); its inbox entries carry this
 /// name.
 pub const ON_USER_DELETION: &str = "comments-on-user-deletion";
+
+/// The consumer of the movie-deletion saga's events; its inbox entries carry this name.
+pub const ON_MOVIE_DELETION: &str = "comments-on-movie-deletion";

@@ -9,7 +9,7 @@ use streamia_shared::saga::{Participant, SagaFault};
 use streamia_shared::service::{SdkConfig, Service};
 
 use crate::store::FavoriteStore;
-use crate::{ON_MOVIE_CHANGE, ON_USER_DELETION, SERVICE};
+use crate::{ON_MOVIE_CHANGE, ON_MOVIE_DELETION, ON_USER_DELETION, SERVICE};
 
 /// Clients built once per cold start and shared by every invocation (building opens no
 /// connection). Every function of the service needs MongoDB and the cache Redis (the list
@@ -31,6 +31,10 @@ pub struct Deps {
     /// the service's outbox to the favorite-events topic (only `favorites-on-user-deletion`
     /// and the relay are given the topic; the others never reply).
     pub participant: Participant,
+    /// The favorites' step of the movie-deletion saga (`favorites-on-movie-deletion`).
+    pub movie_participant: Participant,
+    /// Where the favorites' own events go (the saga replies, the alerts of a movie removed).
+    pub outbox: Outbox,
     /// The client, for the consumer's transactions.
     pub mongo: mongodb::Client,
     /// The service's database.
@@ -50,6 +54,11 @@ impl Service for Deps {
     ) -> Result<Self, InitError> {
         let mongo = streamia_shared::db::connect(&mongo_config.uri).await?;
         let db = mongo.database(&mongo_config.database_name(SERVICE));
+        let outbox = Outbox::new(
+            &mongo,
+            &db,
+            EventPublisher::new(aws, topics.arn(Topic::FavoriteEvents), SERVICE),
+        );
         Ok(Self {
             favorites: FavoriteStore::new(&db),
             copies: MovieCopies::new(&db),
@@ -59,13 +68,17 @@ impl Service for Deps {
                 &db,
                 SERVICE,
                 ON_USER_DELETION,
-                Outbox::new(
-                    &mongo,
-                    &db,
-                    EventPublisher::new(aws, topics.arn(Topic::FavoriteEvents), SERVICE),
-                ),
+                outbox.clone(),
+                fault.clone(),
+            ),
+            movie_participant: Participant::new(
+                &db,
+                SERVICE,
+                ON_MOVIE_DELETION,
+                outbox.clone(),
                 fault,
             ),
+            outbox,
             mongo,
             db,
         })

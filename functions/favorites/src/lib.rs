@@ -32,3 +32,6 @@ pub const ON_MOVIE_CHANGE: &str = "favorites-on-movie-change";
 /// The consumer of the user-deletions queue (the saga's step); its inbox entries carry this
 /// name.
 pub const ON_USER_DELETION: &str = "favorites-on-user-deletion";
+
+/// The consumer of the movie-deletion saga's events; its inbox entries carry this name.
+pub const ON_MOVIE_DELETION: &str = "favorites-on-movie-deletion";

@@ -7,9 +7,10 @@ use streamia_shared::media::{MediaConfig, MediaStorage};
 use streamia_shared::service::{SdkConfig, Service};
 
 use crate::cache::MovieCache;
+use crate::config::MoviesConfig;
 use crate::error::MoviesError;
-use crate::store::{MediaDeletions, MovieStore};
-use crate::{ON_RATING_CHANGE, SERVICE};
+use crate::store::{MediaDeletions, MovieStore, SagaStore};
+use crate::{ON_DELETION_STEP, ON_RATING_CHANGE, SERVICE};
 
 /// Clients built once per cold start and shared by every invocation (building opens no
 /// connection).
@@ -27,6 +28,12 @@ pub struct Deps {
     pub outbox: Outbox,
     /// Handled `rating.changed` events (the ratings consumer's).
     pub inbox: Inbox,
+    /// Handled saga replies (`movies-on-deletion-step`'s).
+    pub saga_inbox: Inbox,
+    /// The movie-deletion sagas (`deletion_sagas`).
+    pub sagas: SagaStore,
+    /// The service's own settings.
+    pub config: MoviesConfig,
     /// Where videos and subtitles live (S3 or Cloudinary), with the largest video accepted;
     /// `None` in the functions deployed without media settings (setup, relay, consumer).
     pub media: Option<(MediaStorage, MediaConfig)>,
@@ -38,13 +45,19 @@ pub struct Deps {
 
 /// MongoDB, the cache Redis, (for writers) the movie-events topic, and (for the functions that
 /// answer movies or handle media) the media storage.
-type Pieces = (MongoConfig, CacheRedisConfig, Topics, Option<MediaConfig>);
+type Pieces = (
+    MongoConfig,
+    CacheRedisConfig,
+    Topics,
+    Option<MediaConfig>,
+    MoviesConfig,
+);
 
 impl Service for Deps {
     type Config = Pieces;
 
     async fn build(
-        (mongo_config, cache, topics, media): Pieces,
+        (mongo_config, cache, topics, media, config): Pieces,
         aws: &SdkConfig,
     ) -> Result<Self, InitError> {
         let mongo = streamia_shared::db::connect(&mongo_config.uri).await?;
@@ -59,6 +72,9 @@ impl Service for Deps {
                 EventPublisher::new(aws, topics.arn(Topic::MovieEvents), SERVICE),
             ),
             inbox: Inbox::new(&db, ON_RATING_CHANGE),
+            saga_inbox: Inbox::new(&db, ON_DELETION_STEP),
+            sagas: SagaStore::new(&db),
+            config,
             media: media.map(|config| (MediaStorage::new(&config, aws), config)),
             mongo,
             db,

@@ -8,6 +8,7 @@
 
 pub mod adapters;
 pub mod cache;
+pub mod config;
 pub mod deps;
 pub mod domain;
 pub mod error;
@@ -23,3 +24,6 @@ pub const SERVICE: &str = "movies";
 
 /// The consumer of the ratings queue; its inbox entries carry this name.
 pub const ON_RATING_CHANGE: &str = "movies-on-rating-change";
+
+/// The consumer of the movie-deletion saga's replies (its inbox entries carry this name).
+pub const ON_DELETION_STEP: &str = "movies-on-deletion-step";

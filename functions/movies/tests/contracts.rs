@@ -10,3 +10,12 @@ fn every_subscribed_event_is_handled() {
     assert!(!handled.is_empty());
     assert!(handled.iter().all(|e| e.aggregate_version > 0));
 }
+
+#[test]
+fn every_saga_reply_is_handled() {
+    let handled = assert_consumer_handles(
+        "MoviesDeletionStepsQueue",
+        streamia_movies::ops::deletion_saga::parse,
+    );
+    assert_eq!(handled.len(), 2, "done and failed");
+}

@@ -3,6 +3,7 @@
 //! well in every client and in `/_local/mail`) and as HTML, where every piece of user data (a
 //! name, a username, the link) is escaped so none can become markup.
 
+use streamia_shared::events::favorites::FavoriteMovieRemoved;
 use streamia_shared::events::users::{
     PasswordResetRequested, UserDeletionCancelled, UserRegistered,
 };
@@ -34,8 +35,8 @@ enum Block {
 }
 
 /// Lays out `blocks` in `lang` under `subject`, with the greeting to `name` and the signature.
-fn compose(to: &str, lang: Lang, subject: Msg, name: &str, blocks: &[Block]) -> Email {
-    let subject = Text::new(subject).render(lang);
+fn compose(to: &str, lang: Lang, subject: impl Into<Text>, name: &str, blocks: &[Block]) -> Email {
+    let subject = subject.into().render(lang);
     let greeting = Text::new(Msg::EmailGreeting).arg("name", name);
     let signature = Text::new(Msg::EmailSignature);
     let mut text = format!("{}\n\n", greeting.render(lang));
@@ -141,6 +142,23 @@ pub fn deletion_failed(event: &UserDeletionCancelled) -> Email {
                 Text::new(Msg::EmailDeletionFailedBody).arg("username", &event.username),
             ),
             Block::Paragraph(Msg::EmailDeletionFailedAction.into()),
+        ],
+    )
+}
+
+/// Sent to each user who had a movie among their favorites when its deletion saga completed
+/// (never for a deletion that was cancelled): the title from the event, the rest from the
+/// service's copy of the user.
+pub fn favorite_removed(event: &FavoriteMovieRemoved, copy: &UserCopy) -> Email {
+    let name = copy.first_name.as_deref().unwrap_or(&copy.username);
+    compose(
+        &copy.email,
+        copy.language,
+        Text::new(Msg::EmailFavoriteRemovedSubject).arg("title", &event.title),
+        name,
+        &[
+            Block::Paragraph(Text::new(Msg::EmailFavoriteRemovedBody).arg("title", &event.title)),
+            Block::Paragraph(Msg::EmailFavoriteRemovedClosing.into()),
         ],
     )
 }

@@ -4,6 +4,7 @@
 //! (the filter policies in infra/messaging.yaml) must have a variant, or the contract tests in
 //! `tests/contracts.rs` fail.
 
+use streamia_shared::events::favorites::FavoriteMovieRemoved;
 use streamia_shared::events::users::{
     PasswordResetRequested, UserDeleted, UserDeletionCancelled, UserDeletionCompleted,
     UserRegistered, UserUpdated,
@@ -27,6 +28,9 @@ pub enum UserEvent {
     /// the user, which then becomes a tombstone (this consumer, not the copies' one, ends the
     /// copy: the email needs it first).
     DeletionCompleted(UserDeletionCompleted),
+    /// `favorite.movie_removed` v1 (from the favorites service): the alert that a favorite
+    /// movie was deleted, written from the service's copy of the user.
+    FavoriteMovieRemoved(FavoriteMovieRemoved),
 }
 
 /// Parses an envelope from the user-events queue. `Ok(None)`: an event this consumer does
@@ -39,6 +43,9 @@ pub fn parse(envelope: Envelope) -> Result<Option<Incoming<UserEvent>>, NotifyEr
         }
         UserDeletionCancelled::NAME => Incoming::parse(envelope)?.map(UserEvent::DeletionCancelled),
         UserDeletionCompleted::NAME => Incoming::parse(envelope)?.map(UserEvent::DeletionCompleted),
+        FavoriteMovieRemoved::NAME => {
+            Incoming::parse(envelope)?.map(UserEvent::FavoriteMovieRemoved)
+        }
         _ => return Ok(None),
     }))
 }

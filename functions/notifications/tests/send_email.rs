@@ -282,3 +282,100 @@ async fn a_cancelled_deletion_is_mailed_from_its_snapshot() {
         .unwrap()
         .contains("&lt;i&gt;ana&lt;/i&gt;"));
 }
+
+#[tokio::test]
+async fn a_favorite_movie_removed_is_mailed_to_its_fan_once_and_never_to_a_user_being_deleted() {
+    use streamia_notifications::copies::{CopyStatus, UserCopy};
+    use streamia_shared::events::favorites::FavoriteMovieRemoved;
+    use streamia_shared::events::Change;
+    let deps = deps().await;
+    let (email, user) = (unique_email(), bson::oid::ObjectId::new().to_hex());
+    let registered = incoming(&about(1, {
+        let mut w = welcome(&email).payload;
+        w.user_id = user.clone();
+        w
+    }));
+    let alert = |title: &str, user: &str| {
+        incoming(&about(
+            2,
+            FavoriteMovieRemoved {
+                saga_id: "m1".into(),
+                user_id: user.to_owned(),
+                movie_id: bson::oid::ObjectId::new().to_hex(),
+                title: title.to_owned(),
+            },
+        ))
+    };
+    let removed = alert("<b>Night</b> & Day", &user);
+    // No copy of the user yet: retried later, nothing sent.
+    assert!(matches!(
+        send_email::execute(deps, &removed).await,
+        Err(NotifyError::NoCopyYet(_))
+    ));
+    let copy = |status| UserCopy {
+        username: "ana_b".into(),
+        email: email.clone(),
+        first_name: Some("Ana".into()),
+        language: Lang::En,
+        status,
+    };
+    deps.copies
+        .project(
+            &deps.mongo,
+            &deps.copy_inbox,
+            &registered,
+            Change::Set(copy(CopyStatus::Active)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        send_email::execute(deps, &removed).await.unwrap(),
+        Outcome::Sent
+    );
+    assert_eq!(
+        send_email::execute(deps, &removed).await.unwrap(),
+        Outcome::AlreadySent
+    );
+    let mail = mails_to(&email, 2).await;
+    assert_eq!(mail.len(), 1, "{mail:?}");
+    assert_eq!(
+        mail[0]["subject"],
+        "A movie in your favorites left Streamia: <b>Night</b> & Day"
+    );
+    assert!(
+        mail[0]["text"].as_str().unwrap().contains("Hi Ana"),
+        "{}",
+        mail[0]["text"]
+    );
+    assert!(mail[0]["html"]
+        .as_str()
+        .unwrap()
+        .contains("&lt;b&gt;Night&lt;/b&gt; &amp; Day"));
+
+    // A user whose account is being deleted gets only the saga's emails.
+    let (other_email, other) = (unique_email(), bson::oid::ObjectId::new().to_hex());
+    let other_registered = incoming(&about(1, {
+        let mut w = welcome(&other_email).payload;
+        w.user_id = other.clone();
+        w
+    }));
+    deps.copies
+        .project(
+            &deps.mongo,
+            &deps.copy_inbox,
+            &other_registered,
+            Change::Set(UserCopy {
+                email: other_email.clone(),
+                ..copy(CopyStatus::Deleting)
+            }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        send_email::execute(deps, &alert("Night", &other))
+            .await
+            .unwrap(),
+        Outcome::NotSent
+    );
+    assert!(mails_to(&other_email, 1).await.is_empty());
+}

@@ -9,7 +9,7 @@ use streamia_shared::saga::{Participant, SagaFault};
 use streamia_shared::service::{SdkConfig, Service};
 
 use crate::store::{RatingStore, SummaryStore};
-use crate::{ON_MOVIE_CHANGE, ON_USER_DELETION, SERVICE};
+use crate::{ON_MOVIE_CHANGE, ON_MOVIE_DELETION, ON_USER_DELETION, SERVICE};
 
 /// Clients built once per cold start and shared by every invocation (building opens no
 /// connection).
@@ -33,6 +33,8 @@ pub struct Deps {
     /// The ratings' part in the user-deletion saga: its ledger, and its replies through the
     /// outbox above (to the rating-events topic).
     pub participant: Participant,
+    /// The ratings' step of the movie-deletion saga (`ratings-on-movie-deletion`).
+    pub movie_participant: Participant,
     /// The client, for transactions.
     pub mongo: mongodb::Client,
     /// The service's database.
@@ -62,7 +64,14 @@ impl Service for Deps {
             summaries: SummaryStore::new(&db),
             copies: MovieCopies::new(&db),
             outbox: outbox.clone(),
-            participant: Participant::new(&db, SERVICE, ON_USER_DELETION, outbox, fault),
+            participant: Participant::new(
+                &db,
+                SERVICE,
+                ON_USER_DELETION,
+                outbox.clone(),
+                fault.clone(),
+            ),
+            movie_participant: Participant::new(&db, SERVICE, ON_MOVIE_DELETION, outbox, fault),
             answers: Answers::connect(&cache, SERVICE).await?,
             inbox: Inbox::new(&db, ON_MOVIE_CHANGE),
             mongo,

@@ -51,6 +51,22 @@ const PER_RECORD_RESERVES: &[(&str, Duration)] = &[
         "comments-on-user-deletion",
         streamia_comments::adapters::sqs::SAGA_PER_RECORD,
     ),
+    (
+        "movies-on-deletion-step",
+        streamia_movies::adapters::sqs::SAGA_PER_RECORD,
+    ),
+    (
+        "favorites-on-movie-deletion",
+        streamia_favorites::adapters::sqs::MOVIE_SAGA_PER_RECORD,
+    ),
+    (
+        "ratings-on-movie-deletion",
+        streamia_ratings::adapters::sqs::SAGA_PER_RECORD,
+    ),
+    (
+        "comments-on-movie-deletion",
+        streamia_comments::adapters::sqs::MOVIE_SAGA_PER_RECORD,
+    ),
 ];
 
 #[test]

@@ -54,6 +54,7 @@ fn loaders(binary: &str) -> Vec<Loader> {
         // Invoked by an operator, no route: the service's pieces without the HTTP ones.
         "users-set-role" => load::<Of<streamia_users::Deps>>,
         "users-rotate-keys" => load::<streamia_users::adapters::invoke::RotateKeysPieces>,
+        "users-saga-status" => load::<Of<streamia_users::deps::SagaReadDeps>>,
         "users-republish" => load::<Of<streamia_users::ops::republish::Republisher>>,
         "movies-republish" => load::<Of<streamia_movies::ops::republish::Republisher>>,
         // The CORS preflight: the allowed origins, nothing else.
@@ -63,25 +64,30 @@ fn loaders(binary: &str) -> Vec<Loader> {
             load::<Of<streamia_users::deps::SagaDeps>>
         }
         users if users.starts_with("users-") => load::<(HttpPieces, Of<streamia_users::Deps>)>,
-        "movies-on-rating-change" => load::<Of<streamia_movies::Deps>>,
+        "movies-on-rating-change" | "movies-on-deletion-step" | "movies-saga-deadline" => {
+            load::<Of<streamia_movies::Deps>>
+        }
         movies if movies.starts_with("movies-") => load::<(HttpPieces, Of<streamia_movies::Deps>)>,
         "comments-on-movie-change" | "comments-on-user-change" => {
             load::<Of<streamia_comments::CopyDeps>>
         }
-        "comments-on-user-deletion" => load::<Of<streamia_comments::deps::SagaDeps>>,
+        "comments-on-user-deletion" | "comments-on-movie-deletion" => {
+            load::<Of<streamia_comments::deps::SagaDeps>>
+        }
         comments if comments.starts_with("comments-") => {
             load::<(HttpPieces, Of<streamia_comments::Deps>)>
         }
         // The ratings consumer and sweeper: the service's pieces without the HTTP ones.
-        "ratings-on-movie-change" | "ratings-summary-sweeper" | "ratings-on-user-deletion" => {
-            load::<Of<streamia_ratings::Deps>>
-        }
+        "ratings-on-movie-change"
+        | "ratings-summary-sweeper"
+        | "ratings-on-user-deletion"
+        | "ratings-on-movie-deletion" => load::<Of<streamia_ratings::Deps>>,
         ratings if ratings.starts_with("ratings-") => {
             load::<(HttpPieces, Of<streamia_ratings::Deps>)>
         }
-        "favorites-on-movie-change" | "favorites-on-user-deletion" => {
-            load::<Of<streamia_favorites::Deps>>
-        }
+        "favorites-on-movie-change"
+        | "favorites-on-user-deletion"
+        | "favorites-on-movie-deletion" => load::<Of<streamia_favorites::Deps>>,
         favorites if favorites.starts_with("favorites-") => {
             load::<(HttpPieces, Of<streamia_favorites::Deps>)>
         }

@@ -1343,9 +1343,14 @@ struct SagaUser {
 }
 
 async fn saga_user(http: &reqwest::Client, prefix: &str) -> SagaUser {
+    saga_user_on(http, prefix, &format!("Saga {}", unique())).await
+}
+
+/// [`saga_user`] on a new movie titled `title`.
+async fn saga_user_on(http: &reqwest::Client, prefix: &str, title: &str) -> SagaUser {
     let admin = admin_token(http).await;
     let (status, created) = send(http.post(api("/movies")).bearer_auth(&admin).json(&json!({
-        "title": format!("Saga {}", unique()), "category": "e2e", "duration": 3600,
+        "title": title, "category": "e2e", "duration": 3600,
     })))
     .await;
     assert_eq!(status, 201, "{created}");
@@ -1536,4 +1541,127 @@ async fn a_deletion_whose_step_fails_is_compensated_and_nothing_is_lost() {
             .is_some(),
         "the comment is back"
     );
+}
+
+/// A subtitle track added to `movie` by an admin: its signed URL (the object in LocalStack S3).
+async fn subtitle_url(http: &reqwest::Client, movie: &str) -> String {
+    let admin = admin_token(http).await;
+    let (status, added) = send(
+        http.post(api(&format!("/movies/{movie}/subtitles")))
+            .bearer_auth(&admin)
+            .json(
+                &json!({"language": "en", "label": "English", "format": "vtt",
+                          "content": "WEBVTT\n\n00:01.000 --> 00:02.000\nHello\n"}),
+            ),
+    )
+    .await;
+    assert_eq!(status, 201, "{added}");
+    added["data"]["url"].as_str().unwrap().to_owned()
+}
+
+/// An admin deletes `movie`: the saga's id.
+async fn delete_movie(http: &reqwest::Client, movie: &str) -> String {
+    let admin = admin_token(http).await;
+    let (status, body) = send(
+        http.delete(api(&format!("/movies/{movie}")))
+            .bearer_auth(&admin),
+    )
+    .await;
+    assert_eq!(status, 202, "{body}");
+    body["data"]["sagaId"].as_str().unwrap().to_owned()
+}
+
+/// The movie-deletion saga through the whole stack: a movie with a fan's favorite, two ratings,
+/// a comment and a subtitle is deleted by an admin; it is 404 at once; favorites, ratings and
+/// comments set its data aside and confirm; the movies service removes it and its media; every
+/// service purges, and the fan gets the alert email. Then nothing of it is left anywhere.
+#[tokio::test]
+async fn an_admin_deletes_a_movie_and_its_fans_are_told_once_it_is_gone() {
+    let http = reqwest::Client::new();
+    let title = format!("Farewell {}", unique());
+    let u = saga_user_on(&http, "md", &title).await;
+    let media = subtitle_url(&http, &u.movie).await;
+    assert_eq!(http.get(&media).send().await.unwrap().status(), 200);
+    let started = Instant::now();
+    delete_movie(&http, &u.movie).await;
+    let (status, _) = send(http.get(api(&format!("/movies/{}", u.movie)))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "hidden at once");
+    let subject = format!("A movie in your favorites left Streamia: {title}");
+    let mail = mail_titled(&http, &u.email, &subject)
+        .await
+        .expect("the favorite's alert");
+    eprintln!(
+        "movie deletion saga: {} ms to the alert",
+        started.elapsed().as_millis()
+    );
+    assert!(mail["text"].as_str().unwrap().contains(&title), "{mail}");
+    // The movie's media are gone (deleted when the saga completed, before the alert).
+    assert_eq!(http.get(&media).send().await.unwrap().status(), 404);
+    assert_eq!(favorites(&http, &u.token).await["data"]["total"], 0);
+    let (status, mine) = send(http.get(api("/ratings/me")).bearer_auth(&u.token)).await;
+    assert_eq!(status, 200, "{mine}");
+    assert_eq!(mine["data"]["items"], json!([]), "{mine}");
+    let (status, _) = send(http.get(api(&format!("/comments/movies/{}", u.movie)))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // One alert only.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let alerts = mail_to(&http, &u.email, 1)
+        .await
+        .into_iter()
+        .filter(|m| m["subject"] == subject.as_str())
+        .count();
+    assert_eq!(alerts, 1);
+}
+
+/// The same deletion with a step that fails for good (SAGA_FAULT: the ratings' step fails for
+/// titles starting with "sagafault"): the movie is back, its favorites, ratings, comment and
+/// media exactly as they were, and nobody is told it went.
+#[tokio::test]
+async fn a_movie_deletion_whose_step_fails_is_compensated_and_nothing_is_lost() {
+    let http = reqwest::Client::new();
+    let title = format!("sagafault {}", unique());
+    let u = saga_user_on(&http, "mf", &title).await;
+    let media = subtitle_url(&http, &u.movie).await;
+    let before = favorites(&http, &u.token).await["data"]["items"].clone();
+    delete_movie(&http, &u.movie).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, movie) = send(http.get(api(&format!("/movies/{}", u.movie)))).await;
+        if status == StatusCode::OK {
+            assert_eq!(movie["data"]["title"], title.as_str());
+            break;
+        }
+        assert!(Instant::now() < deadline, "the movie never came back");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let after = favorites(&http, &u.token).await["data"]["items"].clone();
+        if after == before {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "favorites not restored: {after} vs {before}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let stats = rating_stats_until(&http, &u.movie, |s| s["count"] == 2).await;
+    assert_eq!(
+        (&stats["count"], &stats["average"]),
+        (&json!(2), &json!(4.0)),
+        "{stats}"
+    );
+    assert!(
+        comments_wait_for(&http, &u.movie, &u.comment, |c| c.is_some())
+            .await
+            .is_some(),
+        "the comment is back"
+    );
+    assert_eq!(http.get(&media).send().await.unwrap().status(), 200);
+    let subject = format!("A movie in your favorites left Streamia: {title}");
+    assert!(mail_to(&http, &u.email, 1)
+        .await
+        .iter()
+        .all(|m| m["subject"] != subject.as_str()));
 }

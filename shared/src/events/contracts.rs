@@ -12,9 +12,15 @@
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::movies::{MovieCreated, MovieDeleted, MovieUpdated, MovieVideoUploaded};
+use super::favorites::FavoriteMovieRemoved;
+use super::movies::{
+    MovieCreated, MovieDeleted, MovieDeletionCancelled, MovieDeletionCompleted, MovieUpdated,
+    MovieVideoUploaded,
+};
 use super::ratings::RatingChanged;
-use super::sagas::{UserDeletionStepDone, UserDeletionStepFailed};
+use super::sagas::{
+    MovieDeletionStepDone, MovieDeletionStepFailed, UserDeletionStepDone, UserDeletionStepFailed,
+};
 use super::users::{
     PasswordResetRequested, UserDeleted, UserDeletionCancelled, UserDeletionCompleted,
     UserRegistered, UserRoleChanged, UserUpdated,
@@ -91,7 +97,12 @@ pub const ALL: &[Contract] = &[
     contract::<MovieUpdated>(),
     contract::<MovieDeleted>(),
     contract::<MovieVideoUploaded>(),
+    contract::<MovieDeletionCancelled>(),
+    contract::<MovieDeletionCompleted>(),
+    contract::<MovieDeletionStepDone>(),
+    contract::<MovieDeletionStepFailed>(),
     contract::<RatingChanged>(),
+    contract::<FavoriteMovieRemoved>(),
 ];
 
 /// The contract of an event name at a version, if the platform defines it.

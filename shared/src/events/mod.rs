@@ -8,6 +8,7 @@
 pub mod consumer;
 pub mod contracts;
 mod envelope;
+pub mod favorites;
 pub mod inbox;
 pub mod incoming;
 pub mod movie_copies;

@@ -16,8 +16,8 @@
 //! platform's "apply only if newer" (`events::projection`) ends in the in-order state whatever
 //! order SNS/SQS deliver them in: a redelivered or late `movie.updated` never brings back an
 //! old title, and `movie.deleted` (status `deleting`) stays until a newer event says otherwise
-//! (the saga's `movie.deletion_cancelled`, a later issue). Only `movie.deletion_completed`
-//! (also the saga's) would leave a tombstone.
+//! (the saga's `movie.deletion_cancelled`, which brings the snapshot back as `active`). Only
+//! `movie.deletion_completed` (also the saga's) leaves a tombstone.
 //!
 //! # A write that outruns the copy
 //!
@@ -34,7 +34,10 @@ use futures_util::TryStreamExt;
 use serde::{Deserialize, Serialize};
 
 use super::consumer::ConsumeError;
-use super::movies::{MovieCreated, MovieDeleted, MovieStatus, MovieUpdated, MovieVideoUploaded};
+use super::movies::{
+    MovieCreated, MovieDeleted, MovieDeletionCancelled, MovieDeletionCompleted, MovieStatus,
+    MovieUpdated, MovieVideoUploaded,
+};
 use super::{
     Change, Envelope, Event, Handled, Inbox, Incoming, Projected, Projection, ProjectionError,
     Replica, Unreadable,
@@ -45,11 +48,13 @@ pub const COLLECTION: &str = "movie_copies";
 
 /// The events a copy is built from: the filter policy of every movie-copies queue
 /// (infra/messaging.yaml; a contract test holds the two together).
-pub const EVENTS: [&str; 4] = [
+pub const EVENTS: [&str; 6] = [
     MovieCreated::NAME,
     MovieUpdated::NAME,
     MovieDeleted::NAME,
     MovieVideoUploaded::NAME,
+    MovieDeletionCancelled::NAME,
+    MovieDeletionCompleted::NAME,
 ];
 
 /// What a service keeps of a movie.
@@ -75,6 +80,10 @@ pub enum MovieChange {
     Deleted(MovieDeleted),
     /// `movie.video_uploaded` v1: carries the snapshot too.
     VideoUploaded(MovieVideoUploaded),
+    /// `movie.deletion_cancelled` v1: visible again (the snapshot, `active`).
+    DeletionCancelled(MovieDeletionCancelled),
+    /// `movie.deletion_completed` v1: gone for good (a tombstone).
+    DeletionCompleted(MovieDeletionCompleted),
 }
 
 impl MovieChange {
@@ -86,6 +95,12 @@ impl MovieChange {
             MovieUpdated::NAME => Incoming::parse(envelope)?.map(MovieChange::Updated),
             MovieDeleted::NAME => Incoming::parse(envelope)?.map(MovieChange::Deleted),
             MovieVideoUploaded::NAME => Incoming::parse(envelope)?.map(MovieChange::VideoUploaded),
+            MovieDeletionCancelled::NAME => {
+                Incoming::parse(envelope)?.map(MovieChange::DeletionCancelled)
+            }
+            MovieDeletionCompleted::NAME => {
+                Incoming::parse(envelope)?.map(MovieChange::DeletionCompleted)
+            }
             _ => return Ok(None),
         }))
     }
@@ -104,6 +119,8 @@ impl MovieChange {
             MovieChange::Updated(e) => copy(&e.title, &e.cover_image, e.status),
             MovieChange::Deleted(e) => copy(&e.title, &e.cover_image, MovieStatus::Deleting),
             MovieChange::VideoUploaded(e) => copy(&e.title, &e.cover_image, e.status),
+            MovieChange::DeletionCancelled(e) => copy(&e.title, &e.cover_image, e.status),
+            MovieChange::DeletionCompleted(_) => Change::Tombstone,
         }
     }
 }

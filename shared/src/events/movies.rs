@@ -128,3 +128,53 @@ impl Event for MovieVideoUploaded {
         &self.movie_id
     }
 }
+
+/// The movie-deletion saga was compensated (a participant failed for good, or the deadline
+/// passed): the movie is `active` again and every participant brings back what it set aside.
+/// Carries the snapshot copies keep, so a copy that applies it (it is newer than the
+/// `movie.deleted` before it) shows the movie again.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct MovieDeletionCancelled {
+    /// The saga (from `movie.deleted`).
+    pub saga_id: String,
+    /// The movie, back in the catalog.
+    pub movie_id: String,
+    /// Its title.
+    pub title: String,
+    /// Its cover, if any.
+    pub cover_image: Option<String>,
+    /// `active`.
+    pub status: MovieStatus,
+    /// Why, for operators (`<service> failed: ...`, `deadline passed`; no user data).
+    pub reason: String,
+}
+
+impl Event for MovieDeletionCancelled {
+    const NAME: &'static str = "movie.deletion_cancelled";
+    fn aggregate_id(&self) -> &str {
+        &self.movie_id
+    }
+}
+
+/// The movie-deletion saga completed: every participant had set the movie's data aside, the
+/// movie is gone for good and its media are queued for deletion. Each participant purges what
+/// it set aside; favorites tells each user who had favorited it (`favorite.movie_removed`),
+/// with the title this event carries. Copies become tombstones.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct MovieDeletionCompleted {
+    /// The saga.
+    pub saga_id: String,
+    /// The movie, gone.
+    pub movie_id: String,
+    /// Its title when it went, for the alert emails.
+    pub title: String,
+}
+
+impl Event for MovieDeletionCompleted {
+    const NAME: &'static str = "movie.deletion_completed";
+    fn aggregate_id(&self) -> &str {
+        &self.movie_id
+    }
+}

@@ -54,3 +54,47 @@ impl Event for UserDeletionStepFailed {
         &self.user_id
     }
 }
+
+/// A participant set aside a movie's data for a movie-deletion saga (its favorites, ratings or
+/// comments of that movie: out of every read, back if the saga is cancelled, purged when it
+/// completes). The aggregate is the movie; the movies service, which tracks the saga, keys it
+/// by `sagaId` and `service`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct MovieDeletionStepDone {
+    /// The saga (from `movie.deleted`).
+    pub saga_id: String,
+    /// The movie being deleted.
+    pub movie_id: String,
+    /// The participant: `favorites`, `ratings` or `comments`.
+    pub service: String,
+}
+
+impl Event for MovieDeletionStepDone {
+    const NAME: &'static str = "movie.deletion_step_done";
+    fn aggregate_id(&self) -> &str {
+        &self.movie_id
+    }
+}
+
+/// A participant cannot set aside a movie's data, for good: the saga is cancelled (see
+/// [`UserDeletionStepFailed`] for the transient case).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct MovieDeletionStepFailed {
+    /// The saga (from `movie.deleted`).
+    pub saga_id: String,
+    /// The movie whose deletion is cancelled.
+    pub movie_id: String,
+    /// The participant that failed.
+    pub service: String,
+    /// Why, for operators.
+    pub reason: String,
+}
+
+impl Event for MovieDeletionStepFailed {
+    const NAME: &'static str = "movie.deletion_step_failed";
+    fn aggregate_id(&self) -> &str {
+        &self.movie_id
+    }
+}

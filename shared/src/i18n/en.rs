@@ -217,4 +217,17 @@ pub(super) const MESSAGES: &[(Msg, &str)] = &[
         "You can log in again. If you still want to delete your account, please ask again in a \
          few minutes.",
     ),
+    (
+        EmailFavoriteRemovedSubject,
+        "A movie in your favorites left Streamia: {title}",
+    ),
+    (
+        EmailFavoriteRemovedBody,
+        "'{title}', one of your favorites, has been removed from the Streamia catalog, so it is \
+         no longer in your favorites.",
+    ),
+    (
+        EmailFavoriteRemovedClosing,
+        "Your other favorites, ratings and comments are as they were.",
+    ),
 ];

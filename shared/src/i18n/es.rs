@@ -245,4 +245,17 @@ pub(super) const MESSAGES: &[(Msg, &str)] = &[
         "Puedes volver a iniciar sesión. Si aún quieres eliminar tu cuenta, vuelve a pedirlo \
          en unos minutos.",
     ),
+    (
+        EmailFavoriteRemovedSubject,
+        "Una película de tus favoritas salió de Streamia: {title}",
+    ),
+    (
+        EmailFavoriteRemovedBody,
+        "'{title}', una de tus favoritas, se retiró del catálogo de Streamia, así que ya no \
+         está en tus favoritas.",
+    ),
+    (
+        EmailFavoriteRemovedClosing,
+        "Tus demás favoritas, calificaciones y comentarios siguen como estaban.",
+    ),
 ];

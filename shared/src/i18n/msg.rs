@@ -258,4 +258,10 @@ messages! {
     EmailDeletionFailedBody = "email.deletion_failed.body",
     /// Deletion failed: what to do.
     EmailDeletionFailedAction = "email.deletion_failed.action",
+    /// A favorite movie removed from the catalog: subject (`{title}`).
+    EmailFavoriteRemovedSubject = "email.favorite_removed.subject",
+    /// A favorite movie removed: body (`{title}`).
+    EmailFavoriteRemovedBody = "email.favorite_removed.body",
+    /// A favorite movie removed: what is left.
+    EmailFavoriteRemovedClosing = "email.favorite_removed.closing",
 }

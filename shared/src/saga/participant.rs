@@ -1,4 +1,5 @@
-//! One participant's step of the user-deletion saga, the same in every participating service.
+//! One participant's step of a deletion saga (a user's or a movie's), the same in every
+//! participating service.
 
 use std::future::Future;
 
@@ -9,11 +10,49 @@ use super::ledger::{Ledger, StepState};
 use super::SagaFault;
 use crate::db::TransactionError;
 use crate::events::consumer::ConsumeError;
-use crate::events::sagas::{UserDeletionStepDone, UserDeletionStepFailed};
+use crate::events::movies::{MovieDeleted, MovieDeletionCancelled, MovieDeletionCompleted};
+use crate::events::sagas::{
+    MovieDeletionStepDone, MovieDeletionStepFailed, UserDeletionStepDone, UserDeletionStepFailed,
+};
 use crate::events::users::{UserDeleted, UserDeletionCancelled, UserDeletionCompleted};
 use crate::events::{
     Envelope, Event, Inbox, InboxError, Incoming, Outbox, OutboxError, Unreadable,
 };
+
+/// Where a deletion saga is, as one of its events says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// It started: set the subject's data aside and reply.
+    Started,
+    /// It was compensated: bring back what was set aside.
+    Cancelled,
+    /// It completed: purge the subject's data.
+    Completed,
+}
+
+/// A kind of deletion saga (what it deletes), as a participant follows it: the events of its
+/// queue, and the replies it owes the saga's owner.
+pub trait Deletion: Sized + Send + Sync {
+    /// What the saga deletes (`user`, `movie`): the ledger's subject and the logs' label.
+    const SUBJECT: &'static str;
+    /// The confirmation (`<subject>.deletion_step_done`).
+    type Done: Event + Clone + Send + Sync;
+    /// The failure for good (`<subject>.deletion_step_failed`).
+    type Failed: Event + Clone + Send + Sync;
+    /// Parses an envelope of the participant's queue; `None` for another event (acknowledged).
+    fn parse(envelope: Envelope) -> Result<Option<Incoming<Self>>, Unreadable>;
+    /// Which phase this event is.
+    fn phase(&self) -> Phase;
+    /// The saga's id and the subject's id (as the event carries them).
+    fn saga_and_subject(&self) -> (&str, &str);
+    /// The subject's name as the event carries it (a username, a title), or "" when it
+    /// carries none: what `SAGA_FAULT` matches, and what an effect may quote.
+    fn name(&self) -> &str;
+    /// The confirmation of `service` for saga `saga` about `subject`.
+    fn done(saga: &str, subject: &str, service: &str) -> Self::Done;
+    /// The failure of `service` for saga `saga` about `subject`.
+    fn failed(saga: &str, subject: &str, service: &str, reason: &str) -> Self::Failed;
+}
 
 /// The events of a user-deletion saga a participant follows (its queue's filter policy:
 /// `user.deleted`, `user.deletion_cancelled`, `user.deletion_completed`).
@@ -27,10 +66,12 @@ pub enum UserDeletion {
     Completed(UserDeletionCompleted),
 }
 
-impl UserDeletion {
-    /// Parses an envelope from a participant's user-deletions queue; `None` for another event
-    /// (acknowledged).
-    pub fn parse(envelope: Envelope) -> Result<Option<Incoming<UserDeletion>>, Unreadable> {
+impl Deletion for UserDeletion {
+    const SUBJECT: &'static str = "user";
+    type Done = UserDeletionStepDone;
+    type Failed = UserDeletionStepFailed;
+
+    fn parse(envelope: Envelope) -> Result<Option<Incoming<Self>>, Unreadable> {
         Ok(Some(match envelope.event_name.as_str() {
             UserDeleted::NAME => Incoming::parse(envelope)?.map(UserDeletion::Started),
             UserDeletionCancelled::NAME => Incoming::parse(envelope)?.map(UserDeletion::Cancelled),
@@ -39,11 +80,116 @@ impl UserDeletion {
         }))
     }
 
-    fn saga_and_user(&self) -> (&str, &str) {
+    fn phase(&self) -> Phase {
+        match self {
+            UserDeletion::Started(_) => Phase::Started,
+            UserDeletion::Cancelled(_) => Phase::Cancelled,
+            UserDeletion::Completed(_) => Phase::Completed,
+        }
+    }
+
+    fn saga_and_subject(&self) -> (&str, &str) {
         match self {
             UserDeletion::Started(e) => (&e.saga_id, &e.user_id),
             UserDeletion::Cancelled(e) => (&e.saga_id, &e.user_id),
             UserDeletion::Completed(e) => (&e.saga_id, &e.user_id),
+        }
+    }
+
+    fn name(&self) -> &str {
+        match self {
+            UserDeletion::Started(e) => &e.username,
+            UserDeletion::Cancelled(e) => &e.username,
+            UserDeletion::Completed(_) => "",
+        }
+    }
+
+    fn done(saga: &str, subject: &str, service: &str) -> Self::Done {
+        UserDeletionStepDone {
+            saga_id: saga.to_owned(),
+            user_id: subject.to_owned(),
+            service: service.to_owned(),
+        }
+    }
+
+    fn failed(saga: &str, subject: &str, service: &str, reason: &str) -> Self::Failed {
+        UserDeletionStepFailed {
+            saga_id: saga.to_owned(),
+            user_id: subject.to_owned(),
+            service: service.to_owned(),
+            reason: reason.to_owned(),
+        }
+    }
+}
+
+/// The events of a movie-deletion saga a participant follows (its queue's filter policy:
+/// `movie.deleted`, `movie.deletion_cancelled`, `movie.deletion_completed`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum MovieDeletion {
+    /// The saga started: set the movie's data aside and reply.
+    Started(MovieDeleted),
+    /// The saga was compensated: restore what was set aside.
+    Cancelled(MovieDeletionCancelled),
+    /// The saga completed: purge the movie's data.
+    Completed(MovieDeletionCompleted),
+}
+
+impl Deletion for MovieDeletion {
+    const SUBJECT: &'static str = "movie";
+    type Done = MovieDeletionStepDone;
+    type Failed = MovieDeletionStepFailed;
+
+    fn parse(envelope: Envelope) -> Result<Option<Incoming<Self>>, Unreadable> {
+        Ok(Some(match envelope.event_name.as_str() {
+            MovieDeleted::NAME => Incoming::parse(envelope)?.map(MovieDeletion::Started),
+            MovieDeletionCancelled::NAME => {
+                Incoming::parse(envelope)?.map(MovieDeletion::Cancelled)
+            }
+            MovieDeletionCompleted::NAME => {
+                Incoming::parse(envelope)?.map(MovieDeletion::Completed)
+            }
+            _ => return Ok(None),
+        }))
+    }
+
+    fn phase(&self) -> Phase {
+        match self {
+            MovieDeletion::Started(_) => Phase::Started,
+            MovieDeletion::Cancelled(_) => Phase::Cancelled,
+            MovieDeletion::Completed(_) => Phase::Completed,
+        }
+    }
+
+    fn saga_and_subject(&self) -> (&str, &str) {
+        match self {
+            MovieDeletion::Started(e) => (&e.saga_id, &e.movie_id),
+            MovieDeletion::Cancelled(e) => (&e.saga_id, &e.movie_id),
+            MovieDeletion::Completed(e) => (&e.saga_id, &e.movie_id),
+        }
+    }
+
+    fn name(&self) -> &str {
+        match self {
+            MovieDeletion::Started(e) => &e.title,
+            MovieDeletion::Cancelled(e) => &e.title,
+            MovieDeletion::Completed(e) => &e.title,
+        }
+    }
+
+    fn done(saga: &str, subject: &str, service: &str) -> Self::Done {
+        MovieDeletionStepDone {
+            saga_id: saga.to_owned(),
+            movie_id: subject.to_owned(),
+            service: service.to_owned(),
+        }
+    }
+
+    fn failed(saga: &str, subject: &str, service: &str, reason: &str) -> Self::Failed {
+        MovieDeletionStepFailed {
+            saga_id: saga.to_owned(),
+            movie_id: subject.to_owned(),
+            service: service.to_owned(),
+            reason: reason.to_owned(),
         }
     }
 }
@@ -51,58 +197,62 @@ impl UserDeletion {
 /// Which saga an effect is for, and the correlation id (a label) its own events carry.
 #[derive(Debug, Clone, Copy)]
 pub struct Saga<'a> {
-    /// The saga's id (the users service's): what the set-aside documents are marked with.
+    /// The saga's id (its owner's): what the set-aside documents are marked with.
     pub id: &'a str,
     /// The request's correlation id, for the events and logs the effect causes.
     pub correlation_id: &'a str,
+    /// The subject's name as the event carries it ([`Deletion::name`]; a movie's title on
+    /// every movie event, which the favorites' alerts quote), or "".
+    pub name: &'a str,
 }
 
-/// What a participant does with one user's data in its own collections. Each effect must be
-/// idempotent (a redelivery runs it again) and touch only that user's documents.
-pub trait UserData: Sync {
-    /// Takes every document of `user` out of every read, marked with the saga's id
+/// What a participant does with one subject's data (a user's, a movie's: `K`) in its own
+/// collections. Each effect must be idempotent (a redelivery runs it again) and touch only
+/// that subject's documents.
+pub trait SagaData<K: Deletion>: Sync {
+    /// Takes every document of `subject` out of every read, marked with the saga's id
     /// ([`super::set_aside`]), keeping it stored.
     fn set_aside(
         &self,
         saga: Saga<'_>,
-        user: ObjectId,
+        subject: ObjectId,
     ) -> impl Future<Output = Result<(), ConsumeError>> + Send;
-    /// Brings back the documents of `user` that `saga` set aside (and only those: a newer
+    /// Brings back the documents of `subject` that `saga` set aside (and only those: a newer
     /// saga's marks stay).
     fn restore(
         &self,
         saga: Saga<'_>,
-        user: ObjectId,
+        subject: ObjectId,
     ) -> impl Future<Output = Result<(), ConsumeError>> + Send;
-    /// Deletes every document of `user` (the account is gone for good; what was written
-    /// after the set-aside goes too).
+    /// Deletes every document of `subject` (it is gone for good; what was written after the
+    /// set-aside goes too).
     fn purge(
         &self,
         saga: Saga<'_>,
-        user: ObjectId,
+        subject: ObjectId,
     ) -> impl Future<Output = Result<(), ConsumeError>> + Send;
 }
 
 /// What [`Participant::consume`] did, for logs and tests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
-    /// The data is set aside and `user.deletion_step_done` is committed (once per event).
+    /// The data is set aside and the confirmation is committed (once per event).
     SetAside,
-    /// The step failed for good (an injected fault) and `user.deletion_step_failed` is
-    /// committed.
+    /// The step failed for good (an injected fault) and the failure is committed.
     Failed,
     /// The start came after the saga ended here (as the state says): nothing changed.
     Late(StepState),
     /// The data the saga set aside is back.
     Restored,
-    /// The user's data is gone.
+    /// The subject's data is gone.
     Purged,
     /// Not a saga event of this participant's.
     Ignored,
 }
 
-/// A participant of the user-deletion saga: its ledger, the inbox and outbox of its replies,
-/// and the fault a test may inject. Cheap to clone; build it once per container.
+/// A participant of one kind of deletion saga, in one consuming function: its ledger, the
+/// inbox and outbox of its replies, and the fault a test may inject. Cheap to clone; build it
+/// once per container.
 #[derive(Clone)]
 pub struct Participant {
     service: &'static str,
@@ -162,7 +312,8 @@ impl Participant {
         &self.ledger
     }
 
-    /// Handles one envelope of the participant's user-deletions queue with `data`'s effects.
+    /// Handles one envelope of the participant's deletions queue of kind `K` with `data`'s
+    /// effects.
     ///
     /// A start sets the data aside, then commits the reply with the event's inbox entry in one
     /// transaction (a redelivery sets aside again, harmlessly, and replies nothing new). A
@@ -170,118 +321,107 @@ impl Participant {
     /// while this start was on its way) still end right: the end is recorded in the ledger
     /// BEFORE its effect, and the start reads the ledger AFTER its own effect, so whichever
     /// order their single-document writes land in, the last effect is the end's.
-    pub async fn consume(
+    pub async fn consume<K: Deletion>(
         &self,
-        data: &impl UserData,
+        data: &impl SagaData<K>,
         envelope: Envelope,
     ) -> Result<Step, ConsumeError> {
-        let Some(incoming) = UserDeletion::parse(envelope)? else {
+        let Some(incoming) = K::parse(envelope)? else {
             return Ok(Step::Ignored);
         };
-        let (saga, user_id) = incoming.event.saga_and_user();
+        let (saga, subject_id) = incoming.event.saga_and_subject();
         let step_saga = Saga {
             id: saga,
             correlation_id: &incoming.correlation_id,
+            name: incoming.event.name(),
         };
-        let user = ObjectId::parse_str(user_id).map_err(|_| {
-            ConsumeError::Poison(format!("{}: userId is not an id", incoming.event_id))
+        let subject = ObjectId::parse_str(subject_id).map_err(|_| {
+            ConsumeError::Poison(format!(
+                "{}: the {} id is not an id",
+                incoming.event_id,
+                K::SUBJECT
+            ))
         })?;
-        let subject = format!("user:{user}");
-        let step = match &incoming.event {
-            UserDeletion::Started(started) => {
-                match self.ledger.begin(saga, &subject).await.map_err(transient)? {
+        let ledger_subject = format!("{}:{subject}", K::SUBJECT);
+        let step = match incoming.event.phase() {
+            Phase::Started => {
+                match self
+                    .ledger
+                    .begin(saga, &ledger_subject)
+                    .await
+                    .map_err(transient)?
+                {
                     StepState::Aside => {}
                     ended => return Ok(Step::Late(ended)),
                 }
-                if self.fault.fails(self.service, &started.username) {
-                    self.reply_failed(&incoming, saga, user_id).await?;
+                if self.fault.fails(self.service, incoming.event.name()) {
+                    let failed = K::failed(
+                        saga,
+                        subject_id,
+                        self.service,
+                        "a fault injected by SAGA_FAULT",
+                    );
+                    self.reply(&incoming, failed).await?;
                     Step::Failed
                 } else {
-                    data.set_aside(step_saga, user).await?;
+                    data.set_aside(step_saga, subject).await?;
                     match self.ledger.state(saga).await.map_err(transient)? {
                         Some(StepState::Restored) => {
-                            data.restore(step_saga, user).await?;
+                            data.restore(step_saga, subject).await?;
                             Step::Late(StepState::Restored)
                         }
                         Some(StepState::Purged) => {
-                            data.purge(step_saga, user).await?;
+                            data.purge(step_saga, subject).await?;
                             Step::Late(StepState::Purged)
                         }
                         _ => {
-                            self.reply_done(&incoming, saga, user_id).await?;
+                            let done = K::done(saga, subject_id, self.service);
+                            self.reply(&incoming, done).await?;
                             Step::SetAside
                         }
                     }
                 }
             }
-            UserDeletion::Cancelled(_) => {
+            Phase::Cancelled => {
                 let end = self
                     .ledger
-                    .end(saga, &subject, StepState::Restored)
+                    .end(saga, &ledger_subject, StepState::Restored)
                     .await
                     .map_err(transient)?;
                 if end != StepState::Restored {
                     // Completed before (a cancellation cannot follow a completion).
                     Step::Late(end)
                 } else {
-                    data.restore(step_saga, user).await?;
+                    data.restore(step_saga, subject).await?;
                     Step::Restored
                 }
             }
-            UserDeletion::Completed(_) => {
+            Phase::Completed => {
                 self.ledger
-                    .end(saga, &subject, StepState::Purged)
+                    .end(saga, &ledger_subject, StepState::Purged)
                     .await
                     .map_err(transient)?;
-                data.purge(step_saga, user).await?;
+                data.purge(step_saga, subject).await?;
                 Step::Purged
             }
         };
         tracing::info!(
             service = self.service,
             saga_id = %saga,
-            user_id = %user,
+            subject = %ledger_subject,
             event_id = %incoming.event_id,
             correlation_id = %incoming.correlation_id,
             step = ?step,
-            "user deletion saga step"
+            "{} deletion saga step",
+            K::SUBJECT
         );
         Ok(step)
     }
 
-    async fn reply_done(
-        &self,
-        incoming: &Incoming<UserDeletion>,
-        saga: &str,
-        user: &str,
-    ) -> Result<(), ConsumeError> {
-        let reply = UserDeletionStepDone {
-            saga_id: saga.to_owned(),
-            user_id: user.to_owned(),
-            service: self.service.to_owned(),
-        };
-        self.reply(incoming, reply).await
-    }
-
-    async fn reply_failed(
-        &self,
-        incoming: &Incoming<UserDeletion>,
-        saga: &str,
-        user: &str,
-    ) -> Result<(), ConsumeError> {
-        let reply = UserDeletionStepFailed {
-            saga_id: saga.to_owned(),
-            user_id: user.to_owned(),
-            service: self.service.to_owned(),
-            reason: "a fault injected by SAGA_FAULT".to_owned(),
-        };
-        self.reply(incoming, reply).await
-    }
-
     /// Commits `reply` with the event's inbox entry: once per event, whatever the deliveries.
-    async fn reply<P: Event + Clone + Send + Sync>(
+    async fn reply<K: Deletion, P: Event + Clone + Send + Sync>(
         &self,
-        incoming: &Incoming<UserDeletion>,
+        incoming: &Incoming<K>,
         reply: P,
     ) -> Result<(), ConsumeError> {
         self.outbox

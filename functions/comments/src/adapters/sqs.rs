@@ -5,8 +5,10 @@ use std::time::Duration;
 
 use streamia_shared::events::consumer::{self, ConsumeError, Limits};
 use streamia_shared::events::Envelope;
+use streamia_shared::saga::{MovieDeletion, UserDeletion};
 
 use crate::deps::{CopyDeps, SagaDeps};
+use crate::ops::movie_deletion::MovieComments;
 use crate::ops::user_deletion::Comments;
 use crate::{events, ops};
 
@@ -63,7 +65,7 @@ pub async fn on_user_deletion(
     envelope: Envelope,
 ) -> Result<(), ConsumeError> {
     deps.participant
-        .consume(&Comments(&deps.comments, &deps.reports), envelope)
+        .consume::<UserDeletion>(&Comments(&deps.comments, &deps.reports), envelope)
         .await
         .map(|_| ())
 }
@@ -80,4 +82,28 @@ pub async fn serve_user_deletions() -> Result<(), lambda_runtime::Error> {
         ..Limits::default()
     };
     consumer::serve(limits, on_user_deletion).await
+}
+
+/// Handles one envelope from the comments' movie-deletions queue (the saga's step).
+pub async fn on_movie_deletion(
+    deps: &'static SagaDeps,
+    envelope: Envelope,
+) -> Result<(), ConsumeError> {
+    deps.movie_participant
+        .consume::<MovieDeletion>(&MovieComments(&deps.comments, &deps.reports), envelope)
+        .await
+        .map(|_| ())
+}
+
+/// The longest one movie-deletion record may take: the set-aside and its reply like a user's,
+/// or a purge in rounds of 500 comments (their reports, then them).
+pub const MOVIE_SAGA_PER_RECORD: Duration = Duration::from_secs(20);
+
+/// Serves `comments-on-movie-deletion` for the life of the container.
+pub async fn serve_movie_deletions() -> Result<(), lambda_runtime::Error> {
+    let limits = Limits {
+        per_record: MOVIE_SAGA_PER_RECORD,
+        ..Limits::default()
+    };
+    consumer::serve(limits, on_movie_deletion).await
 }

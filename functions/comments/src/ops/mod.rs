@@ -14,6 +14,7 @@ pub mod delete;
 pub mod list;
 pub mod moderate;
 pub mod moderation_list;
+pub mod movie_deletion;
 pub mod report;
 pub mod update;
 pub mod user_deletion;

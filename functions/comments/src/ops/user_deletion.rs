@@ -5,7 +5,7 @@
 
 use bson::oid::ObjectId;
 use streamia_shared::events::consumer::ConsumeError;
-use streamia_shared::saga::{Saga, UserData};
+use streamia_shared::saga::{Saga, SagaData, UserDeletion};
 
 use crate::store::{CommentStore, ReportStore};
 
@@ -16,7 +16,7 @@ fn transient(e: crate::CommentsError) -> ConsumeError {
     ConsumeError::Transient(e.to_string())
 }
 
-impl UserData for Comments<'_> {
+impl SagaData<UserDeletion> for Comments<'_> {
     async fn set_aside(&self, saga: Saga<'_>, user: ObjectId) -> Result<(), ConsumeError> {
         self.0
             .set_aside_user(saga.id, user)

@@ -304,6 +304,56 @@ impl CommentStore {
             .await?;
         Ok(())
     }
+
+    /// The movie-deletion saga `saga` sets aside every comment of `movie`.
+    pub async fn set_aside_movie(&self, saga: &str, movie: ObjectId) -> Result<(), CommentsError> {
+        self.comments
+            .update_many(doc! {"movieId": movie}, saga::set_aside_movie(saga))
+            .await?;
+        Ok(())
+    }
+
+    /// The cancelled saga `saga` brings back the comments of `movie` it set aside.
+    pub async fn restore_movie(&self, saga: &str, movie: ObjectId) -> Result<(), CommentsError> {
+        self.comments
+            .update_many(
+                saga::set_aside_by_movie(doc! {"movieId": movie}, saga),
+                saga::bring_back_movie(),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Up to `limit` ids of comments of `movie` (any state): the purge deletes their reports,
+    /// then them.
+    pub async fn ids_of_movie(
+        &self,
+        movie: ObjectId,
+        limit: i64,
+    ) -> Result<Vec<ObjectId>, CommentsError> {
+        let mut cursor = self
+            .comments
+            .clone_with_type::<Document>()
+            .find(doc! {"movieId": movie})
+            .projection(doc! {"_id": 1})
+            .limit(limit)
+            .await?;
+        let mut ids = Vec::new();
+        while let Some(found) = cursor.try_next().await? {
+            if let Ok(id) = found.get_object_id("_id") {
+                ids.push(id);
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Deletes the comments `ids` (the movie's purge, after their reports).
+    pub async fn delete_ids(&self, ids: &[ObjectId]) -> Result<(), CommentsError> {
+        self.comments
+            .delete_many(doc! {"_id": {"$in": ids}})
+            .await?;
+        Ok(())
+    }
 }
 
 /// The indexes' names before `listed` existed, dropped once their replacements are built.

@@ -115,6 +115,14 @@ impl ReportStore {
             .await?)
     }
 
+    /// The completed movie-deletion saga deletes the reports of the movie's comments `comments`.
+    pub async fn purge_comments(&self, comments: &[ObjectId]) -> Result<(), CommentsError> {
+        self.reports
+            .delete_many(doc! {"commentId": {"$in": comments}})
+            .await?;
+        Ok(())
+    }
+
     /// The completed user-deletion saga deletes the reports `user` wrote (their reasons are
     /// the user's words).
     pub async fn purge_user(&self, user: ObjectId) -> Result<(), CommentsError> {

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use streamia_shared::events::consumer::{self, ConsumeError, Limits};
 use streamia_shared::events::Envelope;
+use streamia_shared::saga::{MovieDeletion, UserDeletion};
 
+use crate::ops::movie_deletion::MovieFavorites;
 use crate::ops::user_deletion::Favorites;
 use crate::{cache, Deps};
 
@@ -39,7 +41,7 @@ pub async fn serve_movie_changes() -> Result<(), lambda_runtime::Error> {
 /// Handles one envelope from the favorites' user-deletions queue (the saga's step).
 pub async fn on_user_deletion(deps: &'static Deps, envelope: Envelope) -> Result<(), ConsumeError> {
     deps.participant
-        .consume(&Favorites(deps), envelope)
+        .consume::<UserDeletion>(&Favorites(deps), envelope)
         .await
         .map(|_| ())
 }
@@ -57,3 +59,28 @@ pub async fn serve_user_deletions() -> Result<(), lambda_runtime::Error> {
 /// transaction for the reply and its publish (the outbox's 3 s flush budget).
 /// `infra/checks` holds the queue's batch size to it.
 pub const SAGA_PER_RECORD: Duration = Duration::from_secs(10);
+
+/// Handles one envelope from the favorites' movie-deletions queue (the saga's step).
+pub async fn on_movie_deletion(
+    deps: &'static Deps,
+    envelope: Envelope,
+) -> Result<(), ConsumeError> {
+    deps.movie_participant
+        .consume::<MovieDeletion>(&MovieFavorites(deps), envelope)
+        .await
+        .map(|_| ())
+}
+
+/// The longest one movie-deletion record may take: the set-aside and its reply like a user's,
+/// or a purge of a movie's favorites, a bounded transaction per 100 of them (each with its
+/// alerts and their publish). `infra/checks` holds the queue's batch size to it.
+pub const MOVIE_SAGA_PER_RECORD: Duration = Duration::from_secs(25);
+
+/// Serves `favorites-on-movie-deletion` for the life of the container.
+pub async fn serve_movie_deletions() -> Result<(), lambda_runtime::Error> {
+    let limits = Limits {
+        per_record: MOVIE_SAGA_PER_RECORD,
+        ..Limits::default()
+    };
+    consumer::serve(limits, on_movie_deletion).await
+}

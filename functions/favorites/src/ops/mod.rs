@@ -11,6 +11,7 @@
 pub mod add;
 pub mod get;
 pub mod list;
+pub mod movie_deletion;
 pub mod remove;
 pub mod update;
 pub mod user_deletion;

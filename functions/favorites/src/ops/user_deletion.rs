@@ -5,7 +5,7 @@
 
 use bson::oid::ObjectId;
 use streamia_shared::events::consumer::ConsumeError;
-use streamia_shared::saga::{Saga, UserData};
+use streamia_shared::saga::{Saga, SagaData, UserDeletion};
 
 use crate::{cache, Deps};
 
@@ -17,7 +17,7 @@ fn transient(e: crate::FavoritesError) -> ConsumeError {
     ConsumeError::Transient(e.to_string())
 }
 
-impl UserData for Favorites<'_> {
+impl SagaData<UserDeletion> for Favorites<'_> {
     async fn set_aside(&self, saga: Saga<'_>, user: ObjectId) -> Result<(), ConsumeError> {
         let marked = self.0.favorites.set_aside_user(saga.id, user).await;
         self.0.answers.bump(&cache::user(user)).await;

@@ -1,7 +1,8 @@
 //! The `favorites` collection. Every method takes the caller's user id and puts it in its
 //! filter: no query here can reach another user's favorites. Every read and write of the
-//! routes sees only what no user-deletion saga has set aside (`saga::visible`); the saga's
-//! own three effects are the last methods.
+//! routes sees only what no deletion saga has set aside (`saga::visible`); the sagas' own
+//! effects are the last methods (those of a movie's saga reach every user's favorite of that
+//! movie, by design).
 
 use bson::oid::ObjectId;
 use bson::{doc, DateTime};
@@ -18,8 +19,9 @@ const COLLECTION: &str = "favorites";
 
 /// The names of the collection's indexes: `user_movie_unique` makes a second add of the same
 /// movie by the same user fail (one favorite and one 409 under concurrency), and serves the
-/// get, update and remove; `user_newest` serves the list's filter and order.
-pub const INDEXES: [&str; 2] = ["user_movie_unique", "user_newest"];
+/// get, update and remove; `user_newest` serves the list's filter and order; `movie` serves a
+/// movie-deletion saga's effects (every favorite of one movie).
+pub const INDEXES: [&str; 3] = ["user_movie_unique", "user_newest", "movie"];
 
 /// Each user's favorites.
 #[derive(Clone)]
@@ -138,6 +140,73 @@ impl FavoriteStore {
             .await?
             .deleted_count)
     }
+
+    /// The movie-deletion saga `saga` sets aside every favorite of `movie`.
+    pub async fn set_aside_movie(
+        &self,
+        saga: &str,
+        movie: ObjectId,
+    ) -> Result<u64, FavoritesError> {
+        let marked = self
+            .favorites
+            .update_many(doc! {"movieId": movie}, saga::set_aside_movie(saga))
+            .await?;
+        Ok(marked.modified_count)
+    }
+
+    /// The cancelled saga `saga` brings back the favorites of `movie` it set aside.
+    pub async fn restore_movie(&self, saga: &str, movie: ObjectId) -> Result<u64, FavoritesError> {
+        let back = self
+            .favorites
+            .update_many(
+                saga::set_aside_by_movie(doc! {"movieId": movie}, saga),
+                saga::bring_back_movie(),
+            )
+            .await?;
+        Ok(back.modified_count)
+    }
+
+    /// Inside a purge's transaction: up to `limit` favorites of `movie` whose user no
+    /// user-deletion saga has set aside (their owners get the alert).
+    pub async fn of_movie_to_alert(
+        &self,
+        session: &mut mongodb::ClientSession,
+        movie: ObjectId,
+        limit: i64,
+    ) -> Result<Vec<Favorite>, mongodb::error::Error> {
+        self.favorites
+            .find(doc! {"movieId": movie, saga::ASIDE_BY_USER: null})
+            .limit(limit)
+            .session(&mut *session)
+            .await?
+            .stream(session)
+            .try_collect()
+            .await
+    }
+
+    /// Inside a purge's transaction: deletes the favorites `ids`.
+    pub async fn delete_ids(
+        &self,
+        session: &mut mongodb::ClientSession,
+        ids: &[ObjectId],
+    ) -> Result<u64, mongodb::error::Error> {
+        Ok(self
+            .favorites
+            .delete_many(doc! {"_id": {"$in": ids}})
+            .session(session)
+            .await?
+            .deleted_count)
+    }
+
+    /// The completed saga deletes every favorite of `movie` left (those of users being
+    /// deleted, whom no alert is owed).
+    pub async fn purge_movie(&self, movie: ObjectId) -> Result<u64, FavoritesError> {
+        Ok(self
+            .favorites
+            .delete_many(doc! {"movieId": movie})
+            .await?
+            .deleted_count)
+    }
 }
 
 /// The indexes of [`INDEXES`] (idempotent).
@@ -157,6 +226,10 @@ pub(crate) async fn create_indexes(db: &Database) -> Result<(), mongodb::error::
             IndexModel::builder()
                 .keys(doc! {"userId": 1, "createdAt": -1, "_id": -1})
                 .options(named(INDEXES[1]))
+                .build(),
+            IndexModel::builder()
+                .keys(doc! {"movieId": 1})
+                .options(named(INDEXES[2]))
                 .build(),
         ])
         .await?;

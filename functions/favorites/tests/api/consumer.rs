@@ -144,3 +144,110 @@ async fn a_garbage_body_ends_in_the_dlq_while_the_rest_of_its_batch_is_processed
     pumped.assert_acknowledged_once(&[valid]);
     assert_eq!(copy(&app, movie).await.unwrap().title, "Valid");
 }
+
+/// A movie-deletion saga's event about `movie`, as the movies service publishes it.
+fn saga_event(name: &str, saga: &str, movie: ObjectId, title: &str) -> Envelope {
+    use streamia_shared::events::movies::{
+        MovieDeleted, MovieDeletionCancelled, MovieDeletionCompleted,
+    };
+    let id = movie.to_hex();
+    match name {
+        "movie.deleted" => at(
+            5,
+            MovieDeleted {
+                saga_id: saga.into(),
+                movie_id: id,
+                title: title.into(),
+                cover_image: None,
+                status: MovieStatus::Deleting,
+            },
+        ),
+        "movie.deletion_cancelled" => at(
+            6,
+            MovieDeletionCancelled {
+                saga_id: saga.into(),
+                movie_id: id,
+                title: title.into(),
+                cover_image: None,
+                status: MovieStatus::Active,
+                reason: "deadline passed".into(),
+            },
+        ),
+        _ => at(
+            6,
+            MovieDeletionCompleted {
+                saga_id: saga.into(),
+                movie_id: id,
+                title: title.into(),
+            },
+        ),
+    }
+}
+
+#[tokio::test]
+async fn a_deleted_movies_favorites_go_and_each_fan_is_alerted_once() {
+    let app = TestApp::spawn().await;
+    let movie = app.movie("Gone Girl").await;
+    let kept = app.movie("Kept").await;
+    app.add(&app.alice, movie, None).await.assert_ok(201);
+    app.add(&app.bob, movie, Some("mine")).await.assert_ok(201);
+    app.add(&app.alice, kept, None).await.assert_ok(201);
+    let deletion = |name: &str| saga_event(name, "saga-m", movie, "Gone Girl");
+
+    // Set aside: out of every list at once (the copy may not know yet); cancelled: back.
+    sqs::on_movie_deletion(app.deps, deletion("movie.deleted"))
+        .await
+        .unwrap();
+    let ids = TestApp::movie_ids(&app.list(&app.alice, &[]).await);
+    assert_eq!(ids, [kept.to_hex()]);
+    sqs::on_movie_deletion(app.deps, deletion("movie.deletion_cancelled"))
+        .await
+        .unwrap();
+    assert_eq!(
+        TestApp::movie_ids(&app.list(&app.bob, &[]).await),
+        [movie.to_hex()]
+    );
+
+    // A new saga that completes: the favorites are purged and each fan is told once.
+    let second = |name: &str| saga_event(name, "saga-n", movie, "Gone Girl");
+    sqs::on_movie_deletion(app.deps, second("movie.deleted"))
+        .await
+        .unwrap();
+    let completed = second("movie.deletion_completed");
+    sqs::on_movie_deletion(app.deps, completed.clone())
+        .await
+        .unwrap();
+    sqs::on_movie_deletion(app.deps, completed).await.unwrap();
+    assert!(TestApp::movie_ids(&app.list(&app.bob, &[]).await).is_empty());
+    assert_eq!(
+        TestApp::movie_ids(&app.list(&app.alice, &[]).await),
+        [kept.to_hex()]
+    );
+    // Two replies (one per saga start) and two alerts, and nothing more.
+    let mut published = app.env.events(4, Duration::from_secs(20)).await;
+    published.extend(app.env.events(1, Duration::from_secs(2)).await);
+    let named = |name: &str| {
+        published
+            .iter()
+            .filter(|e| e.envelope.event_name == name)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(named("movie.deletion_step_done").len(), 2, "{published:?}");
+    let alerts = named("favorite.movie_removed");
+    let mut fans: Vec<String> = alerts
+        .iter()
+        .map(|a| a.envelope.payload["userId"].as_str().unwrap().to_owned())
+        .collect();
+    fans.sort();
+    let mut expected = vec![
+        app.alice.caller.user_id.to_hex(),
+        app.bob.caller.user_id.to_hex(),
+    ];
+    expected.sort();
+    assert_eq!(fans, expected, "one alert per fan, none twice");
+    for alert in &alerts {
+        assert_eq!(alert.envelope.payload["title"], "Gone Girl");
+        assert_eq!(alert.envelope.payload["sagaId"], "saga-n");
+        assert_eq!(alert.envelope.source, "favorites");
+    }
+}

@@ -1,5 +1,5 @@
-//! Delete a movie (admin): hidden at once (`deleting`: 404 from the commit on), and
-//! `movie.deleted` starts the movie-deletion saga (the rest of the saga is a later issue).
+//! Delete a movie (admin): hidden at once (`deleting`: 404 from the commit on), the saga
+//! recorded, and `movie.deleted` starts the movie-deletion saga (`ops::deletion_saga`).
 
 use bson::oid::ObjectId;
 use serde::Serialize;
@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::{after_write, Ctx};
 use crate::error::MoviesError;
 use crate::events;
+use crate::store::DeletionSaga;
 use crate::Deps;
 
 /// Which movie.
@@ -20,7 +21,7 @@ pub struct Command {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Started {
-    /// Also the correlation id of every event of the saga.
+    /// Generated here; every event of the saga carries it beside the request's correlation id.
     pub saga_id: String,
 }
 
@@ -29,16 +30,20 @@ pub fn parse(id: ObjectId) -> Result<Command, MoviesError> {
     Ok(Command { id })
 }
 
-/// Marks an active movie `deleting` and stages `movie.deleted` in one transaction; then the
-/// cache holds its tombstone. `MovieNotFound` when unknown or already being deleted (from the
-/// first delete on the movie is 404 to every route). The saga's id is a new UUID; the event
-/// carries it as its correlation id, so the saga's events follow it.
-pub async fn execute(deps: &Deps, cmd: Command, _ctx: &Ctx) -> Result<Started, MoviesError> {
+/// Marks an active movie `deleting`, records its saga (`deletion_sagas`: every step pending,
+/// the deadline) and stages `movie.deleted`, in one transaction; then the cache holds its
+/// tombstone. `MovieNotFound` when unknown or already being deleted (from the first delete on
+/// the movie is 404 to every route). The saga's id is a new UUID; its events carry the
+/// request's correlation id as a label.
+pub async fn execute(deps: &Deps, cmd: Command, ctx: &Ctx) -> Result<Started, MoviesError> {
     let saga_id = uuid::Uuid::new_v4().to_string();
+    let deadline = bson::DateTime::from_system_time(
+        std::time::SystemTime::now() + deps.config.deletion_deadline,
+    );
     let movie = deps
         .outbox
         .commit(
-            &saga_id,
+            &ctx.correlation_id,
             (deps, cmd.id, saga_id.as_str()),
             |mut tx, (deps, id, saga_id)| {
                 Box::pin(async move {
@@ -47,6 +52,9 @@ pub async fn execute(deps: &Deps, cmd: Command, _ctx: &Ctx) -> Result<Started, M
                         .mark_deleting(tx.session(), *id, saga_id)
                         .await?
                         .ok_or(MoviesError::MovieNotFound)?;
+                    let saga =
+                        DeletionSaga::start(saga_id, movie.id, tx.correlation_id(), deadline);
+                    deps.sagas.insert(tx.session(), &saga).await?;
                     tx.stage(events::deleted(&movie, saga_id)).await?;
                     Ok::<_, MoviesError>(movie)
                 })
@@ -54,6 +62,6 @@ pub async fn execute(deps: &Deps, cmd: Command, _ctx: &Ctx) -> Result<Started, M
         )
         .await?;
     after_write(deps, &movie).await;
-    tracing::info!(movie_id = %movie.id, saga_id = %saga_id, "movie deletion started");
+    tracing::info!(movie_id = %movie.id, saga_id = %saga_id, correlation_id = %ctx.correlation_id, "movie deletion started");
     Ok(Started { saga_id })
 }

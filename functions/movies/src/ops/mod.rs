@@ -14,6 +14,7 @@ pub mod confirm_video;
 pub mod create;
 pub mod delete;
 pub mod delete_subtitle;
+pub mod deletion_saga;
 pub mod get;
 pub mod list;
 pub mod list_subtitles;

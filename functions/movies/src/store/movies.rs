@@ -229,6 +229,48 @@ impl MovieStore {
             .await?)
     }
 
+    /// Inside the saga's completion: the movie saga `saga_id` is deleting, removed for good
+    /// (as it was: its media keys are scheduled for deletion by the caller); `None` when this
+    /// saga is not deleting it.
+    pub async fn remove_for_good(
+        &self,
+        session: &mut ClientSession,
+        id: ObjectId,
+        saga_id: &str,
+    ) -> Result<Option<Movie>, MoviesError> {
+        Ok(self
+            .movies
+            .find_one_and_delete(doc! {"_id": id, "status": "deleting", "deletionSagaId": saga_id})
+            .session(session)
+            .await?)
+    }
+
+    /// Inside the saga's cancellation: the movie saga `saga_id` was deleting is active again (a
+    /// new version, visible from the commit on); `None` when this saga is not deleting it.
+    pub async fn reactivate(
+        &self,
+        session: &mut ClientSession,
+        id: ObjectId,
+        saga_id: &str,
+    ) -> Result<Option<Movie>, MoviesError> {
+        Ok(self
+            .movies
+            .find_one_and_update(
+                doc! {"_id": id, "status": "deleting", "deletionSagaId": saga_id},
+                doc! {
+                    "$set": {
+                        "status": bson::to_bson(&MovieStatus::Active).unwrap_or(Bson::Null),
+                        "updatedAt": DateTime::now(),
+                    },
+                    "$unset": {"deletionSagaId": ""},
+                    "$inc": {"version": 1},
+                },
+            )
+            .return_document(ReturnDocument::After)
+            .session(session)
+            .await?)
+    }
+
     /// Inside the video confirmation's transaction: records `video` on an active movie (a
     /// new version). The video it replaces (its object is deleted after the commit) and the
     /// movie as it is now; `None` when the movie is unknown or being deleted.

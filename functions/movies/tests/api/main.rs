@@ -10,3 +10,4 @@ mod events;
 mod media;
 mod ratings;
 mod republish;
+mod saga;

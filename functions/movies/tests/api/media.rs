@@ -14,7 +14,7 @@ use crate::common::*;
 const MAX: u64 = 4096;
 
 /// An app whose media storage is a fresh LocalStack bucket.
-async fn media_app() -> TestApp {
+pub(crate) async fn media_app() -> TestApp {
     let bucket = format!("movies-test-{}", uuid::Uuid::new_v4().simple());
     let max = MAX.to_string();
     let app = TestApp::with(&[
@@ -36,12 +36,16 @@ async fn media_app() -> TestApp {
     app
 }
 
-fn http() -> reqwest::Client {
+pub(crate) fn http() -> reqwest::Client {
     streamia_shared::tls::install_crypto_provider();
     reqwest::Client::new()
 }
 
-fn on(method: &str, id: &str, rest: &str) -> streamia_shared::testing::apigw::EventBuilder {
+pub(crate) fn on(
+    method: &str,
+    id: &str,
+    rest: &str,
+) -> streamia_shared::testing::apigw::EventBuilder {
     request(
         method,
         &format!("/api/v1/movies/{{id}}{rest}"),

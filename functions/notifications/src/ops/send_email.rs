@@ -4,7 +4,7 @@
 
 use streamia_shared::events::{Change, Claim, Replica};
 
-use crate::copies::UserCopy;
+use crate::copies::{CopyStatus, UserCopy};
 use crate::emails::{self, Email};
 use crate::events::{Incoming, UserEvent};
 use crate::{Deps, NotifyError};
@@ -16,32 +16,46 @@ pub enum Outcome {
     Sent,
     /// An earlier delivery sent it; nothing done.
     AlreadySent,
+    /// Nobody to tell: a favorite's alert for a user whose account is gone or being deleted
+    /// (whose only emails are the saga's).
+    NotSent,
 }
 
-/// The email for an event. `user.deletion_completed` carries no personal data: its email is
-/// written from `copy`, the service's copy of the user (`None` without one).
+/// The email for an event. `user.deletion_completed` and `favorite.movie_removed` carry no
+/// personal data: their email is written from `copy`, the service's copy of the user (`None`
+/// without one).
 pub fn email_for(event: &UserEvent, copy: Option<&UserCopy>) -> Option<Email> {
     Some(match event {
         UserEvent::Registered(e) => emails::welcome(e),
         UserEvent::PasswordResetRequested(e) => emails::password_reset(e),
         UserEvent::DeletionCancelled(e) => emails::deletion_failed(e),
         UserEvent::DeletionCompleted(_) => emails::account_deleted(copy?),
+        UserEvent::FavoriteMovieRemoved(e) => emails::favorite_removed(e, copy?),
     })
 }
 
-/// The copy an event's email needs (`user.deletion_completed`'s), read now: `Err(AlreadySent)`
-/// when the copy is a tombstone already (the email went out before the copy was ended).
+/// The copy an event's email needs (`user.deletion_completed`'s, `favorite.movie_removed`'s),
+/// read now: `Err(AlreadySent)` when the account's copy is a tombstone already (the email
+/// went out before the copy was ended); `Err(NotSent)` for an alert to a user who is gone or
+/// being deleted.
 async fn copy_for(
     deps: &Deps,
     event: &UserEvent,
 ) -> Result<Result<Option<UserCopy>, Outcome>, NotifyError> {
-    let UserEvent::DeletionCompleted(e) = event else {
-        return Ok(Ok(None));
-    };
-    match deps.copies.get(&e.user_id).await? {
-        Some(Replica::Live { state, .. }) => Ok(Ok(Some(state))),
-        Some(Replica::Tombstone { .. }) => Ok(Err(Outcome::AlreadySent)),
-        None => Err(NotifyError::NoCopyYet(e.user_id.clone())),
+    match event {
+        UserEvent::DeletionCompleted(e) => match deps.copies.get(&e.user_id).await? {
+            Some(Replica::Live { state, .. }) => Ok(Ok(Some(state))),
+            Some(Replica::Tombstone { .. }) => Ok(Err(Outcome::AlreadySent)),
+            None => Err(NotifyError::NoCopyYet(e.user_id.clone())),
+        },
+        UserEvent::FavoriteMovieRemoved(e) => match deps.copies.get(&e.user_id).await? {
+            Some(Replica::Live { state, .. }) if state.status == CopyStatus::Active => {
+                Ok(Ok(Some(state)))
+            }
+            Some(_) => Ok(Err(Outcome::NotSent)),
+            None => Err(NotifyError::NoCopyYet(e.user_id.clone())),
+        },
+        _ => Ok(Ok(None)),
     }
 }
 
@@ -63,7 +77,7 @@ async fn send(deps: &Deps, incoming: &Incoming<UserEvent>) -> Result<Outcome, No
     let copy = match copy_for(deps, &incoming.event).await? {
         Ok(copy) => copy,
         Err(done) => {
-            tracing::info!(event_id = %incoming.event_id, "the user's copy is ended: email already sent");
+            tracing::info!(event_id = %incoming.event_id, outcome = ?done, "no email to send (the user's copy is ended, or the user is being deleted)");
             return Ok(done);
         }
     };

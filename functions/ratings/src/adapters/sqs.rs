@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use streamia_shared::events::consumer::{self, ConsumeError, Limits};
 use streamia_shared::events::Envelope;
+use streamia_shared::saga::{MovieDeletion, UserDeletion};
 
+use crate::ops::movie_deletion::MovieRatings;
 use crate::ops::user_deletion::Ratings;
 use crate::{cache, Deps};
 
@@ -40,7 +42,7 @@ pub async fn serve_movie_changes() -> Result<(), lambda_runtime::Error> {
 /// Handles one envelope from the ratings' user-deletions queue (the saga's step).
 pub async fn on_user_deletion(deps: &'static Deps, envelope: Envelope) -> Result<(), ConsumeError> {
     deps.participant
-        .consume(&Ratings(deps), envelope)
+        .consume::<UserDeletion>(&Ratings(deps), envelope)
         .await
         .map(|_| ())
 }
@@ -58,4 +60,25 @@ pub async fn serve_user_deletions() -> Result<(), lambda_runtime::Error> {
         ..Limits::default()
     };
     consumer::serve(limits, on_user_deletion).await
+}
+
+/// Handles one envelope from the ratings' movie-deletions queue (the saga's step).
+pub async fn on_movie_deletion(
+    deps: &'static Deps,
+    envelope: Envelope,
+) -> Result<(), ConsumeError> {
+    deps.movie_participant
+        .consume::<MovieDeletion>(&MovieRatings(deps), envelope)
+        .await
+        .map(|_| ())
+}
+
+/// Serves `ratings-on-movie-deletion` for the life of the container (a movie's step is one
+/// many-document write and one summary pass: within the user step's budget).
+pub async fn serve_movie_deletions() -> Result<(), lambda_runtime::Error> {
+    let limits = Limits {
+        per_record: SAGA_PER_RECORD,
+        ..Limits::default()
+    };
+    consumer::serve(limits, on_movie_deletion).await
 }

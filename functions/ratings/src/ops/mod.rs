@@ -14,6 +14,7 @@
 
 pub mod delete;
 pub mod list_mine;
+pub mod movie_deletion;
 pub mod movie_stats;
 pub mod put;
 pub mod summarize;

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use bson::oid::ObjectId;
 use streamia_shared::events::consumer::ConsumeError;
-use streamia_shared::saga::{Saga, UserData};
+use streamia_shared::saga::{Saga, SagaData, UserDeletion};
 
 use super::{summarize, Ctx};
 use crate::Deps;
@@ -77,7 +77,7 @@ impl Ratings<'_> {
     }
 }
 
-impl UserData for Ratings<'_> {
+impl SagaData<UserDeletion> for Ratings<'_> {
     async fn set_aside(&self, saga: Saga<'_>, user: ObjectId) -> Result<(), ConsumeError> {
         self.change(saga, user, self.0.ratings.set_aside_user(saga.id, user))
             .await

@@ -239,6 +239,39 @@ impl RatingStore {
         self.ratings.delete_many(doc! {"userId": user}).await?;
         Ok(())
     }
+
+    /// The movie-deletion saga `saga` sets aside every rating of `movie`.
+    pub async fn set_aside_movie(
+        &self,
+        saga: &str,
+        movie: ObjectId,
+    ) -> Result<(), mongodb::error::Error> {
+        self.ratings
+            .update_many(doc! {"movieId": movie}, saga::set_aside_movie(saga))
+            .await?;
+        Ok(())
+    }
+
+    /// The cancelled saga `saga` brings back the ratings of `movie` it set aside.
+    pub async fn restore_movie(
+        &self,
+        saga: &str,
+        movie: ObjectId,
+    ) -> Result<(), mongodb::error::Error> {
+        self.ratings
+            .update_many(
+                saga::set_aside_by_movie(doc! {"movieId": movie}, saga),
+                saga::bring_back_movie(),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// The completed saga deletes every rating of `movie`.
+    pub async fn purge_movie(&self, movie: ObjectId) -> Result<(), mongodb::error::Error> {
+        self.ratings.delete_many(doc! {"movieId": movie}).await?;
+        Ok(())
+    }
 }
 
 /// An integer field whichever width the server chose.

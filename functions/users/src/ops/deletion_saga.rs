@@ -251,26 +251,7 @@ fn cancel_overdue<'a>(
     ))
 }
 
-/// What one deadline run did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ExpiryReport {
-    /// Sagas cancelled because their deadline passed.
-    pub cancelled: usize,
-    /// Overdue sagas that had ended meanwhile (a reply got there first).
-    pub ended_meanwhile: usize,
-    /// Sagas left for the next run (out of time).
-    pub left: usize,
-    /// Sagas whose cancellation failed (tried again on the next run).
-    pub failed: usize,
-}
-
-/// The time one cancellation may take (a transaction with its retries, 10 s at most, and the
-/// publish after it, 3 s): none is started with less left before the run's deadline.
-const PER_SAGA: std::time::Duration = std::time::Duration::from_secs(14);
-
-/// Sagas cancelled per run at most; the rest wait for the next run.
-const PER_RUN: i64 = 100;
+pub use streamia_shared::saga::owner::ExpiryReport;
 
 /// `users-saga-deadline`: cancels every running saga whose deadline passed, each in its own
 /// transaction with its `user.deletion_cancelled`, until `deadline` (the invocation's).
@@ -278,35 +259,10 @@ pub async fn expire(
     deps: &'static SagaDeps,
     deadline: Option<Instant>,
 ) -> Result<ExpiryReport, UsersError> {
-    let overdue = deps.sagas.overdue(bson::DateTime::now(), PER_RUN).await?;
-    let mut report = ExpiryReport::default();
-    for (i, saga) in overdue.iter().enumerate() {
-        if deadline.is_some_and(|d| Instant::now() + PER_SAGA >= d) {
-            report.left = overdue.len() - i;
-            break;
-        }
-        // One saga that cannot be cancelled now (MongoDB, a conflict past its retries) must
-        // not hold back the others: it is tried again on the next run.
-        let cancelled = match cancel_overdue(deps, saga).await {
-            Ok(cancelled) => cancelled,
-            Err(e) => {
-                tracing::error!(saga_id = %saga.id, error = %e, "could not cancel an overdue deletion saga; tried again in 5 minutes");
-                report.failed += 1;
-                let later = bson::DateTime::from_system_time(
-                    std::time::SystemTime::now() + std::time::Duration::from_secs(300),
-                );
-                if let Err(e) = deps.sagas.postpone(&saga.id, later).await {
-                    tracing::warn!(saga_id = %saga.id, error = %e, "could not postpone it either; next run");
-                }
-                continue;
-            }
-        };
-        if cancelled {
-            tracing::warn!(saga_id = %saga.id, user_id = %saga.user_id, correlation_id = %saga.correlation_id, "user deletion saga cancelled: deadline passed");
-            report.cancelled += 1;
-        } else {
-            report.ended_meanwhile += 1;
-        }
-    }
-    Ok(report)
+    Ok(
+        streamia_shared::saga::owner::expire(&deps.sagas, deadline, |saga| {
+            cancel_overdue(deps, saga)
+        })
+        .await?,
+    )
 }

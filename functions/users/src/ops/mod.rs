@@ -21,6 +21,7 @@ pub mod refresh;
 pub mod register;
 pub mod republish;
 pub mod reset_password;
+pub mod saga_status;
 pub mod set_role;
 pub mod update_me;
 

@@ -5,62 +5,11 @@
 use bson::oid::ObjectId;
 use bson::{doc, DateTime};
 use futures_util::TryStreamExt;
-use mongodb::options::{IndexOptions, ReturnDocument};
-use mongodb::{ClientSession, Collection, Database, IndexModel};
+use mongodb::Database;
 use serde::{Deserialize, Serialize};
+use streamia_shared::saga::owner::{self, Tracked, Tracker};
 
-use crate::error::UsersError;
-
-const COLLECTION: &str = "deletion_sagas";
-
-/// The services that set a deleted user's data aside; the saga completes when all have.
-pub const PARTICIPANTS: [&str; 3] = ["favorites", "ratings", "comments"];
-
-/// Where a saga is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SagaState {
-    /// Waiting for the participants.
-    Running,
-    /// Every participant set the data aside: the account is gone for good.
-    Completed,
-    /// A participant failed, or the deadline passed: everything restored.
-    Cancelled,
-}
-
-impl SagaState {
-    /// As stored.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SagaState::Running => "running",
-            SagaState::Completed => "completed",
-            SagaState::Cancelled => "cancelled",
-        }
-    }
-}
-
-/// Where one participant's step is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum StepState {
-    /// No reply yet.
-    Pending,
-    /// Set aside.
-    Done,
-    /// Failed for good.
-    Failed,
-}
-
-impl StepState {
-    /// As stored.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StepState::Pending => "pending",
-            StepState::Done => "done",
-            StepState::Failed => "failed",
-        }
-    }
-}
+pub use streamia_shared::saga::owner::{SagaState, StepState, PARTICIPANTS};
 
 /// One saga, as stored.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -133,10 +82,7 @@ impl DeletionSaga {
             user_id: user.id,
             correlation_id: correlation_id.to_owned(),
             state: SagaState::Running,
-            steps: PARTICIPANTS
-                .iter()
-                .map(|p| ((*p).to_owned(), StepState::Pending))
-                .collect(),
+            steps: owner::pending_steps(),
             started_at: DateTime::now(),
             deadline,
             ended_at: None,
@@ -147,146 +93,31 @@ impl DeletionSaga {
 
     /// Whether every participant has set the data aside.
     pub fn all_done(&self) -> bool {
-        PARTICIPANTS
-            .iter()
-            .all(|p| self.steps.get(*p) == Some(&StepState::Done))
+        owner::all_done(&self.steps)
     }
 }
 
-/// The sagas. Cheap to clone.
-#[derive(Clone)]
-pub struct SagaStore {
-    sagas: Collection<DeletionSaga>,
-}
-
-impl SagaStore {
-    /// The collection in `db`.
-    pub fn new(db: &Database) -> Self {
-        Self {
-            sagas: db.collection(COLLECTION),
-        }
+impl Tracked for DeletionSaga {
+    const SUBJECT_FIELD: &'static str = "userId";
+    const DROPPED_AT_END: &'static [&'static str] = &["snapshot"];
+    fn id(&self) -> &str {
+        &self.id
     }
-
-    /// Inside the deletion's transaction: records the new saga.
-    pub async fn insert(
-        &self,
-        session: &mut ClientSession,
-        saga: &DeletionSaga,
-    ) -> Result<(), UsersError> {
-        self.sagas.insert_one(saga).session(session).await?;
-        Ok(())
+    fn subject(&self) -> ObjectId {
+        self.user_id
     }
-
-    /// A saga by id (operators, tests).
-    pub async fn get(&self, id: &str) -> Result<Option<DeletionSaga>, UsersError> {
-        Ok(self.sagas.find_one(doc! {"_id": id}).await?)
-    }
-
-    /// Inside a transaction: sets `service`'s step of a RUNNING saga and returns the saga as
-    /// it is now; `None` when there is no such running saga (unknown, or ended). The write
-    /// makes two replies of one saga handled at once conflict, so one runs again and sees the
-    /// other's step.
-    pub async fn set_step(
-        &self,
-        session: &mut ClientSession,
-        id: &str,
-        user_id: ObjectId,
-        service: &str,
-        step: StepState,
-    ) -> Result<Option<DeletionSaga>, UsersError> {
-        Ok(self
-            .sagas
-            .find_one_and_update(
-                doc! {"_id": id, "userId": user_id, "state": "running"},
-                doc! {"$set": {format!("steps.{service}"): step.as_str()}},
-            )
-            .return_document(ReturnDocument::After)
-            .session(session)
-            .await?)
-    }
-
-    /// Inside a transaction: ends a RUNNING saga as `state` (with `reason`); false when it
-    /// was not running (ended by a concurrent reply or the deadline).
-    pub async fn end(
-        &self,
-        session: &mut ClientSession,
-        id: &str,
-        state: SagaState,
-        reason: Option<&str>,
-    ) -> Result<bool, UsersError> {
-        let ended = self
-            .sagas
-            .update_one(
-                doc! {"_id": id, "state": "running"},
-                doc! {
-                    "$set": {"state": state.as_str(), "endedAt": DateTime::now(), "reason": reason},
-                    "$unset": {"snapshot": ""},
-                },
-            )
-            .session(session)
-            .await?;
-        Ok(ended.modified_count == 1)
-    }
-
-    /// Moves a running saga's deadline to `at` (a cancellation that failed waits there, so it
-    /// cannot keep the overdue sagas behind it from their turn).
-    pub async fn postpone(&self, id: &str, at: DateTime) -> Result<(), UsersError> {
-        self.sagas
-            .update_one(
-                doc! {"_id": id, "state": "running"},
-                doc! {"$set": {"deadline": at}},
-            )
-            .await?;
-        Ok(())
-    }
-
-    /// Up to `limit` running sagas whose deadline passed before `now`, oldest deadline first.
-    pub async fn overdue(
-        &self,
-        now: DateTime,
-        limit: i64,
-    ) -> Result<Vec<DeletionSaga>, UsersError> {
-        Ok(self
-            .sagas
-            .find(doc! {"state": "running", "deadline": {"$lt": now}})
-            .sort(doc! {"deadline": 1})
-            .limit(limit)
-            .await?
-            .try_collect()
-            .await?)
+    fn correlation_id(&self) -> &str {
+        &self.correlation_id
     }
 }
 
-/// The index the deadline's query runs on, and the purge of ended sagas
-/// [`streamia_shared::events::RETENTION`] after `endedAt` (the time a reply can still come back
-/// from a dead-letter queue); then [`adopt_orphans`] (idempotent).
+/// The sagas (the platform's tracker). Cheap to clone.
+pub type SagaStore = Tracker<DeletionSaga>;
+
+/// The platform's indexes (the deadline's, the purge of ended sagas), then
+/// [`adopt_orphans`] (idempotent).
 pub(crate) async fn create_indexes(db: &Database) -> Result<(), mongodb::error::Error> {
-    let sagas = db.collection::<DeletionSaga>(COLLECTION);
-    sagas
-        .create_index(
-            IndexModel::builder()
-                .keys(doc! {"state": 1, "deadline": 1})
-                .options(
-                    IndexOptions::builder()
-                        .name("running_deadline".to_owned())
-                        .build(),
-                )
-                .build(),
-        )
-        .await?;
-    sagas
-        .create_index(
-            IndexModel::builder()
-                .keys(doc! {"endedAt": 1})
-                .options(
-                    IndexOptions::builder()
-                        .name("ended_ttl".to_owned())
-                        .expire_after(streamia_shared::events::RETENTION)
-                        .build(),
-                )
-                .build(),
-        )
-        .await?;
+    owner::create_indexes(db).await?;
     adopt_orphans(db).await
 }
 
@@ -296,7 +127,7 @@ pub(crate) async fn create_indexes(db: &Database) -> Result<(), mongodb::error::
 /// step (idempotent: an account that has its saga is left alone).
 async fn adopt_orphans(db: &Database) -> Result<(), mongodb::error::Error> {
     let users = db.collection::<crate::domain::User>("users");
-    let sagas = db.collection::<DeletionSaga>(COLLECTION);
+    let sagas = db.collection::<DeletionSaga>(owner::COLLECTION);
     let mut deleting = users.find(doc! {"status": "deleting"}).await?;
     while let Some(user) = deleting.try_next().await? {
         // Its saga, if it has one that still runs; else a new id (an ended saga that left

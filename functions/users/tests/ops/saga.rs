@@ -286,3 +286,78 @@ async fn an_account_left_deleting_without_a_saga_is_adopted_and_cancelled() {
     let cancelled = f.env.events_named("user.deletion_cancelled", 1).await;
     assert_eq!(cancelled[0].envelope.payload["sagaId"], saga.as_str());
 }
+
+#[tokio::test]
+async fn an_operator_reads_a_saga_by_id_and_sees_what_it_waits_for_and_how_it_ended() {
+    use streamia_users::adapters::invoke;
+    use streamia_users::deps::SagaReadDeps;
+    let f = Fixture::new().await;
+    let deps: SagaDeps = f.env.service().await;
+    let reader: SagaReadDeps = f.env.service().await;
+    let (saga, user, email) = deleting(&f).await;
+    let status = |payload: serde_json::Value| {
+        let reader = &reader;
+        async move { invoke::saga_status(reader, payload, "req-1").await }
+    };
+    let read = status(json!({"sagaId": saga})).await.unwrap();
+    let shown = serde_json::to_value(&read).unwrap();
+    assert_eq!(shown["state"], "running");
+    assert_eq!(shown["userId"], user.as_str());
+    assert_eq!(
+        shown["waitingFor"],
+        json!(["comments", "favorites", "ratings"])
+    );
+    assert_eq!(shown["steps"]["ratings"], "pending");
+    assert!(shown["endedAt"].is_null());
+    // Nothing of the user but the id: the snapshot kept for a cancellation stays inside.
+    assert!(!shown.to_string().contains(&email), "{shown}");
+
+    deliver(
+        &deps,
+        reply("user.deletion_step_done", &saga, &user, "favorites"),
+    )
+    .await;
+    deliver(
+        &deps,
+        reply("user.deletion_step_failed", &saga, &user, "ratings"),
+    )
+    .await;
+    // Upper-case and surrounding spaces name the same saga.
+    let upper = format!(" {} ", saga.to_uppercase());
+    let ended = serde_json::to_value(status(json!({"sagaId": upper})).await.unwrap()).unwrap();
+    assert_eq!(ended["state"], "cancelled");
+    assert_eq!(ended["steps"]["favorites"], "done");
+    assert_eq!(ended["steps"]["ratings"], "failed");
+    assert_eq!(ended["waitingFor"], json!([]));
+    assert_eq!(
+        ended["reason"],
+        "ratings failed: a fault injected by SAGA_FAULT"
+    );
+    assert!(ended["endedAt"].is_string());
+
+    // Refusals are function errors an operator can read.
+    let unknown = uuid::Uuid::new_v4().to_string();
+    for (payload, error_type) in [
+        (json!({"sagaId": unknown}), "SagaNotFound"),
+        (json!({"sagaId": "not-a-saga"}), "ValidationError"),
+        (json!({}), "ValidationError"),
+        (json!({"id": saga}), "InvalidPayload"),
+        (json!("x"), "InvalidPayload"),
+    ] {
+        let err = status(payload.clone()).await.unwrap_err();
+        assert_eq!(
+            err.error_type, error_type,
+            "{payload}: {}",
+            err.error_message
+        );
+    }
+}
+
+#[test]
+fn every_saga_reply_the_queue_subscribes_to_is_handled() {
+    let handled = streamia_shared::testing::contracts::assert_consumer_handles(
+        "UsersDeletionStepsQueue",
+        deletion_saga::parse,
+    );
+    assert_eq!(handled.len(), 2, "done and failed");
+}

@@ -1,0 +1,28 @@
+//! Settings only the movies service reads (the platform's pieces are in
+//! `streamia_shared::config`).
+
+use streamia_shared::config::{ConfigError, Load, Lookup, Reader};
+
+/// `MOVIE_DELETION_DEADLINE_SECONDS`'s default.
+const DEFAULT_DELETION_DEADLINE_SECS: u64 = 600;
+
+/// The movies service's own settings, validated once at cold start.
+#[derive(Debug, Clone)]
+pub struct MoviesConfig {
+    /// How long a movie-deletion saga may wait for its participants before
+    /// `movies-saga-deadline` cancels it (`MOVIE_DELETION_DEADLINE_SECONDS`, default 10
+    /// minutes: far past a healthy saga's seconds, and past a few SQS redeliveries of a step
+    /// whose dependency hiccupped).
+    pub deletion_deadline: std::time::Duration,
+}
+
+impl Load for MoviesConfig {
+    fn load(lookup: Lookup<'_>) -> Result<Self, ConfigError> {
+        let mut env = Reader::new(lookup);
+        let deletion_deadline = std::time::Duration::from_secs(env.positive(
+            "MOVIE_DELETION_DEADLINE_SECONDS",
+            DEFAULT_DELETION_DEADLINE_SECS,
+        ));
+        env.finish(Self { deletion_deadline })
+    }
+}

@@ -1,0 +1,8 @@
+//! The `users-saga-status` Lambda function: no route; an operator reads one user-deletion saga
+//! with `aws lambda invoke` (payload `{"sagaId": "..."}`; see the README, "Deleting an
+//! account").
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    streamia_users::adapters::invoke::serve_saga_status().await
+}
