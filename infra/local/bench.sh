@@ -8,8 +8,9 @@
 #     >= 80 % of /health's req/s with p99 <= 10 ms, the list >= 50 %, 0 errors. Then the
 #     user's content: GET /favorites (20 items) and GET /ratings/movies/{id}, each beside
 #     GET /users/me of the same run: >= 90 % of its req/s, p99 <= 15 ms, 0 errors.
-#     Then the user-deletion saga end to end (bench_saga.py): DELETE /users/me to the "account
-#     deleted" email (three hops), goal <= 5 s, and one hop alone (register -> welcome email).
+#     Then both sagas end to end (bench_saga.py): DELETE /users/me to the "account deleted"
+#     email (three hops) and DELETE /movies/{id} to the fan's alert (four hops), goal <= 5 s
+#     each, and one hop alone (register -> welcome email).
 #     In the fast mode, a soak follows: GET /users/me for BENCH_SOAK_SECONDS (300; 0 skips),
 #     every function instance's RSS after the first minute and at the end (goal: within 2 MB).
 #  2. Functions: every binary built with the release profile Lambda gets (`sam build`'s, even
@@ -127,8 +128,9 @@ wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "$API/ratings/movies/$movie" |
 log "load average after: $(cut -d' ' -f1-3 /proc/loadavg) (other processes on this machine share the cores)"
 
 # 1b. The sagas' duration end to end: a user with a favorite, a rating and a comment deletes the
-# account, timed to the "account deleted" email; and one hop alone (register -> welcome email).
-log "sagas: the user-deletion saga end to end (bench_saga.py)"
+# account, timed to the "account deleted" email; an admin deletes a movie with a fan, timed to
+# the fan's alert; and one hop alone (register -> welcome email).
+log "sagas: the user- and movie-deletion sagas end to end (bench_saga.py)"
 python3 infra/local/bench_saga.py "${API%/api/v1}"
 
 # A long load in the fast mode, where the gateway runs the function binaries itself (one

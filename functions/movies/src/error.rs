@@ -59,9 +59,6 @@ pub enum MoviesError {
     /// A media route in a function deployed without the media settings.
     #[error("this function has no media storage configured (MEDIA_PROVIDER, MEDIA_BUCKET)")]
     MediaNotConfigured,
-    /// No saga has this id (an operator's read).
-    #[error("saga not found")]
-    SagaNotFound,
     /// No subtitle track in that language.
     #[error("subtitle not found")]
     SubtitleNotFound,
@@ -107,7 +104,6 @@ impl From<MoviesError> for ApiError {
             MoviesError::Media(e @ MediaError::Unavailable(_)) => ApiError::unavailable(e),
             e @ MoviesError::MediaNotConfigured => ApiError::internal(e),
             MoviesError::SubtitleNotFound => SUBTITLE_NOT_FOUND.into(),
-            MoviesError::SagaNotFound => ApiError::not_found("NOT_FOUND", Msg::NotFound),
             e @ MoviesError::Busy => ApiError::unavailable(e),
         }
     }

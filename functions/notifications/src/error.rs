@@ -37,6 +37,10 @@ pub enum NotifyError {
     /// still on their way): a redelivery finds it.
     #[error("no copy of user {0} yet")]
     NoCopyYet(String),
+    /// A favorite's alert for a user whose own deletion is running: retried later, when the
+    /// saga has ended (cancelled: sent; completed: nobody to tell).
+    #[error("user {0} is being deleted; the alert waits for the saga's end")]
+    UserBeingDeleted(String),
 }
 
 impl From<SendError> for NotifyError {
@@ -61,7 +65,8 @@ impl From<NotifyError> for ConsumeError {
             | NotifyError::Busy { .. }
             | NotifyError::Inbox(_)
             | NotifyError::UserCopy(_)
-            | NotifyError::NoCopyYet(_) => ConsumeError::Transient(e.to_string()),
+            | NotifyError::NoCopyYet(_)
+            | NotifyError::UserBeingDeleted(_) => ConsumeError::Transient(e.to_string()),
         }
     }
 }

@@ -183,6 +183,26 @@ fn a_bad_recipient_is_poison_not_a_retry() {
     ));
 }
 
+/// The service's copy of `user` (`email`) changed by `change` at `version`, as the user's own
+/// events change it.
+async fn copy_becomes(
+    deps: &streamia_notifications::Deps,
+    user: &str,
+    email: &str,
+    version: u64,
+    change: streamia_shared::events::Change<streamia_notifications::copies::UserCopy>,
+) {
+    let event = incoming(&about(version, {
+        let mut w = welcome(email).payload;
+        w.user_id = user.to_owned();
+        w
+    }));
+    deps.copies
+        .project(&deps.mongo, &deps.copy_inbox, &event, change)
+        .await
+        .unwrap();
+}
+
 /// An envelope of `payload` about `user`, at `version`.
 fn about<P: streamia_shared::events::Event>(
     version: u64,
@@ -284,7 +304,7 @@ async fn a_cancelled_deletion_is_mailed_from_its_snapshot() {
 }
 
 #[tokio::test]
-async fn a_favorite_movie_removed_is_mailed_to_its_fan_once_and_never_to_a_user_being_deleted() {
+async fn a_favorite_movie_removed_is_mailed_once_and_waits_for_a_running_deletion_of_its_fan() {
     use streamia_notifications::copies::{CopyStatus, UserCopy};
     use streamia_shared::events::favorites::FavoriteMovieRemoved;
     use streamia_shared::events::Change;
@@ -352,30 +372,38 @@ async fn a_favorite_movie_removed_is_mailed_to_its_fan_once_and_never_to_a_user_
         .unwrap()
         .contains("&lt;b&gt;Night&lt;/b&gt; &amp; Day"));
 
-    // A user whose account is being deleted gets only the saga's emails.
+    // A user whose own deletion is running: the alert waits (retried) for the saga's end;
+    // cancelled, it is sent; completed (a tombstone), nobody is told.
     let (other_email, other) = (unique_email(), bson::oid::ObjectId::new().to_hex());
-    let other_registered = incoming(&about(1, {
-        let mut w = welcome(&other_email).payload;
-        w.user_id = other.clone();
-        w
-    }));
-    deps.copies
-        .project(
-            &deps.mongo,
-            &deps.copy_inbox,
-            &other_registered,
-            Change::Set(UserCopy {
-                email: other_email.clone(),
-                ..copy(CopyStatus::Deleting)
-            }),
-        )
-        .await
-        .unwrap();
+    let deleting = UserCopy {
+        email: other_email.clone(),
+        ..copy(CopyStatus::Deleting)
+    };
+    copy_becomes(deps, &other, &other_email, 1, Change::Set(deleting)).await;
+    let waiting = alert("Night", &other);
+    assert!(matches!(
+        send_email::execute(deps, &waiting).await,
+        Err(NotifyError::UserBeingDeleted(_))
+    ));
+    assert!(mails_to(&other_email, 1).await.is_empty());
+    let cancelled = UserCopy {
+        email: other_email.clone(),
+        ..copy(CopyStatus::Active)
+    };
+    copy_becomes(deps, &other, &other_email, 2, Change::Set(cancelled)).await;
     assert_eq!(
-        send_email::execute(deps, &alert("Night", &other))
+        send_email::execute(deps, &waiting).await.unwrap(),
+        Outcome::Sent
+    );
+    assert_eq!(mails_to(&other_email, 1).await.len(), 1);
+
+    let (gone_email, gone) = (unique_email(), bson::oid::ObjectId::new().to_hex());
+    copy_becomes(deps, &gone, &gone_email, 1, Change::Tombstone).await;
+    assert_eq!(
+        send_email::execute(deps, &alert("Night", &gone))
             .await
             .unwrap(),
         Outcome::NotSent
     );
-    assert!(mails_to(&other_email, 1).await.is_empty());
+    assert!(mails_to(&gone_email, 1).await.is_empty());
 }

@@ -16,14 +16,16 @@ pub struct UsersConfig {
     /// Base URL of the web app, for links in emails (`FRONTEND_URL`).
     pub frontend_url: Url,
     /// How long a user-deletion saga may wait for its participants before
-    /// `users-saga-deadline` cancels it (`USER_DELETION_DEADLINE_SECONDS`, default 10
-    /// minutes: far past a healthy saga's seconds, and past a few SQS redeliveries of a step
-    /// whose dependency hiccupped).
+    /// `users-saga-deadline` cancels it (`USER_DELETION_DEADLINE_SECONDS`, default 40
+    /// minutes: past every SQS redelivery of a step whose dependency is down, 3 + 6 + 12 + 15
+    /// minutes with the deployed retry delays (`SQS_RETRY_BASE_SECONDS`), so a saga is
+    /// cancelled only once a step is in its dead-letter queue or its consumer is gone, never
+    /// because a participant had a bad quarter of an hour).
     pub deletion_deadline: std::time::Duration,
 }
 
 /// `USER_DELETION_DEADLINE_SECONDS`'s default.
-const DEFAULT_DELETION_DEADLINE_SECS: u64 = 600;
+const DEFAULT_DELETION_DEADLINE_SECS: u64 = 2400;
 
 /// Loads beside the platform's pieces, so one cold start names every problem at once.
 impl Load for UsersConfig {
@@ -86,7 +88,7 @@ mod tests {
         assert_eq!(seen, ["FRONTEND_URL", "USER_DELETION_DEADLINE_SECONDS"]);
         let config = config.unwrap();
         assert_eq!(config.frontend_url.as_str(), "http://localhost:5173/");
-        assert_eq!(config.deletion_deadline.as_secs(), 600);
+        assert_eq!(config.deletion_deadline.as_secs(), 2400);
         let (config, _) = read(&[("USER_DELETION_DEADLINE_SECONDS", "3")]);
         assert_eq!(config.unwrap().deletion_deadline.as_secs(), 3);
     }

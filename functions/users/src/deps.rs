@@ -207,23 +207,3 @@ impl Service for SagaDeps {
         })
     }
 }
-
-/// What `users-saga-status` (an operator's read of one saga) holds: the sagas, nothing else;
-/// its role may only read the users database's secret.
-#[derive(Clone)]
-pub struct SagaReadDeps {
-    /// The sagas.
-    pub sagas: SagaStore,
-}
-
-impl Service for SagaReadDeps {
-    type Config = MongoConfig;
-
-    async fn build(mongo_config: MongoConfig, _aws: &SdkConfig) -> Result<Self, InitError> {
-        let mongo = streamia_shared::db::connect(&mongo_config.uri).await?;
-        let db = mongo.database(&mongo_config.database_name(SERVICE));
-        Ok(Self {
-            sagas: SagaStore::new(&db),
-        })
-    }
-}

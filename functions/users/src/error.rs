@@ -54,9 +54,6 @@ pub enum UsersError {
     /// The account behind a valid token no longer exists.
     #[error("user not found")]
     UserNotFound,
-    /// No saga has this id (never started, or its record was purged after the retention).
-    #[error("saga not found")]
-    SagaNotFound,
     /// An update with nothing in it.
     #[error("nothing to update")]
     NothingToUpdate,
@@ -144,7 +141,6 @@ impl From<UsersError> for ApiError {
                 ApiError::bad_request("INVALID_TOKEN", Msg::InvalidResetToken)
             }
             UsersError::UserNotFound => ApiError::not_found("NOT_FOUND", Msg::UserNotFound),
-            UsersError::SagaNotFound => ApiError::not_found("NOT_FOUND", Msg::NotFound),
             UsersError::NothingToUpdate => ApiError::validation(Msg::NothingToUpdate, Vec::new()),
             UsersError::AlreadyDeleting => ApiError::conflict("CONFLICT", Msg::AlreadyDeleting),
             e @ UsersError::DependencyDown { .. } => ApiError::unavailable(e),
@@ -169,7 +165,6 @@ impl From<UsersError> for lambda_runtime::Diagnostic {
         let error_type = match &err {
             UsersError::Validation(_) => "ValidationError",
             UsersError::UserNotFound => "UserNotFound",
-            UsersError::SagaNotFound => "SagaNotFound",
             UsersError::Mongo(_)
             | UsersError::Redis(_)
             | UsersError::Outbox(_)
@@ -183,9 +178,6 @@ impl From<UsersError> for lambda_runtime::Diagnostic {
                 .collect::<Vec<_>>()
                 .join("; "),
             UsersError::UserNotFound => "no user with this id or email".to_owned(),
-            UsersError::SagaNotFound => {
-                "no saga with this id (or it ended longer ago than the retention)".to_owned()
-            }
             other => other.to_string(),
         };
         lambda_runtime::Diagnostic {

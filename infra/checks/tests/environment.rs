@@ -54,7 +54,10 @@ fn loaders(binary: &str) -> Vec<Loader> {
         // Invoked by an operator, no route: the service's pieces without the HTTP ones.
         "users-set-role" => load::<Of<streamia_users::Deps>>,
         "users-rotate-keys" => load::<streamia_users::adapters::invoke::RotateKeysPieces>,
-        "users-saga-status" => load::<Of<streamia_users::deps::SagaReadDeps>>,
+        "users-saga-status" => {
+            load::<Of<streamia_shared::saga::owner::Tracker<streamia_users::store::DeletionSaga>>>
+        }
+        "movies-saga-status" => load::<Of<streamia_movies::store::SagaStore>>,
         "users-republish" => load::<Of<streamia_users::ops::republish::Republisher>>,
         "movies-republish" => load::<Of<streamia_movies::ops::republish::Republisher>>,
         // The CORS preflight: the allowed origins, nothing else.
@@ -378,17 +381,26 @@ fn media_statement(statement: &Value) {
         !actions.is_empty() && actions.iter().all(|a| OBJECT_ACTIONS.contains(a)),
         "no rule for {actions:?}"
     );
-    let sub = match resource {
-        Value::Tagged(t) if t.tag == "Sub" => t.value.as_str(),
-        _ => None,
+    // One resource, or a list of them (a function granted two kinds of keys only).
+    let resources: Vec<&Value> = match resource {
+        Value::Sequence(list) => list.iter().collect(),
+        one => vec![one],
+    };
+    assert!(!resources.is_empty(), "{statement:?}");
+    for resource in resources {
+        let sub = match resource {
+            Value::Tagged(t) if t.tag == "Sub" => t.value.as_str(),
+            _ => None,
+        }
+        .unwrap_or_else(|| panic!("Resource must be !Sub on the media bucket: {resource:?}"));
+        // Movie media, and the upload prefix browser forms write (the lifecycle rule expires
+        // it).
+        assert!(
+            sub.starts_with("${Messaging.Outputs.MediaBucketArn}/movies/")
+                || sub.starts_with("${Messaging.Outputs.MediaBucketArn}/uploads/movies/"),
+            "{sub}: only the media bucket's movie keys"
+        );
     }
-    .unwrap_or_else(|| panic!("Resource must be !Sub on the media bucket: {resource:?}"));
-    // Movie media, and the upload prefix browser forms write (the lifecycle rule expires it).
-    assert!(
-        sub.starts_with("${Messaging.Outputs.MediaBucketArn}/movies/")
-            || sub.starts_with("${Messaging.Outputs.MediaBucketArn}/uploads/movies/"),
-        "{sub}: only the media bucket's movie keys"
-    );
 }
 
 #[test]

@@ -339,11 +339,8 @@ async fn the_local_admin_account_exists() {
     assert_eq!(body["data"]["user"]["role"], "admin");
 }
 
-/// What an operator runs, `aws lambda invoke --endpoint-url <gateway> --function-name
-/// users-set-role`, here through the SDK: the gateway's Invoke API reaches the real function,
-/// which changes the role, and the user's tokens stop working at once.
-#[tokio::test]
-async fn an_operator_grants_and_takes_a_role_through_the_gateways_lambda_invoke_api() {
+/// A Lambda client on the gateway (its Invoke API), as `aws lambda invoke --endpoint-url`.
+async fn lambda_client() -> aws_sdk_lambda::Client {
     let sdk = streamia_shared::events::aws_defaults()
         .region(aws_config::Region::new("us-east-1"))
         .endpoint_url(base())
@@ -352,23 +349,37 @@ async fn an_operator_grants_and_takes_a_role_through_the_gateways_lambda_invoke_
         ))
         .load()
         .await;
-    let lambda = aws_sdk_lambda::Client::new(&sdk);
+    aws_sdk_lambda::Client::new(&sdk)
+}
+
+/// `function` invoked with `payload` through the gateway's Invoke API: its result (a function
+/// error fails the test).
+async fn invoke(lambda: &aws_sdk_lambda::Client, function: &str, payload: Value) -> Value {
+    let out = lambda
+        .invoke()
+        .function_name(function)
+        .payload(aws_sdk_lambda::primitives::Blob::new(payload.to_string()))
+        .send()
+        .await
+        .expect("the gateway serves the Lambda Invoke API");
+    let bytes = out.payload.map(|b| b.into_inner()).unwrap_or_default();
+    let result: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(out.function_error, None, "{result}");
+    result
+}
+
+/// What an operator runs, `aws lambda invoke --endpoint-url <gateway> --function-name
+/// users-set-role`, here through the SDK: the gateway's Invoke API reaches the real function,
+/// which changes the role, and the user's tokens stop working at once.
+#[tokio::test]
+async fn an_operator_grants_and_takes_a_role_through_the_gateways_lambda_invoke_api() {
+    let lambda = lambda_client().await;
     let set_role = |email: String, role: &'static str| {
         let lambda = lambda.clone();
         async move {
             let payload =
                 json!({"email": email, "role": role, "operator": "e2e", "reason": "journey"});
-            let out = lambda
-                .invoke()
-                .function_name("users-set-role")
-                .payload(aws_sdk_lambda::primitives::Blob::new(payload.to_string()))
-                .send()
-                .await
-                .expect("the gateway serves the Lambda Invoke API");
-            let bytes = out.payload.map(|b| b.into_inner()).unwrap_or_default();
-            let result: Value = serde_json::from_slice(&bytes).unwrap();
-            assert_eq!(out.function_error, None, "{result}");
-            result
+            invoke(&lambda, "users-set-role", payload).await
         }
     };
     let http = reqwest::Client::new();
@@ -1036,7 +1047,8 @@ async fn the_favorites_journey() {
 }
 
 /// `GET /ratings/movies/{id}` until `done` accepts it (the summary trails a rating by one
-/// pass), at most 10 s; the last answer.
+/// pass; a movie whose deletion was just cancelled is 404 until the ratings service's copy of
+/// it hears `movie.deletion_cancelled`), at most 10 s; the last answer.
 async fn rating_stats_until(
     http: &reqwest::Client,
     movie: &str,
@@ -1045,6 +1057,10 @@ async fn rating_stats_until(
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let (status, body) = send(http.get(api(&format!("/ratings/movies/{movie}")))).await;
+        if status == StatusCode::NOT_FOUND && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            continue;
+        }
         assert_eq!(status, 200, "{body}");
         if done(&body["data"]) || Instant::now() > deadline {
             return body["data"].clone();
@@ -1559,6 +1575,12 @@ async fn subtitle_url(http: &reqwest::Client, movie: &str) -> String {
     added["data"]["url"].as_str().unwrap().to_owned()
 }
 
+/// What an operator reads with `aws lambda invoke --function-name <function>` (a
+/// `<owner>-saga-status`), through the gateway's Invoke API: the saga's state and steps.
+async fn saga_status(function: &str, saga: &str) -> Value {
+    invoke(&lambda_client().await, function, json!({ "sagaId": saga })).await
+}
+
 /// An admin deletes `movie`: the saga's id.
 async fn delete_movie(http: &reqwest::Client, movie: &str) -> String {
     let admin = admin_token(http).await;
@@ -1583,7 +1605,7 @@ async fn an_admin_deletes_a_movie_and_its_fans_are_told_once_it_is_gone() {
     let media = subtitle_url(&http, &u.movie).await;
     assert_eq!(http.get(&media).send().await.unwrap().status(), 200);
     let started = Instant::now();
-    delete_movie(&http, &u.movie).await;
+    let saga = delete_movie(&http, &u.movie).await;
     let (status, _) = send(http.get(api(&format!("/movies/{}", u.movie)))).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "hidden at once");
     let subject = format!("A movie in your favorites left Streamia: {title}");
@@ -1611,6 +1633,14 @@ async fn an_admin_deletes_a_movie_and_its_fans_are_told_once_it_is_gone() {
         .filter(|m| m["subject"] == subject.as_str())
         .count();
     assert_eq!(alerts, 1);
+    // What an operator sees of it: completed, every step done, the movie's id.
+    let status = saga_status("movies-saga-status", &saga).await;
+    assert_eq!(status["state"], "completed", "{status}");
+    assert_eq!(status["movieId"], u.movie.as_str(), "{status}");
+    assert_eq!(
+        status["steps"],
+        json!({"comments": "done", "favorites": "done", "ratings": "done"})
+    );
 }
 
 /// The same deletion with a step that fails for good (SAGA_FAULT: the ratings' step fails for
@@ -1623,7 +1653,7 @@ async fn a_movie_deletion_whose_step_fails_is_compensated_and_nothing_is_lost() 
     let u = saga_user_on(&http, "mf", &title).await;
     let media = subtitle_url(&http, &u.movie).await;
     let before = favorites(&http, &u.token).await["data"]["items"].clone();
-    delete_movie(&http, &u.movie).await;
+    let saga = delete_movie(&http, &u.movie).await;
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let (status, movie) = send(http.get(api(&format!("/movies/{}", u.movie)))).await;
@@ -1664,4 +1694,11 @@ async fn a_movie_deletion_whose_step_fails_is_compensated_and_nothing_is_lost() 
         .await
         .iter()
         .all(|m| m["subject"] != subject.as_str()));
+    let status = saga_status("movies-saga-status", &saga).await;
+    assert_eq!(status["state"], "cancelled", "{status}");
+    assert_eq!(status["steps"]["ratings"], "failed", "{status}");
+    assert_eq!(
+        status["reason"],
+        "ratings failed: a fault injected by SAGA_FAULT"
+    );
 }

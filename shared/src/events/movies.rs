@@ -78,7 +78,8 @@ impl Event for MovieUpdated {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct MovieDeleted {
-    /// The saga's id, also the correlation id of every event of the saga.
+    /// The saga's id (the movies service made it; the correlation id is the request's, a
+    /// label for logs only).
     pub saga_id: String,
     /// The movie being deleted.
     pub movie_id: String,

@@ -288,6 +288,33 @@ impl Outbox {
             .await
     }
 
+    /// [`Outbox::commit`] that leaves the publishing to the relay (its next run, within a
+    /// minute): for staging in bulk (a deleted movie's fans alerted in rounds), where publishing
+    /// each round right after its commit would spend the consumer's time on SNS calls instead
+    /// of the next round.
+    pub async fn commit_for_relay<C, T, E, F>(
+        &self,
+        correlation_id: &str,
+        context: C,
+        mut body: F,
+    ) -> Result<T, E>
+    where
+        C: Send,
+        E: TransactionError,
+        F: for<'s> FnMut(Tx<'s>, &'s mut C) -> BoxFuture<'s, Result<T, E>>,
+    {
+        crate::db::transaction(&self.client, context, |session, context| {
+            let tx = Tx {
+                session,
+                outbox: self.clone(),
+                correlation_id: correlation_id.to_owned(),
+                staged: Arc::new(Mutex::new(Vec::new())),
+            };
+            body(tx, context)
+        })
+        .await
+    }
+
     /// [`Outbox::commit`] with a step between the commit and the publishing: `after` runs once
     /// the change is committed and before any consumer can hear of it. For what must hold by
     /// the time the event is out (a deleted account's or a demoted admin's sessions revoked

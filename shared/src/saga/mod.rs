@@ -19,6 +19,7 @@ pub mod fault;
 pub mod ledger;
 pub mod owner;
 mod participant;
+pub mod status;
 
 pub use fault::SagaFault;
 pub use participant::{

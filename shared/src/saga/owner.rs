@@ -98,6 +98,8 @@ pub fn waiting_for(state: SagaState, steps: &BTreeMap<String, StepState>) -> Vec
 /// `steps.<service>` (as [`StepState`]), `deadline`, `endedAt` and `reason`, plus the
 /// subject's id in [`Tracked::SUBJECT_FIELD`] and whatever else the owner keeps.
 pub trait Tracked: Serialize + DeserializeOwned + Send + Sync + Unpin {
+    /// The owner (`users`, `movies`): whose database holds the sagas.
+    const SERVICE: &'static str;
     /// The field holding the subject's id (`userId`, `movieId`).
     const SUBJECT_FIELD: &'static str;
     /// Fields dropped when the saga ends (a snapshot of personal data kept only for a
@@ -121,6 +123,21 @@ impl<T: Tracked> Clone for Tracker<T> {
         Self {
             sagas: self.sagas.clone(),
         }
+    }
+}
+
+/// An owner's operator function (`<service>-saga-status`) needs its sagas and nothing else.
+impl<T: Tracked + 'static> crate::service::Service for Tracker<T> {
+    type Config = crate::config::MongoConfig;
+
+    async fn build(
+        mongo_config: crate::config::MongoConfig,
+        _aws: &aws_config::SdkConfig,
+    ) -> Result<Self, crate::init::InitError> {
+        let mongo = crate::db::connect(&mongo_config.uri).await?;
+        Ok(Self::new(
+            &mongo.database(&mongo_config.database_name(T::SERVICE)),
+        ))
     }
 }
 
@@ -148,6 +165,18 @@ impl<T: Tracked> Tracker<T> {
     /// A saga by id (operators, tests).
     pub async fn get(&self, id: &str) -> Result<Option<T>, mongodb::error::Error> {
         self.sagas.find_one(doc! {"_id": id}).await
+    }
+
+    /// A saga by id as stored, without the owner's snapshot ([`super::status`]).
+    pub(crate) async fn raw(
+        &self,
+        id: &str,
+    ) -> Result<Option<bson::Document>, mongodb::error::Error> {
+        self.sagas
+            .clone_with_type::<bson::Document>()
+            .find_one(doc! {"_id": id})
+            .projection(doc! {"snapshot": 0})
+            .await
     }
 
     /// Inside a transaction: sets `service`'s step of a RUNNING saga of `subject` and returns

@@ -5,10 +5,10 @@
 //! platform's participant (`streamia_shared::saga`) does the rest.
 
 use bson::oid::ObjectId;
-use streamia_shared::db::TransactionError;
+use streamia_shared::db::{BoxFuture, TransactionError};
 use streamia_shared::events::consumer::ConsumeError;
 use streamia_shared::events::favorites::FavoriteMovieRemoved;
-use streamia_shared::events::OutboxError;
+use streamia_shared::events::{OutboxError, Tx};
 use streamia_shared::saga::{MovieDeletion, Saga, SagaData};
 
 use crate::{cache, Deps};
@@ -16,6 +16,17 @@ use crate::{cache, Deps};
 /// Favorites alerted and deleted per transaction: a bounded transaction whatever the number of
 /// fans a movie had.
 const ALERTS_PER_TRANSACTION: i64 = 100;
+
+/// When a round's alerts are published.
+#[derive(Debug, Clone, Copy)]
+enum Publish {
+    /// Right after its commit: the first round, which for most movies is the only one, so
+    /// their fans hear at once.
+    AfterCommit,
+    /// By the outbox relay (within a minute): every later round, so a movie with many fans is
+    /// purged within one delivery instead of spending its time on SNS calls.
+    ByRelay,
+}
 
 /// The favorites' effects on one movie's favorites.
 pub struct MovieFavorites<'a>(pub &'a Deps);
@@ -46,34 +57,51 @@ impl MovieFavorites<'_> {
     /// One transaction: up to [`ALERTS_PER_TRANSACTION`] favorites of `movie` deleted, each
     /// with its owner's `favorite.movie_removed` staged; how many. A redelivered completion
     /// finds them gone and alerts nobody twice.
-    async fn alert_some(&self, saga: Saga<'_>, movie: ObjectId) -> Result<usize, PurgeError> {
+    async fn alert_some(
+        &self,
+        saga: Saga<'_>,
+        movie: ObjectId,
+        publish: Publish,
+    ) -> Result<usize, PurgeError> {
         let deps = self.0;
-        deps.outbox
-            .commit(
-                saga.correlation_id,
-                (deps, saga, movie),
-                |mut tx, (deps, saga, movie)| {
-                    Box::pin(async move {
-                        let fans = deps
-                            .favorites
-                            .of_movie_to_alert(tx.session(), *movie, ALERTS_PER_TRANSACTION)
-                            .await?;
-                        for favorite in &fans {
-                            tx.stage(FavoriteMovieRemoved {
-                                saga_id: saga.id.to_owned(),
-                                user_id: favorite.user_id.to_hex(),
-                                movie_id: movie.to_hex(),
-                                title: saga.name.to_owned(),
-                            })
-                            .await?;
-                        }
-                        let ids: Vec<ObjectId> = fans.iter().map(|f| f.id).collect();
-                        deps.favorites.delete_ids(tx.session(), &ids).await?;
-                        Ok::<_, PurgeError>(fans.len())
-                    })
-                },
-            )
-            .await
+        let context = (deps, saga, movie);
+        match publish {
+            Publish::AfterCommit => {
+                deps.outbox
+                    .commit(saga.correlation_id, context, Self::alert_round)
+                    .await
+            }
+            Publish::ByRelay => {
+                deps.outbox
+                    .commit_for_relay(saga.correlation_id, context, Self::alert_round)
+                    .await
+            }
+        }
+    }
+
+    /// The body of [`Self::alert_some`]'s transaction.
+    fn alert_round<'s>(
+        mut tx: Tx<'s>,
+        (deps, saga, movie): &'s mut (&Deps, Saga<'_>, ObjectId),
+    ) -> BoxFuture<'s, Result<usize, PurgeError>> {
+        Box::pin(async move {
+            let fans = deps
+                .favorites
+                .of_movie_to_alert(tx.session(), *movie, ALERTS_PER_TRANSACTION)
+                .await?;
+            for favorite in &fans {
+                tx.stage(FavoriteMovieRemoved {
+                    saga_id: saga.id.to_owned(),
+                    user_id: favorite.user_id.to_hex(),
+                    movie_id: movie.to_hex(),
+                    title: saga.name.to_owned(),
+                })
+                .await?;
+            }
+            let ids: Vec<ObjectId> = fans.iter().map(|f| f.id).collect();
+            deps.favorites.delete_ids(tx.session(), &ids).await?;
+            Ok::<_, PurgeError>(fans.len())
+        })
     }
 }
 
@@ -93,8 +121,13 @@ impl SagaData<MovieDeletion> for MovieFavorites<'_> {
 
     async fn purge(&self, saga: Saga<'_>, movie: ObjectId) -> Result<(), ConsumeError> {
         let mut alerted = 0;
+        let mut publish = Publish::AfterCommit;
         loop {
-            let n = self.alert_some(saga, movie).await.map_err(transient)?;
+            let n = self
+                .alert_some(saga, movie, publish)
+                .await
+                .map_err(transient)?;
+            publish = Publish::ByRelay;
             alerted += n;
             if n < ALERTS_PER_TRANSACTION as usize {
                 break;

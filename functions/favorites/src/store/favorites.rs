@@ -166,8 +166,9 @@ impl FavoriteStore {
         Ok(back.modified_count)
     }
 
-    /// Inside a purge's transaction: up to `limit` favorites of `movie` whose user no
-    /// user-deletion saga has set aside (their owners get the alert).
+    /// Inside a purge's transaction: up to `limit` favorites of `movie`, each owner to be told
+    /// (also one whose own deletion is running: it may still be cancelled, and then they had
+    /// a favorite that is gone; the notification service waits for that saga's end to decide).
     pub async fn of_movie_to_alert(
         &self,
         session: &mut mongodb::ClientSession,
@@ -175,7 +176,7 @@ impl FavoriteStore {
         limit: i64,
     ) -> Result<Vec<Favorite>, mongodb::error::Error> {
         self.favorites
-            .find(doc! {"movieId": movie, saga::ASIDE_BY_USER: null})
+            .find(doc! {"movieId": movie})
             .limit(limit)
             .session(&mut *session)
             .await?
@@ -198,8 +199,8 @@ impl FavoriteStore {
             .deleted_count)
     }
 
-    /// The completed saga deletes every favorite of `movie` left (those of users being
-    /// deleted, whom no alert is owed).
+    /// The completed saga deletes every favorite of `movie` left (none, once the rounds of
+    /// alerts are done; a backstop, in case a favorite was written after the last round).
     pub async fn purge_movie(&self, movie: ObjectId) -> Result<u64, FavoritesError> {
         Ok(self
             .favorites

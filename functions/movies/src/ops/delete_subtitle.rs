@@ -57,7 +57,8 @@ pub async fn execute(deps: &Deps, cmd: Command, _ctx: &Ctx) -> Result<(), Movies
         };
         if let Some(updated) = change.write(deps).await? {
             after_write(deps, &updated).await;
-            delete_now(deps, &track.key).await;
+            // A failure is the sweeper's (logged by delete_now).
+            let _ = delete_now(deps, &track.key).await;
             return Ok(());
         }
     }

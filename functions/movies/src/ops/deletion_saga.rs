@@ -181,8 +181,12 @@ async fn finish(deps: &Deps, after: After) {
     match after {
         After::Nothing => {}
         After::DeleteMedia(keys) => {
+            // The first failure leaves the rest to the sweeper: no redelivery spent waiting
+            // on a storage that is down.
             for key in keys {
-                delete_now(deps, &key).await;
+                if !delete_now(deps, &key).await {
+                    break;
+                }
             }
         }
         After::Refresh(movie) => after_write(deps, &movie).await,

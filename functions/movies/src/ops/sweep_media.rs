@@ -28,18 +28,20 @@ pub(crate) fn from_now(delay: Duration) -> DateTime {
 
 /// Deletes `key` now, the change that dropped its last reference being committed (its row
 /// scheduled due now in that change's transaction). A failure is logged: the row stays due,
-/// and the sweeper deletes it.
-pub(crate) async fn delete_now(deps: &Deps, key: &str) {
+/// and the sweeper deletes it. Whether the storage deleted it (false: a caller with more keys
+/// stops, the storage being likely down, and leaves them all to the sweeper).
+pub(crate) async fn delete_now(deps: &Deps, key: &str) -> bool {
     let Ok((storage, _)) = deps.media() else {
-        return;
+        return false;
     };
     if let Err(e) = storage.delete(key).await {
         tracing::warn!(key, error = %e, "media object not deleted yet: the sweeper will");
-        return;
+        return false;
     }
     if let Err(e) = deps.media_deletions.cancel(None, key).await {
         tracing::warn!(key, error = %e, "media object deleted; its row stays for the sweeper");
     }
+    true
 }
 
 /// What one run did.

@@ -64,6 +64,7 @@ impl DeletionSaga {
 }
 
 impl Tracked for DeletionSaga {
+    const SERVICE: &'static str = crate::SERVICE;
     const SUBJECT_FIELD: &'static str = "movieId";
     const DROPPED_AT_END: &'static [&'static str] = &[];
     fn id(&self) -> &str {

@@ -291,3 +291,46 @@ async fn a_movies_media_are_deleted_only_when_its_deletion_completes() {
         .unwrap();
     assert_eq!(rows, 0);
 }
+
+/// `movies-saga-status`: an operator reads the saga by the id the DELETE answered, sees whom it
+/// waits for and how it ended; the refusals are function errors.
+#[tokio::test]
+async fn an_operator_reads_a_movie_saga_by_id() {
+    use streamia_movies::store::SagaStore;
+    use streamia_shared::saga::status;
+    let app = TestApp::spawn().await;
+    // What `movies-saga-status` builds at its cold start: the sagas, nothing else.
+    let reader: SagaStore = app.env.service().await;
+    let (saga, movie) = deleting(&app, "Watched").await;
+    let read = |payload: serde_json::Value| {
+        let reader = &reader;
+        async move { status::read(reader, payload).await }
+    };
+    let shown = serde_json::to_value(read(json!({"sagaId": saga})).await.unwrap()).unwrap();
+    assert_eq!(shown["state"], "running");
+    assert_eq!(shown["movieId"], movie.as_str());
+    assert_eq!(
+        shown["waitingFor"],
+        json!(["comments", "favorites", "ratings"])
+    );
+    for p in PARTICIPANTS {
+        deliver(
+            app.deps,
+            reply("movie.deletion_step_done", &saga, &movie, p),
+        )
+        .await;
+    }
+    let ended = serde_json::to_value(read(json!({"sagaId": saga})).await.unwrap()).unwrap();
+    assert_eq!(ended["state"], "completed");
+    assert_eq!(ended["waitingFor"], json!([]));
+    assert!(ended["endedAt"].is_string() && ended["reason"].is_null());
+    let unknown = uuid::Uuid::new_v4().to_string();
+    for (payload, error_type) in [
+        (json!({"sagaId": unknown}), "SagaNotFound"),
+        (json!({"sagaId": "../etc"}), "ValidationError"),
+        (json!({"movieId": movie}), "InvalidPayload"),
+    ] {
+        let err = read(payload.clone()).await.unwrap_err();
+        assert_eq!(err.error_type, error_type, "{payload}");
+    }
+}

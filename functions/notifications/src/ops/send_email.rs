@@ -16,8 +16,8 @@ pub enum Outcome {
     Sent,
     /// An earlier delivery sent it; nothing done.
     AlreadySent,
-    /// Nobody to tell: a favorite's alert for a user whose account is gone or being deleted
-    /// (whose only emails are the saga's).
+    /// Nobody to tell: a favorite's alert for a user whose account is gone (its deletion
+    /// completed, so the copy is a tombstone).
     NotSent,
 }
 
@@ -36,8 +36,9 @@ pub fn email_for(event: &UserEvent, copy: Option<&UserCopy>) -> Option<Email> {
 
 /// The copy an event's email needs (`user.deletion_completed`'s, `favorite.movie_removed`'s),
 /// read now: `Err(AlreadySent)` when the account's copy is a tombstone already (the email
-/// went out before the copy was ended); `Err(NotSent)` for an alert to a user who is gone or
-/// being deleted.
+/// went out before the copy was ended); `Err(NotSent)` for an alert to a user who is gone;
+/// `UserBeingDeleted` (retried later) for an alert to a user whose deletion is still running:
+/// cancelled, they get it; completed, nobody does.
 async fn copy_for(
     deps: &Deps,
     event: &UserEvent,
@@ -49,10 +50,11 @@ async fn copy_for(
             None => Err(NotifyError::NoCopyYet(e.user_id.clone())),
         },
         UserEvent::FavoriteMovieRemoved(e) => match deps.copies.get(&e.user_id).await? {
-            Some(Replica::Live { state, .. }) if state.status == CopyStatus::Active => {
-                Ok(Ok(Some(state)))
-            }
-            Some(_) => Ok(Err(Outcome::NotSent)),
+            Some(Replica::Live { state, .. }) => match state.status {
+                CopyStatus::Active => Ok(Ok(Some(state))),
+                CopyStatus::Deleting => Err(NotifyError::UserBeingDeleted(e.user_id.clone())),
+            },
+            Some(Replica::Tombstone { .. }) => Ok(Err(Outcome::NotSent)),
             None => Err(NotifyError::NoCopyYet(e.user_id.clone())),
         },
         _ => Ok(Ok(None)),
@@ -77,7 +79,7 @@ async fn send(deps: &Deps, incoming: &Incoming<UserEvent>) -> Result<Outcome, No
     let copy = match copy_for(deps, &incoming.event).await? {
         Ok(copy) => copy,
         Err(done) => {
-            tracing::info!(event_id = %incoming.event_id, outcome = ?done, "no email to send (the user's copy is ended, or the user is being deleted)");
+            tracing::info!(event_id = %incoming.event_id, outcome = ?done, "no email to send (the user's copy is ended)");
             return Ok(done);
         }
     };

@@ -11,7 +11,6 @@ use streamia_shared::auth::keys::{self, KeyIds, KeySecrets, KeyStoreError, Rotat
 use streamia_shared::config::{KeySecretsConfig, TokenConfig};
 use streamia_shared::init::{log_failure, ColdStart};
 
-use crate::deps::SagaReadDeps;
 use crate::ops::{self, Ctx};
 use crate::Deps;
 use streamia_shared::db::BoxFuture;
@@ -44,40 +43,6 @@ pub async fn serve_set_role() -> Result<(), lambda_runtime::Error> {
         Box::pin(async move { set_role(deps, payload, &id).await })
     })
     .await
-}
-
-/// The `users-saga-status` function: one saga read per invocation.
-pub async fn serve_saga_status() -> Result<(), lambda_runtime::Error> {
-    serve::<SagaReadDeps, _>(|deps, payload, id| {
-        Box::pin(async move { saga_status(deps, payload, &id).await })
-    })
-    .await
-}
-
-/// One invocation of `users-saga-status`: `{"sagaId": "<uuid>"}` gives the saga's state and
-/// steps; refusals are function errors (`InvalidPayload`, `ValidationError`, `SagaNotFound`,
-/// `Unavailable`).
-pub async fn saga_status(
-    deps: &SagaReadDeps,
-    payload: Value,
-    request_id: &str,
-) -> Result<ops::saga_status::Output, Diagnostic> {
-    let input: ops::saga_status::Input = serde_json::from_value(payload).map_err(|e| {
-        tracing::warn!(error = %e, "users-saga-status: unreadable payload");
-        Diagnostic {
-            error_type: "InvalidPayload".to_owned(),
-            error_message: format!("expected {{\"sagaId\": \"<the saga's id>\"}}: {e}"),
-        }
-    })?;
-    let ctx = Ctx::new(request_id.to_owned());
-    let result = match ops::saga_status::parse(input) {
-        Ok(cmd) => ops::saga_status::execute(&deps.sagas, cmd, &ctx).await,
-        Err(e) => Err(e),
-    };
-    result.map_err(|e| {
-        tracing::warn!(error = %e, correlation_id = %request_id, "users-saga-status refused");
-        Diagnostic::from(e)
-    })
 }
 
 /// One invocation of `users-set-role`: the payload parsed and checked, the role set. The

@@ -4,5 +4,5 @@
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    streamia_users::adapters::invoke::serve_saga_status().await
+    streamia_shared::saga::status::serve::<streamia_users::store::DeletionSaga>().await
 }

@@ -21,7 +21,6 @@ pub mod refresh;
 pub mod register;
 pub mod republish;
 pub mod reset_password;
-pub mod saga_status;
 pub mod set_role;
 pub mod update_me;
 

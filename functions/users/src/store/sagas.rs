@@ -98,6 +98,7 @@ impl DeletionSaga {
 }
 
 impl Tracked for DeletionSaga {
+    const SERVICE: &'static str = crate::SERVICE;
     const SUBJECT_FIELD: &'static str = "userId";
     const DROPPED_AT_END: &'static [&'static str] = &["snapshot"];
     fn id(&self) -> &str {

@@ -289,15 +289,16 @@ async fn an_account_left_deleting_without_a_saga_is_adopted_and_cancelled() {
 
 #[tokio::test]
 async fn an_operator_reads_a_saga_by_id_and_sees_what_it_waits_for_and_how_it_ended() {
-    use streamia_users::adapters::invoke;
-    use streamia_users::deps::SagaReadDeps;
+    use streamia_shared::saga::status;
+    use streamia_users::store::SagaStore;
     let f = Fixture::new().await;
     let deps: SagaDeps = f.env.service().await;
-    let reader: SagaReadDeps = f.env.service().await;
+    // What `users-saga-status` builds at its cold start: the sagas, nothing else.
+    let reader: SagaStore = f.env.service().await;
     let (saga, user, email) = deleting(&f).await;
     let status = |payload: serde_json::Value| {
         let reader = &reader;
-        async move { invoke::saga_status(reader, payload, "req-1").await }
+        async move { status::read(reader, payload).await }
     };
     let read = status(json!({"sagaId": saga})).await.unwrap();
     let shown = serde_json::to_value(&read).unwrap();
