@@ -9,7 +9,7 @@ the gateway's poller -> the function). Measured here:
   - DELETE /movies/{id} -> the fan's "favorite movie removed" email: four hops (movie.deleted ->
     the three participants; their replies -> movies-on-deletion-step, which removes the media and
     the movie; movie.deletion_completed -> favorites-on-movie-deletion, which stages one
-    favorite.movie_removed per fan; that -> notifications-on-user-event), for a movie with a
+    favorite.movie_removed per fan; that -> notifications-on-favorite-alert), for a movie with a
     subtitle, a fan's favorite, a rating and a comment.
 Each run N times (BENCH_SAGA_RUNS, 5); prints median and max against the goal (<= 5 s per
 deletion) and the cost per hop. Usage: bench_saga.py API_BASE (http://127.0.0.1:3000).

@@ -20,13 +20,20 @@ fn on_user_event_handles_every_subscribed_example_and_renders_its_email() {
         language: Lang::Es,
         status: CopyStatus::Deleting,
     };
-    let emails = assert_consumer_handles("NotificationsUserEventsQueue", |envelope| {
-        events::parse(envelope)
-            .map(|parsed| parsed.map(|i| send_email::email_for(&i.event, Some(&copy))))
-    });
-    assert!(emails.iter().all(|email| email
-        .as_ref()
-        .is_some_and(|email| email.to.contains('@') && !email.subject.is_empty())));
+    // The user events' queue, and the favorites' alerts' own (the same handler).
+    for queue in [
+        "NotificationsUserEventsQueue",
+        "NotificationsFavoriteAlertsQueue",
+    ] {
+        let emails = assert_consumer_handles(queue, |envelope| {
+            events::parse(envelope)
+                .map(|parsed| parsed.map(|i| send_email::email_for(&i.event, Some(&copy))))
+        });
+        assert!(!emails.is_empty(), "{queue}");
+        assert!(emails.iter().all(|email| email
+            .as_ref()
+            .is_some_and(|email| email.to.contains('@') && !email.subject.is_empty())));
+    }
 }
 
 #[test]

@@ -14,6 +14,7 @@ use streamia_shared::events::consumer::Limits;
 /// `Limits::per_record`, so a change there is checked against the template here.
 const PER_RECORD_RESERVES: &[(&str, Duration)] = &[
     ("notifications-on-user-event", sqs::PER_RECORD),
+    ("notifications-on-favorite-alert", sqs::PER_RECORD),
     ("notifications-on-user-change", sqs::CHANGE_PER_RECORD),
     (
         "movies-on-rating-change",

@@ -45,7 +45,9 @@ fn loaders(binary: &str) -> Vec<Loader> {
     let mut loaders: Vec<Loader> = vec![telemetry];
     loaders.push(match binary {
         "authorizer" => load::<Of<streamia_authorizer::State>>,
-        "notifications-on-user-event" => load::<Of<streamia_notifications::Deps>>,
+        "notifications-on-user-event" | "notifications-on-favorite-alert" => {
+            load::<Of<streamia_notifications::Deps>>
+        }
         "notifications-on-user-change" => load::<Of<streamia_notifications::deps::CopyDeps>>,
         // The setup step of the service that signs: its database and the key secrets it fills.
         "users-setup" => load::<streamia_shared::setup::SigningPieces>,

@@ -33,6 +33,13 @@ pub async fn serve_user_events() -> Result<(), lambda_runtime::Error> {
     consumer::serve(limits, on_user_event).await
 }
 
+/// Serves `notifications-on-favorite-alert` for the life of the container: the favorites'
+/// alerts from their own queue, handled as the user events' emails are (the same parsing, the
+/// same once-only send).
+pub async fn serve_favorite_alerts() -> Result<(), lambda_runtime::Error> {
+    serve_user_events().await
+}
+
 /// Handles one envelope from the user-changes queue (`notifications-on-user-change`).
 pub async fn on_user_change(
     deps: &'static CopyDeps,
