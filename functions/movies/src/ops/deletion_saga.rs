@@ -316,12 +316,17 @@ fn cancel_overdue<'a>(
     })
 }
 
-/// `movies-saga-deadline`: cancels every running saga whose deadline passed, each in its own
+/// `movies-saga-deadline`: adopts a movie left `deleting` without a saga (see
+/// `store::sagas::adopt_orphans`), then cancels every running saga whose deadline passed, each in its own
 /// transaction with its `movie.deletion_cancelled`, until `deadline` (the invocation's).
 pub async fn expire(
     deps: &'static Deps,
     deadline: Option<Instant>,
 ) -> Result<ExpiryReport, MoviesError> {
+    // A failure here is the next run's to retry; the overdue sagas are cancelled regardless.
+    if let Err(e) = crate::store::sagas::adopt_orphans(&deps.db).await {
+        tracing::warn!(error = %e, "adopting movies left deleting without a saga failed");
+    }
     Ok(
         streamia_shared::saga::owner::expire(&deps.sagas, deadline, |saga| {
             cancel_overdue(deps, saga)

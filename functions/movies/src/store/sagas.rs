@@ -90,8 +90,11 @@ pub(crate) async fn create_indexes(db: &Database) -> Result<(), mongodb::error::
 /// Movies marked `deleting` before sagas were recorded (their `movie.deleted` changed only the
 /// copies) get a running saga due now, under the id the movie already carries, so
 /// `movies-saga-deadline` cancels it on its next run: the movie is visible again (an
-/// administrator deletes it again, now with a saga). Run by the setup step (idempotent).
-async fn adopt_orphans(db: &Database) -> Result<(), mongodb::error::Error> {
+/// administrator deletes it again, now with a saga). Run by the setup step and by every
+/// deadline run (idempotent; a few indexed reads: `status` leads the list indexes), so a
+/// movie an old `movies-delete` marks during a deploy, after the setup step ran, is not left
+/// hidden until the next setup.
+pub(crate) async fn adopt_orphans(db: &Database) -> Result<(), mongodb::error::Error> {
     let movies = db.collection::<Movie>("movies");
     let sagas = db.collection::<DeletionSaga>(owner::COLLECTION);
     let tracker = SagaStore::new(db);

@@ -334,3 +334,31 @@ async fn an_operator_reads_a_movie_saga_by_id() {
         assert_eq!(err.error_type, error_type, "{payload}");
     }
 }
+
+/// A movie an old `movies-delete` marked `deleting` with no saga (a deploy's window, after the
+/// setup step ran) is adopted by the next deadline run and cancelled: visible again, not left
+/// hidden until the next setup. A second run finds nothing to do.
+#[tokio::test]
+async fn the_deadline_run_adopts_a_movie_left_deleting_without_a_saga() {
+    let app = TestApp::spawn().await;
+    let movie = app.movie("Orphaned").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let oid = bson::oid::ObjectId::parse_str(&movie).unwrap();
+    app.deps
+        .movies
+        .collection()
+        .update_one(
+            bson::doc! {"_id": oid},
+            bson::doc! {"$set": {"status": "deleting", "deletionSagaId": "legacy-1"}},
+        )
+        .await
+        .unwrap();
+    let report = deletion_saga::expire(app.deps, None).await.unwrap();
+    assert_eq!(report.cancelled, 1, "{report:?}");
+    app.get(&movie).await.assert_ok(200);
+    let again = deletion_saga::expire(app.deps, None).await.unwrap();
+    assert_eq!(again.cancelled, 0, "{again:?}");
+    app.env.events_named("movie.deletion_cancelled", 1).await;
+}
