@@ -288,8 +288,8 @@ impl Outbox {
             .await
     }
 
-    /// [`Outbox::commit`] that leaves the publishing to the relay (its next run, within a
-    /// minute): for staging in bulk (a deleted movie's fans alerted in rounds), where publishing
+    /// [`Outbox::commit`] that leaves the publishing to the relay (its next run, every minute;
+    /// a backlog drains at SNS's pace, oldest first): for staging in bulk (a deleted movie's fans alerted in rounds), where publishing
     /// each round right after its commit would spend the consumer's time on SNS calls instead
     /// of the next round.
     pub async fn commit_for_relay<C, T, E, F>(

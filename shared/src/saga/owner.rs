@@ -167,16 +167,22 @@ impl<T: Tracked> Tracker<T> {
         self.sagas.find_one(doc! {"_id": id}).await
     }
 
-    /// A saga by id as stored, without the owner's snapshot ([`super::status`]).
+    /// A saga by id as stored, without what the owner keeps only for a cancellation
+    /// ([`Tracked::DROPPED_AT_END`]; for [`super::status`]).
     pub(crate) async fn raw(
         &self,
         id: &str,
     ) -> Result<Option<bson::Document>, mongodb::error::Error> {
-        self.sagas
-            .clone_with_type::<bson::Document>()
-            .find_one(doc! {"_id": id})
-            .projection(doc! {"snapshot": 0})
-            .await
+        let sagas = self.sagas.clone_with_type::<bson::Document>();
+        let find = sagas.find_one(doc! {"_id": id});
+        if T::DROPPED_AT_END.is_empty() {
+            return find.await;
+        }
+        let hidden: bson::Document = T::DROPPED_AT_END
+            .iter()
+            .map(|f| ((*f).to_owned(), bson::Bson::Int32(0)))
+            .collect();
+        find.projection(hidden).await
     }
 
     /// Inside a transaction: sets `service`'s step of a RUNNING saga of `subject` and returns

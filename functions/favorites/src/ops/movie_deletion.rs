@@ -23,7 +23,7 @@ enum Publish {
     /// Right after its commit: the first round, which for most movies is the only one, so
     /// their fans hear at once.
     AfterCommit,
-    /// By the outbox relay (within a minute): every later round, so a movie with many fans is
+    /// By the outbox relay (its next run, every minute): every later round, so a movie with many fans is
     /// purged within one delivery instead of spending its time on SNS calls.
     ByRelay,
 }

@@ -251,3 +251,60 @@ async fn a_deleted_movies_favorites_go_and_each_fan_is_alerted_once() {
         assert_eq!(alert.envelope.source, "favorites");
     }
 }
+
+/// A movie with more fans than one round: the first round's alerts go out right after its
+/// commit, the later rounds' through the outbox relay; every fan is alerted exactly once and
+/// every favorite of the movie is gone.
+#[tokio::test]
+async fn a_movie_with_many_fans_alerts_each_once_the_later_rounds_through_the_relay() {
+    use streamia_favorites::domain::Favorite;
+    let app = TestApp::spawn().await;
+    let movie = app.movie("Blockbuster").await;
+    const FANS: usize = 150;
+    let now = bson::DateTime::now();
+    for _ in 0..FANS {
+        let favorite = Favorite {
+            id: ObjectId::new(),
+            user_id: ObjectId::new(),
+            movie_id: movie,
+            note: None,
+            created_at: now,
+            updated_at: now,
+        };
+        app.deps.favorites.insert(&favorite).await.unwrap();
+    }
+    let deletion = |name: &str| saga_event(name, "saga-big", movie, "Blockbuster");
+    sqs::on_movie_deletion(app.deps, deletion("movie.deleted"))
+        .await
+        .unwrap();
+    sqs::on_movie_deletion(app.deps, deletion("movie.deletion_completed"))
+        .await
+        .unwrap();
+    // The reply and the first round (100 alerts) are out already; the rest wait for the relay.
+    let mut published = app.env.events(101, Duration::from_secs(20)).await;
+    let report = app
+        .deps
+        .outbox
+        .relay_until(Duration::ZERO, 10_000, None)
+        .await
+        .unwrap();
+    assert_eq!(report.published, FANS - 100, "{report:?}");
+    published.extend(app.env.events(FANS - 100, Duration::from_secs(20)).await);
+    published.extend(app.env.events(1, Duration::from_secs(2)).await);
+    let mut fans: Vec<String> = published
+        .iter()
+        .filter(|e| e.envelope.event_name == "favorite.movie_removed")
+        .map(|e| e.envelope.payload["userId"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(fans.len(), FANS);
+    fans.sort();
+    fans.dedup();
+    assert_eq!(fans.len(), FANS, "one alert per fan, none twice");
+    let left = app
+        .deps
+        .favorites
+        .set_aside_movie("probe", movie)
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "every favorite of the movie is gone");
+}

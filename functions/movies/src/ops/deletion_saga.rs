@@ -181,8 +181,8 @@ async fn finish(deps: &Deps, after: After) {
     match after {
         After::Nothing => {}
         After::DeleteMedia(keys) => {
-            // The first failure leaves the rest to the sweeper: no redelivery spent waiting
-            // on a storage that is down.
+            // The first failure leaves the rest to the sweeper (every key's row is due): no
+            // time spent on a storage that is likely down; a key it refuses is retried there.
             for key in keys {
                 if !delete_now(deps, &key).await {
                     break;

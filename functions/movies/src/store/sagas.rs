@@ -119,7 +119,12 @@ pub(crate) async fn adopt_orphans(db: &Database) -> Result<(), mongodb::error::E
             continue;
         }
         let saga = DeletionSaga::start(&id, movie.id, "setup-adopted", DateTime::now());
-        sagas.insert_one(&saga).await?;
+        match sagas.insert_one(&saga).await {
+            Ok(_) => {}
+            // Another adopter (the setup step and a deadline run at once) recorded it first.
+            Err(e) if streamia_shared::db::duplicate_key_index(&e).is_some() => continue,
+            Err(e) => return Err(e),
+        }
         tracing::warn!(saga_id = %id, movie_id = %movie.id, "a movie deleting without a running saga: adopted, cancelled at the next deadline run");
     }
     Ok(())
