@@ -1682,6 +1682,17 @@ async fn a_movie_deletion_whose_step_fails_is_compensated_and_nothing_is_lost() 
         (&json!(2), &json!(4.0)),
         "{stats}"
     );
+    // The comments service's copy of the movie hears movie.deletion_cancelled on its own
+    // queue: the list is 404 until then.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (status, body) = send(http.get(api(&format!("/comments/movies/{}", u.movie)))).await;
+        if status == StatusCode::OK {
+            break;
+        }
+        assert!(Instant::now() < deadline, "comments never back: {body}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
     assert!(
         comments_wait_for(&http, &u.movie, &u.comment, |c| c.is_some())
             .await
