@@ -2,12 +2,17 @@
 as one JSON object per line ({to, from, subject, language, text, html, sentAt}), to an outbox
 file that the local gateway serves at GET /_local/mail. `text` is the plain-text part (or the
 HTML one when there is none), `html` the HTML part ("" when there is none), `language` the
-Content-Language header."""
+Content-Language header.
+
+For outage tests it writes its pid next to the outbox (`<outbox>.pid`): SIGUSR1 stops the
+server (the port refuses connections, as a mail server that is down does), SIGUSR2 starts it
+again on the same port and outbox."""
 
 import argparse
 import asyncio
 import json
 import os
+import signal
 from datetime import datetime, timezone
 from email import message_from_bytes, policy
 
@@ -44,15 +49,34 @@ def main():
     args = parser.parse_args()
     os.makedirs(os.path.dirname(os.path.abspath(args.outbox)), exist_ok=True)
     open(args.outbox, "a").close()
-    controller = Controller(Recorder(args.outbox), hostname=args.host, port=args.port)
-    controller.start()
-    print(f"mail sink on {args.host}:{args.port}, outbox {args.outbox}", flush=True)
+    server = {"controller": None}
+
+    def start():
+        if server["controller"] is None:
+            controller = Controller(Recorder(args.outbox), hostname=args.host, port=args.port)
+            controller.start()
+            server["controller"] = controller
+            print(f"mail sink on {args.host}:{args.port}, outbox {args.outbox}", flush=True)
+
+    def stop():
+        if server["controller"] is not None:
+            server["controller"].stop()
+            server["controller"] = None
+            print("mail sink stopped (SIGUSR1); SIGUSR2 starts it again", flush=True)
+
+    start()
+    loop = asyncio.new_event_loop()
+    loop.add_signal_handler(signal.SIGUSR1, stop)
+    loop.add_signal_handler(signal.SIGUSR2, start)
+    # Only once the signals are handled (by default SIGUSR1 would end the process).
+    with open(args.outbox + ".pid", "w", encoding="utf-8") as pid:
+        pid.write(str(os.getpid()))
     try:
-        asyncio.get_event_loop().run_forever()
+        loop.run_forever()
     except KeyboardInterrupt:
         pass
     finally:
-        controller.stop()
+        stop()
 
 
 if __name__ == "__main__":

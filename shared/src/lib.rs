@@ -21,6 +21,7 @@ pub mod limits;
 pub mod media;
 pub mod paging;
 pub mod republish;
+pub mod resilience;
 pub mod runtime;
 pub mod saga;
 pub mod scheduled;

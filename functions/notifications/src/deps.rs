@@ -1,13 +1,14 @@
 //! What the notification functions hold for the life of their container.
 
-use streamia_shared::config::MongoConfig;
+use streamia_shared::config::{MongoConfig, RedisConfig};
 use streamia_shared::events::Inbox;
 use streamia_shared::init::InitError;
+use streamia_shared::resilience::Breaker;
 use streamia_shared::service::SdkConfig;
 use streamia_shared::service::Service;
 
 use crate::copies::{self, UserCopies};
-use crate::mailer::{MailConfig, Mailer};
+use crate::mailer::{self, MailConfig, Mailer};
 use crate::{ON_USER_CHANGE, ON_USER_EVENT, ON_USER_EVENT_COPY, SERVICE};
 
 /// Clients built once in `main`.
@@ -26,17 +27,19 @@ pub struct Deps {
     pub mongo: mongodb::Client,
 }
 
+/// The senders read MongoDB, SMTP, and the auth Redis for the SMTP circuit they share.
 impl Service for Deps {
-    type Config = (MongoConfig, MailConfig);
+    type Config = (MongoConfig, MailConfig, RedisConfig);
 
     async fn build(
-        (mongo, mail): (MongoConfig, MailConfig),
+        (mongo, mail, redis): (MongoConfig, MailConfig, RedisConfig),
         _aws: &SdkConfig,
     ) -> Result<Self, InitError> {
         let client = streamia_shared::db::connect(&mongo.uri).await?;
         let db = client.database(&mongo.database_name(SERVICE));
+        let circuit = Breaker::connect(mailer::CIRCUIT, mailer::CIRCUIT_POLICY, &redis).await?;
         Ok(Self {
-            mailer: Mailer::new(&mail)?,
+            mailer: Mailer::new(&mail, circuit)?,
             inbox: Inbox::new(&db, ON_USER_EVENT),
             copies: copies::user_copies(&db),
             copy_inbox: Inbox::new(&db, ON_USER_EVENT_COPY),

@@ -20,6 +20,12 @@ pub enum NotifyError {
     /// The mail server refused, failed or timed out: a redelivery may succeed.
     #[error("mail server: {0}")]
     Mail(String),
+    /// The SMTP circuit is open: not tried; the email comes back after the cool-down.
+    #[error("mail server unavailable; retry after {retry_after:?}")]
+    MailUnavailable {
+        /// The circuit's cool-down left.
+        retry_after: Duration,
+    },
     /// Another delivery of the same event is sending it right now.
     #[error("another delivery holds this event for {retry_after:?}")]
     Busy {
@@ -47,6 +53,9 @@ impl From<SendError> for NotifyError {
     fn from(e: SendError) -> Self {
         match e {
             SendError::Build(e) => NotifyError::BadEmail(e),
+            SendError::Unavailable(refused) => NotifyError::MailUnavailable {
+                retry_after: refused.retry_after,
+            },
             other => NotifyError::Mail(other.to_string()),
         }
     }
@@ -61,6 +70,10 @@ impl From<NotifyError> for ConsumeError {
             | NotifyError::UserCopy(ProjectionError::State { .. }) => {
                 ConsumeError::Poison(e.to_string())
             }
+            NotifyError::MailUnavailable { retry_after } => ConsumeError::Unavailable {
+                why: e.to_string(),
+                at_least: retry_after,
+            },
             NotifyError::Mail(_)
             | NotifyError::Busy { .. }
             | NotifyError::Inbox(_)

@@ -9,6 +9,7 @@ use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use streamia_shared::config::{ConfigError, Load, Lookup, Reader};
 use streamia_shared::i18n::Lang;
+use streamia_shared::resilience::{Breaker, Fault, Policy, Refused, Tripped};
 
 use crate::emails::Email;
 
@@ -105,19 +106,73 @@ pub enum SendError {
     /// The server did not finish within the send timeout.
     #[error("smtp: no answer within {0:?}")]
     Timeout(Duration),
+    /// Not tried: the SMTP circuit is open (the server failed again and again, on any
+    /// instance), so the email waits in its queue for the cool-down.
+    #[error(transparent)]
+    Unavailable(#[from] Refused),
 }
 
-/// Sends emails through one pooled SMTP transport.
+/// What counts against the mail server (and may open the `smtp` circuit): it could not be
+/// reached or timed out, the connection or TLS failed, or it answered with a code about the
+/// server or the sending account rather than about this email: 421 (closing), 454 (TLS or
+/// authentication temporarily unavailable, a provider's throttling), 530/535 (authentication
+/// required or refused), 554 (transaction failed: a provider's "sending paused"). A code
+/// about the recipient (450/451/452 greylisting or mailbox busy, 550-553 no such mailbox) is
+/// about that one email; so is an email the client refuses to send (an address the server
+/// cannot take, e.g. non-ASCII without SMTPUTF8) and one that cannot be built. So a
+/// client's own input never opens the circuit for everyone.
+impl Fault for SendError {
+    fn is_fault(&self) -> bool {
+        match self {
+            SendError::Build(_) | SendError::Unavailable(_) => false,
+            SendError::Smtp(e) => smtp_fault(e),
+            SendError::Timeout(_) => true,
+        }
+    }
+}
+
+/// See [`SendError`]'s [`Fault`].
+fn smtp_fault(e: &lettre::transport::smtp::Error) -> bool {
+    // The client's own refusal (retried like any failure, never counted): this email's
+    // address, or a setting of ours the server does not take.
+    if e.is_client() {
+        return false;
+    }
+    match e.status().map(u16::from) {
+        Some(code) => SERVER_CODES.contains(&code),
+        // No code: the connection, TLS, the network, a timeout, a reply that did not parse.
+        None => true,
+    }
+}
+
+/// SMTP reply codes about the server or the account, not one email (see [`SendError`]).
+const SERVER_CODES: [u16; 5] = [421, 454, 530, 535, 554];
+
+/// Sends emails through one pooled SMTP transport, behind the circuit every instance shares.
 #[derive(Clone)]
 pub struct Mailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
     timeout: Duration,
+    /// The `smtp` circuit: while open, no send is tried and the email waits in its queue.
+    circuit: Breaker,
 }
 
+/// The circuit's name (the Redis key `<prefix>breaker:smtp`): one for every sender.
+pub const CIRCUIT: &str = "smtp";
+
+/// The seed's numbers, with a trial slot held only as long as a send can take
+/// ([`SEND_TIMEOUT`] and 5 s): the emails waiting behind a trial are told to come back then,
+/// not 30 s later.
+pub const CIRCUIT_POLICY: Policy = Policy {
+    trial_timeout: Duration::from_secs(15),
+    ..Policy::DEFAULT
+};
+
 impl Mailer {
-    /// Builds the transport (connections are opened on first send).
-    pub fn new(config: &MailConfig) -> Result<Self, ConfigError> {
+    /// Builds the transport (connections are opened on first send); sends go through
+    /// `circuit`.
+    pub fn new(config: &MailConfig, circuit: Breaker) -> Result<Self, ConfigError> {
         let tls_params = || {
             TlsParameters::new(config.host.clone()).map_err(|e| ConfigError {
                 problems: vec![format!("SMTP_HOST {:?}: {e}", config.host)],
@@ -143,6 +198,7 @@ impl Mailer {
             transport: builder.build(),
             from,
             timeout: config.timeout,
+            circuit,
         })
     }
 
@@ -173,10 +229,16 @@ impl Mailer {
                 email.html.clone(),
             ))
             .map_err(|e| SendError::Build(e.to_string()))?;
-        tokio::time::timeout(self.timeout, self.transport.send(message))
-            .await
-            .map_err(|_| SendError::Timeout(self.timeout))??;
-        Ok(())
+        let send = async {
+            tokio::time::timeout(self.timeout, self.transport.send(message))
+                .await
+                .map_err(|_| SendError::Timeout(self.timeout))??;
+            Ok::<(), SendError>(())
+        };
+        self.circuit.call(send).await.map_err(|e| match e {
+            Tripped::Open(refused) => SendError::Unavailable(refused),
+            Tripped::Failed(e) => e,
+        })
     }
 }
 

@@ -12,6 +12,17 @@ use streamia_notifications::NotifyError;
 use streamia_shared::events::Claim;
 use streamia_shared::i18n::Lang;
 
+/// The event is not claimed by anyone: the next delivery may send at once.
+async fn assert_claimable(deps: &streamia_notifications::Deps, event: &Incoming<UserEvent>) {
+    assert!(matches!(
+        deps.inbox
+            .claim(&event.event_id, Duration::from_secs(5))
+            .await
+            .unwrap(),
+        Claim::Acquired(_)
+    ));
+}
+
 fn incoming<P: serde::Serialize>(
     envelope: &streamia_shared::events::Envelope<P>,
 ) -> Incoming<UserEvent> {
@@ -121,13 +132,7 @@ async fn a_failed_send_releases_the_event_for_the_redelivery() {
     assert!(matches!(err, NotifyError::Mail(_)), "{err:?}");
     assert!(!deps.inbox.is_handled(&event.event_id).await.unwrap());
     // Released, not left claimed: the next delivery may send at once.
-    assert!(matches!(
-        deps.inbox
-            .claim(&event.event_id, Duration::from_secs(5))
-            .await
-            .unwrap(),
-        Claim::Acquired(_)
-    ));
+    assert_claimable(deps, &event).await;
 }
 
 #[tokio::test]
@@ -140,13 +145,7 @@ async fn a_mail_server_that_hangs_fails_the_send_within_its_own_timeout() {
     let err = send_email::execute(deps, &event).await.unwrap_err();
     assert!(matches!(err, NotifyError::Mail(_)), "{err:?}");
     assert!(started.elapsed() < Duration::from_secs(5));
-    assert!(matches!(
-        deps.inbox
-            .claim(&event.event_id, Duration::from_secs(5))
-            .await
-            .unwrap(),
-        Claim::Acquired(_)
-    ));
+    assert_claimable(deps, &event).await;
 }
 
 #[test]
@@ -172,6 +171,83 @@ fn events_are_parsed_into_their_contracts_or_rejected_as_unreadable() {
     let mut other = untyped(&welcome(&to));
     other.event_name = "user.updated".into();
     assert_eq!(events::parse(other).unwrap(), None);
+}
+
+#[tokio::test]
+async fn a_mail_server_down_opens_the_circuit_and_later_emails_wait_untried() {
+    let deps = deps_with(mail_config("9")).await;
+    // The circuit's threshold (Policy::DEFAULT): five faults in a row, each one tried; the
+    // next email is not tried. (A circuit state Redis did not record in time, on a loaded
+    // machine, may take one more.)
+    let mut tried = 0;
+    let (event, retry_after) = loop {
+        let event = incoming(&welcome(&unique_email()));
+        match send_email::execute(deps, &event).await.unwrap_err() {
+            NotifyError::Mail(_) => tried += 1,
+            NotifyError::MailUnavailable { retry_after } => break (event, retry_after),
+            other => panic!("expected the server down or the circuit open, got {other:?}"),
+        }
+        assert!(tried <= 12, "the circuit opened");
+    };
+    assert!(tried >= 5, "five faults before it opened, not {tried}");
+    assert!(retry_after > Duration::ZERO && retry_after <= Duration::from_secs(30));
+    // Deferred through the queue for the cool-down, without using up a receive.
+    assert!(matches!(
+        streamia_shared::events::consumer::ConsumeError::from(NotifyError::MailUnavailable {
+            retry_after
+        }),
+        streamia_shared::events::consumer::ConsumeError::Unavailable { at_least, .. } if at_least == retry_after
+    ));
+    // And released for the delivery that comes back.
+    assert_claimable(deps, &event).await;
+}
+
+#[tokio::test]
+async fn emails_that_cannot_be_built_never_open_the_circuit() {
+    let deps = deps_with(mail_config("9")).await;
+    for _ in 0..10 {
+        let err = send_email::execute(deps, &incoming(&welcome("not an address")))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, NotifyError::BadEmail(_)), "{err:?}");
+    }
+    // The server is still tried (and found down), not refused by an open circuit.
+    let err = send_email::execute(deps, &incoming(&welcome(&unique_email())))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, NotifyError::Mail(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn refusals_of_one_recipient_never_open_the_circuit_and_refusals_of_service_do() {
+    // Anyone can sign up with an address a server refuses (no such mailbox, greylisted):
+    // that must not cut everyone's email off.
+    for reply in ["550 5.1.1 no such user", "450 4.2.1 greylisted, try later"] {
+        let port = refusing_smtp_server(reply).await;
+        let deps = deps_with(mail_config(&port.to_string())).await;
+        for _ in 0..8 {
+            let err = send_email::execute(deps, &incoming(&welcome(&unique_email())))
+                .await
+                .unwrap_err();
+            assert!(matches!(err, NotifyError::Mail(_)), "{reply}: {err:?}");
+        }
+    }
+    // A server that refuses service (421) is the server's fault: the circuit opens.
+    let port = refusing_smtp_server("421 4.3.2 service shutting down").await;
+    let deps = deps_with(mail_config(&port.to_string())).await;
+    let mut tried = 0;
+    loop {
+        match send_email::execute(deps, &incoming(&welcome(&unique_email())))
+            .await
+            .unwrap_err()
+        {
+            NotifyError::Mail(_) => tried += 1,
+            NotifyError::MailUnavailable { .. } => break,
+            other => panic!("{other:?}"),
+        }
+        assert!(tried <= 12, "the circuit opened");
+    }
+    assert!(tried >= 5, "five faults before it opened, not {tried}");
 }
 
 #[test]

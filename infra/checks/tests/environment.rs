@@ -271,6 +271,9 @@ struct Grants {
     /// Queues it may poll and delay records of (`SQSPollerPolicy`: `ChangeMessageVisibility`
     /// among them, which the SQS event source's own managed policy lacks).
     queues: BTreeSet<String>,
+    /// Queues it may send to (`SQSSendMessagePolicy`): only its own, to defer a record
+    /// while a dependency's circuit is open (`events::consumer::Requeue::defer`).
+    sends: BTreeSet<String>,
     /// `secretsmanager:BatchGetSecretValue` (resource `*`: the action has no resource type;
     /// each secret it returns still needs `GetSecretValue` on that secret).
     batch: bool,
@@ -314,6 +317,15 @@ fn grants(t: &streamia_local_gateway::template::Template, policy: &Value, into: 
     if let Some(p) = policy.get("SQSPollerPolicy") {
         let name = get_att_target(&p["QueueName"]).expect("QueueName: !GetAtt");
         into.queues.insert(
+            name.trim_start_matches("Messaging.Outputs.")
+                .trim_end_matches("Name")
+                .to_owned(),
+        );
+        return;
+    }
+    if let Some(p) = policy.get("SQSSendMessagePolicy") {
+        let name = get_att_target(&p["QueueName"]).expect("QueueName: !GetAtt");
+        into.sends.insert(
             name.trim_start_matches("Messaging.Outputs.")
                 .trim_end_matches("Name")
                 .to_owned(),
@@ -448,6 +460,21 @@ fn each_function_may_read_only_its_secrets_and_publish_only_to_its_topics() {
             })
             .collect();
         assert_eq!(granted.queues, queues, "{}: queues", f.logical_id);
+        // A sender of email defers its records while the SMTP circuit is open: without the
+        // grant (LocalStack does not enforce IAM) it would fail them instead, unseen here.
+        if f.environment.iter().any(|v| v == "SMTP_HOST") && !queues.is_empty() {
+            assert_eq!(
+                granted.sends, queues,
+                "{}: SQSSendMessagePolicy on its own queue",
+                f.logical_id
+            );
+        }
+        assert!(
+            granted.sends.is_subset(&queues),
+            "{}: may send only to its own queues (deferrals), not {:?}",
+            f.logical_id,
+            granted.sends.difference(&queues).collect::<Vec<_>>()
+        );
     }
 }
 

@@ -22,6 +22,17 @@ pub enum ConsumeError {
     /// A dependency failed; a redelivery may succeed.
     #[error("transient failure: {0}")]
     Transient(String),
+    /// A dependency is known to be down for `at_least` more (its circuit is open): the record
+    /// is not failed but sent again to arrive after that ([`Requeue::defer`]), so an outage
+    /// uses up none of its receives (for [`MAX_DEFERRAL`] at most; past that, or if SQS does
+    /// not take the copy, it fails like a transient failure and comes back no sooner).
+    #[error("unavailable for at least {at_least:?}: {why}")]
+    Unavailable {
+        /// What is down.
+        why: String,
+        /// The circuit's cool-down left.
+        at_least: Duration,
+    },
 }
 
 /// How much of the invocation a batch may use.
@@ -136,11 +147,13 @@ where
     Fut: Future<Output = Result<(), ConsumeError>>,
 {
     let mut delayed = Vec::new();
+    let mut deferred = Vec::new();
     let started = Instant::now();
     let total = event.records.len();
     let mut response = SqsBatchResponse::default();
     let mut correlation_ids = Vec::new();
     let mut unfinished = 0usize;
+    let mut deferrals = 0usize;
     for record in event.records {
         let id = record.message_id.clone().unwrap_or_default();
         let retry = Retry::of(&record);
@@ -169,8 +182,13 @@ where
                         }
                     },
                 };
-                done.inspect_err(|e| {
-                    tracing::error!(message_id = %id, event_name = %name, event_id = %event_id, error = %e, "record failed");
+                done.inspect_err(|e| match e {
+                    ConsumeError::Unavailable { .. } => {
+                        tracing::warn!(message_id = %id, event_name = %name, event_id = %event_id, error = %e, "record not tried: a dependency is unavailable")
+                    }
+                    _ => {
+                        tracing::error!(message_id = %id, event_name = %name, event_id = %event_id, error = %e, "record failed")
+                    }
                 })
             }
         };
@@ -180,17 +198,44 @@ where
                     tracing::error!(message_id = %id, error = %e, "poison record")
                 }
                 ConsumeError::Transient(_) => delayed.extend(retry),
+                ConsumeError::Unavailable { at_least, .. } => {
+                    let retry = retry.map(|r| r.no_sooner_than(at_least));
+                    match (requeue, Deferral::of(&record)) {
+                        // Decided after the batch: sent again later, or failed as usual.
+                        (Some(_), Some(copy)) if !copy.expired() => {
+                            deferred.push((id, copy.after(at_least), retry));
+                            continue;
+                        }
+                        _ => delayed.extend(retry),
+                    }
+                }
             }
             response.batch_item_failures.push(failure(id));
         }
     }
     if let Some(requeue) = requeue {
-        requeue.delay(&delayed).await;
+        // One budget for both: the copies first (a copy SQS did not take fails its record,
+        // which then waits like any delayed one), then the delays.
+        let started = Instant::now();
+        let copies: Vec<&Deferral> = deferred.iter().map(|(_, copy, _)| copy).collect();
+        let taken = requeue.defer(&copies, DELAY_BUDGET).await;
+        for ((id, _, retry), taken) in deferred.into_iter().zip(taken) {
+            if taken {
+                deferrals += 1;
+            } else {
+                delayed.extend(retry);
+                response.batch_item_failures.push(failure(id));
+            }
+        }
+        requeue
+            .delay(&delayed, DELAY_BUDGET.saturating_sub(started.elapsed()))
+            .await;
     }
     tracing::info!(
         records = total,
         failed = response.batch_item_failures.len(),
         unfinished,
+        deferred = deferrals,
         budget_ms = budget.deadline.map(|d| d.saturating_duration_since(started).as_millis() as u64),
         latency_ms = started.elapsed().as_secs_f64() * 1000.0,
         correlation_ids = %correlation_ids.join(","),
@@ -227,9 +272,15 @@ struct Retry {
     queue_url: String,
     receipt_handle: String,
     receive_count: u32,
+    /// The record must not come back sooner (a circuit's cool-down).
+    at_least: Duration,
 }
 
 impl Retry {
+    fn no_sooner_than(self, at_least: Duration) -> Self {
+        Self { at_least, ..self }
+    }
+
     fn of(record: &aws_lambda_events::event::sqs::SqsMessage) -> Option<Self> {
         Some(Self {
             queue_url: queue_url(record.event_source_arn.as_deref()?)?,
@@ -239,7 +290,88 @@ impl Retry {
                 .get("ApproximateReceiveCount")
                 .and_then(|n| n.parse().ok())
                 .unwrap_or(1),
+            at_least: Duration::ZERO,
         })
+    }
+}
+
+/// How long a record may be sent again while a dependency's circuit is open (see
+/// [`Requeue::defer`]): past this, it fails like any other and its receives run out towards
+/// the dead-letter queue, where an operator sees it. An email an hour late (a reset link
+/// expires in an hour) is worth no more waiting.
+pub const MAX_DEFERRAL: Duration = Duration::from_secs(60 * 60);
+
+/// The message attribute that carries when a record was first deferred (seconds since the
+/// epoch), so that [`MAX_DEFERRAL`] counts from then, not from the latest copy.
+pub const DEFERRED_SINCE: &str = "streamia-deferred-since";
+
+/// A copy of a record to send again, as it arrived (body and message attributes).
+#[derive(Debug, Clone)]
+struct Deferral {
+    queue_url: String,
+    body: String,
+    attributes: std::collections::HashMap<String, aws_sdk_sqs::types::MessageAttributeValue>,
+    since: u64,
+    delay: Duration,
+}
+
+impl Deferral {
+    fn of(record: &aws_lambda_events::event::sqs::SqsMessage) -> Option<Self> {
+        use aws_sdk_sqs::types::MessageAttributeValue;
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let since = record
+            .message_attributes
+            .get(DEFERRED_SINCE)
+            .and_then(|a| a.string_value.as_deref())
+            .and_then(|v| v.parse::<u64>().ok())
+            // A time to come is not a deferral's (nothing of ours writes one): from now.
+            .filter(|since| *since <= now)
+            .unwrap_or(now);
+        // SQS takes at most 10 message attributes; ours is one of them.
+        let ours = usize::from(!record.message_attributes.contains_key(DEFERRED_SINCE));
+        if record.message_attributes.len() + ours > 10 {
+            return None;
+        }
+        let mut attributes = std::collections::HashMap::new();
+        for (name, value) in &record.message_attributes {
+            let (Some(data_type), Some(text)) = (&value.data_type, &value.string_value) else {
+                // Binary attributes are not used by any producer here; a record with one is
+                // not copied (it fails and is retried as usual).
+                return None;
+            };
+            let value = MessageAttributeValue::builder()
+                .data_type(data_type)
+                .string_value(text)
+                .build()
+                .ok()?;
+            attributes.insert(name.clone(), value);
+        }
+        let since_value = MessageAttributeValue::builder()
+            .data_type("Number")
+            .string_value(since.to_string())
+            .build()
+            .ok()?;
+        attributes.insert(DEFERRED_SINCE.to_owned(), since_value);
+        Some(Self {
+            queue_url: queue_url(record.event_source_arn.as_deref()?)?,
+            body: record.body.clone()?,
+            attributes,
+            since,
+            delay: Duration::ZERO,
+        })
+    }
+
+    fn expired(&self) -> bool {
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        now.saturating_sub(self.since) >= MAX_DEFERRAL.as_secs()
+    }
+
+    fn after(self, delay: Duration) -> Self {
+        Self { delay, ..self }
     }
 }
 
@@ -294,14 +426,97 @@ impl Requeue {
             .map_or(RETRY_BASE, Duration::from_secs)
     }
 
-    /// Sets each record's visibility to its [`retry_delay`], within [`DELAY_BUDGET`] in all.
+    /// Sends a copy of each record whose dependency's circuit is open to its queue again, to
+    /// arrive after the cool-down (SQS `DelaySeconds`, rounded up, plus up to a fifth more of
+    /// jitter so the copies do not all come back in the same second; at most 15 minutes),
+    /// and says which SQS took: their originals are reported done. A copy starts with no
+    /// receives, so an outage of the dependency does not use up the record's receives and
+    /// push it into the dead-letter queue (for [`MAX_DEFERRAL`] at most). The copy is the
+    /// same event (same id): a consumer's inbox makes a twin harmless. Within `budget` in
+    /// all (`SendMessageBatch`, ten at a time); a copy not confirmed in time counts as not
+    /// taken (its record fails as usual; if SQS took it after all, the inbox drops the twin).
+    async fn defer(&self, copies: &[&Deferral], budget: Duration) -> Vec<bool> {
+        let mut taken = vec![false; copies.len()];
+        if copies.is_empty() {
+            return taken;
+        }
+        let sent = tokio::time::timeout(budget, self.send_copies(copies, &mut taken)).await;
+        if sent.is_err() {
+            tracing::warn!("deferring records ran out of time; the unconfirmed ones fail and come back as usual");
+        }
+        taken
+    }
+
+    async fn send_copies(&self, copies: &[&Deferral], taken: &mut [bool]) {
+        use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+        use rand::Rng;
+        let indexed: Vec<(usize, &&Deferral)> = copies.iter().enumerate().collect();
+        // A batch is one queue's; an event source's records all come from one.
+        for chunk in indexed.chunks(10) {
+            let queue_url = &chunk[0].1.queue_url;
+            let mut entries = Vec::new();
+            for (i, copy) in chunk.iter().filter(|(_, c)| &c.queue_url == queue_url) {
+                let ms = u64::try_from(copy.delay.as_millis()).unwrap_or(u64::MAX);
+                let jitter = rand::thread_rng().gen_range(0..=ms / 5);
+                let delay = (ms + jitter).div_ceil(1000).clamp(1, 900);
+                let entry = SendMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .message_body(&copy.body)
+                    .set_message_attributes(Some(copy.attributes.clone()))
+                    .delay_seconds(i32::try_from(delay).unwrap_or(900))
+                    .build();
+                match entry {
+                    Ok(entry) => entries.push(entry),
+                    Err(e) => tracing::warn!(error = %e, "cannot build a deferral"),
+                }
+            }
+            if entries.is_empty() {
+                continue;
+            }
+            let sent = self
+                .sqs
+                .send_message_batch()
+                .queue_url(queue_url)
+                .set_entries(Some(entries))
+                .send()
+                .await;
+            match sent {
+                Ok(out) => {
+                    for ok in out.successful() {
+                        if let Some(i) = ok.id().parse::<usize>().ok().filter(|i| *i < taken.len())
+                        {
+                            taken[i] = true;
+                        }
+                    }
+                    for failed in out.failed() {
+                        tracing::warn!(
+                            code = failed.code(),
+                            "SQS refused a deferral; its record fails and comes back as usual"
+                        );
+                    }
+                    let n = out.successful().len();
+                    tracing::info!(
+                        records = n,
+                        "dependency unavailable: records sent again for after its cool-down"
+                    );
+                }
+                Err(e) => tracing::warn!(
+                    error = %aws_sdk_sqs::error::DisplayErrorContext(&e),
+                    "could not defer records; they fail and come back as usual"
+                ),
+            }
+        }
+    }
+
+    /// Sets each record's visibility to its [`retry_delay`] (no sooner than its `at_least`),
+    /// within `budget` in all.
     /// A failure is logged and changes nothing else: the record then comes back after the
     /// queue's visibility timeout.
-    async fn delay(&self, records: &[Retry]) {
+    async fn delay(&self, records: &[Retry], budget: Duration) {
         if records.is_empty() {
             return;
         }
-        if tokio::time::timeout(DELAY_BUDGET, self.delay_each(records))
+        if tokio::time::timeout(budget, self.delay_each(records))
             .await
             .is_err()
         {
@@ -311,13 +526,17 @@ impl Requeue {
 
     async fn delay_each(&self, records: &[Retry]) {
         for record in records {
-            let delay = retry_delay(self.base, record.receive_count);
+            let delay = retry_delay(self.base, record.receive_count)
+                .max(record.at_least)
+                .min(RETRY_MAX.max(self.base));
             let changed = self
                 .sqs
                 .change_message_visibility()
                 .queue_url(&record.queue_url)
                 .receipt_handle(&record.receipt_handle)
-                .visibility_timeout(i32::try_from(delay.as_secs()).unwrap_or(i32::MAX))
+                .visibility_timeout(
+                    i32::try_from(delay.as_millis().div_ceil(1000)).unwrap_or(i32::MAX),
+                )
                 .send()
                 .await;
             match changed {

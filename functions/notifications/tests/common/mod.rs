@@ -33,7 +33,7 @@ pub fn smtp_port() -> String {
 /// Dependencies on this test's own database, mailing through `mail`.
 pub async fn deps_with(mail: MailConfig) -> &'static Deps {
     let env = TestEnv::new(&[]).await;
-    let deps = Deps::build((env.mongo.clone(), mail), &env.aws).await;
+    let deps = Deps::build((env.mongo.clone(), mail, env.redis.clone()), &env.aws).await;
     Box::leak(Box::new(deps.unwrap()))
 }
 
@@ -143,6 +143,44 @@ pub async fn silent_smtp_server() -> u16 {
         let mut held = Vec::new();
         while let Ok((socket, _)) = listener.accept().await {
             held.push(socket);
+        }
+    });
+    port
+}
+
+/// An SMTP server that takes every command but answers each `RCPT TO` with `rcpt_reply`
+/// (e.g. `550 5.1.1 no such user`, `421 4.3.2 shutting down`): a server refusing one email
+/// for its recipient, or refusing service. Returns its port.
+pub async fn refusing_smtp_server(rcpt_reply: &'static str) -> u16 {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let (read, mut write) = socket.into_split();
+                let mut lines = BufReader::new(read).lines();
+                let _ = write.write_all(b"220 refusing.test ESMTP\r\n").await;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let verb = line.split_whitespace().next().unwrap_or("").to_uppercase();
+                    let reply = match verb.as_str() {
+                        "EHLO" | "HELO" => "250 refusing.test".to_owned(),
+                        "RCPT" => rcpt_reply.to_owned(),
+                        "QUIT" => "221 bye".to_owned(),
+                        _ => "250 ok".to_owned(),
+                    };
+                    if write
+                        .write_all(format!("{reply}\r\n").as_bytes())
+                        .await
+                        .is_err()
+                    {
+                        break;
+                    }
+                    if verb == "QUIT" || reply.starts_with("421") {
+                        break;
+                    }
+                }
+            });
         }
     });
     port
