@@ -468,6 +468,12 @@ async fn a_hanging_sns_holds_a_commit_for_the_flush_budget_only_and_the_relay_pu
         rows.iter().all(|r| r.get_str("status") == Ok("pending")),
         "{rows:?}"
     );
+    // Given back, not leased: the next relay run publishes them at once (not a lease later).
+    assert!(
+        rows.iter()
+            .all(|r| matches!(r.get("leaseUntil"), None | Some(bson::Bson::Null))),
+        "{rows:?}"
+    );
 }
 
 #[tokio::test]

@@ -35,7 +35,8 @@
 //! publishing it: one atomic `findOneAndUpdate` sets `leaseUntil` (and a fresh `leaseOwner`)
 //! only where no live lease exists. Two relays running at once therefore never publish the
 //! same event in the normal case; a publisher that dies holding a lease delays the event by
-//! the lease, and a publisher slower than its lease may publish it twice. Delivery stays
+//! the lease (a flush cut by its budget gives its rows back at once instead), and a publisher
+//! slower than its lease may publish it twice. Delivery stays
 //! at-least-once, and `body` (with its `eventId`) is exactly what was staged, so consumers drop
 //! duplicates by event id (see `inbox`). Sent rows are kept (`status: "sent"`, `sentAt`) without
 //! their body: an event may carry a secret (the password-reset link), which must not outlive
@@ -353,9 +354,12 @@ impl Outbox {
         .await?;
         let staged = std::mem::take(&mut *staged.lock().unwrap_or_else(PoisonError::into_inner));
         after(&value).await?;
+        // Every row this flush claims carries its owner: a flush cut by its budget gives back
+        // what it still holds, so the next relay run publishes it at once, not a lease later.
+        let owner = uuid::Uuid::new_v4().to_string();
         let flush_all = async {
             for event in staged {
-                if !self.flush(event).await {
+                if !self.flush_as(event, &owner).await {
                     // SNS is failing: the relay publishes the rest.
                     break;
                 }
@@ -363,6 +367,7 @@ impl Outbox {
         };
         if tokio::time::timeout(FLUSH_BUDGET, flush_all).await.is_err() {
             tracing::warn!("outbox: publishing after the commit ran out of time; the relay will publish the rest");
+            self.release(&owner).await;
         }
         Ok(value)
     }
@@ -438,11 +443,20 @@ impl Outbox {
     /// another publisher holds is not waited for. `false` when a publish failed (SNS is
     /// likely down: the caller leaves the rest to the relay).
     pub async fn flush(&self, staged: Staged) -> bool {
-        if let Older::Failed = self.publish_older(&staged.aggregate, staged.version).await {
+        self.flush_as(staged, &uuid::Uuid::new_v4().to_string())
+            .await
+    }
+
+    /// [`Outbox::flush`], its claims held as `owner`.
+    async fn flush_as(&self, staged: Staged, owner: &str) -> bool {
+        if let Older::Failed = self
+            .publish_older(&staged.aggregate, staged.version, owner)
+            .await
+        {
             return false;
         }
         let claimed = match self
-            .claim(doc! {"_id": &staged.event_id}, Order::ByAge)
+            .claim(doc! {"_id": &staged.event_id}, Order::ByAge, owner)
             .await
         {
             Ok(Some(row)) => row,
@@ -468,14 +482,14 @@ impl Outbox {
     /// Publishes the pending events of `aggregate` older than `version`, in version order,
     /// until none is left that can be claimed now or a publish fails. A failed row keeps the
     /// relay's backoff, so a row SNS keeps refusing is not retried on every write.
-    async fn publish_older(&self, aggregate: &str, version: i64) -> Older {
+    async fn publish_older(&self, aggregate: &str, version: i64, owner: &str) -> Older {
         let mut published = 0;
         if aggregate.is_empty() || version <= 1 {
             return Older::Published(published);
         }
         let older = doc! {"aggregate": aggregate, "version": {"$lt": version}};
         loop {
-            let row = match self.claim(older.clone(), Order::ByVersion).await {
+            let row = match self.claim(older.clone(), Order::ByVersion, owner).await {
                 Ok(Some(row)) => row,
                 Ok(None) => return Older::Published(published),
                 Err(e) => {
@@ -522,14 +536,18 @@ impl Outbox {
             let cutoff = DateTime::from_millis(
                 DateTime::now().timestamp_millis() - min_age.as_millis() as i64,
             );
+            let owner = uuid::Uuid::new_v4().to_string();
             let Some(row) = self
-                .claim(doc! {"createdAt": {"$lte": cutoff}}, Order::ByAge)
+                .claim(doc! {"createdAt": {"$lte": cutoff}}, Order::ByAge, &owner)
                 .await?
             else {
                 break;
             };
             // Its aggregate's older events first, when they are pending and free.
-            match self.publish_older(&row.aggregate, row.version).await {
+            match self
+                .publish_older(&row.aggregate, row.version, &owner)
+                .await
+            {
                 Older::Published(n) => report.published += n,
                 Older::Failed => {
                     // SNS is likely down: this row's claim lapses by the next run.
@@ -561,10 +579,41 @@ impl Outbox {
 
     /// Atomically takes the first pending row in `order` matching `filter` whose lease is free
     /// or expired, giving it a fresh lease and owner; `None` when there is none.
+    /// Gives back every pending row `owner` still holds (a flush cut by its budget): free at
+    /// once for the relay. A publish that reached SNS before the cut goes out again: consumers
+    /// drop the twin (same event id). Bounded: MongoDB being what is slow must not hold the
+    /// request; the lease then lapses as before.
+    async fn release(&self, owner: &str) {
+        let released = tokio::time::timeout(
+            Duration::from_secs(1),
+            self.rows.update_many(
+                doc! {"leaseOwner": owner, "status": "pending"},
+                doc! {"$set": {"leaseUntil": null, "leaseOwner": null}},
+            ),
+        )
+        .await;
+        match released {
+            Ok(Ok(r)) if r.modified_count > 0 => {
+                tracing::info!(
+                    rows = r.modified_count,
+                    "outbox: a cut flush gave its rows back to the relay"
+                )
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "outbox: could not give a cut flush's rows back; their leases lapse")
+            }
+            Err(_) => tracing::warn!(
+                "outbox: giving a cut flush's rows back timed out; their leases lapse"
+            ),
+        }
+    }
+
     async fn claim(
         &self,
         filter: bson::Document,
         order: Order,
+        owner: &str,
     ) -> Result<Option<Row>, OutboxError> {
         let now = DateTime::now();
         let mut query = doc! {
@@ -578,7 +627,7 @@ impl Outbox {
             .find_one_and_update(
                 query,
                 doc! {
-                    "$set": {"leaseUntil": lease_until, "leaseOwner": uuid::Uuid::new_v4().to_string()},
+                    "$set": {"leaseUntil": lease_until, "leaseOwner": owner},
                     "$inc": {"attempts": 1},
                 },
             )
@@ -647,6 +696,7 @@ impl Outbox {
                     error = %e,
                     "outbox: event marked failed after its last attempt; it will not be published"
                 );
+                crate::metrics::count(self.publisher.source(), "OutboxRowsFailed");
                 doc! {"$set": {
                     "status": "failed", "lastError": e.to_string(), "failedAt": DateTime::now(),
                     "leaseUntil": null, "leaseOwner": null,
