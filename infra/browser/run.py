@@ -21,9 +21,12 @@ API's, and opens them over the DevTools protocol:
   (checked here against the catalogue's text), logs in, reloads and restores the user with
   GET /users/me, refreshes (one refresh for two calls) and logs out.
 
+- /docs/ on the API's host: the API reference page renders every operation of
+  infra/openapi.yaml with the renderer the stack serves, fetching nothing from elsewhere.
+
 Usage: python run.py --api http://127.0.0.1:3000/api/v1 --port PORT --out DIR
-Writes DIR/allowed.png, DIR/blocked.png, DIR/journey.png and DIR/chromium.log; exits 1 on any
-failed check.
+Writes DIR/allowed.png, DIR/blocked.png, DIR/journey.png, DIR/upload.png, DIR/playback.png,
+DIR/docs.png and DIR/chromium.log; exits 1 on any failed check.
 """
 
 import argparse
@@ -32,6 +35,7 @@ import functools
 import http.server
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -133,6 +137,28 @@ class Browser:
             f.write(base64.b64decode(shot["data"]))
         return result or {"ok": False, "error": f"no result within {timeout}s", "url": url}
 
+    def wait_for(self, url, expression, done, screenshot, timeout=30):
+        """Opens url and evaluates expression until done(value) holds (or the timeout), then
+        saves a screenshot; returns the last value."""
+        self.send("Page.enable")
+        self.send("Page.navigate", url=url)
+        deadline = time.time() + timeout
+        value = None
+        while time.time() < deadline:
+            try:
+                value = self.send("Runtime.evaluate", expression=expression,
+                                  returnByValue=True)["result"].get("value")
+            except RuntimeError:
+                value = None
+            if value is not None and done(value):
+                break
+            time.sleep(0.2)
+        time.sleep(0.5)  # the last layout pass before the picture
+        shot = self.send("Page.captureScreenshot", format="png")
+        with open(screenshot, "wb") as f:
+            f.write(base64.b64decode(shot["data"]))
+        return value
+
     def close(self):
         try:
             self.proc.terminate()
@@ -231,6 +257,44 @@ def upload(browser, args, origin):
     return failures
 
 
+def operations_in_openapi():
+    """How many operations infra/openapi.yaml declares (a method key under a path)."""
+    path = os.path.join(HERE, "..", "openapi.yaml")
+    count, in_paths = 0, False
+    for line in open(path, encoding="utf-8"):
+        if not line.startswith(" ") and line.strip():
+            in_paths = line.startswith("paths:")
+        elif in_paths and re.match(r"^    (get|put|post|delete|patch|options|head):", line):
+            count += 1
+    return count
+
+
+def docs(browser, args):
+    """The API reference page, /docs/ on the API's host: Swagger UI, served from the stack
+    (no CDN), renders every operation of infra/openapi.yaml; nothing is fetched from another
+    origin. Returns its failures."""
+    base = args.api.rsplit("/api/", 1)[0]
+    expected = operations_in_openapi()
+    expression = ("JSON.stringify({operations: document.querySelectorAll('.opblock').length,"
+                  " title: (document.querySelector('.info .title') || {}).textContent || '',"
+                  " foreign: performance.getEntriesByType('resource').map(e => e.name)"
+                  ".filter(n => !n.startsWith(location.origin))})")
+    value = browser.wait_for(f"{base}/docs/", expression,
+                             lambda v: json.loads(v)["operations"] >= expected,
+                             os.path.join(args.out, "docs.png"))
+    seen = json.loads(value) if value else {"operations": 0, "title": "", "foreign": []}
+    print(f"  {'ok  ' if seen['operations'] >= expected else 'FAIL'} docs: {seen['operations']} of "
+          f"{expected} operations rendered, title {seen['title']!r}")
+    failures = []
+    if seen["operations"] < expected:
+        failures.append(f"docs page rendered {seen['operations']} operations, infra/openapi.yaml has {expected}")
+    if "Streamia" not in seen["title"]:
+        failures.append(f"docs page title {seen['title']!r} does not name the API")
+    if seen["foreign"]:
+        failures.append(f"docs page fetched from another origin: {seen['foreign']}")
+    return failures
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--api", required=True, help="base URL of /api/v1 of the stack under test")
@@ -258,6 +322,7 @@ def main():
                 failures.append("the blocked page's registration reached the API (the preflight should stop it)")
         failures += journey(browser, args, f"http://127.0.0.1:{args.port}")
         failures += upload(browser, args, f"http://127.0.0.1:{args.port}")
+        failures += docs(browser, args)
     finally:
         browser.close()
         server.shutdown()

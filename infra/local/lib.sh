@@ -288,11 +288,13 @@ for key, value in json.load(open(sys.argv[1])).items():
     if name.endswith("TopicArn"):
         print(re.sub(r"(?<!^)(?=[A-Z])", "_", name).upper() + "=" + value)
 ' "$STACK_DIR/outputs.json")
+  # The API reference page (Swagger UI from the npm registry, pinned; no CDN), at /docs/.
+  bash "$REPO_ROOT/infra/docs/build.sh" "$STACK_DIR/docs"
   local gateway=(
     "$STACK_DIR/bin/local-gateway" --template "$REPO_ROOT/template.yaml"
     --listen "127.0.0.1:$API_PORT" --lambda-endpoint "http://127.0.0.1:$LAMBDA_PORT"
     --aws-endpoint "http://127.0.0.1:$LOCALSTACK_PORT" --outputs "$STACK_DIR/outputs.json"
-    --mail-outbox "$STACK_DIR/mail.jsonl" --stack-name "$STACK_NAME"
+    --mail-outbox "$STACK_DIR/mail.jsonl" --docs-dir "$STACK_DIR/docs" --stack-name "$STACK_NAME"
     --parameter FrontendUrl="$FRONTEND_URL" --parameter CorsAllowedOrigins="$CORS_ALLOWED_ORIGINS"
     --parameter StageName=local
     # Every secret the template names, by its parameter or resource: the fast mode gives each

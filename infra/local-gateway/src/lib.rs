@@ -12,9 +12,11 @@
 //! - `sqs` and `schedule` drive consumers and scheduled functions;
 //! - `lambda_api` serves the Lambda Invoke API on the gateway's port (`aws lambda invoke
 //!   --endpoint-url`), for functions with no route (`users-set-role`), in both modes;
-//! - `server` ties it together, plus `GET /_local/mail`.
+//! - `server` ties it together, plus `GET /_local/mail` and the API reference page at
+//!   `/docs/` (`docs`; in AWS a static site of its own, not part of the API).
 
 pub mod authorizer;
+mod docs;
 pub mod invoke;
 pub mod invoke_error;
 mod lambda_api;

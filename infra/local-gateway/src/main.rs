@@ -22,7 +22,7 @@ use streamia_local_gateway::template::Context;
 
 const USAGE: &str = "usage: local-gateway --template FILE [--listen ADDR] [--lambda-endpoint URL] \
 [--aws-endpoint URL] [--outputs FILE] [--output Stack.Outputs.Name=VALUE]... [--parameter NAME=VALUE]... \
-[--mail-outbox FILE] [--region REGION] [--stack-name NAME] [--no-event-sources] \
+[--mail-outbox FILE] [--docs-dir DIR] [--region REGION] [--stack-name NAME] [--no-event-sources] \
 [--functions-dir DIR [--instances N] [--memory MB]]";
 
 fn parse_args() -> Result<GatewayConfig, String> {
@@ -47,6 +47,7 @@ fn parse_args() -> Result<GatewayConfig, String> {
         runtime: None,
         aws_endpoint: std::env::var("AWS_ENDPOINT_URL").ok(),
         mail_outbox: None,
+        docs_dir: None,
         event_sources: true,
     };
     let pair = |v: String| -> Result<(String, String), String> {
@@ -62,6 +63,7 @@ fn parse_args() -> Result<GatewayConfig, String> {
             "--lambda-endpoint" => config.lambda_endpoint = Some(value()?),
             "--aws-endpoint" => config.aws_endpoint = Some(value()?),
             "--mail-outbox" => config.mail_outbox = Some(value()?.into()),
+            "--docs-dir" => config.docs_dir = Some(value()?.into()),
             "--region" => config.context.region = value()?,
             "--stack-name" => config.context.stack_name = value()?,
             "--parameter" => {

@@ -41,6 +41,8 @@ pub struct GatewayConfig {
     pub aws_endpoint: Option<String>,
     /// The SMTP sink's outbox, served at `/_local/mail`.
     pub mail_outbox: Option<PathBuf>,
+    /// The API reference page's folder (`infra/docs/build.sh`), served at `/docs/`.
+    pub docs_dir: Option<PathBuf>,
     /// Run SQS pollers and schedules (off for route-only use).
     pub event_sources: bool,
 }
@@ -50,6 +52,7 @@ struct Gateway {
     invoker: Invoker,
     authorizer: Option<Authorizer>,
     mail_outbox: Option<PathBuf>,
+    docs_dir: Option<PathBuf>,
     region: String,
 }
 
@@ -133,6 +136,7 @@ pub async fn start(config: GatewayConfig) -> Result<Running, StartError> {
         template,
         invoker,
         mail_outbox: config.mail_outbox,
+        docs_dir: config.docs_dir,
         region,
     });
     let app = axum::Router::new().fallback(handle).with_state(gateway);
@@ -320,6 +324,11 @@ async fn route(
             )
             .await;
             return (res, Some(name));
+        }
+    }
+    if let Some(dir) = gw.docs_dir.as_deref().filter(|_| method == Method::GET) {
+        if let Some(res) = crate::docs::serve(dir, &path) {
+            return (res, None);
         }
     }
     if method == Method::GET && path == "/_local/mail" {

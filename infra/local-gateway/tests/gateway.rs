@@ -134,6 +134,7 @@ async fn gateway_with(lambda: &Lambda, template: &str) -> String {
         runtime: None,
         aws_endpoint: None,
         mail_outbox: None,
+        docs_dir: None,
         event_sources: false,
     })
     .await
@@ -365,6 +366,7 @@ async fn a_cors_key_sam_rejects_stops_the_gateway_as_it_stops_a_deployment() {
         lambda_endpoint: Some(lambda.endpoint()),
         aws_endpoint: None,
         mail_outbox: None,
+        docs_dir: None,
         event_sources: false,
         runtime: None,
     })

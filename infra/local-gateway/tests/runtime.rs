@@ -158,6 +158,7 @@ async fn gateway(template: &str, instances: usize) -> String {
         }),
         aws_endpoint: None,
         mail_outbox: None,
+        docs_dir: None,
         event_sources: false,
     })
     .await

@@ -114,6 +114,7 @@ async fn failed_records_come_back_alone_and_poison_ends_in_the_dlq() {
         runtime: None,
         aws_endpoint: Some(endpoint),
         mail_outbox: None,
+        docs_dir: None,
         event_sources: true,
     })
     .await
@@ -246,6 +247,7 @@ async fn a_batch_never_holds_more_records_than_the_templates_batch_size() {
         runtime: None,
         aws_endpoint: Some(endpoint),
         mail_outbox: None,
+        docs_dir: None,
         event_sources: true,
     })
     .await
