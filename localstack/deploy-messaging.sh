@@ -15,15 +15,22 @@ for kv in "$@"; do
   value=${kv#*=}
   params+=("ParameterKey=${kv%%=*},ParameterValue=${value//,/\\,}")
 done
-template="file://$REPO_ROOT/infra/messaging.yaml"
+# From S3, as `sam deploy` hands CloudFormation a nested template: a template body is limited
+# to 51,200 bytes, a template in S3 to 1 MB.
+bucket="$stack-templates"
+aws_local "$port" s3api head-bucket --bucket "$bucket" >/dev/null 2>&1 ||
+  aws_local "$port" s3api create-bucket --bucket "$bucket" >/dev/null
+aws_local "$port" s3api put-object --bucket "$bucket" --key messaging.yaml \
+  --body "$REPO_ROOT/infra/messaging.yaml" >/dev/null
+template="http://127.0.0.1:$port/$bucket/messaging.yaml"
 
 status() { aws_local "$port" cloudformation describe-stacks --stack-name "$stack" --query 'Stacks[0].StackStatus' --output text 2>/dev/null || true; }
 
 current=$(status)
 if [ -z "$current" ] || [ "$current" = "None" ] || [ "$current" = "DELETE_COMPLETE" ]; then
-  aws_local "$port" cloudformation create-stack --stack-name "$stack" --template-body "$template" --parameters "${params[@]}" >/dev/null
+  aws_local "$port" cloudformation create-stack --stack-name "$stack" --template-url "$template" --parameters "${params[@]}" >/dev/null
 else
-  if ! out=$(aws_local "$port" cloudformation update-stack --stack-name "$stack" --template-body "$template" --parameters "${params[@]}" 2>&1); then
+  if ! out=$(aws_local "$port" cloudformation update-stack --stack-name "$stack" --template-url "$template" --parameters "${params[@]}" 2>&1); then
     grep -q "No updates are to be performed" <<<"$out" || die "update-stack failed: $out"
   fi
 fi

@@ -74,6 +74,7 @@ export AWS_ENDPOINT_URL="http://127.0.0.1:$LOCALSTACK_PORT"
 export AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
 export SMTP_PORT MAIL_OUTBOX="$STACK_DIR/mail.jsonl"
 export STREAMIA_API_URL="http://127.0.0.1:$API_PORT"
+export STREAMIA_LOGS="$STACK_DIR/logs"   # the e2e test that follows a correlation id
 # The SMTP outage test stops the stack's mail sink for two minutes: it runs alone, afterwards.
 OUTAGE_TEST='package(streamia-local-gateway) & binary(outage)'
 if command -v cargo-nextest >/dev/null 2>&1; then
@@ -88,10 +89,13 @@ else
   step "SMTP outage: sign-ups go on, emails wait and are all sent, none reaches a DLQ (~4 min)"
   cargo test -p streamia-local-gateway --all-features --locked --test outage
 fi
-step "browser: CORS and a Spanish client's journey in headless Chromium (allowed and disallowed origins)"
+step "browser: CORS, a Spanish client's journey and the API reference page in headless Chromium"
 "$VENVS/browser/bin/python" infra/browser/run.py --api "$STREAMIA_API_URL/api/v1" \
   --port "$PAGE_PORT" --out "$RUN_DIR/browser" ||
   { log "screenshots: $RUN_DIR/browser (kept with KEEP_TEST_LOGS=1)"; false; }
+# The pages as the browser showed them (the API reference page among them), for a person.
+mkdir -p .streamia/screenshots && cp "$RUN_DIR"/browser/*.png .streamia/screenshots/
+log "screenshots: $REPO_ROOT/.streamia/screenshots/ (docs.png: the API reference page)"
 
 step "schemathesis over infra/openapi.yaml"
 FUZZ_ADMIN_EMAIL=admin@streamia.local FUZZ_ADMIN_PASSWORD="${STREAMIA_ADMIN_PASSWORD:-StreamiaAdmin1!}" \

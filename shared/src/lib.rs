@@ -19,6 +19,7 @@ pub mod init;
 pub mod limits;
 #[cfg(feature = "media")]
 pub mod media;
+pub mod metrics;
 pub mod paging;
 pub mod republish;
 pub mod resilience;

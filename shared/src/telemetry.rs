@@ -55,10 +55,20 @@ where
         .try_init();
 }
 
-/// Puts the invocation's X-Ray trace id (`crate::runtime::trace::current`) first in every line
-/// logged while serving it, as `"xray_trace_id"`: a line then leads to the trace and back,
-/// whatever logged it. Lines logged outside an invocation are left as they are.
+/// Puts what ties a line to its invocation first in every line logged while serving it:
+/// the X-Ray trace id (`crate::runtime::trace::current`) as `"xray_trace_id"`, the work's
+/// correlation id (`crate::runtime::correlation::current`) as `"correlation_id"` unless the
+/// line names one itself, and the function (`AWS_LAMBDA_FUNCTION_NAME`) as `"function"`: a
+/// line then leads to the trace and back, and one grep for a correlation id finds every
+/// line of every function a request and its events touched, whatever logged it.
 struct WithTraceId<F>(F);
+
+/// The function's name, read once (Lambda sets it, and so does the local stack).
+fn function_name() -> Option<&'static str> {
+    static NAME: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    NAME.get_or_init(|| std::env::var("AWS_LAMBDA_FUNCTION_NAME").ok())
+        .as_deref()
+}
 
 impl<S, N, F> FormatEvent<S, N> for WithTraceId<F>
 where
@@ -72,17 +82,27 @@ where
         mut writer: Writer<'_>,
         event: &Event<'_>,
     ) -> fmt::Result {
-        let Some(trace) = crate::runtime::trace::current() else {
+        let trace = crate::runtime::trace::current();
+        let correlation = crate::runtime::correlation::current();
+        if trace.is_none() && correlation.is_none() && function_name().is_none() {
             return self.0.format_event(ctx, writer, event);
-        };
+        }
         let mut line = String::new();
         self.0.format_event(ctx, Writer::new(&mut line), event)?;
-        match line.strip_prefix('{') {
-            Some(rest) => {
-                let trace = serde_json::to_string(trace.as_str()).map_err(|_| fmt::Error)?;
-                write!(writer, "{{\"xray_trace_id\":{trace},{rest}")
-            }
-            None => writer.write_str(&line),
+        let Some(rest) = line.strip_prefix('{') else {
+            return writer.write_str(&line);
+        };
+        let json = |v: &str| serde_json::to_string(v).map_err(|_| fmt::Error);
+        writer.write_char('{')?;
+        if let Some(trace) = trace {
+            write!(writer, "\"xray_trace_id\":{},", json(trace.as_str())?)?;
         }
+        if let Some(id) = correlation.filter(|_| !rest.contains("\"correlation_id\":")) {
+            write!(writer, "\"correlation_id\":{},", json(&id)?)?;
+        }
+        if let Some(function) = function_name() {
+            write!(writer, "\"function\":{},", json(function)?)?;
+        }
+        writer.write_str(rest)
     }
 }

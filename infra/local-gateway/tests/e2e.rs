@@ -1713,3 +1713,77 @@ async fn a_movie_deletion_whose_step_fails_is_compensated_and_nothing_is_lost() 
         "ratings failed: a fault injected by SAGA_FAULT"
     );
 }
+
+/// The functions that logged a line naming `correlation_id` (as `correlation_id`, or among a
+/// batch's `correlation_ids`), from the stack's function logs (`STREAMIA_LOGS`).
+fn functions_that_logged(correlation_id: &str) -> std::collections::BTreeSet<String> {
+    let dir = std::env::var("STREAMIA_LOGS")
+        .expect("STREAMIA_LOGS: the test command names the stack's log directory");
+    let mut functions = std::collections::BTreeSet::new();
+    for file in ["functions.log", "gateway.log"] {
+        let text = std::fs::read_to_string(format!("{dir}/{file}")).unwrap_or_default();
+        for line in text.lines().filter(|l| l.contains(correlation_id)) {
+            let Some(start) = line.find('{') else {
+                continue;
+            };
+            let Ok(json) = serde_json::from_str::<Value>(&line[start..]) else {
+                continue;
+            };
+            let names_it = json["correlation_id"] == correlation_id
+                || json["correlation_ids"]
+                    .as_str()
+                    .is_some_and(|ids| ids.split(',').any(|id| id == correlation_id));
+            if let (true, Some(function)) = (names_it, json["function"].as_str()) {
+                functions.insert(function.to_owned());
+            }
+        }
+    }
+    functions
+}
+
+/// One request's correlation id follows its saga: a user deletion sent with
+/// `x-correlation-id` is found, by one search of the logs, in every function the saga
+/// touched (the request's, each participant's, the owner's consumer, the mailer).
+#[tokio::test]
+async fn one_correlation_id_follows_a_saga_through_every_function() {
+    let http = reqwest::Client::new();
+    let u = saga_user(&http, "corr").await;
+    let correlation_id = format!("e2e-saga-{}", unique());
+    let (status, body) = send(
+        http.delete(api("/users/me"))
+            .bearer_auth(&u.token)
+            .header("x-correlation-id", &correlation_id)
+            .json(&json!({"password": "Secret123"})),
+    )
+    .await;
+    assert_eq!(status, 202, "{body}");
+    mail_titled(&http, &u.email, "Your Streamia account was deleted")
+        .await
+        .expect("the account-deleted email");
+    let expected = [
+        "users-delete-me",
+        "favorites-on-user-deletion",
+        "ratings-on-user-deletion",
+        "comments-on-user-deletion",
+        "users-on-deletion-step",
+        "notifications-on-user-event",
+    ];
+    // Log lines are flushed as they are written; give the last consumer's a moment.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let seen = functions_that_logged(&correlation_id);
+        let missing: Vec<&str> = expected
+            .iter()
+            .copied()
+            .filter(|f| !seen.contains(*f))
+            .collect();
+        if missing.is_empty() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{correlation_id} is not in the logs of {missing:?} (found in {seen:?})"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}

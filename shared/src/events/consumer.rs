@@ -10,6 +10,8 @@ use lambda_runtime::{service_fn, LambdaEvent};
 
 use super::Envelope;
 use crate::init::{log_failure, Deferred, NotReady};
+use crate::metrics::{Metrics, Unit};
+use crate::runtime::correlation;
 use crate::service::Service;
 
 /// Why a record was not processed; either way it is reported as failed and redelivered, until
@@ -171,7 +173,8 @@ where
             Ok(envelope) => {
                 correlation_ids.push(envelope.correlation_id.clone());
                 let (name, event_id) = (envelope.event_name.clone(), envelope.event_id.clone());
-                let work = handle(envelope);
+                let correlation_id = envelope.correlation_id.clone();
+                let work = correlation::scope(&correlation_id, handle(envelope));
                 let done = match left {
                     None => work.await,
                     Some(left) => match tokio::time::timeout(left, work).await {
@@ -231,6 +234,22 @@ where
             .delay(&delayed, DELAY_BUDGET.saturating_sub(started.elapsed()))
             .await;
     }
+    let as_count = |n: usize| n as f64;
+    Metrics::of_function()
+        .value("Records", as_count(total), Unit::Count)
+        .value(
+            "RecordsFailed",
+            as_count(response.batch_item_failures.len()),
+            Unit::Count,
+        )
+        .value("RecordsDeferred", as_count(deferrals), Unit::Count)
+        .value(
+            "BatchLatency",
+            started.elapsed().as_secs_f64() * 1000.0,
+            Unit::Milliseconds,
+        )
+        .cold_start()
+        .emit();
     tracing::info!(
         records = total,
         failed = response.batch_item_failures.len(),

@@ -15,6 +15,8 @@ use tracing::Instrument;
 
 use super::{ApiError, ApiResponse, Cors};
 use crate::i18n::Lang;
+use crate::metrics::{Metrics, Unit};
+use crate::runtime::correlation;
 use crate::service::Ctx;
 
 /// Header carrying the correlation id between client, functions and events.
@@ -81,7 +83,8 @@ where
     let span =
         tracing::info_span!("request", correlation_id = %correlation_id, request_id = %request_id);
     let budget = request_budget(&req);
-    let result = tokio::time::timeout(budget, handler(req, ctx).instrument(span))
+    let work = handler(req, ctx).instrument(span);
+    let result = tokio::time::timeout(budget, correlation::scope(&correlation_id, work))
         .await
         .unwrap_or_else(|_| Err(ApiError::unavailable(DeadlineExceeded(budget))));
 
@@ -144,11 +147,27 @@ where
             .body(Body::Text(json)),
         None => response.body(Body::Empty),
     };
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    Metrics::of_function()
+        .value("Requests", 1.0, Unit::Count)
+        .value("Latency", latency_ms, Unit::Milliseconds)
+        .value(
+            "ServerErrors",
+            f64::from(u8::from(status.is_server_error())),
+            Unit::Count,
+        )
+        .value(
+            "ClientErrors",
+            f64::from(u8::from(status.is_client_error())),
+            Unit::Count,
+        )
+        .cold_start()
+        .emit();
     tracing::info!(
         method = %method,
         route = %route,
         status = status.as_u16(),
-        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        latency_ms,
         request_id = %request_id,
         correlation_id = %correlation_id,
         "request"

@@ -20,6 +20,7 @@
 //! its own trace id.
 
 mod api;
+pub mod correlation;
 pub(crate) mod malloc;
 pub mod trace;
 mod trace_header;

@@ -354,6 +354,7 @@ where
             Ok(true) => {
                 tracing::warn!(saga_id = %saga.id(), subject = %saga.subject(), correlation_id = %saga.correlation_id(), "deletion saga cancelled: deadline passed");
                 report.cancelled += 1;
+                crate::metrics::count(T::SERVICE, "SagasCompensated");
             }
             Ok(false) => report.ended_meanwhile += 1,
             Err(e) => {

@@ -78,5 +78,6 @@ pub async fn execute(
         }
     }
     deps.comments.insert(&comment).await?;
+    streamia_shared::metrics::count(crate::SERVICE, "CommentsPosted");
     view(deps, &comment).await
 }

@@ -127,6 +127,7 @@ pub async fn execute(deps: &Deps, cmd: Command, ctx: &Ctx) -> Result<MovieView, 
         )
         .await?;
     after_write(deps, &movie).await;
+    streamia_shared::metrics::count(crate::SERVICE, "MoviesUploaded");
     if let Err(e) = storage.discard_upload(&cmd.key).await {
         tracing::warn!(key = %cmd.key, error = %e, "the confirmed upload stays until the lifecycle rule expires it");
     }

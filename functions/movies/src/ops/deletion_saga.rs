@@ -24,6 +24,7 @@ use streamia_shared::db::BoxFuture;
 use streamia_shared::events::movies::{MovieDeletionCancelled, MovieDeletionCompleted};
 use streamia_shared::events::sagas::{MovieDeletionStepDone, MovieDeletionStepFailed};
 use streamia_shared::events::{Envelope, Event, Incoming, Tx, Unreadable};
+use streamia_shared::metrics;
 
 use super::after_write;
 use super::sweep_media::delete_now;
@@ -172,6 +173,11 @@ pub async fn on_reply(deps: &Deps, incoming: &Incoming<Reply>) -> Result<Outcome
         outcome = ?outcome,
         "movie deletion saga reply"
     );
+    match outcome {
+        Outcome::Completed => metrics::count(crate::SERVICE, "SagasCompleted"),
+        Outcome::Cancelled => metrics::count(crate::SERVICE, "SagasCompensated"),
+        _ => {}
+    }
     Ok(outcome)
 }
 

@@ -80,6 +80,7 @@ pub async fn execute(
         .await?;
     deps.summaries.want(cmd.movie).await?;
     summarize::after_write(deps, cmd.movie, ctx).await;
+    streamia_shared::metrics::count(crate::SERVICE, "RatingsSubmitted");
     Ok(Output {
         rating: RatingView::from(&upserted.rating),
         created: upserted.created,

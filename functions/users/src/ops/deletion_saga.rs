@@ -21,6 +21,7 @@ use serde::Serialize;
 use streamia_shared::events::sagas::{UserDeletionStepDone, UserDeletionStepFailed};
 use streamia_shared::events::users::{UserDeletionCancelled, UserDeletionCompleted};
 use streamia_shared::events::{Envelope, Event, Incoming, Tx, Unreadable};
+use streamia_shared::metrics;
 
 use streamia_shared::db::BoxFuture;
 
@@ -153,6 +154,11 @@ pub async fn on_reply(deps: &SagaDeps, incoming: &Incoming<Reply>) -> Result<Out
         outcome = ?outcome,
         "user deletion saga reply"
     );
+    match outcome {
+        Outcome::Completed => metrics::count(crate::SERVICE, "SagasCompleted"),
+        Outcome::Cancelled => metrics::count(crate::SERVICE, "SagasCompensated"),
+        _ => {}
+    }
     Ok(outcome)
 }
 

@@ -124,5 +124,6 @@ pub async fn execute(deps: &Deps, cmd: Command, ctx: &Ctx) -> Result<AuthRespons
         )
         .await?;
     tracing::info!(user_id = %user.id, "user registered");
+    streamia_shared::metrics::count(crate::SERVICE, "UsersRegistered");
     sessions::start(deps, &user).await
 }
