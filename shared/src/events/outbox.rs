@@ -76,6 +76,13 @@ const LEASE: Duration = Duration::from_secs(60);
 /// whose change is committed past its budget (a 503 for a write that happened).
 const FLUSH_BUDGET: Duration = Duration::from_secs(3);
 
+/// Of [`FLUSH_BUDGET`], what giving a cut flush's rows back may take.
+const RELEASE_BUDGET: Duration = Duration::from_millis(500);
+
+/// Of [`FLUSH_BUDGET`], what is kept for the last publish a flush starts (a healthy SNS
+/// answers in tens of milliseconds).
+const LAST_PUBLISH: Duration = Duration::from_millis(500);
+
 /// Publish attempts after which a row is marked `failed` instead of being retried (see the
 /// module's doc: with [`backoff`], about a day of retries: 77 minutes for the first 30, then
 /// one every 5 minutes).
@@ -357,17 +364,32 @@ impl Outbox {
         // Every row this flush claims carries its owner: a flush cut by its budget gives back
         // what it still holds, so the next relay run publishes it at once, not a lease later.
         let owner = uuid::Uuid::new_v4().to_string();
+        let aggregates: Vec<String> = staged.iter().map(|e| e.aggregate.clone()).collect();
+        let ids: Vec<String> = staged.iter().map(|e| e.event_id.clone()).collect();
+        let started = std::time::Instant::now();
         let flush_all = async {
             for event in staged {
+                // No new publish once most of the budget is spent: the hard cut below is for an
+                // SNS that hangs, not for a healthy one (a publish cut after SNS took it goes
+                // out twice).
+                if started.elapsed() >= FLUSH_BUDGET - RELEASE_BUDGET - LAST_PUBLISH {
+                    tracing::info!(
+                        "outbox: the flush's budget is spent; the relay publishes the rest"
+                    );
+                    break;
+                }
                 if !self.flush_as(event, &owner).await {
                     // SNS is failing: the relay publishes the rest.
                     break;
                 }
             }
         };
-        if tokio::time::timeout(FLUSH_BUDGET, flush_all).await.is_err() {
+        if tokio::time::timeout(FLUSH_BUDGET - RELEASE_BUDGET, flush_all)
+            .await
+            .is_err()
+        {
             tracing::warn!("outbox: publishing after the commit ran out of time; the relay will publish the rest");
-            self.release(&owner).await;
+            self.release(&owner, &aggregates, &ids).await;
         }
         Ok(value)
     }
@@ -577,17 +599,20 @@ impl Outbox {
         Ok(report)
     }
 
-    /// Atomically takes the first pending row in `order` matching `filter` whose lease is free
-    /// or expired, giving it a fresh lease and owner; `None` when there is none.
     /// Gives back every pending row `owner` still holds (a flush cut by its budget): free at
     /// once for the relay. A publish that reached SNS before the cut goes out again: consumers
-    /// drop the twin (same event id). Bounded: MongoDB being what is slow must not hold the
-    /// request; the lease then lapses as before.
-    async fn release(&self, owner: &str) {
+    /// drop the twin (same event id). Only the flush's own rows and their aggregates' older
+    /// ones are looked at (indexed: `_id`, `aggregate`), and within [`RELEASE_BUDGET`]: a
+    /// MongoDB that is what is slow must not hold the request; the leases then lapse as before.
+    async fn release(&self, owner: &str, aggregates: &[String], ids: &[String]) {
         let released = tokio::time::timeout(
-            Duration::from_secs(1),
+            RELEASE_BUDGET,
             self.rows.update_many(
-                doc! {"leaseOwner": owner, "status": "pending"},
+                doc! {
+                    "$or": [{"_id": {"$in": ids}}, {"aggregate": {"$in": aggregates}}],
+                    "leaseOwner": owner,
+                    "status": "pending",
+                },
                 doc! {"$set": {"leaseUntil": null, "leaseOwner": null}},
             ),
         )
@@ -609,6 +634,8 @@ impl Outbox {
         }
     }
 
+    /// Atomically takes the first pending row in `order` matching `filter` whose lease is free
+    /// or expired, giving it a fresh lease and owner; `None` when there is none.
     async fn claim(
         &self,
         filter: bson::Document,
@@ -707,7 +734,8 @@ impl Outbox {
                     DateTime::now().timestamp_millis() + backoff.as_millis() as i64,
                 );
                 doc! {
-                    "$set": {"lastError": e.to_string(), "leaseUntil": retry_at},
+                    // No owner: the backoff's lease is nobody's to give back early.
+                    "$set": {"lastError": e.to_string(), "leaseUntil": retry_at, "leaseOwner": null},
                     "$inc": {"healthyFailures": i32::from(healthy_failure)},
                 }
             }
