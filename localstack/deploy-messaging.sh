@@ -17,9 +17,12 @@ for kv in "$@"; do
 done
 # From S3, as `sam deploy` hands CloudFormation a nested template: a template body is limited
 # to 51,200 bytes, a template in S3 to 1 MB.
-bucket="$stack-templates"
+bucket="$(tr '[:upper:]' '[:lower:]' <<<"$stack")-templates"
+region=${AWS_DEFAULT_REGION:-us-east-1}
+location=()
+[ "$region" = us-east-1 ] || location=(--create-bucket-configuration "LocationConstraint=$region")
 aws_local "$port" s3api head-bucket --bucket "$bucket" >/dev/null 2>&1 ||
-  aws_local "$port" s3api create-bucket --bucket "$bucket" >/dev/null
+  aws_local "$port" s3api create-bucket --bucket "$bucket" "${location[@]}" >/dev/null
 aws_local "$port" s3api put-object --bucket "$bucket" --key messaging.yaml \
   --body "$REPO_ROOT/infra/messaging.yaml" >/dev/null
 template="http://127.0.0.1:$port/$bucket/messaging.yaml"

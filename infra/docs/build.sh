@@ -16,7 +16,9 @@ if [ ! -f "$dist/swagger-ui-bundle.js" ]; then
   command -v npm >/dev/null 2>&1 || ensure_apt npm npm
   log "installing swagger-ui-dist $SWAGGER_UI_VERSION (npm, once)"
   mkdir -p "$npm_dir"
-  npm install --prefix "$npm_dir" --no-audit --no-fund --silent "swagger-ui-dist@$SWAGGER_UI_VERSION" >/dev/null ||
+  # No install scripts: swagger-ui-dist's dependency @scarf/scarf would report the install.
+  SCARF_ANALYTICS=false npm install --prefix "$npm_dir" --no-audit --no-fund --ignore-scripts \
+    --silent "swagger-ui-dist@$SWAGGER_UI_VERSION" >/dev/null ||
     die "npm install swagger-ui-dist failed"
 fi
 mkdir -p "$out"

@@ -42,7 +42,7 @@ step "cargo fmt --check"
 cargo fmt --all --check
 
 step "template lint (cfn-lint, sam validate --lint)"
-"$VENVS/lint/bin/cfn-lint" template.yaml infra/messaging.yaml
+"$VENVS/lint/bin/cfn-lint" template.yaml infra/messaging.yaml infra/bootstrap.yaml
 SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x \
   "$VENVS/lint/bin/sam" validate --lint --template template.yaml >/dev/null
 bash infra/local/check-sam-build.sh "$VENVS/lint/bin/sam"   # the README's `sam build`, stubbed cargo

@@ -49,15 +49,12 @@ pub struct Metrics {
 
 impl Metrics {
     /// Metrics of this function, as two series: `Function` (`AWS_LAMBDA_FUNCTION_NAME`) and
-    /// `LogGroup` (`AWS_LAMBDA_LOG_GROUP_NAME`: the stack's, shared by all its functions);
-    /// `local` where Lambda sets neither.
+    /// `LogGroup` (`METRICS_LOG_GROUP`, which the template sets to the stack's one log group;
+    /// else Lambda's `AWS_LAMBDA_LOG_GROUP_NAME`); `local` where nothing sets them.
     pub fn of_function() -> Self {
         let mut metrics = Self::default()
             .dimension("Function", from_env(&FUNCTION, "AWS_LAMBDA_FUNCTION_NAME"))
-            .dimension(
-                "LogGroup",
-                from_env(&LOG_GROUP, "AWS_LAMBDA_LOG_GROUP_NAME"),
-            );
+            .dimension("LogGroup", log_group());
         metrics.sets = vec![vec!["Function"], vec!["LogGroup"]];
         metrics
     }
@@ -79,8 +76,8 @@ impl Metrics {
         self
     }
 
-    /// Adds `ColdStart` = 1 if this is the process's first document of this kind of work
-    /// (the first request or batch an instance serves), 0 otherwise.
+    /// Adds `ColdStart` = 1 if this is the first request or batch this instance serves (one
+    /// flag per process: a function serves one kind), 0 otherwise.
     pub fn cold_start(self) -> Self {
         static SERVED: AtomicBool = AtomicBool::new(false);
         let cold = !SERVED.swap(true, Ordering::Relaxed);
@@ -138,6 +135,16 @@ pub fn count(service: &str, name: &'static str) {
 
 static FUNCTION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 static LOG_GROUP: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// The stack-wide dimension's value (see [`Metrics::of_function`]), read once.
+fn log_group() -> &'static str {
+    LOG_GROUP.get_or_init(|| {
+        ["METRICS_LOG_GROUP", "AWS_LAMBDA_LOG_GROUP_NAME"]
+            .iter()
+            .find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty()))
+            .unwrap_or_else(|| "local".to_owned())
+    })
+}
 
 /// `var` as Lambda sets it, read once (`local` where nothing does: tests, tools).
 fn from_env(cell: &'static std::sync::OnceLock<String>, var: &str) -> &'static str {

@@ -94,13 +94,15 @@ where
         };
         let json = |v: &str| serde_json::to_string(v).map_err(|_| fmt::Error);
         writer.write_char('{')?;
-        if let Some(trace) = trace {
+        // A key the line names itself is left to it (no duplicate keys).
+        let has = |key: &str| rest.contains(&format!("\"{key}\":"));
+        if let Some(trace) = trace.filter(|_| !has("xray_trace_id")) {
             write!(writer, "\"xray_trace_id\":{},", json(trace.as_str())?)?;
         }
-        if let Some(id) = correlation.filter(|_| !rest.contains("\"correlation_id\":")) {
+        if let Some(id) = correlation.filter(|_| !has("correlation_id")) {
             write!(writer, "\"correlation_id\":{},", json(&id)?)?;
         }
-        if let Some(function) = function_name() {
+        if let Some(function) = function_name().filter(|_| !has("function")) {
             write!(writer, "\"function\":{},", json(function)?)?;
         }
         writer.write_str(rest)

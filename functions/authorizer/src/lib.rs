@@ -144,6 +144,9 @@ pub async fn handle(
         }
         Err(AuthorizeError::Unavailable(err)) => {
             tracing::error!(error = %err, "revocation check failed");
+            // Counted apart from Lambda's `Errors`, which every 401 adds to: this is the one
+            // failure the authorizer's alarm is about.
+            streamia_shared::metrics::count("authorizer", "AuthorizerUnavailable");
             return Err(AuthorizerError::Unavailable);
         }
     };

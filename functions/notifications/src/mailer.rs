@@ -1,6 +1,6 @@
 //! SMTP delivery with lettre, configured from the environment once per container.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use lettre::message::header::{Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
@@ -9,9 +9,7 @@ use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use streamia_shared::config::{ConfigError, Load, Lookup, Reader};
 use streamia_shared::i18n::Lang;
-use streamia_shared::resilience::{
-    retry, Backoff, Breaker, Fault, Policy, Refused, Transient, Tripped,
-};
+use streamia_shared::resilience::{Breaker, Fault, Policy, Refused, Tripped};
 
 use crate::emails::Email;
 
@@ -147,28 +145,6 @@ fn smtp_fault(e: &lettre::transport::smtp::Error) -> bool {
     }
 }
 
-/// A failed attempt worth one more right away, on a new connection: the connection broke (no
-/// reply at all, not a timeout) or the server said it is closing it (421).
-impl Transient for SendError {
-    fn is_transient(&self) -> bool {
-        match self {
-            SendError::Smtp(e) => {
-                !e.is_client()
-                    && !e.is_timeout()
-                    && e.status().is_none_or(|code| u16::from(code) == 421)
-            }
-            SendError::Build(_) | SendError::Timeout(_) | SendError::Unavailable(_) => false,
-        }
-    }
-}
-
-/// Two tries in all, 0-100 ms apart (full jitter), inside the send timeout.
-const SEND_RETRY: Backoff = Backoff {
-    attempts: 2,
-    base: Duration::from_millis(100),
-    cap: Duration::from_millis(100),
-};
-
 /// SMTP reply codes about the server or the account, not one email (see [`SendError`]).
 const SERVER_CODES: [u16; 5] = [421, 454, 530, 535, 554];
 
@@ -253,19 +229,12 @@ impl Mailer {
                 email.html.clone(),
             ))
             .map_err(|e| SendError::Build(e.to_string()))?;
-        // One send, within the send timeout in all: a connection the pool kept that the server
-        // has closed meanwhile (a reset, a 421) is tried once more on a new one.
-        let deadline = Instant::now() + self.timeout;
-        let send = retry(SEND_RETRY, Some(deadline), || {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let attempt = self.transport.send(message.clone());
-            async move {
-                tokio::time::timeout(left, attempt)
-                    .await
-                    .map_err(|_| SendError::Timeout(self.timeout))??;
-                Ok::<(), SendError>(())
-            }
-        });
+        let send = async {
+            tokio::time::timeout(self.timeout, self.transport.send(message))
+                .await
+                .map_err(|_| SendError::Timeout(self.timeout))??;
+            Ok::<(), SendError>(())
+        };
         self.circuit.call(send).await.map_err(|e| match e {
             Tripped::Open(refused) => SendError::Unavailable(refused),
             Tripped::Failed(e) => e,

@@ -29,9 +29,11 @@ fn load<T: Load>(lookup: Lookup<'_>) -> Result<(), String> {
     T::load(lookup).map(|_| ()).map_err(|e| e.to_string())
 }
 
-/// `telemetry::init` reads `RUST_LOG` (tracing's `EnvFilter::from_default_env`).
+/// `telemetry::init` reads `RUST_LOG` (tracing's `EnvFilter::from_default_env`); the metrics
+/// (`shared::metrics`) read `METRICS_LOG_GROUP`.
 fn telemetry(lookup: Lookup<'_>) -> Result<(), String> {
     let _ = lookup("RUST_LOG");
+    let _ = lookup("METRICS_LOG_GROUP");
     Ok(())
 }
 

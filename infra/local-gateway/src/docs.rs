@@ -20,7 +20,7 @@ const FILES: [(&str, &str); 5] = [
 
 /// The answer to `GET path` (`/docs` or under `/docs/`) from `dir`; `None` for any other
 /// path (the API's routes go on).
-pub fn serve(dir: &Path, path: &str) -> Option<Response<Body>> {
+pub async fn serve(dir: &Path, path: &str) -> Option<Response<Body>> {
     let rest = path.strip_prefix("/docs")?;
     let name = match rest {
         // The page's relative links need the folder's trailing slash.
@@ -39,11 +39,12 @@ pub fn serve(dir: &Path, path: &str) -> Option<Response<Body>> {
     let Some((file, content_type)) = FILES.iter().find(|(f, _)| *f == name) else {
         return Some(not_found());
     };
-    match std::fs::read(dir.join(file)) {
+    match tokio::fs::read(dir.join(file)).await {
         Ok(bytes) => Some(
             Response::builder()
                 .status(StatusCode::OK)
                 .header("content-type", *content_type)
+                .header("x-content-type-options", "nosniff")
                 .header("cache-control", "no-cache")
                 .body(Body::from(bytes))
                 .unwrap_or_default(),
@@ -77,19 +78,19 @@ mod tests {
         dir
     }
 
-    #[test]
-    fn serves_the_pages_files_by_name_and_nothing_else() {
+    #[tokio::test]
+    async fn serves_the_pages_files_by_name_and_nothing_else() {
         let dir = folder();
-        let page = serve(&dir, "/docs/").unwrap();
+        let page = serve(&dir, "/docs/").await.unwrap();
         assert_eq!(page.status(), StatusCode::OK);
         assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
-        let spec = serve(&dir, "/docs/openapi.yaml").unwrap();
+        let spec = serve(&dir, "/docs/openapi.yaml").await.unwrap();
         assert_eq!(
             spec.headers()["content-type"],
             "application/yaml; charset=utf-8"
         );
         assert_eq!(
-            serve(&dir, "/docs").unwrap().headers()["location"],
+            serve(&dir, "/docs").await.unwrap().headers()["location"],
             "/docs/"
         );
         for path in [
@@ -99,12 +100,12 @@ mod tests {
             "/docs/a/index.html",
         ] {
             assert_eq!(
-                serve(&dir, path).unwrap().status(),
+                serve(&dir, path).await.unwrap().status(),
                 StatusCode::NOT_FOUND,
                 "{path}"
             );
         }
-        assert!(serve(&dir, "/api/v1/health").is_none());
-        assert!(serve(&dir, "/docsx").is_none(), "another path");
+        assert!(serve(&dir, "/api/v1/health").await.is_none());
+        assert!(serve(&dir, "/docsx").await.is_none(), "another path");
     }
 }

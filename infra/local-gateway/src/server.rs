@@ -327,7 +327,7 @@ async fn route(
         }
     }
     if let Some(dir) = gw.docs_dir.as_deref().filter(|_| method == Method::GET) {
-        if let Some(res) = crate::docs::serve(dir, &path) {
+        if let Some(res) = crate::docs::serve(dir, &path).await {
             return (res, None);
         }
     }

@@ -1714,14 +1714,38 @@ async fn a_movie_deletion_whose_step_fails_is_compensated_and_nothing_is_lost() 
     );
 }
 
-/// The functions that logged a line naming `correlation_id` (as `correlation_id`, or among a
-/// batch's `correlation_ids`), from the stack's function logs (`STREAMIA_LOGS`).
-fn functions_that_logged(correlation_id: &str) -> std::collections::BTreeSet<String> {
+/// The stack's function log files (`STREAMIA_LOGS`: the test command's) and their sizes now,
+/// so a search reads only what was written after.
+fn log_marks() -> Vec<(std::path::PathBuf, u64)> {
     let dir = std::env::var("STREAMIA_LOGS")
-        .expect("STREAMIA_LOGS: the test command names the stack's log directory");
+        .expect("STREAMIA_LOGS: run the README's test command, which names the stack's logs");
+    ["functions.log", "gateway.log"]
+        .iter()
+        .map(|f| std::path::Path::new(&dir).join(f))
+        .map(|p| {
+            let len = std::fs::metadata(&p).map_or(0, |m| m.len());
+            (p, len)
+        })
+        .collect()
+}
+
+/// The functions that logged a line naming `correlation_id` since `marks` (as `correlation_id`,
+/// or among a batch's `correlation_ids`). Only lines a function process wrote count: they
+/// carry the invocation's `xray_trace_id`; the local gateway's own lines (which name the
+/// function they invoked) do not.
+fn functions_that_logged(
+    marks: &[(std::path::PathBuf, u64)],
+    correlation_id: &str,
+) -> std::collections::BTreeSet<String> {
+    use std::io::{Read, Seek, SeekFrom};
     let mut functions = std::collections::BTreeSet::new();
-    for file in ["functions.log", "gateway.log"] {
-        let text = std::fs::read_to_string(format!("{dir}/{file}")).unwrap_or_default();
+    for (path, from) in marks {
+        let mut bytes = Vec::new();
+        if let Ok(mut file) = std::fs::File::open(path) {
+            let _ = file.seek(SeekFrom::Start(*from));
+            let _ = file.read_to_end(&mut bytes);
+        }
+        let text = String::from_utf8_lossy(&bytes);
         for line in text.lines().filter(|l| l.contains(correlation_id)) {
             let Some(start) = line.find('{') else {
                 continue;
@@ -1729,6 +1753,9 @@ fn functions_that_logged(correlation_id: &str) -> std::collections::BTreeSet<Str
             let Ok(json) = serde_json::from_str::<Value>(&line[start..]) else {
                 continue;
             };
+            if json["xray_trace_id"].as_str().is_none() {
+                continue;
+            }
             let names_it = json["correlation_id"] == correlation_id
                 || json["correlation_ids"]
                     .as_str()
@@ -1749,6 +1776,7 @@ async fn one_correlation_id_follows_a_saga_through_every_function() {
     let http = reqwest::Client::new();
     let u = saga_user(&http, "corr").await;
     let correlation_id = format!("e2e-saga-{}", unique());
+    let marks = log_marks();
     let (status, body) = send(
         http.delete(api("/users/me"))
             .bearer_auth(&u.token)
@@ -1771,7 +1799,7 @@ async fn one_correlation_id_follows_a_saga_through_every_function() {
     // Log lines are flushed as they are written; give the last consumer's a moment.
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let seen = functions_that_logged(&correlation_id);
+        let seen = functions_that_logged(&marks, &correlation_id);
         let missing: Vec<&str> = expected
             .iter()
             .copied()

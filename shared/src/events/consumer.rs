@@ -187,10 +187,10 @@ where
                 };
                 done.inspect_err(|e| match e {
                     ConsumeError::Unavailable { .. } => {
-                        tracing::warn!(message_id = %id, event_name = %name, event_id = %event_id, error = %e, "record not tried: a dependency is unavailable")
+                        tracing::warn!(message_id = %id, event_name = %name, event_id = %event_id, correlation_id = %correlation_id, error = %e, "record not tried: a dependency is unavailable")
                     }
                     _ => {
-                        tracing::error!(message_id = %id, event_name = %name, event_id = %event_id, error = %e, "record failed")
+                        tracing::error!(message_id = %id, event_name = %name, event_id = %event_id, correlation_id = %correlation_id, error = %e, "record failed")
                     }
                 })
             }

@@ -69,7 +69,9 @@ where
         .and_then(|v| v.to_str().ok())
         .filter(|v| is_sane_id(v))
         .map(str::to_owned)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        // API Gateway's request id (in its access log, and the `x-correlation-id` of its own
+        // answers), so a request sent without one is still one id everywhere.
+        .unwrap_or_else(|| request_id.clone());
     let lang = request_lang(&req);
     let if_none_match: Vec<String> = req
         .headers()
