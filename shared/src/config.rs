@@ -187,7 +187,7 @@ impl Load for RedisConfig {
 impl RedisConfig {
     /// The instance whose URL is secret `secret`, with the CA file and key prefix every
     /// instance shares.
-    fn read(env: &mut Reader<'_>, secret: &str) -> Self {
+    pub(crate) fn read(env: &mut Reader<'_>, secret: &str) -> Self {
         let url = env.secret(secret);
         let key_prefix = env.or("REDIS_KEY_PREFIX", "streamia:");
         let ca_cert = env.get("REDIS_CA_CERT").map(std::path::PathBuf::from);

@@ -12,6 +12,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::extract::{Form, Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -43,6 +44,19 @@ struct Asset {
 struct Double {
     assets: Arc<Mutex<HashMap<(String, String), Asset>>>,
     refused: Arc<Mutex<Vec<String>>>,
+    /// Cloudinary having an outage: every call answers 503 (counted in `failed`).
+    down: Arc<std::sync::atomic::AtomicBool>,
+    failed: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// A 503, as Cloudinary answers during an outage, when the double is down.
+fn outage(double: &Double) -> Option<Response> {
+    use std::sync::atomic::Ordering::SeqCst;
+    if !double.down.load(SeqCst) {
+        return None;
+    }
+    double.failed.fetch_add(1, SeqCst);
+    Some((StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable").into_response())
 }
 
 fn refuse(double: &Double, status: StatusCode, message: &str) -> Response {
@@ -166,6 +180,9 @@ async fn destroy(
     Path((cloud, resource_type)): Path<(String, String)>,
     Form(params): Form<BTreeMap<String, String>>,
 ) -> Response {
+    if let Some(down) = outage(&double) {
+        return down;
+    }
     if cloud != CLOUD {
         return refuse(&double, StatusCode::NOT_FOUND, "Unknown cloud");
     }
@@ -199,6 +216,9 @@ async fn resource(
     Path((cloud, resource_type, delivery_type, public_id)): Path<(String, String, String, String)>,
     headers: HeaderMap,
 ) -> Response {
+    if let Some(down) = outage(&double) {
+        return down;
+    }
     let expected = format!(
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode(format!("{API_KEY}:{API_SECRET}"))
@@ -413,16 +433,23 @@ async fn the_double_refuses_what_cloudinary_refuses() {
         Err(MediaError::NotFound(_))
     ));
 
-    // A storage holding the wrong secret: the Admin API refuses its Basic auth (a 503 for the
-    // client, never "not found"), and destroy its signature.
+    // A storage holding the wrong secret: the Admin API refuses its Basic auth (a refusal: a
+    // 500 for the client, never "not found", never a fault of Cloudinary's), and destroy its
+    // signature.
     let wrong = cloudinary(&api, "not-the-secret");
     assert!(matches!(
         wrong.confirm(&key, MAX).await,
-        Err(MediaError::Unavailable(_))
+        Err(MediaError::Rejected {
+            throttled: false,
+            ..
+        })
     ));
     assert!(matches!(
         wrong.delete(key.as_str()).await,
-        Err(MediaError::Unavailable(_))
+        Err(MediaError::Rejected {
+            throttled: false,
+            ..
+        })
     ));
 }
 
@@ -481,4 +508,68 @@ fn a_cloudinary_api_url_must_be_https() {
     .collect();
     let err = MediaConfig::load(&|k| vars.get(k).cloned()).unwrap_err();
     assert!(err.to_string().contains("CLOUDINARY_API_URL"), "{err}");
+}
+
+/// Cloudinary failing again and again (an outage: 503s) opens the circuit: after five faults
+/// in a row, calls are refused at once (a 503 with `Retry-After` for the client) without
+/// reaching Cloudinary. Cloudinary refusing the call itself (a wrong secret) or a client's
+/// upload that is not there never counts, however often.
+#[tokio::test]
+async fn only_an_outage_opens_the_cloudinary_circuit_and_calls_then_stop_reaching_it() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let (api, double) = start_double().await;
+    let key = VideoKey::new(MOVIE, VideoFormat::Mp4).unwrap();
+
+    let wrong = cloudinary(&api, "not-the-secret");
+    for _ in 0..10 {
+        let refused = wrong.delete(key.as_str()).await;
+        assert!(
+            matches!(
+                refused,
+                Err(MediaError::Rejected {
+                    throttled: false,
+                    ..
+                })
+            ),
+            "{refused:?}"
+        );
+    }
+    assert_eq!(
+        double.refused.lock().unwrap().len(),
+        10,
+        "each reached Cloudinary"
+    );
+
+    let storage = cloudinary(&api, API_SECRET);
+    for _ in 0..10 {
+        let missing = storage.confirm(&key, MAX).await;
+        assert!(
+            matches!(missing, Err(MediaError::NotFound(_))),
+            "{missing:?}"
+        );
+    }
+
+    double.down.store(true, SeqCst);
+    for _ in 0..5 {
+        let failed = storage.delete(key.as_str()).await;
+        assert!(
+            matches!(failed, Err(MediaError::Unavailable(_))),
+            "{failed:?}"
+        );
+    }
+    assert_eq!(
+        double.failed.load(SeqCst),
+        5,
+        "each of the five reached Cloudinary"
+    );
+    let refused = storage.delete(key.as_str()).await;
+    let Err(MediaError::CircuitOpen { why, retry_after }) = refused else {
+        panic!("expected the open circuit, got {refused:?}");
+    };
+    assert!(why.contains("circuit cloudinary is open"), "{why}");
+    assert!(
+        retry_after > Duration::ZERO && retry_after <= Duration::from_secs(30),
+        "{retry_after:?}"
+    );
+    assert_eq!(double.failed.load(SeqCst), 5, "the sixth never left");
 }

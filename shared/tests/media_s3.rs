@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use streamia_shared::config::Load;
 use streamia_shared::media::{
-    MediaConfig, MediaError, MediaStorage, Provider, SignedUpload, SubtitleKey, UploadSpec,
-    VideoFormat, VideoKey,
+    Backend, MediaConfig, MediaError, MediaStorage, Provider, SignedUpload, SubtitleKey,
+    UploadSpec, VideoFormat, VideoKey,
 };
 
 const MOVIE: &str = "65f0a1b2c3d4e5f60718293a";
@@ -32,7 +32,7 @@ async fn storage(extra: &[(&str, &str)]) -> (MediaStorage, String) {
     let config = MediaConfig::load(&|k| vars.get(k).cloned()).expect("config");
     let sdk = streamia_shared::events::aws_config_from_env().await;
     let storage = MediaStorage::new(&config, &sdk);
-    let MediaStorage::S3(s3) = &storage else {
+    let Backend::S3(s3) = storage.backend() else {
         panic!("the default provider is S3")
     };
     s3.client()
@@ -45,9 +45,9 @@ async fn storage(extra: &[(&str, &str)]) -> (MediaStorage, String) {
 }
 
 fn s3_client(storage: &MediaStorage) -> aws_sdk_s3::Client {
-    match storage {
-        MediaStorage::S3(s3) => s3.client().clone(),
-        MediaStorage::Cloudinary(_) => unreachable!(),
+    match storage.backend() {
+        Backend::S3(s3) => s3.client().clone(),
+        Backend::Cloudinary(_) => unreachable!(),
     }
 }
 
@@ -413,11 +413,13 @@ fn the_config_names_every_problem_at_once() {
 async fn a_large_video_is_copied_in_parts() {
     let max = 16 * 1024 * 1024;
     let (storage, bucket) = storage(&[("MAX_VIDEO_BYTES", &max.to_string())]).await;
-    let MediaStorage::S3(s3) = storage else {
+    let Backend::S3(s3) = storage.backend().clone() else {
         unreachable!()
     };
     // Parts of 5 MiB (S3's least): 12 MiB + 3 bytes is three parts, the last one short.
-    let storage = MediaStorage::S3(Box::new(s3.with_copy_part_bytes(5 * 1024 * 1024)));
+    let storage = MediaStorage::from_backend(Backend::S3(Box::new(
+        s3.with_copy_part_bytes(5 * 1024 * 1024),
+    )));
     let key = VideoKey::new(MOVIE, VideoFormat::Mkv).unwrap();
     let spec = UploadSpec {
         key: key.clone(),
@@ -450,4 +452,60 @@ async fn a_large_video_is_copied_in_parts() {
         .await
         .unwrap();
     assert!(pending.uploads().is_empty());
+}
+
+/// S3 refusing a call (here a bucket that does not exist, 404 `NoSuchBucket`, as a wrong
+/// bucket name or a missing permission's 403 would) never counts against the circuit, however
+/// often; S3 not answering does: after five failures in a row calls are refused at once, with
+/// when to try again, and are never made.
+#[tokio::test]
+async fn only_s3_not_answering_opens_its_circuit() {
+    let vars: HashMap<String, String> = [(
+        "MEDIA_BUCKET".to_owned(),
+        format!("media-test-missing-{}", uuid::Uuid::new_v4().simple()),
+    )]
+    .into();
+    let config = MediaConfig::load(&|k| vars.get(k).cloned()).unwrap();
+    let sdk = streamia_shared::events::aws_config_from_env().await;
+    let key = SubtitleKey::new(MOVIE, "es").unwrap();
+    let missing = MediaStorage::new(&config, &sdk);
+    for _ in 0..10 {
+        let refused = missing.put_text(&key, "WEBVTT\n").await;
+        assert!(
+            matches!(
+                refused,
+                Err(MediaError::Rejected {
+                    throttled: false,
+                    ..
+                })
+            ),
+            "{refused:?}"
+        );
+    }
+
+    // Nothing listens on port 1: every call fails without an answer. (A config of its own:
+    // one built from the environment's keeps its `AWS_ENDPOINT_URL` over any override.)
+    use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region, SharedCredentialsProvider};
+    let unreachable = aws_config::SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+            "test", "test", None, None, "test",
+        )))
+        .region(Region::new("us-east-1"))
+        .endpoint_url("http://127.0.0.1:1")
+        .build();
+    let down = MediaStorage::new(&config, &unreachable);
+    for _ in 0..5 {
+        let failed = down.delete(key.as_str()).await;
+        assert!(
+            matches!(failed, Err(MediaError::Unavailable(_))),
+            "{failed:?}"
+        );
+    }
+    let refused = down.delete(key.as_str()).await;
+    let Err(MediaError::CircuitOpen { why, retry_after }) = refused else {
+        panic!("expected the open circuit, got {refused:?}");
+    };
+    assert!(why.contains("circuit s3 is open"), "{why}");
+    assert!(retry_after > Duration::ZERO && retry_after <= Duration::from_secs(30));
 }

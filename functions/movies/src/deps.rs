@@ -62,6 +62,10 @@ impl Service for Deps {
     ) -> Result<Self, InitError> {
         let mongo = streamia_shared::db::connect(&mongo_config.uri).await?;
         let db = mongo.database(&mongo_config.database_name(SERVICE));
+        let media = match media {
+            Some(config) => Some((MediaStorage::connect(&config, aws).await?, config)),
+            None => None,
+        };
         Ok(Self {
             movies: MovieStore::new(&db),
             media_deletions: MediaDeletions::new(&db),
@@ -75,7 +79,7 @@ impl Service for Deps {
             saga_inbox: Inbox::new(&db, ON_DELETION_STEP),
             sagas: SagaStore::new(&db),
             config,
-            media: media.map(|config| (MediaStorage::new(&config, aws), config)),
+            media,
             mongo,
             db,
         })

@@ -101,7 +101,21 @@ impl From<MoviesError> for ApiError {
                 Msg::Validation,
                 vec![FieldError::new("key", Msg::VideoMismatch)],
             ),
+            MoviesError::Media(MediaError::Changed(_)) => {
+                ApiError::conflict("UPLOAD_CHANGED", Msg::VideoChanged)
+            }
             MoviesError::Media(e @ MediaError::Unavailable(_)) => ApiError::unavailable(e),
+            MoviesError::Media(MediaError::CircuitOpen { why, retry_after }) => {
+                ApiError::unavailable_for(why, retry_after)
+            }
+            // A rate limit passes; any other refusal is our configuration (a permission, a
+            // secret), logged as a 500 for someone to fix.
+            MoviesError::Media(
+                e @ MediaError::Rejected {
+                    throttled: true, ..
+                },
+            ) => ApiError::unavailable(e),
+            MoviesError::Media(e @ MediaError::Rejected { .. }) => ApiError::internal(e),
             e @ MoviesError::MediaNotConfigured => ApiError::internal(e),
             MoviesError::SubtitleNotFound => SUBTITLE_NOT_FOUND.into(),
             e @ MoviesError::Busy => ApiError::unavailable(e),

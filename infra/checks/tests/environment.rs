@@ -480,6 +480,39 @@ fn each_function_may_read_only_its_secrets_and_publish_only_to_its_topics() {
     }
 }
 
+/// The media functions that call the provider (the rest only sign URLs and forms): they share
+/// its circuit (`shared::media`) through the auth Redis.
+const MEDIA_CALLERS: [&str; 5] = [
+    "movies-confirm-video",
+    "movies-add-subtitle",
+    "movies-delete-subtitle",
+    "movies-media-sweeper",
+    "movies-on-deletion-step",
+];
+
+/// Each function that calls the media provider holds the auth Redis, where the provider's
+/// circuit is shared (without it each instance would keep its own, unseen here); a function
+/// that only signs holds no key to the store of revocations.
+#[test]
+fn only_the_media_functions_that_call_the_provider_hold_the_auth_redis() {
+    let t = template();
+    let mut callers = BTreeSet::new();
+    for f in &t.functions {
+        if !f.environment.iter().any(|v| v == "MEDIA_PROVIDER") {
+            continue;
+        }
+        let holds = f.environment.iter().any(|v| v == "REDIS_URL_SECRET_ARN");
+        let calls = MEDIA_CALLERS.contains(&f.binary.as_str());
+        assert_eq!(holds, calls, "{}: REDIS_URL_SECRET_ARN", f.logical_id);
+        callers.insert(f.binary.as_str());
+    }
+    let callers: Vec<&str> = MEDIA_CALLERS
+        .into_iter()
+        .filter(|c| !callers.contains(c))
+        .collect();
+    assert!(callers.is_empty(), "not media functions: {callers:?}");
+}
+
 /// The functions that sign access tokens: the only ones that may hold the private keys
 /// (besides the two that write them), and each of them must.
 const SIGNERS: [&str; 3] = ["users-register", "users-login", "users-refresh"];

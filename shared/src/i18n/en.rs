@@ -125,6 +125,10 @@ pub(super) const MESSAGES: &[(Msg, &str)] = &[
         VideoMismatch,
         "the uploaded file is not what the upload URL allowed (type or size), so it was deleted",
     ),
+    (
+        VideoChanged,
+        "the upload changed while it was being confirmed: confirm it again",
+    ),
     (SubtitleNotFound, "subtitle not found"),
     (FieldBytesRange, "must be between {min} and {max} bytes"),
     (

@@ -162,6 +162,10 @@ pub(super) const MESSAGES: &[(Msg, &str)] = &[
         VideoMismatch,
         "el archivo subido no es lo que permitía la URL de subida (tipo o tamaño), así que se eliminó",
     ),
+    (
+        VideoChanged,
+        "la subida cambió mientras se confirmaba: confírmala de nuevo",
+    ),
     (SubtitleNotFound, "no se encontró el subtítulo"),
     (FieldBytesRange, "debe estar entre {min} y {max} bytes"),
     (FieldLanguageTag, "debe ser una etiqueta de idioma, como es o en-US"),

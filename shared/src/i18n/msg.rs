@@ -179,6 +179,8 @@ messages! {
     VideoNotUploaded = "movies.video_not_uploaded",
     /// 400 field `key`: the uploaded object is not what the upload allowed (deleted).
     VideoMismatch = "movies.video_mismatch",
+    /// 409 UPLOAD_CHANGED: the upload was posted again while it was being confirmed.
+    VideoChanged = "movies.video_changed",
     /// 404: no subtitle track in that language.
     SubtitleNotFound = "movies.subtitle_not_found",
     /// 400 field: a size outside `{min}`..`{max}` bytes.

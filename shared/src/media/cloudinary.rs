@@ -175,6 +175,24 @@ fn unavailable(what: &str, e: impl fmt::Display) -> MediaError {
     MediaError::Unavailable(format!("Cloudinary {what}: {e}"))
 }
 
+/// What an error status from Cloudinary means: Cloudinary failing (a 5xx: a fault of its), or
+/// refusing the call itself (a 4xx: a wrong secret, a bad request, its rate limits, 420 and
+/// 429), which never counts against the circuit.
+fn status_error(what: &str, status: reqwest::StatusCode) -> MediaError {
+    let why = format!("Cloudinary {what}: status {}", status.as_u16());
+    match status.as_u16() {
+        500..=599 => MediaError::Unavailable(why),
+        420 | 429 => MediaError::Rejected {
+            why,
+            throttled: true,
+        },
+        _ => MediaError::Rejected {
+            why,
+            throttled: false,
+        },
+    }
+}
+
 impl CloudinaryStorage {
     /// The account `config` names.
     pub fn new(config: CloudinaryConfig, media: &MediaConfig) -> Self {
@@ -253,7 +271,7 @@ impl CloudinaryStorage {
         match answer.status().as_u16() {
             200 => {}
             404 => return Err(MediaError::NotFound(key.to_string())),
-            status => return Err(unavailable("Admin API", format!("status {status}"))),
+            _ => return Err(status_error("Admin API", answer.status())),
         }
         #[derive(serde::Deserialize)]
         struct Resource {
@@ -279,7 +297,7 @@ impl CloudinaryStorage {
             None
         };
         if let Some(why) = why {
-            self.delete(key.as_str()).await?;
+            // Destroyed by the caller, in a call of its own (`MediaStorage::confirm`).
             return Err(MediaError::Mismatch {
                 key: key.to_string(),
                 why,
@@ -311,7 +329,10 @@ impl CloudinaryStorage {
         let file = reqwest::multipart::Part::bytes(body.as_bytes().to_vec())
             .file_name("subtitles.vtt")
             .mime_str("text/vtt")
-            .map_err(|e| unavailable("upload", e))?;
+            .map_err(|e| MediaError::Rejected {
+                why: format!("Cloudinary upload: {e}"),
+                throttled: false,
+            })?;
         let form = form
             .text("api_key", self.config.api_key.clone())
             .text("signature", signature)
@@ -325,10 +346,7 @@ impl CloudinaryStorage {
             .map_err(|e| unavailable("upload", e))?;
         match answer.status().is_success() {
             true => Ok(()),
-            false => Err(unavailable(
-                "upload",
-                format!("status {}", answer.status().as_u16()),
-            )),
+            false => Err(status_error("upload", answer.status())),
         }
     }
 
@@ -354,10 +372,7 @@ impl CloudinaryStorage {
             .await
             .map_err(|e| unavailable("destroy", e))?;
         if !answer.status().is_success() {
-            return Err(unavailable(
-                "destroy",
-                format!("status {}", answer.status().as_u16()),
-            ));
+            return Err(status_error("destroy", answer.status()));
         }
         #[derive(serde::Deserialize)]
         struct Destroyed {

@@ -24,7 +24,8 @@ use std::time::Duration;
 use aws_config::SdkConfig;
 use serde::Serialize;
 
-use crate::config::{ConfigError, Load, Lookup, Reader};
+use crate::config::{secret_arn_var, ConfigError, Load, Lookup, Reader, RedisConfig};
+use crate::resilience::{Breaker, Fault, Policy, Tripped};
 
 pub use cloudinary::{delivery_signature, sign_params, CloudinaryConfig, CloudinaryStorage};
 pub use keys::{SubtitleKey, VideoFormat, VideoKey};
@@ -65,6 +66,11 @@ pub struct MediaConfig {
     pub playback_ttl: Duration,
     /// Cloudinary's account settings (required with `cloudinary`).
     pub cloudinary: Option<CloudinaryConfig>,
+    /// The auth Redis (`REDIS_URL_SECRET_ARN`), where the provider's circuit lives, shared by
+    /// every instance ([`MediaStorage::connect`]). Given only to the functions that call the
+    /// provider (confirming, storing and deleting); the others only sign, reach nobody, and
+    /// so hold no key to the store of revocations.
+    pub circuit: Option<RedisConfig>,
 }
 
 impl Load for MediaConfig {
@@ -98,6 +104,10 @@ impl Load for MediaConfig {
         // Every Cloudinary variable is read whichever provider is chosen, so the template
         // checks see them all; only the chosen provider's are required.
         let cloudinary = CloudinaryConfig::read(&mut env, provider == Provider::Cloudinary);
+        let circuit = [secret_arn_var("REDIS_URL").as_str(), "REDIS_URL"]
+            .iter()
+            .any(|k| env.get(k).is_some())
+            .then(|| RedisConfig::read(&mut env, "REDIS_URL"));
         if provider == Provider::S3 && max_video_bytes > MAX_S3_POST_BYTES {
             env.problem(format!(
                 "MAX_VIDEO_BYTES may be at most {MAX_S3_POST_BYTES} with S3 (the most a POST \
@@ -120,6 +130,7 @@ impl Load for MediaConfig {
             upload_ttl: Duration::from_secs(upload_ttl),
             playback_ttl: Duration::from_secs(playback_ttl),
             cloudinary,
+            circuit,
         })
     }
 }
@@ -214,45 +225,138 @@ pub enum MediaError {
         /// What differs.
         why: String,
     },
-    /// The provider did not answer, or answered an error (503 for the client).
+    /// The upload was written again (the same form, posted twice) while it was being
+    /// confirmed: what was checked is not what is there now. Confirming again checks the new
+    /// one.
+    #[error("the upload under key {0} changed while it was being confirmed")]
+    Changed(String),
+    /// The provider answered and refused the call itself (a 4xx other than a missing object:
+    /// permissions, a wrong secret, a malformed request, a rate limit). Not an outage: it never
+    /// counts against the circuit, or one function's missing permission would stop every
+    /// function's calls.
+    #[error("media storage refused the call: {why}")]
+    Rejected {
+        /// What it said.
+        why: String,
+        /// A rate limit: the same call succeeds later.
+        throttled: bool,
+    },
+    /// The provider could not be reached, did not answer in time, or failed (a 5xx, S3's
+    /// `SlowDown`): counts against the provider's circuit (503 for the client).
     #[error("media storage unavailable: {0}")]
     Unavailable(String),
+    /// Not tried: the provider's circuit is open after repeated failures (503 with
+    /// `Retry-After` for the client; the sweeper tries the object again then).
+    #[error("media storage unavailable: {why}")]
+    CircuitOpen {
+        /// The circuit's refusal.
+        why: String,
+        /// When a call may be let through again, at the earliest.
+        retry_after: Duration,
+    },
 }
 
-/// The media storage a function uses: one of the two providers, chosen by [`MediaConfig`].
+/// Only the provider failing counts against its circuit: an object that is missing, changed
+/// or not what was signed is about the client's upload, and a refusal about the call.
+impl Fault for MediaError {
+    fn is_fault(&self) -> bool {
+        matches!(self, MediaError::Unavailable(_))
+    }
+}
+
+/// One of the two providers, chosen by [`MediaConfig`].
 #[derive(Clone)]
-pub enum MediaStorage {
+pub enum Backend {
     /// Amazon S3 (boxed: its SDK config is large beside Cloudinary's).
     S3(Box<S3Storage>),
     /// Cloudinary.
     Cloudinary(CloudinaryStorage),
 }
 
+/// The media storage a function uses: its provider, every call that reaches it behind the
+/// provider's circuit (`s3` or `cloudinary`, [`crate::resilience::breaker`]): while the
+/// provider keeps failing, requests answer 503 at once instead of each waiting out its
+/// timeouts. Signing (an upload form, a playback URL) reaches nobody and is never refused.
+#[derive(Clone)]
+pub struct MediaStorage {
+    backend: Backend,
+    circuit: Breaker,
+}
+
 impl MediaStorage {
     /// The storage `config` names, with clients built from the function's AWS config (no
-    /// network call: the first request connects).
+    /// network call: the first request connects), behind a circuit of this instance's own
+    /// (tools, tests; functions use [`MediaStorage::connect`]).
     pub fn new(config: &MediaConfig, sdk: &SdkConfig) -> Self {
-        match (&config.provider, &config.cloudinary) {
+        Self::from_backend(match (&config.provider, &config.cloudinary) {
             (Provider::Cloudinary, Some(cloudinary)) => {
-                Self::Cloudinary(CloudinaryStorage::new(cloudinary.clone(), config))
+                Backend::Cloudinary(CloudinaryStorage::new(cloudinary.clone(), config))
             }
-            _ => Self::S3(Box::new(S3Storage::new(sdk, config))),
+            _ => Backend::S3(Box::new(S3Storage::new(sdk, config))),
+        })
+    }
+
+    /// [`MediaStorage::new`] behind the provider's circuit in the auth Redis, shared by every
+    /// instance (connects on first use), when the function is given it ([`MediaConfig::circuit`]).
+    pub async fn connect(config: &MediaConfig, sdk: &SdkConfig) -> Result<Self, redis::RedisError> {
+        let storage = Self::new(config, sdk);
+        let Some(redis) = &config.circuit else {
+            return Ok(storage);
+        };
+        let circuit = Breaker::connect(storage.circuit.name(), Policy::DEFAULT, redis).await?;
+        Ok(Self { circuit, ..storage })
+    }
+
+    /// `backend` behind a circuit of this instance's own.
+    pub fn from_backend(backend: Backend) -> Self {
+        let name = match backend {
+            Backend::S3(_) => "s3",
+            Backend::Cloudinary(_) => "cloudinary",
+        };
+        Self {
+            backend,
+            circuit: Breaker::local(name, Policy::DEFAULT),
         }
+    }
+
+    /// The provider's client (tests reach the bucket through it).
+    pub fn backend(&self) -> &Backend {
+        &self.backend
     }
 
     /// Which provider this is.
     pub fn provider(&self) -> Provider {
-        match self {
-            Self::S3(_) => Provider::S3,
-            Self::Cloudinary(_) => Provider::Cloudinary,
+        match self.backend {
+            Backend::S3(_) => Provider::S3,
+            Backend::Cloudinary(_) => Provider::Cloudinary,
         }
+    }
+
+    /// A call that reaches the provider, through its circuit: refused at once (as
+    /// [`MediaError::CircuitOpen`]) while the circuit is open.
+    async fn guarded<T>(
+        &self,
+        call: impl std::future::Future<Output = Result<T, MediaError>>,
+    ) -> Result<T, MediaError> {
+        // Boxed: the provider's futures are deep, and callers (the sweeper's scheduled
+        // runtime) nest them further.
+        self.circuit
+            .call(Box::pin(call))
+            .await
+            .map_err(|e| match e {
+                Tripped::Open(refused) => MediaError::CircuitOpen {
+                    why: refused.to_string(),
+                    retry_after: refused.retry_after,
+                },
+                Tripped::Failed(e) => e,
+            })
     }
 
     /// Signs a direct upload of `spec.key` (its content type, at most `spec.max_bytes`).
     pub async fn sign_upload(&self, spec: &UploadSpec) -> Result<SignedUpload, MediaError> {
-        match self {
-            Self::S3(s3) => s3.sign_upload(spec).await,
-            Self::Cloudinary(c) => c.sign_upload(spec),
+        match &self.backend {
+            Backend::S3(s3) => s3.sign_upload(spec).await,
+            Backend::Cloudinary(c) => c.sign_upload(spec),
         }
     }
 
@@ -266,52 +370,72 @@ impl MediaStorage {
         key: &VideoKey,
         max_bytes: u64,
     ) -> Result<StoredObject, MediaError> {
-        match self {
-            Self::S3(s3) => s3.confirm(key, max_bytes).await,
-            Self::Cloudinary(c) => c.confirm(key, max_bytes).await,
+        let checked = self
+            .guarded(async {
+                match &self.backend {
+                    Backend::S3(s3) => s3.confirm(key, max_bytes).await,
+                    Backend::Cloudinary(c) => c.confirm(key, max_bytes).await,
+                }
+            })
+            .await;
+        if let Err(MediaError::Mismatch { .. }) = &checked {
+            // Its own call through the circuit: a failure to delete it is the provider's, not
+            // the check's (the client confirming again finds the same mismatch).
+            let upload = match &self.backend {
+                Backend::S3(_) => s3::upload_key(key.as_str()),
+                Backend::Cloudinary(_) => key.as_str().to_owned(),
+            };
+            self.delete(&upload).await?;
         }
+        checked
     }
 
     /// How long after its form expires an upload may still be confirmed (S3: about a day, what
     /// the upload prefix keeps; Cloudinary: an hour, as long as it accepts an upload signature,
     /// so that nothing can be uploaded under a key after its ticket is swept).
     pub fn confirm_window(&self) -> Duration {
-        match self {
-            Self::S3(_) => s3::CONFIRM_WINDOW,
-            Self::Cloudinary(_) => Duration::from_secs(3600),
+        match self.backend {
+            Backend::S3(_) => s3::CONFIRM_WINDOW,
+            Backend::Cloudinary(_) => Duration::from_secs(3600),
         }
     }
 
     /// Deletes the upload a confirmation copied from (S3); nothing to do for Cloudinary,
     /// whose upload is the kept asset.
     pub async fn discard_upload(&self, key: &VideoKey) -> Result<(), MediaError> {
-        match self {
-            Self::S3(s3) => s3.discard_upload(key).await,
-            Self::Cloudinary(_) => Ok(()),
+        match &self.backend {
+            Backend::S3(s3) => self.guarded(s3.discard_upload(key)).await,
+            Backend::Cloudinary(_) => Ok(()),
         }
     }
 
     /// Stores a small text object written by the backend itself (a WebVTT subtitle).
     pub async fn put_text(&self, key: &SubtitleKey, body: &str) -> Result<(), MediaError> {
-        match self {
-            Self::S3(s3) => s3.put_text(key, body).await,
-            Self::Cloudinary(c) => c.put_text(key, body).await,
-        }
+        self.guarded(async {
+            match &self.backend {
+                Backend::S3(s3) => s3.put_text(key, body).await,
+                Backend::Cloudinary(c) => c.put_text(key, body).await,
+            }
+        })
+        .await
     }
 
     /// Deletes `key` (a video or a subtitle); deleting what is not there is not an error.
     pub async fn delete(&self, key: &str) -> Result<(), MediaError> {
-        match self {
-            Self::S3(s3) => s3.delete(key).await,
-            Self::Cloudinary(c) => c.delete(key).await,
-        }
+        self.guarded(async {
+            match &self.backend {
+                Backend::S3(s3) => s3.delete(key).await,
+                Backend::Cloudinary(c) => c.delete(key).await,
+            }
+        })
+        .await
     }
 
     /// A URL a viewer's player can GET `key` from (Range requests included) for a short while.
     pub async fn playback_url(&self, key: &str) -> Result<String, MediaError> {
-        match self {
-            Self::S3(s3) => s3.playback_url(key).await,
-            Self::Cloudinary(c) => Ok(c.playback_url(key)),
+        match &self.backend {
+            Backend::S3(s3) => s3.playback_url(key).await,
+            Backend::Cloudinary(c) => Ok(c.playback_url(key)),
         }
     }
 }

@@ -11,8 +11,9 @@
 use std::time::{Duration, SystemTime};
 
 use aws_config::SdkConfig;
+use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::config::ProvideCredentials;
-use aws_sdk_s3::error::{DisplayErrorContext, SdkError};
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::presigning::PresigningConfig;
 use base64::Engine;
 use chrono::{DateTime, Utc};
@@ -68,8 +69,42 @@ pub fn policy_signature(secret: &str, date: SystemTime, region: &str, policy_b64
     aws_sigv4::sign::v4::calculate_signature(key, policy_b64.as_bytes())
 }
 
-fn unavailable<E: std::error::Error>(what: &str, e: E) -> MediaError {
-    MediaError::Unavailable(format!("S3 {what}: {}", DisplayErrorContext(&e)))
+/// What a failed S3 call means: S3 not reachable, too slow or failing (a 5xx, `SlowDown`,
+/// `RequestTimeout`: a fault of S3's), the copy's object changed (412), or S3 refusing the
+/// call itself (any other 4xx: permissions, a malformed request; never a fault, or one
+/// function's missing permission would open the circuit for all of them).
+fn failed<E>(what: &str, e: SdkError<E, HttpResponse>) -> MediaError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let why = format!("S3 {what}: {}", DisplayErrorContext(&e));
+    let SdkError::ServiceError(service) = &e else {
+        // Not sent, no answer, a timeout, an answer that could not be read.
+        return match e {
+            SdkError::ConstructionFailure(_) => MediaError::Rejected {
+                why,
+                throttled: false,
+            },
+            _ => MediaError::Unavailable(why),
+        };
+    };
+    let status = service.raw().status().as_u16();
+    match (status, service.err().code()) {
+        (_, Some("SlowDown" | "RequestTimeout" | "InternalError" | "ServiceUnavailable")) => {
+            MediaError::Unavailable(why)
+        }
+        (500..=599, _) => MediaError::Unavailable(why),
+        (412, _) => MediaError::Changed(why),
+        (_, Some("NoSuchKey")) => MediaError::NotFound(why),
+        (429, _) => MediaError::Rejected {
+            why,
+            throttled: true,
+        },
+        _ => MediaError::Rejected {
+            why,
+            throttled: false,
+        },
+    }
 }
 
 impl S3Storage {
@@ -124,7 +159,7 @@ impl S3Storage {
         let creds = provider
             .provide_credentials()
             .await
-            .map_err(|e| unavailable("credentials", e))?;
+            .map_err(|e| MediaError::Unavailable(format!("S3 credentials: {e}")))?;
         let region = self
             .sdk
             .region()
@@ -202,7 +237,7 @@ impl S3Storage {
             Err(SdkError::ServiceError(e)) if e.err().is_not_found() => {
                 return Err(MediaError::NotFound(key.to_string()))
             }
-            Err(e) => return Err(unavailable("HEAD", e)),
+            Err(e) => return Err(failed("HEAD", e)),
         };
         let size = head.content_length().unwrap_or(0).max(0) as u64;
         let content_type = head.content_type().unwrap_or_default().to_owned();
@@ -217,7 +252,7 @@ impl S3Storage {
             None
         };
         if let Some(why) = why {
-            self.delete(&upload).await?;
+            // Deleted by the caller, in a call of its own (`MediaStorage::confirm`).
             return Err(MediaError::Mismatch {
                 key: key.to_string(),
                 why,
@@ -233,7 +268,14 @@ impl S3Storage {
             etag,
             size,
         };
-        self.copy(&source, key.as_str(), &content_type).await?;
+        // Named by the client's key: the copy's own errors name the upload's.
+        self.copy(&source, key.as_str(), &content_type)
+            .await
+            .map_err(|e| match e {
+                MediaError::NotFound(_) => MediaError::NotFound(key.to_string()),
+                MediaError::Changed(_) => MediaError::Changed(key.to_string()),
+                other => other,
+            })?;
         Ok(StoredObject {
             key: key.to_string(),
             size,
@@ -262,7 +304,7 @@ impl S3Storage {
                 .config_override(copy_timeouts())
                 .send()
                 .await
-                .map_err(|e| unavailable("CopyObject", e))?;
+                .map_err(|e| failed("CopyObject", e))?;
             // S3 may answer 200 and fail in the body: a result with an ETag is a copy.
             return match copied.copy_object_result().and_then(|r| r.e_tag()) {
                 Some(_) => Ok(()),
@@ -279,7 +321,7 @@ impl S3Storage {
             .content_type(content_type)
             .send()
             .await
-            .map_err(|e| unavailable("CreateMultipartUpload", e))?;
+            .map_err(|e| failed("CreateMultipartUpload", e))?;
         let upload_id = started
             .upload_id()
             .ok_or_else(|| MediaError::Unavailable("S3 answered no upload id".to_owned()))?
@@ -301,7 +343,7 @@ impl S3Storage {
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(|e| unavailable("CompleteMultipartUpload", e))
+                .map_err(|e| failed("CompleteMultipartUpload", e))
         };
         let completed = tokio::time::timeout(COPY_BUDGET, parts_and_complete)
             .await
@@ -358,7 +400,7 @@ impl S3Storage {
                     .config_override(copy_timeouts())
                     .send()
                     .await
-                    .map_err(|e| unavailable("UploadPartCopy", e))?;
+                    .map_err(|e| failed("UploadPartCopy", e))?;
                 let etag = answer
                     .copy_part_result()
                     .and_then(|r| r.e_tag())
@@ -395,7 +437,7 @@ impl S3Storage {
             .body(body.as_bytes().to_vec().into())
             .send()
             .await
-            .map_err(|e| unavailable("PUT", e))?;
+            .map_err(|e| failed("PUT", e))?;
         Ok(())
     }
 
@@ -407,7 +449,7 @@ impl S3Storage {
             .key(key)
             .send()
             .await
-            .map_err(|e| unavailable("DELETE", e))?;
+            .map_err(|e| failed("DELETE", e))?;
         Ok(())
     }
 
@@ -435,7 +477,7 @@ impl S3Storage {
             .key(key)
             .presigned(presigning)
             .await
-            .map_err(|e| unavailable("presign GET", e))?;
+            .map_err(|e| failed("presign GET", e))?;
         Ok(request.uri().to_owned())
     }
 }
@@ -448,7 +490,7 @@ struct Source<'a> {
 }
 
 /// Where a form uploads `key`: under [`UPLOAD_PREFIX`].
-fn upload_key(key: &str) -> String {
+pub(super) fn upload_key(key: &str) -> String {
     format!("{UPLOAD_PREFIX}{key}")
 }
 

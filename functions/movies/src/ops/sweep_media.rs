@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use bson::DateTime;
 use serde::Serialize;
+use streamia_shared::media::MediaError;
 
 use crate::error::MoviesError;
 use crate::Deps;
@@ -70,8 +71,13 @@ pub async fn execute(deps: &Deps, deadline: Option<Instant>) -> Result<Swept, Mo
             }
             Err(e) => {
                 tracing::warn!(key = %leased.key, error = %e, "media object not deleted: tried again later");
+                // The circuit open: not tried, due again as soon as a trial call may go.
+                let after = match e {
+                    MediaError::CircuitOpen { retry_after, .. } => retry_after,
+                    _ => RETRY_AFTER,
+                };
                 deps.media_deletions
-                    .retry_at(&leased, from_now(RETRY_AFTER))
+                    .retry_at(&leased, from_now(after))
                     .await?;
                 swept.failed += 1;
                 break;

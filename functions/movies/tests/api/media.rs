@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use streamia_movies::adapters::http::{
     ADD_SUBTITLE, CONFIRM_VIDEO, DELETE_SUBTITLE, LIST_SUBTITLES, VIDEO_UPLOAD_URL,
 };
-use streamia_shared::media::MediaStorage;
+use streamia_shared::media::Backend;
 
 use crate::common::*;
 
@@ -24,7 +24,7 @@ pub(crate) async fn media_app() -> TestApp {
         ("MAX_BODY_BYTES", "1200000"),
     ])
     .await;
-    let Some((MediaStorage::S3(s3), _)) = &app.deps.media else {
+    let Some(Backend::S3(s3)) = app.deps.media.as_ref().map(|(m, _)| m.backend()) else {
         panic!("the test's media storage is S3")
     };
     s3.client()
@@ -210,7 +210,7 @@ async fn an_admin_uploads_a_video_straight_to_storage_and_viewers_play_it_with_r
     assert_eq!(swept.deleted, 1);
     assert_eq!(status(video_url.clone()).await, 404);
     // The confirmed upload's copy under the upload prefix is gone too.
-    let Some((MediaStorage::S3(s3), _)) = &app.deps.media else {
+    let Some(Backend::S3(s3)) = app.deps.media.as_ref().map(|(m, _)| m.backend()) else {
         unreachable!()
     };
     let bucket = upload["uploadUrl"]
@@ -610,4 +610,50 @@ async fn a_ticket_is_held_by_one_confirmation_and_never_comes_back_once_swept() 
         }
     );
     assert!(rows.lease_due(Duration::ZERO).await.unwrap().is_none());
+}
+
+/// While the storage's circuit is open (opened here by another instance, which saw the storage
+/// fail five times in a row, through the shared Redis), confirming and storing a subtitle
+/// answer 503 UNAVAILABLE with `Retry-After` at once, without calling the storage. Signing
+/// (an upload URL) reaches nobody and goes on.
+#[tokio::test]
+async fn with_the_storage_circuit_open_the_media_routes_answer_503_at_once() {
+    use streamia_shared::config::{Load, RedisConfig};
+    use streamia_shared::media::MediaError;
+    use streamia_shared::resilience::{Breaker, Policy};
+    let app = media_app().await;
+    let movie = app.movie("Circuit").await;
+    let id = movie["id"].as_str().unwrap();
+    let key = upload_video(&app, id, vec![7u8; 100]).await;
+
+    let redis = RedisConfig::load(&app.env.lookup()).unwrap();
+    let other = Breaker::connect("s3", Policy::DEFAULT, &redis)
+        .await
+        .unwrap();
+    for _ in 0..5 {
+        let _ = other
+            .call(async { Err::<(), _>(MediaError::Unavailable("S3 down".into())) })
+            .await;
+    }
+    let confirm = on("POST", id, "/video").json(json!({ "key": key }));
+    let refused = app.as_admin(CONFIRM_VIDEO, confirm).await;
+    refused.assert_error(503, "UNAVAILABLE");
+    let retry_after: u64 = refused.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=30).contains(&retry_after), "{retry_after}");
+    let subtitle = on("POST", id, "/subtitles").json(json!({
+        "language": "es", "label": "Español", "format": "vtt",
+        "content": "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nHola\n",
+    }));
+    app.as_admin(ADD_SUBTITLE, subtitle)
+        .await
+        .assert_error(503, "UNAVAILABLE");
+    let sign = upload_url_request(
+        id,
+        json!({"fileName": "film.mp4", "contentType": "video/mp4", "sizeBytes": 10}),
+    );
+    app.as_admin(VIDEO_UPLOAD_URL, sign).await.assert_ok(200);
 }
