@@ -22,11 +22,15 @@ API's, and opens them over the DevTools protocol:
   GET /users/me, refreshes (one refresh for two calls) and logs out.
 
 - /docs/ on the API's host: the API reference page renders every operation of
-  infra/openapi.yaml with the renderer the stack serves, fetching nothing from elsewhere.
+  infra/openapi.yaml with the renderer the stack serves, fetching nothing from elsewhere;
+- /_local/ on the API's host: the local console shows a sign-up among the recent requests,
+  its correlation id's functions, the emails, queues, circuits and metrics, and its Redrive
+  button moves a dead letter back to its queue.
 
-Usage: python run.py --api http://127.0.0.1:3000/api/v1 --port PORT --out DIR
+Usage: python run.py --api http://127.0.0.1:3000/api/v1 --port PORT --out DIR --aws-endpoint URL
 Writes DIR/allowed.png, DIR/blocked.png, DIR/journey.png, DIR/upload.png, DIR/playback.png,
-DIR/docs.png and DIR/chromium.log; exits 1 on any failed check.
+DIR/docs.png, DIR/console.png (and console-loaded.png) and DIR/chromium.log; exits 1 on any
+failed check.
 """
 
 import argparse
@@ -142,6 +146,16 @@ class Browser:
         saves a screenshot; returns the last value."""
         self.send("Page.enable")
         self.send("Page.navigate", url=url)
+        value = self.poll(expression, done, timeout)
+        time.sleep(0.5)  # the last layout pass before the picture
+        shot = self.send("Page.captureScreenshot", format="png")
+        with open(screenshot, "wb") as f:
+            f.write(base64.b64decode(shot["data"]))
+        return value
+
+    def poll(self, expression, done, timeout=30):
+        """Evaluates expression on the open page until done(value) holds (or the timeout);
+        returns the last value."""
         deadline = time.time() + timeout
         value = None
         while time.time() < deadline:
@@ -153,11 +167,13 @@ class Browser:
             if value is not None and done(value):
                 break
             time.sleep(0.2)
-        time.sleep(0.5)  # the last layout pass before the picture
-        shot = self.send("Page.captureScreenshot", format="png")
-        with open(screenshot, "wb") as f:
-            f.write(base64.b64decode(shot["data"]))
         return value
+
+    def screenshot(self, path):
+        """The whole page (not only the window), for a person to look at."""
+        shot = self.send("Page.captureScreenshot", format="png", captureBeyondViewport=True)
+        with open(path, "wb") as f:
+            f.write(base64.b64decode(shot["data"]))
 
     def close(self):
         try:
@@ -299,11 +315,123 @@ def docs(browser, args):
     return failures
 
 
+def sqs(endpoint, action, body):
+    """One call of SQS's JSON protocol to LocalStack (which takes any credentials)."""
+    request = urllib.request.Request(
+        endpoint.rstrip("/") + "/", method="POST", data=json.dumps(body).encode(),
+        headers={"content-type": "application/x-amz-json-1.0", "x-amz-target": f"AmazonSQS.{action}",
+                 "authorization": "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/sqs/aws4_request, "
+                                  "SignedHeaders=host, Signature=0"})
+    with urllib.request.urlopen(request, timeout=10) as res:
+        return json.loads(res.read() or b"{}")
+
+
+def dlq_depth(endpoint, name):
+    url = sqs(endpoint, "GetQueueUrl", {"QueueName": name})["QueueUrl"]
+    attrs = sqs(endpoint, "GetQueueAttributes", {"QueueUrl": url, "AttributeNames": ["ApproximateNumberOfMessages"]})
+    return int(attrs["Attributes"]["ApproximateNumberOfMessages"])
+
+
+def console(browser, args):
+    """The local console, /_local/ on the API's host: a sign-up sent with its own correlation
+    id shows among the recent requests; clicking the id lists the functions its lines came
+    from (the request's and the welcome email's sender); the emails, the queues, the circuits
+    and the metrics show; a message put in a dead-letter queue is moved back to its queue by
+    the Redrive button. Nothing is fetched from another origin. Returns its failures."""
+    base = args.api.rsplit("/api/", 1)[0]
+    failures = []
+    correlation = f"console-{uuid.uuid4().hex[:12]}"
+    email = f"c-{uuid.uuid4().hex[:10]}@browser.test"
+    request = urllib.request.Request(
+        f"{args.api}/auth/register", method="POST",
+        data=json.dumps({"username": f"c{uuid.uuid4().hex[:10]}", "email": email,
+                         "password": "Browser123"}).encode(),
+        headers={"content-type": "application/json", "x-correlation-id": correlation})
+    try:
+        status = urllib.request.urlopen(request, timeout=20).status
+    except urllib.error.HTTPError as e:
+        status = e.code
+    if status != 201:
+        return [f"console: the sign-up answered {status}"]
+    with urllib.request.urlopen(f"{base}/_local/api/queues", timeout=20) as res:
+        queues = json.load(res)
+    target = next((q for q in queues if q.get("dlq")), None)
+    if target is None:
+        return [f"console: no queue with a dead-letter queue among {len(queues)}"]
+    dlq_url = sqs(args.aws_endpoint, "GetQueueUrl", {"QueueName": target["dlq"]})["QueueUrl"]
+    before = dlq_depth(args.aws_endpoint, target["dlq"])
+    sqs(args.aws_endpoint, "SendMessage",
+        {"QueueUrl": dlq_url, "MessageBody": json.dumps({"consoleRedriveCheck": correlation})})
+
+    state = ("JSON.stringify({requests: [...document.querySelectorAll('#requests button.trace')]"
+             ".map(b => b.dataset.correlationId),"
+             f" dlq: ((window.__queues || []).find(q => q.queue === {json.dumps(target['queue'])}) || {{}}).dlqVisible,"
+             " queues: (window.__queues || []).length, mail: window.__mail || 0,"
+             " circuits: (window.__circuits || []).map(c => c.name + ':' + c.state),"
+             " metrics: window.__metrics || 0, trace: window.__trace || null, redrive: window.__redrive || null,"
+             " foreign: performance.getEntriesByType('resource').map(e => e.name)"
+             ".filter(n => !n.startsWith(location.origin))})")
+    def shown(s):
+        return correlation in s.get("requests", []) and (s.get("dlq") or 0) > before and s.get("metrics", 0) > 0
+
+    # A desktop's width: the console's tables are wide.
+    browser.send("Emulation.setDeviceMetricsOverride", width=1400, height=900, deviceScaleFactor=1, mobile=False)
+    seen = browser.wait_for(
+        f"{base}/_local/", state,
+        lambda v: shown(json.loads(v)),
+        os.path.join(args.out, "console-loaded.png"))
+    seen = json.loads(seen) if seen else {}
+    checks = [
+        ("the sign-up is among the recent requests", correlation in seen.get("requests", [])),
+        ("every queue is listed", seen.get("queues") == len(queues)),
+        (f"{target['dlq']} shows the dead letter", (seen.get("dlq") or 0) > before),
+        ("the emails show", seen.get("mail", 0) > 0),
+        ("the three circuits show", len(seen.get("circuits", [])) == 3),
+        ("metrics show", seen.get("metrics", 0) > 0),
+    ]
+    # Click the correlation id until the welcome email's sender has logged it too.
+    click = (f"document.querySelector('#requests button.trace[data-correlation-id=\"{correlation}\"]').click()")
+    deadline = time.time() + 40
+    trace = None
+    while time.time() < deadline:
+        browser.send("Runtime.evaluate", expression=click)
+        time.sleep(1.0)
+        trace = json.loads(browser.send("Runtime.evaluate", expression=state, returnByValue=True)["result"]["value"])["trace"]
+        if trace and {"users-register", "notifications-on-user-event"} <= set(trace["functions"]):
+            break
+    functions = (trace or {}).get("functions", [])
+    checks.append((f"the trace names the register and the mailer ({functions})",
+                   {"users-register", "notifications-on-user-event"} <= set(functions)))
+    browser.screenshot(os.path.join(args.out, "console.png"))
+    # The redrive: the dead letter goes back to its queue.
+    browser.send("Runtime.evaluate", expression=(
+        f"document.querySelector('button.redrive[data-queue=\"{target['queue']}\"]').click()"))
+    redrive = browser.poll(state, lambda v: json.loads(v)["redrive"] is not None, timeout=30)
+    redrive = json.loads(redrive)["redrive"] if redrive else None
+    after = dlq_depth(args.aws_endpoint, target["dlq"])
+    checks.append((f"the redrive moved the dead letters back ({redrive}, {target['dlq']} now {after})",
+                   bool(redrive) and redrive.get("moved", 0) >= 1 and after == 0))
+    with urllib.request.urlopen(f"{base}/_local/metrics", timeout=20) as res:
+        metrics = json.load(res)["metrics"]
+    checks.append(("/_local/metrics counts the sign-up's function",
+                   any(m["name"] == "Requests" and m["dimensions"] == "Function=users-register"
+                       and m["sum"] >= 1 for m in metrics)))
+    final = json.loads(browser.send("Runtime.evaluate", expression=state, returnByValue=True)["result"]["value"])
+    checks.append(("nothing fetched from another origin", not final["foreign"]))
+    browser.send("Emulation.clearDeviceMetricsOverride")
+    for name, ok in checks:
+        print(f"  {'ok  ' if ok else 'FAIL'} console: {name}")
+        if not ok:
+            failures.append(f"console: {name}")
+    return failures
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--api", required=True, help="base URL of /api/v1 of the stack under test")
     parser.add_argument("--port", type=int, required=True, help="port for the pages (allowed as http://127.0.0.1:PORT)")
     parser.add_argument("--out", required=True, help="directory for screenshots and the browser log")
+    parser.add_argument("--aws-endpoint", required=True, help="LocalStack (SQS), for the console's redrive check")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
 
@@ -327,6 +455,7 @@ def main():
         failures += journey(browser, args, f"http://127.0.0.1:{args.port}")
         failures += upload(browser, args, f"http://127.0.0.1:{args.port}")
         failures += docs(browser, args)
+        failures += console(browser, args)
     finally:
         browser.close()
         server.shutdown()

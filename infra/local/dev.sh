@@ -33,6 +33,7 @@ cat <<MSG
 
   Streamia is up ($((SECONDS - started)) s).
     API            http://127.0.0.1:$API_PORT/api/v1   (health: /api/v1/health)
+    Console        http://127.0.0.1:$API_PORT/_local/   (requests by correlation id, emails, queues, sagas, circuits, metrics)
     Emails         http://127.0.0.1:$API_PORT/_local/mail
     API reference  http://127.0.0.1:$API_PORT/docs/ (infra/openapi.yaml; infra/docs/build.sh OUT builds it as a static site)
     Admin          $ADMIN_EMAIL / \$STREAMIA_ADMIN_PASSWORD (default StreamiaAdmin1!)

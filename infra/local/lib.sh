@@ -298,6 +298,9 @@ for key, value in json.load(open(sys.argv[1])).items():
     --listen "127.0.0.1:$API_PORT" --lambda-endpoint "http://127.0.0.1:$LAMBDA_PORT"
     --aws-endpoint "http://127.0.0.1:$LOCALSTACK_PORT" --outputs "$STACK_DIR/outputs.json"
     --mail-outbox "$STACK_DIR/mail.jsonl" --docs-dir "$STACK_DIR/docs" --stack-name "$STACK_NAME"
+    # The console at /_local/: the functions' logs, the sagas (MongoDB), the circuits (Redis).
+    --logs-dir "$STACK_DIR/logs" --console-mongodb-uri "mongodb://127.0.0.1:$MONGO_PORT/"
+    --console-redis-url "redis://127.0.0.1:$REDIS_PORT/"
     --parameter FrontendUrl="$FRONTEND_URL" --parameter CorsAllowedOrigins="$CORS_ALLOWED_ORIGINS"
     --parameter StageName=local
     # Every secret the template names, by its parameter or resource: the fast mode gives each

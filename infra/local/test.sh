@@ -89,13 +89,13 @@ else
   step "SMTP outage: sign-ups go on, emails wait and are all sent, none reaches a DLQ (~4 min)"
   cargo test -p streamia-local-gateway --all-features --locked --test outage
 fi
-step "browser: CORS, a Spanish client's journey and the API reference page in headless Chromium"
+step "browser: CORS, a Spanish client's journey, the API reference page and the local console in headless Chromium"
 "$VENVS/browser/bin/python" infra/browser/run.py --api "$STREAMIA_API_URL/api/v1" \
-  --port "$PAGE_PORT" --out "$RUN_DIR/browser" ||
+  --port "$PAGE_PORT" --out "$RUN_DIR/browser" --aws-endpoint "$AWS_ENDPOINT_URL" ||
   { log "screenshots: $RUN_DIR/browser (kept with KEEP_TEST_LOGS=1)"; false; }
 # The pages as the browser showed them (the API reference page among them), for a person.
 mkdir -p .streamia/screenshots && cp "$RUN_DIR"/browser/*.png .streamia/screenshots/
-log "screenshots: $REPO_ROOT/.streamia/screenshots/ (docs.png: the API reference page)"
+log "screenshots: $REPO_ROOT/.streamia/screenshots/ (docs.png: the API reference page; console.png: the local console)"
 
 step "schemathesis over infra/openapi.yaml"
 FUZZ_ADMIN_EMAIL=admin@streamia.local FUZZ_ADMIN_PASSWORD="${STREAMIA_ADMIN_PASSWORD:-StreamiaAdmin1!}" \

@@ -12,10 +12,13 @@
 //! - `sqs` and `schedule` drive consumers and scheduled functions;
 //! - `lambda_api` serves the Lambda Invoke API on the gateway's port (`aws lambda invoke
 //!   --endpoint-url`), for functions with no route (`users-set-role`), in both modes;
-//! - `server` ties it together, plus `GET /_local/mail` and the API reference page at
-//!   `/docs/` (`docs`; in AWS a static site of its own, not part of the API).
+//! - `server` ties it together, plus the API reference page at `/docs/` (`docs`; in AWS a
+//!   static site of its own, not part of the API);
+//! - `console` is the local console at `/_local/` (requests by correlation id, emails, queues
+//!   with a redrive, sagas, circuits, metrics) and `GET /_local/mail` (`mail`).
 
 pub mod authorizer;
+pub mod console;
 mod docs;
 pub mod invoke;
 pub mod invoke_error;

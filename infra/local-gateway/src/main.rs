@@ -16,13 +16,15 @@
 use std::collections::HashMap;
 use std::process::ExitCode;
 
+use streamia_local_gateway::console::ConsoleConfig;
 use streamia_local_gateway::runtime::RuntimeConfig;
 use streamia_local_gateway::server::{start, GatewayConfig};
 use streamia_local_gateway::template::Context;
 
 const USAGE: &str = "usage: local-gateway --template FILE [--listen ADDR] [--lambda-endpoint URL] \
 [--aws-endpoint URL] [--outputs FILE] [--output Stack.Outputs.Name=VALUE]... [--parameter NAME=VALUE]... \
-[--mail-outbox FILE] [--docs-dir DIR] [--region REGION] [--stack-name NAME] [--no-event-sources] \
+[--mail-outbox FILE] [--docs-dir DIR] [--logs-dir DIR] [--console-mongodb-uri URI] \
+[--console-redis-url URL] [--region REGION] [--stack-name NAME] [--no-event-sources] \
 [--functions-dir DIR [--instances N] [--memory MB]]";
 
 fn parse_args() -> Result<GatewayConfig, String> {
@@ -49,6 +51,13 @@ fn parse_args() -> Result<GatewayConfig, String> {
         mail_outbox: None,
         docs_dir: None,
         event_sources: true,
+        console: ConsoleConfig {
+            database_prefix: std::env::var("MONGODB_DATABASE_PREFIX")
+                .unwrap_or_else(|_| "streamia".to_owned()),
+            key_prefix: std::env::var("REDIS_KEY_PREFIX")
+                .unwrap_or_else(|_| "streamia:".to_owned()),
+            ..ConsoleConfig::default()
+        },
     };
     let pair = |v: String| -> Result<(String, String), String> {
         v.split_once('=')
@@ -64,6 +73,9 @@ fn parse_args() -> Result<GatewayConfig, String> {
             "--aws-endpoint" => config.aws_endpoint = Some(value()?),
             "--mail-outbox" => config.mail_outbox = Some(value()?.into()),
             "--docs-dir" => config.docs_dir = Some(value()?.into()),
+            "--logs-dir" => config.console.logs_dir = Some(value()?.into()),
+            "--console-mongodb-uri" => config.console.mongodb_uri = Some(value()?),
+            "--console-redis-url" => config.console.redis_url = Some(value()?),
             "--region" => config.context.region = value()?,
             "--stack-name" => config.context.stack_name = value()?,
             "--parameter" => {

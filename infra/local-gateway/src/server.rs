@@ -39,8 +39,10 @@ pub struct GatewayConfig {
     pub runtime: Option<crate::runtime::RuntimeConfig>,
     /// The SQS endpoint (LocalStack), or AWS when `None`.
     pub aws_endpoint: Option<String>,
-    /// The SMTP sink's outbox, served at `/_local/mail`.
+    /// The SMTP sink's outbox, served at `/_local/mail` and shown by the console.
     pub mail_outbox: Option<PathBuf>,
+    /// Where the console at `/_local/` reads logs, sagas and circuits from.
+    pub console: crate::console::ConsoleConfig,
     /// The API reference page's folder (`infra/docs/build.sh`), served at `/docs/`.
     pub docs_dir: Option<PathBuf>,
     /// Run SQS pollers and schedules (off for route-only use).
@@ -51,10 +53,13 @@ struct Gateway {
     template: Template,
     invoker: Invoker,
     authorizer: Option<Authorizer>,
-    mail_outbox: Option<PathBuf>,
+    console: crate::console::Console,
     docs_dir: Option<PathBuf>,
     region: String,
 }
+
+/// The most a console request may carry (a redrive's `{"queue": ...}`).
+const MAX_CONSOLE_BODY: usize = 64 * 1024;
 
 /// The gateway could not start.
 #[derive(Debug, thiserror::Error)]
@@ -86,23 +91,37 @@ pub async fn start(config: GatewayConfig) -> Result<Running, StartError> {
         Some(runtime) => Invoker::local(runtime, &region, template.own_variables(&config.context)?),
         None => Invoker::new(config.lambda_endpoint.as_deref(), &region).await,
     };
-    if config.event_sources {
-        let mut loader =
-            streamia_shared::events::aws_defaults().region(aws_config::Region::new(region.clone()));
-        if let Some(endpoint) = &config.aws_endpoint {
-            loader = loader.endpoint_url(endpoint);
-            if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
-                // LocalStack accepts any key; don't fall through to instance metadata.
-                loader = loader.credentials_provider(aws_sdk_sqs::config::Credentials::new(
-                    "test",
-                    "test",
-                    None,
-                    None,
-                    "local-gateway",
-                ));
-            }
+    let mut loader =
+        streamia_shared::events::aws_defaults().region(aws_config::Region::new(region.clone()));
+    if let Some(endpoint) = &config.aws_endpoint {
+        loader = loader.endpoint_url(endpoint);
+        if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
+            // LocalStack accepts any key; don't fall through to instance metadata.
+            loader = loader.credentials_provider(aws_sdk_sqs::config::Credentials::new(
+                "test",
+                "test",
+                None,
+                None,
+                "local-gateway",
+            ));
         }
-        let sqs = aws_sdk_sqs::Client::new(&loader.load().await);
+    }
+    // Building the client calls nobody: the first poll or console read does.
+    let sqs = aws_sdk_sqs::Client::new(&loader.load().await);
+    let watched = template
+        .functions
+        .iter()
+        .flat_map(|f| {
+            f.queues.iter().map(|q| crate::console::Watched {
+                function: f.binary.clone(),
+                queue_arn: q.queue_arn.clone(),
+            })
+        })
+        .collect();
+    let console =
+        crate::console::Console::new(config.console, (sqs.clone(), watched), config.mail_outbox)
+            .await;
+    if config.event_sources {
         for function in &template.functions {
             for source in &function.queues {
                 tokio::spawn(
@@ -135,7 +154,7 @@ pub async fn start(config: GatewayConfig) -> Result<Running, StartError> {
             .map(|spec| Authorizer::new(spec, invoker.clone())),
         template,
         invoker,
-        mail_outbox: config.mail_outbox,
+        console,
         docs_dir: config.docs_dir,
         region,
     });
@@ -284,12 +303,23 @@ async fn handle(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    gw.console.saw(crate::console::RequestSeen {
+        at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        method: method.clone(),
+        path: path.clone(),
+        function: function.clone(),
+        status: response.status().as_u16(),
+        latency_ms,
+        request_id: request_id.clone(),
+        correlation_id: correlation_id.clone(),
+    });
     tracing::info!(
         method = %method,
         path = %path,
         function = function.as_deref().unwrap_or("-"),
         status = response.status().as_u16(),
-        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        latency_ms,
         request_id = %request_id,
         correlation_id = %correlation_id,
         "request"
@@ -331,13 +361,27 @@ async fn route(
             return (res, None);
         }
     }
-    if method == Method::GET && path == "/_local/mail" {
-        let mail = gw
-            .mail_outbox
-            .as_deref()
-            .map(crate::mail::read_outbox)
-            .unwrap_or_default();
-        return (json_response(StatusCode::OK, &json!(mail)), None);
+    if path == "/_local" || path.starts_with("/_local/") {
+        let query = req.uri().query().map(str::to_owned);
+        let headers = req.headers().clone();
+        let Ok(body) = to_bytes(req.into_body(), MAX_CONSOLE_BODY).await else {
+            let res = json_response(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &json!({"error": "too large"}),
+            );
+            return (res, None);
+        };
+        let answer = gw
+            .console
+            .serve(&method, &path, query.as_deref(), &headers, &body)
+            .await;
+        let res = answer.unwrap_or_else(|| {
+            json_response(
+                StatusCode::NOT_FOUND,
+                &json!({"error": "no such console path"}),
+            )
+        });
+        return (res, None);
     }
     if method == Method::OPTIONS && routes::path_exists(&gw.template, &path) {
         if let Some(res) = gw.preflight(&path) {

@@ -122,6 +122,14 @@ async fn gateway(lambda: &Lambda) -> String {
 }
 
 async fn gateway_with(lambda: &Lambda, template: &str) -> String {
+    gateway_with_console(lambda, template, Default::default()).await
+}
+
+async fn gateway_with_console(
+    lambda: &Lambda,
+    template: &str,
+    console: streamia_local_gateway::console::ConsoleConfig,
+) -> String {
     let running = start(GatewayConfig {
         template_text: template.to_owned(),
         context: Context {
@@ -135,6 +143,7 @@ async fn gateway_with(lambda: &Lambda, template: &str) -> String {
         aws_endpoint: None,
         mail_outbox: None,
         docs_dir: None,
+        console,
         event_sources: false,
     })
     .await
@@ -367,6 +376,7 @@ async fn a_cors_key_sam_rejects_stops_the_gateway_as_it_stops_a_deployment() {
         aws_endpoint: None,
         mail_outbox: None,
         docs_dir: None,
+        console: Default::default(),
         event_sources: false,
         runtime: None,
     })
@@ -612,4 +622,131 @@ async fn the_lambda_invoke_api_reaches_functions_through_the_lambda_endpoint() {
         .await
         .unwrap();
     assert_eq!(res.status(), 204);
+}
+
+/// The local console: its page (its own script and style only), the requests the gateway
+/// answered with their correlation ids, one id's lines, functions and events read from the
+/// stack's logs, the metrics summed from the functions' EMF lines, and what it refuses (a
+/// redrive without the console's header or of a queue not in the template, an id that is no
+/// label).
+#[tokio::test]
+async fn the_local_console_shows_requests_traces_and_metrics_from_the_logs() {
+    let logs = std::env::temp_dir().join(format!("console-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&logs).unwrap();
+    let now = chrono::Utc::now();
+    let at = now.to_rfc3339();
+    let ms = now.timestamp_millis();
+    let emf = |function: &str, latency: f64| {
+        json!({"_aws": {"Timestamp": ms, "CloudWatchMetrics": [{"Namespace": "Streamia",
+            "Dimensions": [["Function"], ["LogGroup"]],
+            "Metrics": [{"Name": "Requests", "Unit": "Count"}, {"Name": "Latency", "Unit": "Milliseconds"}]}]},
+            "Function": function, "LogGroup": "/streamia/local/functions",
+            "Requests": 1.0, "Latency": latency})
+        .to_string()
+    };
+    let stale = json!({"_aws": {"Timestamp": ms - 3_600_000, "CloudWatchMetrics": [{"Namespace": "Streamia",
+        "Dimensions": [["Function"]], "Metrics": [{"Name": "Requests", "Unit": "Count"}]}]},
+        "Function": "users-register", "Requests": 1.0})
+    .to_string();
+    let lines = [
+        json!({"xray_trace_id": "Root=1-a", "function": "users-register", "timestamp": at,
+            "level": "INFO", "message": "request", "correlation_id": "c-1"})
+        .to_string(),
+        json!({"xray_trace_id": "Root=1-a", "function": "users-register", "timestamp": at,
+            "level": "INFO", "message": "event published", "event_name": "user.registered",
+            "event_id": "e-1", "correlation_id": "c-1"})
+        .to_string(),
+        json!({"xray_trace_id": "Root=1-b", "function": "notifications-on-user-event",
+            "timestamp": at, "level": "INFO", "message": "event batch",
+            "correlation_ids": "c-0,c-1"})
+        .to_string(),
+        json!({"xray_trace_id": "Root=1-c", "function": "users-login", "timestamp": at,
+            "level": "INFO", "message": "request", "correlation_id": "c-10"})
+        .to_string(),
+        emf("users-register", 10.0),
+        emf("users-register", 30.0),
+        stale,
+    ];
+    std::fs::write(logs.join("gateway.log"), lines.join("\n") + "\n").unwrap();
+
+    let lambda = Lambda::start(behaviour).await;
+    let console = streamia_local_gateway::console::ConsoleConfig {
+        logs_dir: Some(logs.clone()),
+        ..Default::default()
+    };
+    let base = gateway_with_console(&lambda, FIXTURE, console).await;
+    let http = reqwest::Client::new();
+    let res = http
+        .get(format!("{base}/things/42"))
+        .header("authorization", "Bearer good")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+
+    let page = http.get(format!("{base}/_local/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("default-src 'self'"), "{csp}");
+    assert!(page.text().await.unwrap().contains("/_local/console.js"));
+
+    let get = |path: &str| {
+        let http = http.clone();
+        let url = format!("{base}{path}");
+        async move {
+            let res = http.get(url).send().await.unwrap();
+            (res.status().as_u16(), res.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, requests) = get("/_local/api/requests").await;
+    assert_eq!(status, 200);
+    assert_eq!(requests[0]["path"], "/things/42");
+    assert_eq!(requests[0]["status"], 201);
+    assert_eq!(requests[0]["correlationId"], "c-1");
+
+    let (status, trace) = get("/_local/api/trace?correlationId=c-1").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        trace["functions"],
+        json!(["notifications-on-user-event", "users-register"])
+    );
+    assert_eq!(trace["events"][0]["name"], "user.registered");
+    assert_eq!(trace["lines"].as_array().unwrap().len(), 3, "{trace}");
+    assert_eq!(trace["requests"][0]["path"], "/things/42");
+    let (status, _) = get("/_local/api/trace?correlationId=%3Cscript%3E").await;
+    assert_eq!(status, 400);
+
+    let (status, metrics) = get("/_local/metrics").await;
+    assert_eq!(status, 200);
+    let find = |name: &str| {
+        metrics["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == name && m["dimensions"] == "Function=users-register")
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} in {metrics}"))
+    };
+    // The stale document (an hour old) is outside the window.
+    assert_eq!(find("Requests")["sum"], 2.0);
+    assert_eq!(find("Latency")["average"], 20.0);
+    assert_eq!(find("Latency")["max"], 30.0);
+
+    let redrive = |header: bool| {
+        let mut req = http
+            .post(format!("{base}/_local/api/queues/redrive"))
+            .json(&json!({"queue": "not-a-template-queue"}));
+        if header {
+            req = req.header("x-streamia-console", "1");
+        }
+        req.send()
+    };
+    assert_eq!(redrive(false).await.unwrap().status(), 403);
+    assert_eq!(redrive(true).await.unwrap().status(), 404);
+    let (status, _) = get("/_local/nothing-here").await;
+    assert_eq!(status, 404);
+    let _ = std::fs::remove_dir_all(&logs);
 }

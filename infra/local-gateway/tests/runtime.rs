@@ -159,6 +159,7 @@ async fn gateway(template: &str, instances: usize) -> String {
         aws_endpoint: None,
         mail_outbox: None,
         docs_dir: None,
+        console: Default::default(),
         event_sources: false,
     })
     .await

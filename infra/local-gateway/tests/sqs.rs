@@ -115,6 +115,7 @@ async fn failed_records_come_back_alone_and_poison_ends_in_the_dlq() {
         aws_endpoint: Some(endpoint),
         mail_outbox: None,
         docs_dir: None,
+        console: Default::default(),
         event_sources: true,
     })
     .await
@@ -248,6 +249,7 @@ async fn a_batch_never_holds_more_records_than_the_templates_batch_size() {
         aws_endpoint: Some(endpoint),
         mail_outbox: None,
         docs_dir: None,
+        console: Default::default(),
         event_sources: true,
     })
     .await

@@ -107,20 +107,59 @@ pub async fn read<T: Tracked>(sagas: &Tracker<T>, payload: Value) -> Result<Stat
             "no saga with this id (or it ended longer ago than the retention)".to_owned(),
         ));
     };
-    status::<T>(found).map_err(|e| unavailable(&e))
+    status(found, T::SUBJECT_FIELD).map_err(|e| unavailable(&e))
+}
+
+/// The `limit` most recently started sagas an owner keeps in `db` (its own database), newest
+/// first, as an operator reads them: for the local console (`infra/local-gateway`), which shows
+/// both owners' sagas side by side without either service's code. Reads only the fields of
+/// [`Status`] (never a snapshot kept for a cancellation).
+pub async fn recent(
+    db: &mongodb::Database,
+    subject_field: &'static str,
+    limit: i64,
+) -> Result<Vec<Status>, mongodb::error::Error> {
+    use futures_util::TryStreamExt;
+    let fields = [
+        "correlationId",
+        "state",
+        "steps",
+        "startedAt",
+        "deadline",
+        "endedAt",
+        "reason",
+        subject_field,
+    ];
+    let projection: Document = fields
+        .iter()
+        .map(|f| ((*f).to_owned(), bson::Bson::Int32(1)))
+        .collect();
+    let found: Vec<Document> = db
+        .collection::<Document>(super::owner::COLLECTION)
+        .find(bson::doc! {})
+        .projection(projection)
+        .sort(bson::doc! {"startedAt": -1})
+        .limit(limit)
+        .await?
+        .try_collect()
+        .await?;
+    Ok(found
+        .into_iter()
+        .filter_map(|doc| status(doc, subject_field).ok())
+        .collect())
 }
 
 /// The operator's view of a stored saga.
-fn status<T: Tracked>(found: Document) -> Result<Status, bson::de::Error> {
+fn status(found: Document, subject_field: &'static str) -> Result<Status, bson::de::Error> {
     let subject = found
-        .get_object_id(T::SUBJECT_FIELD)
+        .get_object_id(subject_field)
         .map(|id| id.to_hex())
         .unwrap_or_default();
     let record: Record = bson::from_document(found)?;
     Ok(Status {
         waiting_for: waiting_for(record.state, &record.steps),
         saga_id: record.id,
-        subject: BTreeMap::from([(T::SUBJECT_FIELD, subject)]),
+        subject: BTreeMap::from([(subject_field, subject)]),
         correlation_id: record.correlation_id,
         state: record.state,
         steps: record.steps,
