@@ -25,7 +25,7 @@ use aws_config::SdkConfig;
 use serde::Serialize;
 
 use crate::config::{secret_arn_var, ConfigError, Load, Lookup, Reader, RedisConfig};
-use crate::resilience::{Breaker, Fault, Policy, Tripped};
+use crate::resilience::{retry, Backoff, Breaker, Fault, Policy, Transient, Tripped};
 
 pub use cloudinary::{delivery_signature, sign_params, CloudinaryConfig, CloudinaryStorage};
 pub use keys::{SubtitleKey, VideoFormat, VideoKey};
@@ -256,6 +256,30 @@ pub enum MediaError {
     },
 }
 
+/// Only the provider failing may go away by itself (a refused or reset connection, a 5xx).
+impl Transient for MediaError {
+    fn is_transient(&self) -> bool {
+        matches!(self, MediaError::Unavailable(_))
+    }
+}
+
+/// How soon after a Cloudinary call's first try a retry may still start. Cloudinary's calls
+/// are plain HTTP (S3's SDK retries by itself: three tries, backoff with jitter), and each is
+/// idempotent (a lookup; a destroy; an upload that overwrites): one that failed fast for a
+/// transient reason is tried again, up to [`Backoff::QUICK`]'s three tries; one that timed out
+/// (4 s) is not, since a second wait would double the caller's, past a 10 s function's budget.
+const RETRY_WINDOW: Duration = Duration::from_millis(1500);
+
+/// `call`, tried again as [`RETRY_WINDOW`] allows.
+async fn with_retries<T, F, Fut>(call: F) -> Result<T, MediaError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, MediaError>>,
+{
+    let deadline = std::time::Instant::now() + RETRY_WINDOW;
+    retry(Backoff::QUICK, Some(deadline), call).await
+}
+
 /// Only the provider failing counts against its circuit: an object that is missing, changed
 /// or not what was signed is about the client's upload, and a refusal about the call.
 impl Fault for MediaError {
@@ -374,7 +398,7 @@ impl MediaStorage {
             .guarded(async {
                 match &self.backend {
                     Backend::S3(s3) => s3.confirm(key, max_bytes).await,
-                    Backend::Cloudinary(c) => c.confirm(key, max_bytes).await,
+                    Backend::Cloudinary(c) => with_retries(|| c.confirm(key, max_bytes)).await,
                 }
             })
             .await;
@@ -414,7 +438,7 @@ impl MediaStorage {
         self.guarded(async {
             match &self.backend {
                 Backend::S3(s3) => s3.put_text(key, body).await,
-                Backend::Cloudinary(c) => c.put_text(key, body).await,
+                Backend::Cloudinary(c) => with_retries(|| c.put_text(key, body)).await,
             }
         })
         .await
@@ -425,7 +449,7 @@ impl MediaStorage {
         self.guarded(async {
             match &self.backend {
                 Backend::S3(s3) => s3.delete(key).await,
-                Backend::Cloudinary(c) => c.delete(key).await,
+                Backend::Cloudinary(c) => with_retries(|| c.delete(key)).await,
             }
         })
         .await
