@@ -45,7 +45,7 @@ step "template lint (cfn-lint, sam validate --lint)"
 "$VENVS/lint/bin/cfn-lint" template.yaml infra/messaging.yaml infra/bootstrap.yaml
 SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x \
   "$VENVS/lint/bin/sam" validate --lint --template template.yaml >/dev/null
-bash infra/local/check-sam-build.sh "$VENVS/lint/bin/sam"   # the README's `sam build`, stubbed cargo
+bash infra/local/check-sam-build.sh "$VENVS/lint/bin/sam"   # the README's `sam build` (arm64, x86_64), stubbed cargo
 step "SAM transform (what sam deploy runs; the linters miss what it rejects)"
 AWS_DEFAULT_REGION=us-east-1 "$VENVS/lint/bin/python" infra/local/sam_translate.py template.yaml
 
