@@ -302,7 +302,7 @@ for key, value in json.load(open(sys.argv[1])).items():
     --logs-dir "$STACK_DIR/logs" --console-mongodb-uri "mongodb://127.0.0.1:$MONGO_PORT/"
     --console-redis-url "redis://127.0.0.1:$REDIS_PORT/"
     --parameter FrontendUrl="$FRONTEND_URL" --parameter CorsAllowedOrigins="$CORS_ALLOWED_ORIGINS"
-    --parameter StageName=local
+    --parameter StageName=local --parameter MaxReceiveCount="$MAX_RECEIVE_COUNT"
     # Every secret the template names, by its parameter or resource: the fast mode gives each
     # function only the ones its template entry names, as IAM does in AWS.
     --parameter AuthRedisUrlSecretArn="$redis_arn" --parameter CacheRedisUrlSecretArn="$cache_redis_arn"
@@ -329,6 +329,8 @@ for key, value in json.load(open(sys.argv[1])).items():
     # A transient failure's record comes back after 10 s, 20 s, ... (the queues' visibility
     # timeout here; the deployed default is theirs, 180 s).
     export SQS_RETRY_BASE_SECONDS="${SQS_RETRY_BASE_SECONDS:-$VISIBILITY_TIMEOUT}"
+    # The event queues' (the favorite alerts' own 10 is the fast mode's, from the template).
+    export MAX_RECEIVE_COUNT
     export AWS_ENDPOINT_URL="http://127.0.0.1:$LOCALSTACK_PORT" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
     export AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1
     export SMTP_HOST=127.0.0.1 SMTP_PORT SMTP_TLS=none MAIL_FROM="Streamia <no-reply@streamia.local>"

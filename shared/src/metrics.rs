@@ -7,7 +7,7 @@
 //!
 //! Emitted by the platform for every function (per request: `Requests`, `Latency`,
 //! `ServerErrors`, `ClientErrors`, `ColdStart`; per SQS batch: `Records`, `RecordsFailed`,
-//! `RecordsDeferred`, `BatchLatency`, `ColdStart`), each under two dimension sets: `Function`
+//! `RecordsDeferred`, `RecordsDeadLettered`, `BatchLatency`, `ColdStart`), each under two dimension sets: `Function`
 //! (one function) and `LogGroup` (every function of the stack: the template sends them all to
 //! one log group, so the stack's alarms and dashboard read one series); and by services for
 //! the business counts ([`count`]: dimension `Service`).

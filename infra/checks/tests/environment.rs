@@ -30,11 +30,59 @@ fn load<T: Load>(lookup: Lookup<'_>) -> Result<(), String> {
 }
 
 /// `telemetry::init` reads `RUST_LOG` (tracing's `EnvFilter::from_default_env`); the metrics
-/// (`shared::metrics`) read `METRICS_LOG_GROUP`.
+/// (`shared::metrics`) read `METRICS_LOG_GROUP`; a consumer (`events::consumer`) reads
+/// `MAX_RECEIVE_COUNT` (which functions get it: `each_consumer_knows_its_queues_max_receive_count`).
 fn telemetry(lookup: Lookup<'_>) -> Result<(), String> {
     let _ = lookup("RUST_LOG");
     let _ = lookup("METRICS_LOG_GROUP");
+    let _ = lookup("MAX_RECEIVE_COUNT");
     Ok(())
+}
+
+/// Every SQS consumer, and only they, is told its queue's `maxReceiveCount` (to count a record
+/// failed on its last delivery as a DLQ arrival): the template's `MaxReceiveCount`, which the
+/// messaging stack gives every event queue, or the favorite alerts' own 10.
+#[test]
+fn each_consumer_knows_its_queues_max_receive_count() {
+    let t = template();
+    let alerts = common::yaml("infra/messaging.yaml")["Resources"]
+        ["NotificationsFavoriteAlertsQueue"]["Properties"]["RedrivePolicy"]["maxReceiveCount"]
+        .clone();
+    assert!(
+        alerts.as_u64().is_some(),
+        "the favorite alerts' maxReceiveCount: {alerts:?}"
+    );
+    for f in &t.functions {
+        let given = f.environment.iter().any(|v| v == "MAX_RECEIVE_COUNT");
+        assert_eq!(
+            given,
+            !f.queues.is_empty(),
+            "{}: MAX_RECEIVE_COUNT",
+            f.logical_id
+        );
+        if !given {
+            continue;
+        }
+        let value = env_value(&t, &f.logical_id, "MAX_RECEIVE_COUNT");
+        let favorite_alerts = f
+            .queues
+            .iter()
+            .any(|q| q.queue_arn.contains("NotificationsFavoriteAlertsQueue"));
+        match favorite_alerts {
+            true => assert_eq!(
+                value.as_str().and_then(|v| v.parse::<u64>().ok()),
+                alerts.as_u64(),
+                "{}",
+                f.logical_id
+            ),
+            false => assert_eq!(
+                ref_target(value),
+                Some("MaxReceiveCount".to_owned()),
+                "{}",
+                f.logical_id
+            ),
+        }
+    }
 }
 
 /// The pieces service `D`'s functions load (`Service::Config`), as the service declares them.

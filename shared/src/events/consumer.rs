@@ -156,8 +156,10 @@ where
     let mut correlation_ids = Vec::new();
     let mut unfinished = 0usize;
     let mut deferrals = 0usize;
+    let mut receives = Vec::with_capacity(total);
     for record in event.records {
         let id = record.message_id.clone().unwrap_or_default();
+        receives.push((id.clone(), receive_count(&record)));
         let retry = Retry::of(&record);
         let left = budget.left();
         if left.is_some_and(|left| left.is_zero() || left < budget.per_record) {
@@ -234,9 +236,11 @@ where
             .delay(&delayed, DELAY_BUDGET.saturating_sub(started.elapsed()))
             .await;
     }
+    let dead_lettered = dead_lettered(&receives, &response, dead_letter_after());
     let as_count = |n: usize| n as f64;
     Metrics::of_function()
         .value("Records", as_count(total), Unit::Count)
+        .value("RecordsDeadLettered", as_count(dead_lettered), Unit::Count)
         .value(
             "RecordsFailed",
             as_count(response.batch_item_failures.len()),
@@ -285,6 +289,54 @@ pub fn retry_delay(base: Duration, receive_count: u32) -> Duration {
 /// margin, `Limits::margin`, 1 s by default): a slow SQS costs the delay, never the batch.
 const DELAY_BUDGET: Duration = Duration::from_millis(500);
 
+/// How often SQS delivered `record` (this delivery included).
+fn receive_count(record: &aws_lambda_events::event::sqs::SqsMessage) -> u32 {
+    record
+        .attributes
+        .get("ApproximateReceiveCount")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1)
+}
+
+/// The queue's `maxReceiveCount` (`MAX_RECEIVE_COUNT`, the template's `MaxReceiveCount` or the
+/// queue's own): a record failed on that delivery is moved to the dead-letter queue by SQS,
+/// which tells nobody; read once per container.
+fn dead_letter_after() -> Option<u32> {
+    static AFTER: std::sync::OnceLock<Option<u32>> = std::sync::OnceLock::new();
+    *AFTER.get_or_init(|| {
+        std::env::var("MAX_RECEIVE_COUNT")
+            .ok()
+            .and_then(|s| s.trim().parse::<u32>().ok())
+            .filter(|n| *n > 0)
+    })
+}
+
+/// The failed records this was the last delivery of (`receives`: each record's id and receive
+/// count): SQS moves them to the dead-letter queue. Each is logged as an error, and counted
+/// (`RecordsDeadLettered`: the DLQ arrivals, per function).
+fn dead_lettered(
+    receives: &[(String, u32)],
+    response: &SqsBatchResponse,
+    after: Option<u32>,
+) -> usize {
+    let Some(after) = after else {
+        return 0;
+    };
+    let failed: std::collections::HashSet<&str> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.as_str())
+        .collect();
+    let mut count = 0;
+    for (id, receives) in receives {
+        if *receives >= after && failed.contains(id.as_str()) {
+            tracing::error!(message_id = %id, receives, "record failed on its last delivery: SQS moves it to the dead-letter queue");
+            count += 1;
+        }
+    }
+    count
+}
+
 /// What it takes to delay one record: its queue, its receipt and how often it was received.
 #[derive(Debug, Clone)]
 struct Retry {
@@ -304,11 +356,7 @@ impl Retry {
         Some(Self {
             queue_url: queue_url(record.event_source_arn.as_deref()?)?,
             receipt_handle: record.receipt_handle.clone()?,
-            receive_count: record
-                .attributes
-                .get("ApproximateReceiveCount")
-                .and_then(|n| n.parse().ok())
-                .unwrap_or(1),
+            receive_count: receive_count(record),
             at_least: Duration::ZERO,
         })
     }
@@ -688,6 +736,24 @@ mod tests {
             })
             .collect();
         serde_json::from_value(json!({"Records": records})).unwrap()
+    }
+
+    /// A record failed on its last delivery (receive count at `maxReceiveCount`) is a DLQ
+    /// arrival; one failed earlier, or one that succeeded on its last, is not; without
+    /// `MAX_RECEIVE_COUNT` nothing is counted.
+    #[test]
+    fn a_record_failed_on_its_last_delivery_counts_as_a_dlq_arrival() {
+        let receives: Vec<(String, u32)> = [("a", 3), ("b", 2), ("c", 3), ("d", 4)]
+            .iter()
+            .map(|(id, n)| (id.to_string(), *n))
+            .collect();
+        let mut response = SqsBatchResponse::default();
+        for id in ["a", "b", "d"] {
+            response.batch_item_failures.push(failure(id.to_owned()));
+        }
+        assert_eq!(dead_lettered(&receives, &response, Some(3)), 2);
+        assert_eq!(dead_lettered(&receives, &response, Some(5)), 0);
+        assert_eq!(dead_lettered(&receives, &response, None), 0);
     }
 
     fn failed(response: &SqsBatchResponse) -> Vec<&str> {
