@@ -329,8 +329,10 @@ for key, value in json.load(open(sys.argv[1])).items():
     # A transient failure's record comes back after 10 s, 20 s, ... (the queues' visibility
     # timeout here; the deployed default is theirs, 180 s).
     export SQS_RETRY_BASE_SECONDS="${SQS_RETRY_BASE_SECONDS:-$VISIBILITY_TIMEOUT}"
-    # The event queues' (the favorite alerts' own 10 is the fast mode's, from the template).
-    export MAX_RECEIVE_COUNT
+    # MAX_RECEIVE_COUNT differs per queue (the favorite alerts' is 10): the fast mode gives
+    # each consumer its own from the template; one environment for all cannot, so none here
+    # (the default mode counts no DLQ arrivals).
+    export -n MAX_RECEIVE_COUNT
     export AWS_ENDPOINT_URL="http://127.0.0.1:$LOCALSTACK_PORT" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
     export AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1
     export SMTP_HOST=127.0.0.1 SMTP_PORT SMTP_TLS=none MAIL_FROM="Streamia <no-reply@streamia.local>"

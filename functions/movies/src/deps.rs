@@ -63,7 +63,7 @@ impl Service for Deps {
         let mongo = streamia_shared::db::connect(&mongo_config.uri).await?;
         let db = mongo.database(&mongo_config.database_name(SERVICE));
         let media = match media {
-            Some(config) => Some((MediaStorage::connect(&config, aws).await?, config)),
+            Some(config) => Some((MediaStorage::connect(&config, aws).await, config)),
             None => None,
         };
         Ok(Self {

@@ -118,9 +118,11 @@ pub async fn start(config: GatewayConfig) -> Result<Running, StartError> {
             })
         })
         .collect();
+    // The console reads queues only where the gateway runs them locally (LocalStack), never
+    // with a developer's own AWS credentials.
+    let console_sqs = config.aws_endpoint.as_ref().map(|_| (sqs.clone(), watched));
     let console =
-        crate::console::Console::new(config.console, (sqs.clone(), watched), config.mail_outbox)
-            .await;
+        crate::console::Console::new(config.console, console_sqs, config.mail_outbox).await;
     if config.event_sources {
         for function in &template.functions {
             for source in &function.queues {
@@ -364,6 +366,12 @@ async fn route(
     if path == "/_local" || path.starts_with("/_local/") {
         let query = req.uri().query().map(str::to_owned);
         let headers = req.headers().clone();
+        if let Err(why) = crate::console::allowed(peer, &headers) {
+            return (
+                json_response(StatusCode::FORBIDDEN, &json!({"error": why})),
+                None,
+            );
+        }
         let Ok(body) = to_bytes(req.into_body(), MAX_CONSOLE_BODY).await else {
             let res = json_response(
                 StatusCode::PAYLOAD_TOO_LARGE,

@@ -628,7 +628,7 @@ async fn the_lambda_invoke_api_reaches_functions_through_the_lambda_endpoint() {
 /// answered with their correlation ids, one id's lines, functions and events read from the
 /// stack's logs, the metrics summed from the functions' EMF lines, and what it refuses (a
 /// redrive without the console's header or of a queue not in the template, an id that is no
-/// label).
+/// label, a request from another site or to another host name).
 #[tokio::test]
 async fn the_local_console_shows_requests_traces_and_metrics_from_the_logs() {
     let logs = std::env::temp_dir().join(format!("console-{}", uuid::Uuid::new_v4().simple()));
@@ -746,6 +746,31 @@ async fn the_local_console_shows_requests_traces_and_metrics_from_the_logs() {
     };
     assert_eq!(redrive(false).await.unwrap().status(), 403);
     assert_eq!(redrive(true).await.unwrap().status(), 404);
+    // Only this machine's own pages: not a page of another site, not a rebound host name,
+    // not a redrive from another origin.
+    let refused = [
+        ("sec-fetch-site", "cross-site"),
+        ("host", "attacker.example"),
+        ("origin", "http://attacker.example"),
+    ];
+    for (name, value) in refused {
+        let res = http
+            .get(format!("{base}/_local/mail"))
+            .header(name, value)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 403, "{name}: {value}");
+    }
+    let own = base.clone();
+    let res = http
+        .get(format!("{base}/_local/mail"))
+        .header("origin", own)
+        .header("sec-fetch-site", "same-origin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
     let (status, _) = get("/_local/nothing-here").await;
     assert_eq!(status, 404);
     let _ = std::fs::remove_dir_all(&logs);

@@ -175,13 +175,14 @@ fn unavailable(what: &str, e: impl fmt::Display) -> MediaError {
     MediaError::Unavailable(format!("Cloudinary {what}: {e}"))
 }
 
-/// What an error status from Cloudinary means: Cloudinary failing (a 5xx: a fault of its), or
-/// refusing the call itself (a 4xx: a wrong secret, a bad request, its rate limits, 420 and
-/// 429), which never counts against the circuit.
+/// What an error status from Cloudinary means: Cloudinary failing (a 5xx or a 408: a fault of
+/// its), or refusing the call itself (a 4xx: a wrong secret, a bad request, its rate limits,
+/// 420 and 429), which never counts against the circuit.
 fn status_error(what: &str, status: reqwest::StatusCode) -> MediaError {
     let why = format!("Cloudinary {what}: status {}", status.as_u16());
     match status.as_u16() {
-        500..=599 => MediaError::Unavailable(why),
+        // A request timeout (Cloudinary's or a proxy's) is the service being slow.
+        408 | 500..=599 => MediaError::Unavailable(why),
         420 | 429 => MediaError::Rejected {
             why,
             throttled: true,

@@ -266,18 +266,34 @@ impl Transient for MediaError {
 /// How soon after a Cloudinary call's first try a retry may still start. Cloudinary's calls
 /// are plain HTTP (S3's SDK retries by itself: three tries, backoff with jitter), and each is
 /// idempotent (a lookup; a destroy; an upload that overwrites): one that failed fast for a
-/// transient reason is tried again, up to [`Backoff::QUICK`]'s three tries; one that timed out
-/// (4 s) is not, since a second wait would double the caller's, past a 10 s function's budget.
+/// transient reason (refused, reset, a 5xx) is tried again, up to [`Backoff::QUICK`]'s three
+/// tries; one that took its whole time (4 s) is not.
 const RETRY_WINDOW: Duration = Duration::from_millis(1500);
+/// All of a call's tries end within this (a retry is cut at it): one call costs at most a
+/// second more than a single try's timeout, well inside a 10 s function's budget.
+const CALL_BUDGET: Duration = Duration::from_secs(5);
 
-/// `call`, tried again as [`RETRY_WINDOW`] allows.
-async fn with_retries<T, F, Fut>(call: F) -> Result<T, MediaError>
+/// `call`, tried again as [`RETRY_WINDOW`] allows, all within [`CALL_BUDGET`].
+async fn with_retries<T, F, Fut>(mut call: F) -> Result<T, MediaError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, MediaError>>,
 {
-    let deadline = std::time::Instant::now() + RETRY_WINDOW;
-    retry(Backoff::QUICK, Some(deadline), call).await
+    let started = std::time::Instant::now();
+    retry(Backoff::QUICK, Some(started + RETRY_WINDOW), || {
+        let left = CALL_BUDGET.saturating_sub(started.elapsed());
+        let attempt = call();
+        async move {
+            tokio::time::timeout(left, attempt)
+                .await
+                .unwrap_or_else(|_| {
+                    Err(MediaError::Unavailable(
+                        "Cloudinary: no answer within the call's budget".to_owned(),
+                    ))
+                })
+        }
+    })
+    .await
 }
 
 /// Only the provider failing counts against its circuit: an object that is missing, changed
@@ -322,13 +338,21 @@ impl MediaStorage {
 
     /// [`MediaStorage::new`] behind the provider's circuit in the auth Redis, shared by every
     /// instance (connects on first use), when the function is given it ([`MediaConfig::circuit`]).
-    pub async fn connect(config: &MediaConfig, sdk: &SdkConfig) -> Result<Self, redis::RedisError> {
+    /// A Redis it cannot even set up (a malformed URL, an unreadable CA file) leaves the
+    /// instance its own circuit, logged, as a Redis that does not answer would: the media calls
+    /// go on.
+    pub async fn connect(config: &MediaConfig, sdk: &SdkConfig) -> Self {
         let storage = Self::new(config, sdk);
         let Some(redis) = &config.circuit else {
-            return Ok(storage);
+            return storage;
         };
-        let circuit = Breaker::connect(storage.circuit.name(), Policy::DEFAULT, redis).await?;
-        Ok(Self { circuit, ..storage })
+        match Breaker::connect(storage.circuit.name(), Policy::DEFAULT, redis).await {
+            Ok(circuit) => Self { circuit, ..storage },
+            Err(e) => {
+                tracing::error!(error = %e, "the media circuit's Redis cannot be set up: this instance keeps its own circuit");
+                storage
+            }
+        }
     }
 
     /// `backend` behind a circuit of this instance's own.

@@ -202,7 +202,11 @@ async function refresh() {
 }
 
 $("refresh").addEventListener("click", refresh);
+// The next refresh is planned when one ends: a slow one never piles up behind another.
+async function every3s() {
+  if ($("auto").checked) await refresh();
+  setTimeout(every3s, 3000);
+}
 $("requests-more").addEventListener("click", () => { allRequests = !allRequests; loadRequests(); });
 $("trace-close").addEventListener("click", () => { $("trace-panel").hidden = true; traceId = null; });
-setInterval(() => { if ($("auto").checked) refresh(); }, 3000);
-refresh();
+every3s();

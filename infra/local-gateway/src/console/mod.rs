@@ -89,7 +89,7 @@ impl Console {
     /// Clients are built here, connecting lazily: a dependency down shows in its panel.
     pub(crate) async fn new(
         config: ConsoleConfig,
-        (sqs, watched): (aws_sdk_sqs::Client, Vec<queues::Watched>),
+        sqs: Option<(aws_sdk_sqs::Client, Vec<queues::Watched>)>,
         mail_outbox: Option<PathBuf>,
     ) -> Self {
         let sagas = match &config.mongodb_uri {
@@ -105,7 +105,7 @@ impl Console {
             logs_dir: config.logs_dir,
             sagas,
             circuits,
-            queues: Some(queues::Queues::new(sqs, watched)),
+            queues: sqs.map(|(client, watched)| queues::Queues::new(client, watched)),
             mail_outbox,
         }
     }
@@ -145,11 +145,17 @@ impl Console {
             "/_local" | "/_local/" if get => asset(PAGE, "text/html; charset=utf-8"),
             "/_local/console.js" if get => asset(SCRIPT, "text/javascript; charset=utf-8"),
             "/_local/console.css" if get => asset(STYLE, "text/css; charset=utf-8"),
-            "/_local/mail" if get => json_ok(&json!(self
-                .mail_outbox
-                .as_deref()
-                .map(crate::mail::read_outbox)
-                .unwrap_or_default())),
+            "/_local/mail" if get => {
+                let outbox = self.mail_outbox.clone();
+                let mail = tokio::task::spawn_blocking(move || {
+                    outbox.as_deref().map(crate::mail::read_outbox)
+                })
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+                json_ok(&json!(mail))
+            }
             "/_local/api/requests" if get => json_ok(&json!(self.recent_requests())),
             "/_local/api/trace" if get => {
                 let Some(id) = query_value(query, "correlationId").filter(|id| valid_id(id)) else {
@@ -212,6 +218,37 @@ impl Console {
             Err(e) => json_error(StatusCode::BAD_GATEWAY, &e.to_string()),
         }
     }
+}
+
+/// Whether a request may reach the console: only from this machine (the peer on loopback), to
+/// this machine by name (`Host` is `127.0.0.1`, `localhost` or `[::1]`: a DNS-rebinding page
+/// names its own host), never sent by another site's page (`Sec-Fetch-Site: cross-site`); a
+/// redrive's `Origin`, when the browser sends one, is the console's own.
+pub(crate) fn allowed(peer: std::net::SocketAddr, headers: &HeaderMap) -> Result<(), &'static str> {
+    if !peer.ip().is_loopback() {
+        return Err("the console answers this machine only");
+    }
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let host = header("host").unwrap_or("");
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    };
+    if !matches!(name, "127.0.0.1" | "localhost" | "[::1]") {
+        return Err("the console answers requests to 127.0.0.1 or localhost only");
+    }
+    if header("sec-fetch-site") == Some("cross-site") {
+        return Err("the console answers its own pages only");
+    }
+    if let Some(origin) = header("origin") {
+        let own = ["http://", "https://"]
+            .iter()
+            .any(|s| origin.strip_prefix(s) == Some(host));
+        if !own {
+            return Err("the console answers its own pages only");
+        }
+    }
+    Ok(())
 }
 
 /// A correlation id the console searches for: what the platform accepts as a label.
