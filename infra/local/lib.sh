@@ -329,10 +329,11 @@ for key, value in json.load(open(sys.argv[1])).items():
     # A transient failure's record comes back after 10 s, 20 s, ... (the queues' visibility
     # timeout here; the deployed default is theirs, 180 s).
     export SQS_RETRY_BASE_SECONDS="${SQS_RETRY_BASE_SECONDS:-$VISIBILITY_TIMEOUT}"
-    # MAX_RECEIVE_COUNT differs per queue (the favorite alerts' is 10): the fast mode gives
-    # each consumer its own from the template; one environment for all cannot, so none here
-    # (the default mode counts no DLQ arrivals).
-    export -n MAX_RECEIVE_COUNT
+    # MAX_RECEIVE_COUNT differs per queue (the favorite alerts' is 10). The fast mode's
+    # functions inherit this environment, each under its own literal values from the template
+    # (the alerts' "10"); the default mode's one environment for all cannot hold both, so it
+    # gets none (it counts no DLQ arrivals).
+    if [ -n "${STREAMIA_FAST:-}" ]; then export MAX_RECEIVE_COUNT; else export -n MAX_RECEIVE_COUNT; fi
     export AWS_ENDPOINT_URL="http://127.0.0.1:$LOCALSTACK_PORT" AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
     export AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1
     export SMTP_HOST=127.0.0.1 SMTP_PORT SMTP_TLS=none MAIL_FROM="Streamia <no-reply@streamia.local>"

@@ -26,7 +26,7 @@ function fill(tableId, items, render, empty) {
 }
 
 async function getJson(path) {
-  const res = await fetch(path, { cache: "no-store" });
+  const res = await fetch(path, { cache: "no-store", signal: AbortSignal.timeout(10000) });
   if (!res.ok) throw new Error(`${path}: ${res.status}`);
   return res.json();
 }
@@ -110,7 +110,7 @@ async function loadQueues() {
       td.appendChild(b);
     }
     if (q.error) cell(row, q.error, "bad wrap");
-  }, "no queues (no event sources in the template)");
+  }, "no queues (no event sources in the template, or the gateway has no --aws-endpoint)");
   window.__queues = queues;
 }
 
@@ -207,6 +207,7 @@ async function every3s() {
   if ($("auto").checked) await refresh();
   setTimeout(every3s, 3000);
 }
+refresh();
 $("requests-more").addEventListener("click", () => { allRequests = !allRequests; loadRequests(); });
 $("trace-close").addEventListener("click", () => { $("trace-panel").hidden = true; traceId = null; });
-every3s();
+setTimeout(every3s, 3000);

@@ -225,7 +225,7 @@ impl Console {
 /// names its own host), never sent by another site's page (`Sec-Fetch-Site: cross-site`); a
 /// redrive's `Origin`, when the browser sends one, is the console's own.
 pub(crate) fn allowed(peer: std::net::SocketAddr, headers: &HeaderMap) -> Result<(), &'static str> {
-    if !peer.ip().is_loopback() {
+    if !peer.ip().to_canonical().is_loopback() {
         return Err("the console answers this machine only");
     }
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
